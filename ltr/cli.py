@@ -1,0 +1,183 @@
+"""The ``ltr`` command line: thin subcommands over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from ._version import __version__
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    k, v = text.split("=", 1)
+    return k.strip(), v.strip()
+
+
+def _add_read_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("reading options")
+    g.add_argument("--sfreq", type=float, help="sampling rate in Hz (text files without time)")
+    g.add_argument("--kind", action="append", type=_key_value, default=[], metavar="CH=KIND",
+                   help="set a channel's kind (emg, acc, trigger, misc); repeatable")
+    g.add_argument("--bipolar", action="append", type=_key_value, default=[],
+                   metavar="NAME=ANODE,CATHODE", help="derive a bipolar channel; repeatable")
+    g.add_argument("--skip-until", help="text files: skip lines before the one containing this")
+    g.add_argument("--delimiter", help="text files: field delimiter (default: detected)")
+
+
+def _read_options(args: argparse.Namespace) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if args.sfreq is not None:
+        opts["sfreq"] = args.sfreq
+    if args.kind:
+        opts["ch_kinds"] = dict(args.kind)
+    if args.bipolar:
+        bip = {}
+        for name, pair in args.bipolar:
+            parts = [s.strip() for s in pair.split(",")]
+            if len(parts) != 2:
+                raise ValueError(f"--bipolar {name}={pair}: expected ANODE,CATHODE")
+            bip[name] = (parts[0], parts[1])
+        opts["bipolar"] = bip
+    if args.skip_until:
+        opts["skip_until"] = args.skip_until
+    if args.delimiter:
+        opts["delimiter"] = args.delimiter.encode().decode("unicode_escape")
+    return opts
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .io import read
+    from .quality import assess
+
+    status = 0
+    for path in args.files:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                rec = read(path, **_read_options(args))
+                report = assess(rec)
+            except (OSError, ValueError, TypeError) as err:
+                print(f"ltr info: error: {err}", file=sys.stderr)
+                status = 1
+                continue
+        for w in caught:
+            print(f"ltr info: warning: {w.message}", file=sys.stderr)
+        if args.json:
+            print(json.dumps(report.to_dict(), indent=2, default=str))
+        else:
+            print(report.format())
+            if len(args.files) > 1:
+                print()
+    return status
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulate import write_session
+
+    conditions: dict[str, Any] = {}
+    for key, value in args.set:
+        conditions[key] = json.loads(value) if value[:1] in "[{0123456789-tfn" else value
+    try:
+        paths = write_session(
+            args.output, duration=args.duration, sfreq=args.sfreq, layout=args.layout,
+            seed=args.seed, condition=args.condition, overwrite=args.overwrite, **conditions,
+        )
+    except (OSError, ValueError, TypeError) as err:
+        print(f"ltr simulate: error: {err}", file=sys.stderr)
+        return 1
+    for p in paths:
+        print(p)
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_files
+
+    try:
+        report = evaluate_files(args.detected, args.truth, tolerance=args.tolerance)
+    except (OSError, ValueError, TypeError) as err:
+        print(f"ltr evaluate: error: {err}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        print(report.format())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``ltr`` command."""
+    parser = argparse.ArgumentParser(
+        prog="ltr",
+        description="Find, count and describe local twitch responses in needling recordings.",
+    )
+    parser.add_argument("--version", action="version", version=f"ltr {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log progress (-v info, -vv debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("info", help="summarise a recording: channels, units, annotations, flags",
+                       description="Print duration, rate, channels (kind, unit), annotation "
+                                   "counts and quality flags: clipping, flat channels, NaN "
+                                   "gaps, mains hum.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_read_options(p)
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("simulate", help="simulate a needling session with known twitches",
+                       description="Write a simulated needling session and its ground truth "
+                                   "(FILE.truth.json and FILE.events.tsv beside it).")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="output recording (.edf, .bdf, .h5, .csv, .fif)")
+    p.add_argument("--duration", type=float, default=120.0, help="seconds (default 120)")
+    p.add_argument("--sfreq", type=float, default=2000.0, help="Hz (default 2000)")
+    p.add_argument("--layout", default="emg+acc",
+                   help="emg, acc, emg+acc or emg2 (two muscles; default emg+acc)")
+    p.add_argument("--condition", default=None,
+                   help="a named condition of ltr.simulate.SUITE (e.g. clean, low_snr, ecg)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
+                   help="override a simulation parameter, e.g. --set mains_hz=60; repeatable")
+    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("evaluate", help="score detected twitches against ground truth",
+                       description="Match detected onsets to true onsets one-to-one within a "
+                                   "tolerance and print precision, recall, F1, onset error, "
+                                   "false alarms per minute and per confounder, count error "
+                                   "per epoch.")
+    p.add_argument("detected", metavar="DETECTED.tsv",
+                   help="events.tsv with an 'onset' column (seconds)")
+    p.add_argument("truth", metavar="TRUTH.json", help="truth file written by ltr simulate")
+    p.add_argument("--tolerance", type=float, default=0.05, help="seconds (default 0.05)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``ltr`` command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verbose:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log = logging.getLogger("ltr")
+        log.addHandler(handler)
+        log.setLevel(logging.DEBUG if args.verbose > 1 else logging.INFO)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,319 @@
+"""MNE-backed readers (EDF/EDF+, BDF/BDF+, GDF, BrainVision, FIF); the Raw <-> Recording bridge."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_file
+from ..annotations import Annotations
+from ..channels import infer_kind, resolve_kinds
+from ..recording import _META_TAG, Recording
+from ..units import VOLTAGE, si_scale
+
+_FIFF_UNIT_V = 107
+
+
+class MneSource:
+    """Block reader over an :class:`mne.io.BaseRaw` (lazy, no preload needed)."""
+
+    def __init__(self, raw: Any, scale: np.ndarray, description: str) -> None:
+        self.raw = raw
+        self.scale = np.asarray(scale, float)
+        self.n_samples = int(raw.n_times)
+        self.description = description
+
+    def read(self, start: int, stop: int, channels: np.ndarray) -> np.ndarray:
+        data = self.raw.get_data(picks=np.asarray(channels, int), start=start, stop=stop)
+        data = np.asarray(data, dtype=np.float64)
+        data *= self.scale[np.asarray(channels, int), np.newaxis]
+        return data
+
+
+def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parse the fixed part of an EDF/BDF header and check the file is not truncated.
+
+    Returns
+    -------
+    header : dict
+        ``n_records``, ``record_duration`` (s), ``labels``, ``units`` (physical dimension),
+        ``samples_per_record``, ``header_bytes``, ``bytes_per_sample``.
+
+    Raises
+    ------
+    ValueError
+        If the header is malformed or the file holds fewer data records than it declares.
+    """
+    p = Path(path)
+    raw = p.read_bytes()[:256]
+    if len(raw) < 256:
+        raise ValueError(f"{p}: not an EDF/BDF file: only {len(raw)} bytes, a header has 256")
+    bdf = raw[:1] == b"\xff"
+    try:
+        header_bytes = int(raw[184:192].decode("ascii").strip())
+        n_records = int(raw[236:244].decode("ascii").strip())
+        record_duration = float(raw[244:252].decode("ascii").strip())
+        ns = int(raw[252:256].decode("ascii").strip())
+    except ValueError:
+        raise ValueError(f"{p}: malformed EDF/BDF header (non-numeric size fields)") from None
+    with open(p, "rb") as fh:
+        full = fh.read(256 + 256 * ns)
+    if len(full) < 256 + 256 * ns:
+        raise ValueError(
+            f"{p}: truncated EDF/BDF header: {ns} signals need {256 + 256 * ns} header bytes, "
+            f"the file has {len(full)}"
+        )
+
+    def field(offset: int, width: int) -> list[str]:
+        return [
+            full[offset + i * width : offset + (i + 1) * width].decode("latin-1").strip()
+            for i in range(ns)
+        ]
+
+    o = 256
+    labels = field(o, 16)
+    o += 16 * ns + 80 * ns  # label, transducer
+    units = field(o, 8)
+    o += 8 * ns + 8 * ns * 4 + 80 * ns  # physical dim, phys min/max, dig min/max, prefilter
+    try:
+        spr = [int(v) for v in field(o, 8)]
+    except ValueError:
+        raise ValueError(f"{p}: malformed EDF/BDF header (samples per record)") from None
+    bytes_per_sample = 3 if bdf else 2
+    if n_records > 0:
+        expected = header_bytes + n_records * sum(spr) * bytes_per_sample
+        size = p.stat().st_size
+        if size < expected:
+            have = (size - header_bytes) / max(1, sum(spr) * bytes_per_sample)
+            raise ValueError(
+                f"{p}: truncated {'BDF' if bdf else 'EDF'} file: the header declares "
+                f"{n_records} data records ({expected} bytes) but the file has {size} bytes "
+                f"({max(have, 0):.1f} records)"
+            )
+    return {
+        "n_records": n_records,
+        "record_duration": record_duration,
+        "labels": labels,
+        "units": units,
+        "samples_per_record": spr,
+        "header_bytes": header_bytes,
+        "bytes_per_sample": bytes_per_sample,
+    }
+
+
+def read_mne_file(
+    path: str | os.PathLike[str],
+    *,
+    ch_kinds: Mapping[str, str] | None = None,
+    bipolar: Mapping[str, tuple[str, str]] | None = None,
+    preload: bool = False,
+    **mne_kwargs: Any,
+) -> Recording:
+    """Read EDF/EDF+, BDF/BDF+, GDF, BrainVision or FIF through :mod:`mne.io`, lazily."""
+    import mne
+
+    p = check_file(path)
+    suffix = p.suffix.lower()
+    file_units: dict[str, str] = {}
+    if suffix in (".edf", ".bdf"):
+        header = edf_header(p)
+        file_units = dict(zip(header["labels"], header["units"], strict=True))
+        reader = mne.io.read_raw_bdf if suffix == ".bdf" else mne.io.read_raw_edf
+    elif suffix == ".gdf":
+        reader = mne.io.read_raw_gdf
+    elif suffix == ".vhdr":
+        reader = mne.io.read_raw_brainvision
+    elif suffix == ".fif" or p.name.endswith((".fif.gz", "_raw.fif", "_eeg.fif")):
+        reader = mne.io.read_raw_fif
+    else:  # pragma: no cover - dispatcher only sends the suffixes above
+        raise ValueError(f"{p}: not an MNE-readable suffix {suffix!r}")
+    try:
+        raw = reader(p, preload=False, verbose="error", **mne_kwargs)
+    except (ValueError, OSError, RuntimeError, KeyError, IndexError) as err:
+        raise ValueError(f"{p}: could not be read as {suffix[1:].upper()}: {err}") from err
+    rec = recording_from_raw(raw, ch_kinds=ch_kinds, bipolar=bipolar, preload=preload,
+                             file_units=file_units, description=str(p))
+    rec.meta.setdefault("source", str(p))
+    rec.meta.setdefault("format", suffix[1:].upper())
+    return rec
+
+
+def recording_from_raw(
+    raw: Any,
+    *,
+    ch_kinds: Mapping[str, str] | None = None,
+    bipolar: Mapping[str, tuple[str, str]] | None = None,
+    preload: bool | None = None,
+    file_units: Mapping[str, str] | None = None,
+    description: str = "mne.io.Raw",
+) -> Recording:
+    """Build a :class:`Recording` from an MNE Raw (see :meth:`Recording.from_mne`)."""
+    names = list(raw.ch_names)
+    types = raw.get_channel_types()
+    stored = _ltr_metadata(raw)
+    if stored is not None:
+        kinds = stored["ch_kinds"]
+        units, orig = stored["units"], stored["orig_units"]
+        scale = np.ones(len(names))
+        meta = dict(stored.get("meta", {}))
+    else:
+        orig = [_orig_unit(raw, i, name, file_units) for i, name in enumerate(names)]
+        units, scale_list = [], []
+        for u in orig:
+            factor, si = si_scale(u)
+            units.append(si)
+            # MNE already converts voltages to volts; other units arrive as stored
+            scale_list.append(1.0 if si in (VOLTAGE, "") else factor)
+        scale = np.asarray(scale_list)
+        kinds = [infer_kind(n, u, t) for n, u, t in zip(names, orig, types, strict=True)]
+        meta = {}
+    kinds = resolve_kinds(names, kinds, ch_kinds, where=description)
+    first_time = raw.first_samp / raw.info["sfreq"]
+    annotations = Annotations.from_mne(raw.annotations, first_time=first_time)
+    common = {
+        "units": units,
+        "orig_units": orig,
+        "annotations": annotations,
+        "meas_date": raw.info["meas_date"],
+        "meta": meta,
+    }
+    if preload or (preload is None and raw.preload):
+        data = raw.get_data() * scale[:, np.newaxis]
+        rec = Recording(data, raw.info["sfreq"], names, kinds, **common)
+    else:
+        source = MneSource(raw, scale, description)
+        rec = Recording.from_source(source, raw.info["sfreq"], names, kinds, **common)
+    if bipolar:
+        rec = rec.set_bipolar(bipolar)
+    return rec
+
+
+def _ltr_metadata(raw: Any) -> dict[str, Any] | None:
+    desc = raw.info.get("description") or ""
+    if not desc.startswith(_META_TAG):
+        return None
+    try:
+        stored = json.loads(desc[len(_META_TAG):])
+    except json.JSONDecodeError:
+        return None
+    n = len(raw.ch_names)
+    if not all(len(stored.get(k, ())) == n for k in ("ch_kinds", "units", "orig_units")):
+        return None  # channels were changed in MNE after export: fall back to inference
+    return stored
+
+
+def _orig_unit(raw: Any, i: int, name: str, file_units: Mapping[str, str] | None) -> str:
+    if file_units and name in file_units:
+        return file_units[name]
+    orig = getattr(raw, "_orig_units", None) or {}
+    u = orig.get(name)
+    if u and u != "n/a":
+        return str(u)
+    if raw.info["chs"][i]["unit"] == _FIFF_UNIT_V:
+        return "V"
+    return ""
+
+
+def write_edf(
+    recording: Recording, path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write a recording as EDF+ (``.edf``) or BDF+ (``.bdf``) with its annotations.
+
+    EMG is written in µV, acceleration in m/s², other channels in their unit. Each channel's
+    physical range is its minimum and maximum, so the quantisation step is
+    ``(max - min) / 65535`` for EDF (16 bit) and ``/ 16777215`` for BDF (24 bit).
+
+    Parameters
+    ----------
+    recording : Recording
+        What to write. Channel names must have at most 16 characters (an EDF limit) and the
+        data must not contain NaN.
+    path : path-like
+        Output file; the suffix chooses EDF or BDF.
+    overwrite : bool
+        Replace an existing file (default False: raise ``FileExistsError``).
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    import edfio
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".edf", ".bdf"):
+        raise ValueError(f"{p}: write_edf writes .edf or .bdf, got suffix {suffix!r}")
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p}: exists; pass overwrite=True to replace it")
+    long = [n for n in recording.ch_names if len(n) > 16]
+    if long:
+        raise ValueError(f"{p}: EDF/BDF channel labels have at most 16 characters: {long}")
+    sfreq = recording.sfreq
+    spr = _record_layout(recording.n_samples, sfreq)
+    bdf = suffix == ".bdf"
+    signal_cls = edfio.BdfSignal if bdf else edfio.EdfSignal
+    digital = (-(2**23), 2**23 - 1) if bdf else (-32768, 32767)
+    signals = []
+    for i, name in enumerate(recording.ch_names):
+        x = recording.get_data(picks=i)[0]
+        if np.isnan(x).any():
+            raise ValueError(
+                f"{p}: channel {name!r} contains {int(np.isnan(x).sum())} NaN samples; "
+                "EDF/BDF cannot store them (fill or crop the gaps first)"
+            )
+        unit = recording.units[i]
+        if unit == "V":
+            x, dim = x * 1e6, "uV"
+        else:
+            dim = "m/s^2" if unit == "m/s^2" else recording.orig_units[i][:8]
+        lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+        integer_codes = np.all(x == np.round(x)) and digital[0] <= lo and hi <= digital[1]
+        if recording.ch_kinds[i] == "trigger" and integer_codes:
+            # marker codes are stored as digital values (physical == digital), which is
+            # how readers (MNE, EDFbrowser) decode BioSemi-style status channels
+            lo, hi = float(digital[0]), float(digital[1])
+        elif hi - lo <= 1e-12 * max(1.0, abs(hi)):
+            lo, hi = lo - 1.0, hi + 1.0
+        signals.append(signal_cls(x, sfreq, label=name, physical_dimension=dim,
+                                  physical_range=(lo, hi), digital_range=digital))
+    ann = [
+        edfio.EdfAnnotation(float(o), float(d) if d > 0 else None, s)
+        for o, d, s in recording.annotations
+    ]
+    rec_info = None
+    start_time = None
+    if recording.meas_date is not None:
+        rec_info = edfio.Recording(startdate=recording.meas_date.date())
+        start_time = recording.meas_date.time().replace(microsecond=0, tzinfo=None)
+    edf_cls = edfio.Bdf if bdf else edfio.Edf
+    edf = edf_cls(signals, recording=rec_info, starttime=start_time,
+                  data_record_duration=spr / sfreq, annotations=ann)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + ".part")
+    edf.write(tmp)
+    os.replace(tmp, p)
+    return p
+
+
+def _record_layout(n_samples: int, sfreq: float) -> int:
+    """Samples per data record: records near 1 s that tile the signal exactly."""
+    if n_samples == 0:
+        raise ValueError("cannot write an empty recording to EDF/BDF")
+    if float(sfreq).is_integer():
+        target = int(sfreq)
+        divisors = [d for d in range(max(1, target // 10), 10 * target + 1) if n_samples % d == 0]
+        if divisors:
+            spr = min(divisors, key=lambda d: abs(d - target))
+            return spr
+    if n_samples <= 99_999_999:
+        return n_samples
+    raise ValueError(
+        f"cannot tile {n_samples} samples at {sfreq} Hz into EDF data records; crop the "
+        "recording to a whole number of seconds"
+    )
