@@ -86,13 +86,14 @@ class QualityReport:
             f"channels    {len(self.channels)}",
         ]
         width = max([len(c.name) for c in self.channels] + [7])
-        lines.append(f"  {'channel':<{width}}  kind     unit (file)      range                 "
-                     "RMS        flags")
+        lines.append(f"  {'channel':<{width}}  kind     file unit  {'range':<22}  "
+                     f"{'RMS':<12}  flags")
         for c in self.channels:
-            unit = f"{c.unit or '-'} ({c.orig_unit or '-'})"
-            rng = f"{_num(c.minimum)}..{_num(c.maximum)}"
-            lines.append(f"  {c.name:<{width}}  {c.kind:<7}  {unit:<15}  {rng:<20}  "
-                         f"{_num(c.rms):<9}  {', '.join(c.flags) or 'ok'}")
+            scale, unit = (1e6, "µV") if c.unit == "V" else (1.0, c.unit)
+            rng = f"{_num(c.minimum * scale)}..{_num(c.maximum * scale)} {unit}".strip()
+            rms = f"{_num(c.rms * scale)} {unit}".strip()
+            lines.append(f"  {c.name:<{width}}  {c.kind:<7}  {c.orig_unit or '-':<9}  "
+                         f"{rng:<22}  {rms:<12}  {', '.join(c.flags) or 'ok'}")
         if self.sensors:
             lines.append("sensors     " + "; ".join(
                 f"{k}: {', '.join(v)}" for k, v in self.sensors.items()))

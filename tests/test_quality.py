@@ -74,6 +74,6 @@ def test_report_text_mentions_everything():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         text = assess(rec).format()
-    for needle in ("4.000 s", "1000 Hz", "EMG trapezius", "emg", "V (uV)", "m/s^2 (g)",
+    for needle in ("4.000 s", "1000 Hz", "EMG trapezius", "emg", "uV", " µV", " g ",
                    "'needle in' x1", "ACC: ACC X, ACC Y, ACC Z"):
         assert needle in text

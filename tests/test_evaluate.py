@@ -1,0 +1,173 @@
+"""Event-level scoring on hand-made cases, and matching equal to a brute-force greedy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ltr.cli import main
+from ltr.evaluate import (
+    EvaluationReport,
+    compare,
+    evaluate,
+    evaluate_files,
+    match_onsets,
+    read_events_tsv,
+)
+from ltr.simulate import Truth
+
+
+def _greedy(det, ref, tol):
+    pairs = sorted((abs(a - b), i, j) for i, a in enumerate(det) for j, b in enumerate(ref)
+                   if abs(a - b) <= tol)
+    used_d, used_r, out = set(), set(), []
+    for _, i, j in pairs:
+        if i not in used_d and j not in used_r:
+            used_d.add(i)
+            used_r.add(j)
+            out.append((i, j))
+    return sorted(out, key=lambda p: (ref[p[1]], p[1]))
+
+
+times = st.lists(st.floats(0, 10, allow_nan=False).map(lambda x: round(x, 3)), max_size=25,
+                 unique=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(times, times, st.floats(0.0, 1.0))
+def test_matching_equals_greedy_closest_first(det, ref, tol):
+    md, mr = match_onsets(det, ref, tol)
+    got = list(zip(md.tolist(), mr.tolist(), strict=True))
+    want = _greedy(det, ref, tol)
+    # ties in distance may pick different partners; the number of matches and the
+    # total matched distance must agree
+    assert len(got) == len(want)
+    dist = sum(abs(det[i] - ref[j]) for i, j in got)
+    assert dist == pytest.approx(sum(abs(det[i] - ref[j]) for i, j in want), abs=1e-9)
+    assert len({i for i, _ in got}) == len(got) and len({j for _, j in got}) == len(got)
+
+
+def test_worked_example():
+    r = compare([1.01, 2.98, 5.0], [1.0, 3.0, 4.0], tolerance=0.05)
+    assert (r["tp"], r["fp"], r["fn"]) == (2, 1, 1)
+    np.testing.assert_allclose(r["onset_error_ms"], [10.0, -20.0])
+    assert r["f1"] == pytest.approx(2 / 3)
+    assert r["mean_abs_onset_error_ms"] == pytest.approx(15.0)
+
+
+def test_closest_first_and_one_to_one():
+    r = compare([1.00, 1.04], [1.03], tolerance=0.05)
+    assert r["matched_detected"].tolist() == [1]  # 1.04 is closer than 1.00
+    assert (r["tp"], r["fp"]) == (1, 1)
+    # the closest pair wins even where a left-to-right scan would pair 1.00 with 1.04
+    # (and 1.05 with 1.09): closest-first is the convention, not maximum cardinality
+    r = compare([1.00, 1.05], [1.04, 1.09], tolerance=0.05)
+    assert r["matched_detected"].tolist() == [1] and r["matched_reference"].tolist() == [0]
+    np.testing.assert_allclose(r["onset_error_ms"], [10.0])
+
+
+def test_tolerance_boundary_and_empty_sets():
+    assert compare([1.05], [1.0], tolerance=0.05)["tp"] == 1
+    assert compare([1.0501], [1.0], tolerance=0.05)["tp"] == 0
+    empty = compare([], [], tolerance=0.05)
+    assert empty["f1"] == 1.0 and np.isnan(empty["precision"]) and np.isnan(empty["recall"])
+    none_found = compare([], [1.0, 2.0])
+    assert none_found["recall"] == 0.0 and none_found["f1"] == 0.0
+    assert np.isnan(none_found["precision"])
+    with pytest.raises(ValueError, match="tolerance must be a finite number >= 0"):
+        compare([1.0], [1.0], tolerance=-1)
+    with pytest.raises(ValueError, match="detected must be finite onsets"):
+        compare([np.nan], [1.0])
+
+
+def _truth():
+    return Truth(
+        twitches={
+            "onset": np.array([2.0, 2.5, 6.0, 12.0]),
+            "offset": np.array([2.1, 2.6, 6.2, 12.05]),
+            "peak_time": np.array([2.05, 2.55, 6.1, 12.02]),
+            "amplitude": np.full(4, 1e-4), "rms": np.full(4, 3e-5),
+            "snr_db": np.array([-2.0, 3.0, 15.0, 25.0]),
+            "channel": np.array(["EMG"] * 4), "acc_onset": np.full(4, np.nan),
+            "acc_amplitude": np.full(4, np.nan), "crosstalk_db": np.full(4, np.nan),
+            "epoch": np.array([0, 0, 1, 2]),
+        },
+        confounders={
+            "kind": np.array(["needle_spike", "ecg", "ecg", "mains"]),
+            "onset": np.array([1.5, 7.0, 8.0, 0.0]),
+            "offset": np.array([1.502, 7.11, 8.11, 60.0]),
+            "channel": np.array(["EMG", "*", "*", "*"]),
+            "amplitude": np.array([1e-3, 1e-4, 1e-4, 1e-5]),
+        },
+        epochs={"start": np.array([1.0, 5.0, 11.0, 20.0]),
+                "stop": np.array([4.0, 9.0, 14.0, 25.0]),
+                "muscle": np.array(["EMG"] * 4)},
+        passes={"time": np.zeros(0), "epoch": np.zeros(0, int), "on_target": np.zeros(0, bool)},
+        info={"duration": 60.0, "channels": ["EMG"]},
+    )
+
+
+def test_evaluate_breaks_errors_down():
+    truth = _truth()
+    # found 2.0 (+10 ms), 6.0 (-20 ms); split 6.0 with a second detection at 6.15;
+    # counted the needle spike (1.5) and one ECG beat (7.05); a detection at 30 s is
+    # outside every epoch; missed 2.5 (3 dB) and 12.0 (25 dB)
+    det = [1.501, 2.01, 5.98, 6.15, 7.05, 30.0]
+    rep = evaluate(det, truth)
+    assert (rep.tp, rep.fp, rep.fn) == (2, 4, 2)
+    assert rep.tolerance == 0.05
+    np.testing.assert_allclose(rep.onset_error_ms, [10.0, -20.0], atol=1e-9)
+    # epoch 0: 1.501 and 2.01 vs 2 true; epoch 1: three detections vs 1; epoch 2: 0 vs 1
+    assert rep.count_error.tolist() == [0, 2, -1, 0]
+    assert rep.detections_outside_epochs == 1
+    assert rep.false_alarm_causes == {"needle_spike": 1, "ecg": 1, "twitch_split": 1,
+                                      "none": 1}
+    assert rep.confounders_counted == {"needle_spike": {"events": 1, "counted": 1},
+                                       "ecg": {"events": 2, "counted": 1}}
+    assert rep.false_alarms_per_min == pytest.approx(4.0)
+    assert rep.recall_by_snr["-inf..0 dB"] == {"true": 1, "found": 1}
+    assert rep.recall_by_snr["0..6 dB"] == {"true": 1, "found": 0}
+    assert rep.recall_by_snr["20..inf dB"] == {"true": 1, "found": 0}
+    text = rep.format()
+    assert "TP / FP / FN         2 / 4 / 2" in text and "needle_spike       1 of 1" in text
+
+
+def test_combine_sums_counts():
+    truth = _truth()
+    a = evaluate([2.0, 6.0], truth)
+    b = evaluate([2.0, 2.5, 6.0, 12.0, 40.0], truth)
+    c = EvaluationReport.combine([a, b])
+    assert (c.tp, c.fp, c.fn) == (6, 1, 2)
+    assert c.duration == 120.0 and c.n_runs == 2
+    assert c.recall_by_snr["12..20 dB"] == {"true": 2, "found": 2}
+    assert c.to_dict()["precision"] == pytest.approx(6 / 7)
+
+
+def test_events_tsv_and_cli(tmp_path, capsys):
+    truth = _truth()
+    tpath = truth.to_json(tmp_path / "t.truth.json")
+    det = tmp_path / "det.tsv"
+    det.write_text("onset\tduration\ttrial_type\n2.01\t0.1\ttwitch\n3.3\t1\tcontraction\n"
+                   "5.98\t0.1\ttwitch\n")
+    np.testing.assert_allclose(read_events_tsv(det), [2.01, 5.98])
+    rep = evaluate_files(det, tpath)
+    assert (rep.tp, rep.fp, rep.fn) == (2, 0, 2)
+    assert main(["evaluate", str(det), str(tpath)]) == 0
+    out = capsys.readouterr().out
+    assert "precision            1.000" in out and "recall               0.500" in out
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("time\tx\n1\t2\n")
+    assert main(["evaluate", str(bad), str(tpath)]) == 1
+    assert "needs an 'onset' column" in capsys.readouterr().err
+
+
+def test_truth_events_tsv_scores_perfectly_against_itself(tmp_path):
+    from ltr.simulate import session
+
+    _, truth = session(60, 1000, "emg", seed=1, condition="needle_artifacts")
+    tsv = truth.to_events_tsv(tmp_path / "e.tsv")
+    rep = evaluate(read_events_tsv(tsv), truth)
+    assert rep.fp == 0 and rep.fn == 0 and rep.f1 == 1.0
+    assert np.all(rep.count_error == 0)
