@@ -119,7 +119,8 @@ def _twitches(b: _Builder, rng: np.random.Generator, epochs: dict[str, np.ndarra
             continue
         brng = np.random.default_rng(burst_seed)
         wave, i_on, i_off = wf.twitch_burst(brng, dur, sfreq, cfg)
-        snr = first_snr[ep] + 20 * np.log10(hab[ep]) * count[ep]
+        snr = (first_snr[ep] + 20 * np.log10(hab[ep]) * count[ep]
+               + cfg.snr_jitter_db * brng.standard_normal())
         count[ep] += 1
         rms_unit = np.sqrt(np.mean(wave[i_on:i_off + 1] ** 2))
         target_rms = cfg.noise_rms * 10 ** (snr / 20)

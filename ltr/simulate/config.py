@@ -46,6 +46,8 @@ class SimulationConfig:
         Distinct motor units taking part in one twitch. Default (2, 8).
     muap_duration : (float, float)
         Duration of one motor-unit potential, s. Default (0.002, 0.015).
+    snr_jitter_db : float
+        Twitch-to-twitch SNR scatter around the habituation trend (SD, dB). Default 2.
     habituation : (float, float)
         Amplitude ratio between successive twitches of one epoch (per site).
         Default (0.88, 1.0): up to about 1 dB less per twitch.
@@ -123,6 +125,7 @@ class SimulationConfig:
     firing_rate: Range = (120.0, 400.0)
     n_units: tuple[int, int] = (2, 8)
     muap_duration: Range = (0.002, 0.015)
+    snr_jitter_db: float = 2.0
     habituation: Range = (0.88, 1.0)
     epoch_duration: Range = (15.0, 45.0)
     gap_duration: Range = (4.0, 12.0)
