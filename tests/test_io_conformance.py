@@ -148,3 +148,15 @@ def test_ch_kinds_override_through_read(tmp_path):
     assert ltr.read(path, ch_kinds={"EXG1": "emg"}).ch_kinds == ("emg", "misc")
     with pytest.raises(ValueError, match=r"x.edf: ch_kinds names channel\(s\) \['EXG9'\]"):
         ltr.read(path, ch_kinds={"EXG9": "emg"})
+
+
+def test_brainvision_markers_become_annotations(tmp_path):
+    pybv = pytest.importorskip("pybv")
+    data = np.random.default_rng(0).normal(0, 1e-5, (1, 4000))
+    pybv.write_brainvision(data=data, sfreq=1000, ch_names=["EMG a"], fname_base="bv",
+                           folder_out=tmp_path, events=np.array([[1000, 1], [2500, 2]]),
+                           unit="µV")
+    rec = ltr.read(tmp_path / "bv.vhdr")
+    np.testing.assert_allclose(rec.annotations.onset, [1.0, 2.5])
+    assert list(rec.annotations.description) == ["Stimulus/S  1", "Stimulus/S  2"]
+    np.testing.assert_allclose(rec.data[0], data[0], atol=1e-10)
