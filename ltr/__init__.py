@@ -9,17 +9,22 @@ from ._logging import set_log_level
 from ._validate import LtrDataWarning
 from ._version import __version__
 from .annotations import Annotations
+from .detect import DetectorConfig, detect
 from .io import read, read_text, write, write_csv, write_edf, write_hdf5
 from .quality import QualityReport, assess
 from .recording import Recording
+from .results import TwitchResults
 
 __all__ = [
     "Annotations",
+    "DetectorConfig",
     "LtrDataWarning",
     "QualityReport",
     "Recording",
+    "TwitchResults",
     "__version__",
     "assess",
+    "detect",
     "read",
     "read_text",
     "set_log_level",

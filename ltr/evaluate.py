@@ -60,7 +60,8 @@ def match_onsets(
     detected, reference : array_like of float
         Onsets in seconds (any order).
     tolerance : float
-        Largest allowed ``|detected - reference|`` in seconds.
+        Largest allowed ``|detected - reference|`` in seconds (with 1e-12 s of slack, so
+        that 1.05 - 1.00 counts as within 0.05 despite floating-point rounding).
 
     Returns
     -------
@@ -317,6 +318,7 @@ def evaluate(
     truth: Any,
     *,
     tolerance: float | None = None,
+    snr_range: tuple[float, float] | None = None,
 ) -> EvaluationReport:
     """Score detected twitch onsets against a simulated session's :class:`~ltr.simulate.Truth`.
 
@@ -329,6 +331,11 @@ def evaluate(
     tolerance : float | None
         Matching tolerance, s. Default 0.05 for layouts with EMG (onsets are EMG onsets),
         0.1 for accelerometer-only layouts (onsets are jolt onsets).
+    snr_range : (float, float) | None
+        Score only twitches whose SNR (dB) lies in ``[low, high)``. Twitches outside the
+        range are "don't care": a detection matched to one is neither a hit nor a false
+        alarm, and missing one is no miss. Matching is still done against all twitches,
+        so restricting the range never turns a correct detection into a false alarm.
 
     Returns
     -------
@@ -341,6 +348,14 @@ def evaluate(
     ref = truth.onsets
     md, mr = match_onsets(det, ref, tol)
     duration = float(truth.info.get("duration", 0.0))
+    scored = np.ones(ref.size, bool)
+    if snr_range is not None:
+        snr_all = truth.twitches["snr_db"]
+        scored = (snr_all >= snr_range[0]) & (snr_all < snr_range[1])
+    dont_care = np.zeros(det.size, bool)
+    dont_care[md[~scored[mr]]] = True
+    keep = scored[mr]
+    md, mr = md[keep], mr[keep]
 
     # per-epoch counts (zero-twitch epochs included) and detections with the needle out
     starts, stops = truth.epochs["start"], truth.epochs["stop"]
@@ -351,7 +366,7 @@ def evaluate(
     outside = int(np.sum(ep_of_det < 0))
 
     # what the false detections were
-    fp_mask = np.ones(det.size, bool)
+    fp_mask = ~dont_care
     fp_mask[md] = False
     fp_times = det[fp_mask]
     causes = _attribute(fp_times, truth, tol, duration)
@@ -363,12 +378,12 @@ def evaluate(
         found = np.zeros(ref.size, bool)
         found[mr] = True
         for lo, hi in SNR_BANDS:
-            sel = (snr >= lo) & (snr < hi)
+            sel = (snr >= lo) & (snr < hi) & scored
             key = f"{_fmt_db(lo)}..{_fmt_db(hi)} dB"
             by_snr[key] = {"true": int(sel.sum()), "found": int(found[sel].sum())}
 
     return EvaluationReport(
-        tp=int(md.size), fp=int(det.size - md.size), fn=int(ref.size - md.size),
+        tp=int(md.size), fp=int(fp_mask.sum()), fn=int(scored.sum() - md.size),
         onset_error_ms=(det[md] - ref[mr]) * 1e3, duration=duration, tolerance=tol,
         count_error=count_error, detections_outside_epochs=outside,
         false_alarm_causes=causes, confounders_counted=counted, recall_by_snr=by_snr,

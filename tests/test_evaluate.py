@@ -20,8 +20,9 @@ from ltr.simulate import Truth
 
 
 def _greedy(det, ref, tol):
+    # the same tolerance convention as match_onsets: 1e-12 s of slack for float noise
     pairs = sorted((abs(a - b), i, j) for i, a in enumerate(det) for j, b in enumerate(ref)
-                   if abs(a - b) <= tol)
+                   if abs(a - b) <= tol + 1e-12)
     used_d, used_r, out = set(), set(), []
     for _, i, j in pairs:
         if i not in used_d and j not in used_r:
@@ -171,3 +172,15 @@ def test_truth_events_tsv_scores_perfectly_against_itself(tmp_path):
     rep = evaluate(read_events_tsv(tsv), truth)
     assert rep.fp == 0 and rep.fn == 0 and rep.f1 == 1.0
     assert np.all(rep.count_error == 0)
+
+
+def test_snr_range_makes_other_twitches_dont_care():
+    truth = _truth()  # SNRs -2, 3, 15, 25 dB at 2.0, 2.5, 6.0, 12.0 s
+    det = [2.0, 2.5, 6.0, 30.0]
+    full = evaluate(det, truth)
+    assert (full.tp, full.fp, full.fn) == (3, 1, 1)
+    band = evaluate(det, truth, snr_range=(0.0, 20.0))
+    # 2.0 s (-2 dB) and 12.0 s (25 dB) are don't-care: the hit on 2.0 is not a false alarm
+    assert (band.tp, band.fp, band.fn) == (2, 1, 0)
+    high = evaluate(det, truth, snr_range=(6.0, np.inf))
+    assert (high.tp, high.fp, high.fn) == (1, 1, 1)

@@ -269,7 +269,9 @@ def _pops(b: _Builder, rng: np.random.Generator) -> None:
         tau = rng.uniform(0.05, 0.5)
         amp = rng.uniform(*cfg.pop_amplitude) * rng.choice([-1.0, 1.0])
         ch = int(rng.integers(0, len(b.emg_names)))
-        wave = amp * np.exp(-np.arange(0.0, 5 * tau, 1 / b.sfreq) / tau)
+        # decays over 12 tau and ends exactly at zero: no second, artificial step
+        decay = np.exp(-np.arange(0.0, 12 * tau, 1 / b.sfreq) / tau)
+        wave = amp * (decay - decay[-1])
         wf.add_at(out[ch], wave, b.idx(t0))
         b.mark("pop", t0, t0 + 3 * tau, b.emg_names[ch], abs(amp))
 

@@ -1,0 +1,297 @@
+"""Detector parameters: one frozen dataclass per concern, with TOML input and output."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._validate import check_option
+
+
+@dataclass(frozen=True)
+class EmgConfig:
+    """EMG front end and thresholds.
+
+    Attributes
+    ----------
+    band : (float, float)
+        Band-pass edges, Hz (default 20-450, SENIAM-style surface EMG band). The upper
+        edge is capped at 0.45 × sfreq, so 225 Hz at 500 Hz sampling; the edges used are
+        stored in the results.
+    filter_order : int
+        Butterworth order per pass (zero-phase, so the response is squared).
+    mains : bool
+        Detect 50/60 Hz hum and harmonics from the spectrum and subtract them where they
+        stand ``mains_prominence_db`` above their neighbourhood.
+    mains_prominence_db : float
+        Peak-over-neighbourhood ratio for a harmonic to be removed, dB.
+    ecg : bool
+        Detect periodic heartbeats and subtract them by template.
+    window : float
+        Detection envelope: centred moving RMS window, s.
+    onset_window : float
+        Short envelope used to place onsets and offsets, s.
+    on_ratio, off_ratio : float
+        Hysteresis thresholds on the detection envelope as multiples of the running noise
+        floor: a candidate starts above ``on_ratio`` × floor and lasts while the envelope
+        stays above ``off_ratio`` × floor.
+    edge_ratio : float
+        Onset/offset placement: first/last sample of the candidate where the short
+        envelope exceeds ``edge_ratio`` × its own floor.
+    envelope : {"rms", "tkeo"}
+        Envelope of the detection trace: moving RMS or Teager-Kaiser energy.
+    """
+
+    band: tuple[float, float] = (20.0, 450.0)
+    filter_order: int = 4
+    mains: bool = True
+    mains_prominence_db: float = 6.0
+    ecg: bool = True
+    window: float = 0.04
+    onset_window: float = 0.008
+    on_ratio: float = 1.8
+    off_ratio: float = 1.3
+    edge_ratio: float = 2.0
+    envelope: str = "rms"
+
+    def __post_init__(self) -> None:
+        check_option("emg.envelope", self.envelope, ("rms", "tkeo"))
+        _check_ratios("emg", self.on_ratio, self.off_ratio)
+
+
+@dataclass(frozen=True)
+class AccConfig:
+    """Accelerometer front end and thresholds (see :class:`EmgConfig` for the meanings).
+
+    The default band 5-50 Hz keeps the 8-30 Hz twitch jolt and drops gravity, posture
+    drift and breathing; the envelope window (60 ms) spans about one cycle of a 15 Hz
+    jolt. ``split_gap`` and ``split_depth``: a candidate is cut between two envelope peaks
+    at least ``split_gap`` s apart when the valley between them falls below
+    ``split_depth`` × the smaller peak (successive jolts overlapping).
+    """
+
+    band: tuple[float, float] = (5.0, 50.0)
+    filter_order: int = 4
+    window: float = 0.06
+    onset_window: float = 0.01
+    on_ratio: float = 2.5
+    off_ratio: float = 1.5
+    edge_ratio: float = 2.0
+    split_gap: float = 0.15
+    split_depth: float = 0.5
+
+    def __post_init__(self) -> None:
+        _check_ratios("acc", self.on_ratio, self.off_ratio)
+
+
+@dataclass(frozen=True)
+class FloorConfig:
+    """Robust running noise floor.
+
+    The envelope's median is taken over blocks of ``block`` s, then a running median of
+    the block medians over ``window`` s: a twitch, a run of twitches or a contraction
+    shorter than half the window does not lift the floor, while slow drifts of the
+    resting background are followed.
+    """
+
+    block: float = 0.5
+    window: float = 20.0
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """Turning threshold crossings into events.
+
+    Attributes
+    ----------
+    merge_gap : float
+        Quiet gaps shorter than this (s) join phases of one polyphasic burst; longer ones
+        separate twitches.
+    min_duration : float
+        Candidates shorter than this (s, onset to offset) are dropped as noise.
+    """
+
+    merge_gap: float = 0.025
+    min_duration: float = 0.005
+
+
+@dataclass(frozen=True)
+class RejectConfig:
+    """Rules that turn look-alikes away, each with a named reason.
+
+    Attributes
+    ----------
+    max_duration : float
+        EMG candidates longer than this (s) are sustained contractions, reported apart.
+    min_burst : float
+        Shortest span (s) holding the central 90 % of a candidate's energy; shorter ones
+        are a needle-contact spike or a lone motor-unit potential. An LTR is a train of
+        potentials over 20-300 ms, while one motor-unit potential lasts 2-15 ms, so 90 %
+        of its energy fits in about 10 ms.
+    spike_isolation : float
+        Needle spikes are blanked before detection where the RMS over ~2 ms is at least
+        this many times the RMS of the surrounding ±20 ms (0 disables blanking).
+    spike_min_ratio : float
+        ... and at least this many times the noise floor.
+    spike_crest : float
+        Peak / RMS over a candidate above which a short candidate is a needle spike rather
+        than a single motor-unit potential (only used to name the reason).
+    min_median_freq : float
+        EMG candidates whose median frequency is below this (Hz) are motion or ECG
+        residue: twitch potentials have most energy above 50 Hz ...
+    high_band_ratio : float
+        ... unless their content above 60 Hz alone exceeds this many times the whole
+        noise floor: a twitch riding on a motion transient is kept.
+    pop_step : float
+        A level step in the raw signal of more than this many times the EMG candidate's
+        peak marks an electrode pop.
+    acc_max_duration : float
+        Accelerometer candidates longer than this (s) are movements (hand pressure,
+        flinch), not jolts.
+    acc_low_ratio : float
+        Accelerometer candidates whose 0.5-5 Hz content exceeds this many times their
+        twitch-band content are movements.
+    acc_max_rise : float
+        Accelerometer candidates whose short envelope takes longer than this (s) from
+        onset to half its peak are movements: a jolt of 8 Hz or more swings to half its
+        size within half a cycle (62 ms at 8 Hz, plus half the 10 ms envelope window),
+        while a hand or cable movement swells slowly.
+    """
+
+    max_duration: float = 0.6
+    min_burst: float = 0.010
+    spike_isolation: float = 6.0
+    spike_min_ratio: float = 5.0
+    spike_crest: float = 6.0
+    min_median_freq: float = 45.0
+    high_band_ratio: float = 1.5
+    pop_step: float = 2.0
+    acc_max_duration: float = 0.45
+    acc_low_ratio: float = 1.0
+    acc_max_rise: float = 0.07
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Combining candidates of several channels into twitches.
+
+    Attributes
+    ----------
+    emg_window : float
+        EMG candidates on different channels whose onsets lie within this (s) are one
+        twitch (cross-talk, or one twitch seen by two electrodes).
+    acc_delay : (float, float)
+        Accelerometer onset minus EMG onset (s) for the two to be one twitch: the jolt
+        follows the burst by the electromechanical delay.
+    """
+
+    emg_window: float = 0.03
+    acc_delay: tuple[float, float] = (-0.02, 0.08)
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """All detector parameters. Defaults work without tuning on EMG at 500 Hz-10 kHz and
+    accelerometers at >= 100 Hz.
+
+    Examples
+    --------
+    >>> cfg = DetectorConfig()
+    >>> cfg.emg.band
+    (20.0, 450.0)
+    >>> DetectorConfig.from_dict({"emg": {"on_ratio": 2.0}}).emg.on_ratio
+    2.0
+    """
+
+    emg: EmgConfig = field(default_factory=EmgConfig)
+    acc: AccConfig = field(default_factory=AccConfig)
+    floor: FloorConfig = field(default_factory=FloorConfig)
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
+    reject: RejectConfig = field(default_factory=RejectConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+
+    # -- dict / TOML --------------------------------------------------------------------
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Nested dict of all parameters (tuples as lists)."""
+        out: dict[str, dict[str, Any]] = {}
+        for f in dataclasses.fields(self):
+            section = getattr(self, f.name)
+            out[f.name] = {k: list(v) if isinstance(v, tuple) else v
+                           for k, v in dataclasses.asdict(section).items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], *, source: str = "config") -> DetectorConfig:
+        """Build from a nested dict; unknown sections or keys raise ValueError naming them."""
+        sections = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - set(sections))
+        if unknown:
+            raise ValueError(f"{source}: unknown section(s) {unknown}; known: {sorted(sections)}")
+        kwargs = {}
+        for name, values in d.items():
+            section_cls = _SECTION_TYPES[name]
+            known = {f.name: f for f in dataclasses.fields(section_cls)}
+            bad = sorted(set(values) - set(known))
+            if bad:
+                raise ValueError(f"{source}: unknown key(s) {bad} in [{name}]; known: "
+                                 f"{sorted(known)}")
+            fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+            try:
+                kwargs[name] = section_cls(**fixed)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{source}: [{name}]: {err}") from err
+        return cls(**kwargs)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> DetectorConfig:
+        """Read a TOML file with sections ``[emg]``, ``[acc]``, ``[floor]``, ``[segment]``,
+        ``[reject]``, ``[fusion]`` (any may be left out)."""
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        p = Path(path)
+        if not p.exists():
+            raise FileNotFoundError(f"{p}: no such file")
+        try:
+            d = tomllib.loads(p.read_text())
+        except tomllib.TOMLDecodeError as err:
+            raise ValueError(f"{p}: not valid TOML ({err})") from err
+        return cls.from_dict(d, source=str(p))
+
+    def to_toml(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The configuration as TOML text; also written to ``path`` when given."""
+        lines = ["# ltr detector configuration"]
+        for section, values in self.to_dict().items():
+            lines.append(f"\n[{section}]")
+            for k, v in values.items():
+                lines.append(f"{k} = {_toml_value(v)}")
+        text = "\n".join(lines) + "\n"
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+
+_SECTION_TYPES = {"emg": EmgConfig, "acc": AccConfig, "floor": FloorConfig,
+                  "segment": SegmentConfig, "reject": RejectConfig, "fusion": FusionConfig}
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(float(v)) if isinstance(v, float) else str(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {v!r} to TOML")
+
+
+def _check_ratios(name: str, on: float, off: float) -> None:
+    if not 1.0 < off <= on:
+        raise ValueError(f"{name}: need 1 < off_ratio <= on_ratio, got on_ratio={on!r}, "
+                         f"off_ratio={off!r}")

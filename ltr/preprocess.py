@@ -1,0 +1,405 @@
+"""Signal conditioning for twitch detection, vectorized along the last axis.
+
+- :func:`bandpass`: zero-phase Butterworth band-pass (SOS), upper edge kept below Nyquist.
+- :func:`find_mains` / :func:`remove_mains`: 50/60 Hz hum and its harmonics, detected from
+  the spectrum and subtracted by lock-in demodulation, only where present.
+- :func:`find_qrs` / :func:`subtract_ecg`: heartbeats on trunk-muscle EMG, detected by
+  their periodicity and removed by per-beat template subtraction.
+- :func:`condition_acc`: accelerometer axes band-passed to the twitch band and combined
+  orientation-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import signal
+
+from ._validate import check_sfreq
+from .envelope import moving_mean, window_samples
+
+#: Highest filter edge allowed, as a fraction of the sampling rate (Nyquist is 0.5).
+MAX_EDGE_FRACTION = 0.45
+
+
+def band_edges(band: tuple[float, float], sfreq: float) -> tuple[float, float]:
+    """The band actually used at ``sfreq``: the upper edge is capped at 0.45 × sfreq.
+
+    Raises
+    ------
+    ValueError
+        If the capped upper edge is not above the lower edge.
+    """
+    lo, hi = float(band[0]), float(band[1])
+    hi_used = min(hi, MAX_EDGE_FRACTION * sfreq)
+    if not 0 < lo < hi_used:
+        raise ValueError(
+            f"band {band} Hz cannot be used at {sfreq:g} Hz: the upper edge is capped at "
+            f"{hi_used:g} Hz (0.45 x sfreq) and must exceed the lower edge"
+        )
+    return lo, hi_used
+
+
+def _fill_gaps(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    mask = ~np.isfinite(x)
+    if not mask.any():
+        return x, None
+    return np.where(mask, 0.0, x), mask
+
+
+def _restore_gaps(y: np.ndarray, mask: np.ndarray | None, sfreq: float, margin: float) -> None:
+    """Put NaN back over gaps, widened by ``margin`` seconds where filters rang."""
+    if mask is None:
+        return
+    widened = moving_mean(mask.astype(float), window_samples(2 * margin, sfreq)) > 0
+    y[widened] = np.nan
+
+
+def bandpass(
+    x: np.ndarray, sfreq: float, band: tuple[float, float], order: int = 4
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """Zero-phase Butterworth band-pass along the last axis.
+
+    Parameters
+    ----------
+    x : ndarray
+        Signal(s); NaN gaps are filtered as zeros and returned as NaN, widened by three
+        periods of the lower edge, where the filter's transients would be.
+    sfreq : float
+        Sampling rate, Hz.
+    band : (float, float)
+        Requested edges, Hz; see :func:`band_edges` for the edges used.
+    order : int
+        Butterworth order of each pass (the forward-backward response has twice the order
+        and the squared magnitude: -6 dB at the edges).
+
+    Returns
+    -------
+    y : ndarray
+        Filtered signal, float64.
+    edges : (float, float)
+        The edges actually used, Hz.
+    """
+    sfreq = check_sfreq(sfreq)
+    edges = band_edges(band, sfreq)
+    sos = signal.butter(order, edges, btype="bandpass", fs=sfreq, output="sos")
+    x0, mask = _fill_gaps(np.asarray(x, dtype=np.float64))
+    y = signal.sosfiltfilt(sos, x0, axis=-1)
+    _restore_gaps(y, mask, sfreq, 3.0 / edges[0])
+    return y, edges
+
+
+def highpass(x: np.ndarray, sfreq: float, cutoff: float, order: int = 4) -> np.ndarray:
+    """Zero-phase Butterworth high-pass along the last axis (NaN gaps as in :func:`bandpass`)."""
+    sos = signal.butter(order, cutoff, btype="highpass", fs=sfreq, output="sos")
+    x0, mask = _fill_gaps(np.asarray(x, dtype=np.float64))
+    y = signal.sosfiltfilt(sos, x0, axis=-1)
+    _restore_gaps(y, mask, sfreq, 3.0 / cutoff)
+    return y
+
+
+# -- mains --------------------------------------------------------------------------------
+@dataclass
+class MainsInfo:
+    """What :func:`find_mains` found on one channel."""
+
+    frequency: float | None = None
+    harmonics: list[int] = field(default_factory=list)
+    prominence_db: dict[int, float] = field(default_factory=dict)
+
+
+def _spectrum(x: np.ndarray, sfreq: float, seconds: float = 4.0,
+              max_seconds: float = 120.0) -> tuple[np.ndarray, np.ndarray]:
+    x = x[np.isfinite(x)]
+    x = x[: int(max_seconds * sfreq)]
+    nper = int(min(x.size, seconds * sfreq))
+    return signal.welch(x - x.mean(), sfreq, nperseg=max(nper, 8))
+
+
+def find_mains(
+    x: np.ndarray,
+    sfreq: float,
+    *,
+    candidates: tuple[float, ...] = (50.0, 60.0),
+    prominence_db: float = 6.0,
+    max_freq: float | None = None,
+) -> MainsInfo:
+    """Detect mains hum and which of its harmonics stand out of the spectrum.
+
+    The fundamental is the candidate whose peak (within ±0.5 Hz) stands most above the
+    median of its 2-10 Hz neighbourhood; it is refined by parabolic interpolation of the
+    peak. Harmonic ``h`` counts when its own peak stands ``prominence_db`` above its
+    neighbourhood.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_samples,)
+        One channel (up to its first 120 s are used).
+    sfreq : float
+    candidates : tuple of float
+        Nominal mains frequencies.
+    prominence_db : float
+        Peak-over-neighbourhood ratio needed, dB.
+    max_freq : float | None
+        Highest harmonic frequency to consider (default 0.45 × sfreq).
+
+    Returns
+    -------
+    MainsInfo
+    """
+    info = MainsInfo()
+    if max_freq is None:
+        max_freq = MAX_EDGE_FRACTION * sfreq
+    if x.size < sfreq or max_freq < min(candidates):
+        return info
+    f, p = _spectrum(x, sfreq)
+    df = f[1] - f[0]
+
+    def prominence(fc: float) -> tuple[float, float]:
+        near = np.abs(f - fc) <= max(0.5, df)
+        ring = (np.abs(f - fc) > 2.0) & (np.abs(f - fc) <= 10.0)
+        if not near.any() or not ring.any():
+            return -np.inf, fc
+        i = np.flatnonzero(near)[np.argmax(p[near])]
+        base = np.median(p[ring])
+        if base <= 0 or p[i] <= 0:
+            return -np.inf, fc
+        if 0 < i < p.size - 1:  # parabolic refinement of the peak frequency
+            a, b, c = np.log(p[i - 1:i + 2])
+            denom = a - 2 * b + c
+            shift = 0.5 * (a - c) / denom if denom < 0 else 0.0
+            fc = f[i] + np.clip(shift, -0.5, 0.5) * df
+        return 10 * np.log10(p[i] / base), fc
+
+    best = max(((prominence(fc), fc) for fc in candidates if fc < max_freq),
+               key=lambda t: t[0][0], default=None)
+    if best is None or best[0][0] < prominence_db:
+        return info
+    (_db, f0), _ = best
+    info.frequency = float(f0)
+    for h in range(1, int(max_freq // f0) + 1):
+        db_h, _ = prominence(h * f0)
+        if db_h >= prominence_db:
+            info.harmonics.append(h)
+            info.prominence_db[h] = float(db_h)
+    return info
+
+
+def remove_mains(
+    x: np.ndarray, sfreq: float, frequency: float, harmonics: list[int], window: float = 1.0
+) -> np.ndarray:
+    """Subtract mains harmonics estimated by lock-in demodulation (no ringing, no smearing).
+
+    For each harmonic ``h`` the complex amplitude of ``h × frequency`` is tracked with a
+    moving average over a whole number of its periods (about ``window`` seconds), which
+    nulls the DC and double-frequency terms; the tracked sinusoid is subtracted. A twitch
+    of 100 ms moves the estimate very little, and the subtraction adds no filter
+    transient, so burst onsets stay where they are.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_samples,)
+    sfreq : float
+    frequency : float
+        Mains fundamental, Hz (refined, e.g. 50.02).
+    harmonics : list of int
+        Harmonic numbers to remove.
+    window : float
+        Averaging window, s: longer follows drifting hum less closely but leaks less
+        burst energy into the estimate.
+
+    Returns
+    -------
+    ndarray
+        The signal without the hum.
+    """
+    y = np.array(x, dtype=np.float64, copy=True)
+    if not harmonics:
+        return y
+    t = np.arange(y.size) / sfreq
+    valid = np.isfinite(y)
+    y0 = np.where(valid, y, 0.0)
+    base = np.exp(-2j * np.pi * frequency * t)
+    for h in harmonics:
+        fh = h * frequency
+        periods = max(1, round(window * fh))
+        n = window_samples(periods / fh, sfreq)
+        carrier = base**h
+        amp = moving_mean(y0 * carrier, n)
+        y -= 2.0 * np.real(amp * np.conj(carrier))
+    return y
+
+
+# -- ECG ----------------------------------------------------------------------------------
+def _decimate_mean(x: np.ndarray, q: int) -> np.ndarray:
+    m = (x.size // q) * q
+    return x[:m].reshape(-1, q).mean(axis=1)
+
+
+def find_qrs(x: np.ndarray, sfreq: float, *, min_beats: int = 8) -> np.ndarray:
+    """Find heartbeats (R peaks) on an EMG channel, or nothing when there is no ECG.
+
+    The signal is reduced to ~500 Hz, band-passed 10-40 Hz (where QRS energy lies),
+    squared, smoothed over 40 ms and compressed at 10 times its median (so that large
+    artifacts do not drown the rhythm); ECG is declared present only when this energy is
+    periodic (an autocorrelation peak at an RR of 0.4-1.5 s standing 0.3 above the
+    trough before it). The largest value of each
+    RR-long stretch is a beat when it reaches 30 % of the median of those values and
+    another beat lies one RR (±25 %) before or after it, so isolated twitches are not
+    taken for beats.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_samples,)
+        Raw (unfiltered) EMG, any unit.
+    sfreq : float
+    min_beats : int
+        Fewer periodic beats than this means no ECG.
+
+    Returns
+    -------
+    ndarray of int
+        R-peak sample indices (empty when no ECG is found).
+    """
+    empty = np.zeros(0, dtype=int)
+    q = max(1, int(sfreq // 500))
+    fs = sfreq / q
+    xd = _decimate_mean(np.where(np.isfinite(x), x, 0.0), q)
+    if xd.size < 10 * fs or fs < 100:
+        return empty
+    sos = signal.butter(3, [10.0, min(40.0, 0.45 * fs)], btype="bandpass", fs=fs,
+                        output="sos")
+    y = signal.sosfiltfilt(sos, xd)
+    e = moving_mean(y * y, window_samples(0.04, fs))
+    # compressed copy for the rhythm: large artifacts (motion, pops, contractions) must
+    # not drown it
+    ec = np.minimum(e, 10.0 * np.median(e))
+    seg = ec[: int(min(ec.size, 300 * fs))]
+    seg = seg - seg.mean()
+    nfft = int(2 ** np.ceil(np.log2(2 * seg.size)))
+    ac = np.fft.irfft(np.abs(np.fft.rfft(seg, nfft)) ** 2)[: seg.size]
+    if ac[0] <= 0:
+        return empty
+    ac /= ac[0]
+    lo, hi = int(0.4 * fs), min(int(1.5 * fs), ac.size - 1)
+    if hi <= lo:
+        return empty
+    lag = lo + int(np.argmax(ac[lo:hi]))
+    # a rhythm shows a peak over the trough before it (slow swells decay monotonically)
+    if ac[lag] - ac[lag // 3: lag].min() < 0.3:
+        return empty
+    rr = lag / fs
+    peaks, _ = signal.find_peaks(e, distance=max(1, int(0.6 * rr * fs)))
+    if peaks.size < min_beats:
+        return empty
+    peaks = peaks[e[peaks] > 0.3 * np.median(e[peaks])]
+    t = peaks / fs
+    gap_prev = np.r_[np.inf, np.diff(t)]
+    gap_next = np.r_[np.diff(t), np.inf]
+    periodic = (np.abs(gap_prev - rr) < 0.25 * rr) | (np.abs(gap_next - rr) < 0.25 * rr)
+    peaks = peaks[periodic]
+    if peaks.size < min_beats:
+        return empty
+    # back to the full rate: the largest band-limited deflection near each beat
+    r = peaks * q + q // 2
+    return np.clip(r, 0, x.size - 1).astype(int)
+
+
+def subtract_ecg(
+    x: np.ndarray, sfreq: float, r_peaks: np.ndarray, *, before: float = 0.12,
+    after: float = 0.16, max_shift: float = 0.008,
+) -> np.ndarray:
+    """Remove heartbeats from (band-passed) EMG by subtracting a per-beat scaled template.
+
+    The template is the sample-wise median of all beats (robust to twitches that coincide
+    with a few beats); each beat is first aligned to it by cross-correlation within
+    ±``max_shift`` s, then the template is scaled by least squares and subtracted.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_samples,)
+        Conditioned EMG.
+    sfreq : float
+    r_peaks : ndarray of int
+        Beat positions from :func:`find_qrs`.
+    before, after : float
+        Template extent around the R peak, s.
+    max_shift : float
+        Largest realignment of a beat, s.
+
+    Returns
+    -------
+    ndarray
+        EMG without the heartbeats.
+    """
+    y = np.array(x, dtype=np.float64, copy=True)
+    if r_peaks.size < 3:
+        return y
+    b, a, s = int(before * sfreq), int(after * sfreq), int(max_shift * sfreq)
+    ok = (r_peaks - b - s >= 0) & (r_peaks + a + s < y.size)
+    r = r_peaks[ok]
+    if r.size < 3:
+        return y
+    idx = r[:, None] + np.arange(-b - s, a + s + 1)[None, :]
+    wide = np.nan_to_num(y[idx])
+    core = wide[:, s: s + b + a + 1]
+    template = np.median(core, axis=0)
+    # align each beat: lag maximising the correlation with the template
+    lags = np.arange(-s, s + 1)
+    win = np.lib.stride_tricks.sliding_window_view(wide, b + a + 1, axis=1)  # beats×lags×n
+    score = win @ template
+    best = lags[np.argmax(score, axis=1)]
+    aligned = win[np.arange(r.size), best + s]
+    # taper the ends so subtracting the template leaves no step at its edges
+    template = np.median(aligned, axis=0) * signal.windows.tukey(b + a + 1, 0.3)
+    energy = template @ template
+    if energy <= 0:
+        return y
+    gain = (aligned @ template) / energy
+    starts = r + best - b
+    rows = starts[:, None] + np.arange(b + a + 1)[None, :]
+    np.subtract.at(y, rows.ravel(), (gain[:, None] * template[None, :]).ravel())
+    return y
+
+
+# -- accelerometer ----------------------------------------------------------------------
+def condition_acc(
+    xyz: np.ndarray, sfreq: float, band: tuple[float, float] = (5.0, 50.0), order: int = 4
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """Band-pass accelerometer axes to the twitch band and combine them orientation-free.
+
+    Gravity, posture drift and breathing sit below the band and are removed; the axes of
+    one sensor are combined as the magnitude of the band-passed vector, which does not
+    depend on how the sensor is oriented on the skin.
+
+    The filter is *causal* (one forward pass): a zero-phase high-pass at 5 Hz would
+    spread a jolt's low-frequency content up to ~150 ms before its onset (pre-ringing),
+    while a causal filter cannot answer before the jolt starts. Its small delay in the
+    pass band (a few ms at 8-30 Hz) is the price.
+
+    Parameters
+    ----------
+    xyz : ndarray, shape (n_axes, n_samples)
+        One sensor's axes, m/s².
+    sfreq : float
+    band : (float, float)
+        Twitch band, Hz (upper edge capped at 0.45 × sfreq).
+
+    Returns
+    -------
+    magnitude : ndarray, shape (n_samples,)
+        Norm of the band-passed vector, m/s².
+    filtered : ndarray, shape (n_axes, n_samples)
+        The band-passed axes.
+    edges : (float, float)
+        Band used.
+    """
+    sfreq = check_sfreq(sfreq)
+    edges = band_edges(band, sfreq)
+    sos = signal.butter(order, edges, btype="bandpass", fs=sfreq, output="sos")
+    x0, mask = _fill_gaps(np.atleast_2d(np.asarray(xyz, dtype=np.float64)))
+    x0 = x0 - x0[:, :1]  # start from rest: no step into the filter at t = 0
+    filtered = signal.sosfilt(sos, x0, axis=-1)
+    _restore_gaps(filtered, mask, sfreq, 3.0 / edges[0])
+    return np.sqrt(np.sum(filtered**2, axis=0)), filtered, edges
