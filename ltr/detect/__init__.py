@@ -157,7 +157,14 @@ def detect(
                     int(results[-1].accepted.sum()))
     ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
     per_channel = channel_table(results, rec.sfreq, ratios)
-    events = fuse(per_channel, cfg) if per_channel["onset"].size else empty_table()
+    spans = [r.motion for r in results if r.modality == "emg"]
+    m_on = np.concatenate([s[0] for s in spans]) / rec.sfreq if spans else np.zeros(0)
+    m_off = np.concatenate([s[1] for s in spans]) / rec.sfreq if spans else np.zeros(0)
+    vetoed = np.zeros(0, dtype=int)
+    if per_channel["onset"].size:
+        events, vetoed = fuse(per_channel, cfg, (m_on, m_off))
+    else:
+        events = empty_table()
     starts, stops = epochs_from_annotations(rec.annotations, end=rec.duration)
     events["epoch"] = assign_epochs(events["onset"], starts, stops)
     per_channel["epoch"] = assign_epochs(per_channel["onset"], starts, stops)
@@ -178,6 +185,15 @@ def detect(
                 rej["channel"].append(r.name)
                 rej["reason"].append(r.reason[i])
                 rej["amplitude"].append(r.features["amplitude"][i])
+    for i in vetoed:  # accelerometer events vetoed by a movement on the EMG leads
+        rej["onset"].append(per_channel["onset"][i])
+        rej["offset"].append(per_channel["offset"][i])
+        rej["channel"].append(per_channel["channel"][i])
+        rej["reason"].append("motion")
+        rej["amplitude"].append(per_channel["amplitude"][i])
+    if vetoed.size:
+        keep = np.setdiff1d(np.arange(per_channel["onset"].size), vetoed)
+        per_channel = {k: v[keep] for k, v in per_channel.items()}
     text = ("channel", "reason")
     rejected = {k: np.asarray(v, dtype=object if k in text else float) for k, v in rej.items()}
     contractions = {k: np.asarray(v, dtype=object if k in text else float)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..envelope import moving_mean, moving_rms, tkeo_envelope, window_samples
 from ..preprocess import (
+    band_edges,
     bandpass,
     condition_acc,
     find_mains,
@@ -46,6 +47,8 @@ class ChannelResult:
     reason: np.ndarray
     floor: float
     processing: dict[str, Any] = field(default_factory=dict)
+    motion: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
 
     @property
     def accepted(self) -> np.ndarray:
@@ -140,6 +143,31 @@ def find_spikes(x: np.ndarray, sfreq: float, floor: np.ndarray, *, isolation: fl
     return starts, stops
 
 
+def _inside(starts: np.ndarray, stops: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Whether each ``t`` lies in one of the ``[start, stop]`` spans (starts sorted)."""
+    if starts.size == 0:
+        return np.zeros(t.size, bool)
+    i = np.searchsorted(starts, t, side="right") - 1
+    return (i >= 0) & (t <= stops[np.clip(i, 0, None)])
+
+
+def motion_spans(raw: np.ndarray, sfreq: float, cfg: DetectorConfig) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """Stretches where an EMG lead shows a low-frequency movement artifact.
+
+    The raw signal is band-passed 1-8 Hz (cable and needle movement, below heartbeats'
+    QRS), its 100 ms RMS compared with its own running floor; spans above
+    ``reject.motion_ratio`` × floor are returned (sample indices).
+    """
+    if sfreq < 40:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    lf, _ = bandpass(raw, sfreq, (1.0, 8.0), 2)
+    env = moving_rms(lf, window_samples(0.1, sfreq))
+    floor = running_floor(env, sfreq, cfg.floor.block, cfg.floor.window)
+    with np.errstate(invalid="ignore"):
+        return runs(env > cfg.reject.motion_ratio * floor)
+
+
 def _near(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Whether any of the sorted ``points`` lies in each ``[lo, hi]``."""
     if points.size == 0:
@@ -169,14 +197,18 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
                        cfg: DetectorConfig) -> ChannelResult:
     """Condition one EMG channel, find candidates, describe and judge them."""
     e = cfg.emg
-    x, edges = bandpass(raw, sfreq, e.band, e.filter_order)
+    edges = band_edges(e.band, sfreq)
     processing: dict[str, Any] = {"band_hz": list(edges)}
     if e.mains:
-        mains = find_mains(x, sfreq, prominence_db=e.mains_prominence_db, max_freq=edges[1])
+        # hum is found in the raw spectrum and subtracted before the band-pass, so the
+        # filter never sees (and never rings on) the sinusoid starting at the file's edge
+        mains = find_mains(raw, sfreq, prominence_db=e.mains_prominence_db,
+                           max_freq=edges[1])
         if mains.frequency is not None:
-            x = remove_mains(x, sfreq, mains.frequency, mains.harmonics)
+            raw = remove_mains(raw, sfreq, mains.frequency, mains.harmonics)
         processing["mains_hz"] = mains.frequency
         processing["mains_harmonics"] = mains.harmonics
+    x, edges = bandpass(raw, sfreq, e.band, e.filter_order)
     r_peaks = find_qrs(raw, sfreq) if e.ecg else np.zeros(0, dtype=int)
     if r_peaks.size:
         x = subtract_ecg(x, sfreq, r_peaks)
@@ -211,7 +243,13 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
     margin = int(0.01 * sfreq)
     mark(_near(steps, onset - margin, offset + margin), "pop")
     duration = (offset - onset) / sfreq
-    mark(duration > r.max_duration, "contraction")
+    long_ = duration > r.max_duration
+    mark(long_, "contraction")
+    if long_.any():  # fragments of a contraction's ramps belong to it
+        m = int(r.contraction_margin * sfreq)
+        c_on, c_off = np.sort(onset[long_] - m), np.sort(offset[long_] + m)
+        mark(_near(c_on, onset, offset) | _near(c_off, onset, offset)
+             | _inside(c_on, c_off, onset), "contraction")
     short_burst = feats["burst"] < r.min_burst
     mark(short_burst & (feats["crest"] >= r.spike_crest), "needle_spike")
     mark(short_burst, "single_mup")
@@ -230,9 +268,11 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
         onset = np.concatenate([onset, spike_on])
         offset = np.concatenate([offset, spike_off])
         reason = np.concatenate([reason, np.full(k, "needle_spike", dtype=object)])
-    return ChannelResult(name=name, modality="emg", unit="V", onset=onset, offset=offset,
-                         features=feats, reason=reason, floor=float(np.nanmedian(floor)),
-                         processing=processing)
+    res = ChannelResult(name=name, modality="emg", unit="V", onset=onset, offset=offset,
+                        features=feats, reason=reason, floor=float(np.nanmedian(floor)),
+                        processing=processing)
+    res.motion = motion_spans(raw, sfreq, cfg)
+    return res
 
 
 def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,

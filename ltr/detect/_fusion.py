@@ -56,7 +56,10 @@ def _cluster(onset: np.ndarray, window: float) -> np.ndarray:
     return labels
 
 
-def fuse(table: dict[str, np.ndarray], cfg: DetectorConfig) -> dict[str, np.ndarray]:
+def fuse(
+    table: dict[str, np.ndarray], cfg: DetectorConfig,
+    emg_motion: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Merge per-channel rows into twitches.
 
     EMG rows whose onsets fall within ``fusion.emg_window`` of the first are one EMG
@@ -64,6 +67,16 @@ def fuse(table: dict[str, np.ndarray], cfg: DetectorConfig) -> dict[str, np.ndar
     grouped the same way. An EMG event and an accelerometer event whose onsets differ by
     ``fusion.acc_delay`` (the jolt follows the burst) are one twitch, seen by both; its
     onset is the EMG onset and its confidence ``1 - (1 - c_emg)(1 - c_acc)``.
+
+    An accelerometer event with no EMG partner that overlaps a movement artifact on the
+    EMG leads (``emg_motion``: start and stop times, s) is vetoed.
+
+    Returns
+    -------
+    events : dict of ndarray
+        The fused twitch table.
+    vetoed : ndarray of int
+        Rows of ``table`` turned away as movements.
     """
     groups = []
     for modality in ("emg", "acc"):
@@ -90,9 +103,16 @@ def fuse(table: dict[str, np.ndarray], cfg: DetectorConfig) -> dict[str, np.ndar
     for i, m in enumerate(emg_groups):
         acc_m = acc_groups[pair_of_emg[i]] if pair_of_emg[i] >= 0 else np.zeros(0, int)
         rows.append((m, acc_m))
+    vetoed: list[int] = []
+    m_on, m_off = emg_motion if emg_motion is not None else (np.zeros(0), np.zeros(0))
     for j, m in enumerate(acc_groups):
-        if not used[j]:
-            rows.append((np.zeros(0, int), m))
+        if used[j]:
+            continue
+        a, b = table["onset"][m].min(), table["offset"][m].max()
+        if m_on.size and np.any((m_on <= b) & (m_off >= a)):
+            vetoed.extend(m.tolist())
+            continue
+        rows.append((np.zeros(0, int), m))
     out: dict[str, list] = {k: [] for k in EVENT_COLUMNS}
     for emg_m, acc_m in rows:
         main = emg_m if emg_m.size else acc_m
@@ -113,4 +133,4 @@ def fuse(table: dict[str, np.ndarray], cfg: DetectorConfig) -> dict[str, np.ndar
         out["confidence"][-1] = 1 - (1 - c_e) * (1 - c_a)
     fused = {k: np.asarray(v, dtype=table[k].dtype) for k, v in out.items()}
     order = np.argsort(fused["onset"], kind="stable")
-    return {k: v[order] for k, v in fused.items()}
+    return {k: v[order] for k, v in fused.items()}, np.asarray(vetoed, dtype=int)

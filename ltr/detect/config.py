@@ -126,6 +126,8 @@ class RejectConfig:
     ----------
     max_duration : float
         EMG candidates longer than this (s) are sustained contractions, reported apart.
+    contraction_margin : float
+        Candidates within this many seconds of a contraction are fragments of its ramps.
     min_burst : float
         Shortest span (s) holding the central 90 % of a candidate's energy; shorter ones
         are a needle-contact spike or a lone motor-unit potential. An LTR is a train of
@@ -154,6 +156,10 @@ class RejectConfig:
     acc_low_ratio : float
         Accelerometer candidates whose 0.5-5 Hz content exceeds this many times their
         twitch-band content are movements.
+    motion_ratio : float
+        An accelerometer event with no EMG burst is a movement when an EMG lead shows
+        1-8 Hz activity above this many times its floor at the same time (cable or
+        needle movement disturbs the leads; a twitch the EMG missed does not).
     acc_max_rise : float
         Accelerometer candidates whose short envelope takes longer than this (s) from
         onset to half its peak are movements: a jolt of 8 Hz or more swings to half its
@@ -162,6 +168,7 @@ class RejectConfig:
     """
 
     max_duration: float = 0.6
+    contraction_margin: float = 0.5
     min_burst: float = 0.010
     spike_isolation: float = 6.0
     spike_min_ratio: float = 5.0
@@ -172,6 +179,7 @@ class RejectConfig:
     acc_max_duration: float = 0.45
     acc_low_ratio: float = 1.0
     acc_max_rise: float = 0.07
+    motion_ratio: float = 3.0
 
 
 @dataclass(frozen=True)
