@@ -78,6 +78,43 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_detect(args: argparse.Namespace) -> int:
+    from .detect import DetectorConfig, detect
+    from .io import read
+
+    try:
+        cfg = DetectorConfig.from_toml(args.config) if args.config else DetectorConfig()
+    except (OSError, ValueError) as err:
+        print(f"ltr detect: error: {err}", file=sys.stderr)
+        return 2
+    if args.output and len(args.files) > 1:
+        print("ltr detect: error: -o takes one input file", file=sys.stderr)
+        return 2
+    status = 0
+    for path in args.files:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                rec = read(path, **_read_options(args))
+                res = detect(rec, config=cfg, emg=args.emg, acc=args.acc)
+                if args.output:
+                    res.write_events(args.output, per_channel=args.per_channel,
+                                     overwrite=args.overwrite)
+            except (OSError, ValueError, TypeError) as err:
+                print(f"ltr detect: error: {err}", file=sys.stderr)
+                status = 1
+                continue
+        for w in caught:
+            print(f"ltr detect: warning: {w.message}", file=sys.stderr)
+        if args.json:
+            print(res.to_json())
+        else:
+            print(res.format_summary())
+            if args.output:
+                print(f"  events written to {args.output}")
+    return status
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import write_session
 
@@ -131,6 +168,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_read_options(p)
     p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("detect", help="find and count local twitch responses",
+                       description="Detect local twitch responses in a recording: prints a "
+                                   "summary (count, rate, per-epoch table); -o writes the "
+                                   "events (BIDS .tsv with a .json sidecar, .csv or .json).")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-o", "--output", metavar="OUT", help="events file: .tsv, .csv or .json")
+    p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
+    p.add_argument("--emg", nargs="+", metavar="CH", help="EMG channels (default: by label)")
+    p.add_argument("--acc", nargs="+", metavar="CH",
+                   help="accelerometer channels (default: by label)")
+    p.add_argument("--per-channel", action="store_true",
+                   help="write each channel's detections before fusion")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
+    _add_read_options(p)
+    p.set_defaults(func=_cmd_detect)
 
     p = sub.add_parser("simulate", help="simulate a needling session with known twitches",
                        description="Write a simulated needling session and its ground truth "

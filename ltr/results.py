@@ -207,12 +207,72 @@ class TwitchResults:
         side.write_text(json.dumps(sidecar, indent=2) + "\n")
         return p
 
+    def to_json(self, path: str | os.PathLike[str] | None = None, *,
+                overwrite: bool = False) -> str:
+        """Summary, events, rejected candidates and contractions as JSON text.
+
+        Written to ``path`` too when given (refusing to overwrite unless asked).
+        """
+
+        def table(t: dict[str, np.ndarray]) -> dict[str, list[Any]]:
+            return {k: [_json_value(v) for v in arr.tolist()] for k, arr in t.items()}
+
+        doc = {
+            "source": self.source, "sfreq": self.sfreq, "duration_s": self.duration,
+            "summary": self.summary(), "events": table(self.events),
+            "rejected": table(self.rejected), "contractions": table(self.contractions),
+            "noise_floor": self.noise_floor, "processing": self.processing,
+            "config": self.config.to_dict() if self.config is not None else {},
+            "ltr_version": self.meta.get("ltr_version", ""),
+        }
+        text = json.dumps(doc, indent=1, default=_json_value)
+        if path is not None:
+            p = Path(path)
+            if p.exists() and not overwrite:
+                raise FileExistsError(f"{p}: exists; pass overwrite=True to replace it")
+            p.write_text(text + "\n")
+        return text
+
+    def write_events(self, path: str | os.PathLike[str], *, per_channel: bool = False,
+                     overwrite: bool = False) -> Path:
+        """Write the twitch table by suffix: ``.tsv`` (BIDS, with sidecar), ``.csv`` or
+        ``.json``. ``per_channel=True`` writes the candidates of each channel before
+        fusion instead (``.tsv``/``.csv``)."""
+        p = Path(path)
+        suffix = p.suffix.lower()
+        if suffix == ".json" and not per_channel:
+            self.to_json(p, overwrite=overwrite)
+            return p
+        if suffix == ".tsv" and not per_channel:
+            return self.to_bids_events(p, overwrite=overwrite)
+        if suffix not in (".tsv", ".csv"):
+            raise ValueError(f"{p}: events are written as .tsv, .csv or .json, got {suffix!r}")
+        if p.exists() and not overwrite:
+            raise FileExistsError(f"{p}: exists; pass overwrite=True to replace it")
+        t = self.channel_events if per_channel else self.events
+        sep = "," if suffix == ".csv" else "\t"
+        cols = list(EVENT_COLUMNS)
+        rows = [sep.join(cols)]
+        rows += [sep.join(_fmt(t[c][i]) for c in cols) for i in range(t["onset"].size)]
+        p.write_text("\n".join(rows) + "\n")
+        return p
+
     def compare(self, reference: Any, tolerance: float = 0.05) -> dict[str, Any]:
         """Event-level scores against reference onsets (see :func:`ltr.evaluate.compare`)."""
         from .evaluate import compare
 
         ref = reference.onsets if hasattr(reference, "onsets") else reference
         return compare(self.onset, ref, tolerance)
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float | np.floating):
+        return float(v) if np.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.ndarray):
+        return [_json_value(x) for x in v.tolist()]
+    return v
 
 
 def _fmt(v: Any) -> str:

@@ -143,6 +143,12 @@ def find_spikes(x: np.ndarray, sfreq: float, floor: np.ndarray, *, isolation: fl
     return starts, stops
 
 
+def _median(x: np.ndarray) -> float:
+    """Median of the finite values, NaN when there are none (a flat or empty channel)."""
+    finite = x[np.isfinite(x)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
 def _inside(starts: np.ndarray, stops: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Whether each ``t`` lies in one of the ``[start, stop]`` spans (starts sorted)."""
     if starts.size == 0:
@@ -179,9 +185,16 @@ def _segment(env: np.ndarray, short: np.ndarray, sfreq: float, on_ratio: float,
              off_ratio: float, edge_ratio: float, window: float,
              cfg: DetectorConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Floors, hysteresis, merging and edge placement shared by EMG and ACC."""
-    floor = running_floor(env, sfreq, cfg.floor.block, cfg.floor.window)
+    floor, spread = running_floor(env, sfreq, cfg.floor.block, cfg.floor.window,
+                                  spread=True)
     floor_s = running_floor(short, sfreq, cfg.floor.block, cfg.floor.window)
-    starts, stops = hysteresis(env, on_ratio * floor, off_ratio * floor)
+    # thresholds: a ratio over the floor, raised where the background envelope
+    # fluctuates more (narrow bands, low sampling rates) so false alarms stay rare
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cv = np.nan_to_num(spread / floor)
+    on = floor * np.maximum(on_ratio, 1.0 + cfg.floor.on_sigma * cv)
+    off = floor * np.maximum(off_ratio, 1.0 + cfg.floor.off_sigma * cv)
+    starts, stops = hysteresis(env, on, off)
     gap = round(cfg.segment.merge_gap * sfreq)
     starts, stops = merge_close(starts, stops, gap)
     with np.errstate(invalid="ignore"):
@@ -269,7 +282,7 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
         offset = np.concatenate([offset, spike_off])
         reason = np.concatenate([reason, np.full(k, "needle_spike", dtype=object)])
     res = ChannelResult(name=name, modality="emg", unit="V", onset=onset, offset=offset,
-                        features=feats, reason=reason, floor=float(np.nanmedian(floor)),
+                        features=feats, reason=reason, floor=_median(floor),
                         processing=processing)
     res.motion = motion_spans(raw, sfreq, cfg)
     return res
@@ -360,5 +373,5 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str,
     else:
         feats["low_ratio"] = np.zeros(0)
     return ChannelResult(name=name, modality="acc", unit="m/s^2", onset=onset, offset=offset,
-                         features=feats, reason=reason, floor=float(np.nanmedian(floor)),
+                         features=feats, reason=reason, floor=_median(floor),
                          processing={"band_hz": list(edges)})

@@ -95,10 +95,18 @@ class FloorConfig:
     the block medians over ``window`` s: a twitch, a run of twitches or a contraction
     shorter than half the window does not lift the floor, while slow drifts of the
     resting background are followed.
+
+    The same running median of each block's robust standard deviation (``spread``) guards
+    the thresholds: the on threshold is at least ``floor + on_sigma × spread`` and the off
+    threshold at least ``floor + off_sigma × spread``, whatever ``on_ratio``/``off_ratio``
+    say. A narrow band (EMG at 500 Hz, a slow accelerometer) makes the background envelope
+    fluctuate more, and the thresholds follow.
     """
 
     block: float = 0.5
     window: float = 20.0
+    on_sigma: float = 6.0
+    off_sigma: float = 2.5
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,16 @@ import itertools
 import numpy as np
 
 
-def running_floor(env: np.ndarray, sfreq: float, block: float, window: float) -> np.ndarray:
-    """Robust running noise floor of an envelope.
+def running_floor(
+    env: np.ndarray, sfreq: float, block: float, window: float, *, spread: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Robust running noise floor of an envelope (and optionally its spread).
 
     The median of each block of ``block`` seconds is taken (NaN and exact zeros, i.e.
     gaps and padding, are ignored), then the running median of those block medians over
-    ``window`` seconds, linearly interpolated back to every sample.
+    ``window`` seconds, linearly interpolated back to every sample. With ``spread``, the
+    same is done with each block's median absolute deviation (× 1.4826, a robust standard
+    deviation), which measures how much the envelope of the background fluctuates.
 
     Parameters
     ----------
@@ -25,27 +29,44 @@ def running_floor(env: np.ndarray, sfreq: float, block: float, window: float) ->
     sfreq : float
     block, window : float
         Seconds.
+    spread : bool
+        Also return the running robust standard deviation.
 
     Returns
     -------
-    ndarray, shape (n_samples,)
-        The floor; NaN only if the whole trace is missing.
+    floor : ndarray, shape (n_samples,)
+        NaN only if the whole trace is missing.
+    spread : ndarray, shape (n_samples,)
+        Only with ``spread=True``.
     """
     n = env.size
-    b = max(1, round(block * sfreq))
+    b = max(1, int(round(block * sfreq)))
     nb = -(-n // b)
     padded = np.full(nb * b, np.nan)
     padded[:n] = np.where(env > 0, env, np.nan)
     blocks = padded.reshape(nb, b)
+    k = max(1, int(round(window / block)))
+    k += 1 - k % 2
     with np.errstate(all="ignore"):
         valid = np.isfinite(blocks).sum(axis=1) >= max(1, b // 4)
         med = np.full(nb, np.nan)
+        mad = np.full(nb, np.nan)
         if valid.any():
             med[valid] = np.nanmedian(blocks[valid], axis=1)
-    k = max(1, round(window / block))
-    k += 1 - k % 2
+            if spread:
+                dev = np.abs(blocks[valid] - med[valid, None])
+                mad[valid] = 1.4826 * np.nanmedian(dev, axis=1)
+    floor = _running_median_interp(med, k, b, n)
+    if not spread:
+        return floor
+    return floor, _running_median_interp(mad, k, b, n)
+
+
+def _running_median_interp(values: np.ndarray, k: int, b: int, n: int) -> np.ndarray:
+    """Running median over ``k`` blocks (NaN ignored), interpolated to ``n`` samples."""
+    nb = values.size
     half = k // 2
-    ext = np.concatenate([np.full(half, np.nan), med, np.full(half, np.nan)])
+    ext = np.concatenate([np.full(half, np.nan), values, np.full(half, np.nan)])
     win = np.lib.stride_tricks.sliding_window_view(ext, k)
     enough = np.isfinite(win).sum(axis=1) > 0
     run = np.full(nb, np.nan)
