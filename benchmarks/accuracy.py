@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -124,7 +123,6 @@ def main(argv: list[str] | None = None) -> None:
              for n in names for band in bands_of(n) for s in seeds]
     tasks += [("confounder", k, s, args.duration, False) for k in CONFOUNDERS for s in seeds]
     t0 = time.perf_counter()
-    runner: Callable[..., Any]
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
             results = list(pool.map(_run_one, tasks, chunksize=2))

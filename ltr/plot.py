@@ -9,6 +9,7 @@ import numpy as np
 from .recording import Recording
 
 if TYPE_CHECKING:
+    from .results import TwitchResults
     from .simulate.truth import Truth
 
 _CONFOUNDER_COLORS = {
@@ -119,14 +120,113 @@ def _decimate_minmax(t: np.ndarray, x: np.ndarray, max_points: int) -> tuple[np.
     """Keep each bin's min and max so spikes stay visible when plotting long traces."""
     if x.size <= max_points:
         return t, x
-    bins = max_points // 2
-    n = (x.size // bins) * bins
-    xb = x[:n].reshape(bins, -1)
-    tb = t[:n].reshape(bins, -1)
+    step = -(-x.size // (max_points // 2))
+    m = -(-x.size // step) * step
+    xb = np.pad(x, (0, m - x.size), mode="edge").reshape(-1, step)
+    tb = np.pad(t, (0, m - t.size), mode="edge").reshape(-1, step)
     lo, hi = xb.argmin(1), xb.argmax(1)
-    first = np.minimum(lo, hi)
-    second = np.maximum(lo, hi)
-    rows = np.arange(bins)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    rows = np.arange(xb.shape[0])
     tt = np.column_stack([tb[rows, first], tb[rows, second]]).ravel()
     xx = np.column_stack([xb[rows, first], xb[rows, second]]).ravel()
     return tt, xx
+
+
+_REASON_COLORS = {"needle_spike": "tab:red", "pop": "tab:purple", "motion": "tab:brown",
+                  "ecg": "tab:pink", "single_mup": "tab:cyan", "clipping": "black",
+                  "movement": "tab:olive"}
+
+
+def plot_detections(
+    recording: Recording,
+    results: TwitchResults,
+    *,
+    tmin: float = 0.0,
+    tmax: float | None = None,
+    conditioned: bool = True,
+    max_points: int = 20000,
+) -> Any:
+    """Plot the analysed channels with what the detector decided.
+
+    Twitches are shaded green (darker = more confident), rejected look-alikes red-ish and
+    labelled with their reason, sustained contractions orange, needle-in epochs grey.
+
+    Parameters
+    ----------
+    recording : Recording
+        The recording that was analysed.
+    results : TwitchResults
+        What :func:`ltr.detect` returned for it.
+    tmin, tmax : float
+        Time window, s.
+    conditioned : bool
+        Show EMG band-passed with the detector's band (default) rather than raw, and
+        accelerometers with gravity removed (0.5 Hz high-pass), so the twitches are visible.
+    max_points : int
+        Samples drawn per trace at most.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from .preprocess import bandpass, highpass, remove_mains
+
+    plt = _pyplot()
+    if tmax is None:
+        tmax = recording.duration
+    names = list(results.meta.get("emg", [])) + list(results.meta.get("acc", []))
+    rec = recording.pick(names)
+    sensor_of = {ch: s for s, chs in results.meta.get("sensors", {}).items() for ch in chs}
+    start, stop = int(tmin * rec.sfreq), int(min(tmax, rec.duration) * rec.sfreq)
+    pad = int(min(start, 2 * rec.sfreq))
+    data = rec.get_data(start - pad, stop)
+    t = np.arange(start, stop) / rec.sfreq
+    fig, axes = plt.subplots(rec.n_channels, 1, sharex=True, squeeze=False,
+                             figsize=(14, 1.8 + 1.6 * rec.n_channels))
+    for i, ax in enumerate(axes[:, 0]):
+        name, x = rec.ch_names[i], data[i]
+        if conditioned and rec.ch_kinds[i] == "emg":
+            mains = results.processing.get(name, {})
+            if mains.get("mains_hz"):
+                x = remove_mains(x, rec.sfreq, mains["mains_hz"], mains["mains_harmonics"])
+            x, _ = bandpass(x, rec.sfreq, tuple(results.config.emg.band))
+        elif conditioned and rec.sfreq > 2:
+            x = highpass(x, rec.sfreq, 0.5, 2)
+        x = x[pad:]
+        scale, unit = (1e6, "µV") if rec.units[i] == "V" else (1.0, rec.units[i] or "a.u.")
+        tt, xx = _decimate_minmax(t, x * scale, max_points)
+        ax.plot(tt, xx, lw=0.5, color="0.15")
+        ax.set_ylabel(f"{name}\n[{unit}]", fontsize=8)
+        for s0, e0 in zip(results.epochs["start"], results.epochs["stop"], strict=True):
+            if e0 >= tmin and s0 <= tmax:
+                ax.axvspan(max(s0, tmin), min(e0, tmax), color="0.92", zorder=-3)
+        own = {name, sensor_of.get(name, name)}
+        ev = results.events
+        for k in range(len(results)):
+            if ev["offset"][k] < tmin or ev["onset"][k] > tmax:
+                continue
+            seen = set(str(ev["channels"][k]).split(","))
+            alpha = 0.2 + 0.4 * float(ev["confidence"][k]) if seen & own else 0.08
+            ax.axvspan(ev["onset"][k], ev["offset"][k], color="tab:green", alpha=alpha, lw=0)
+        rj = results.rejected
+        for k in range(rj["onset"].size):
+            if rj["channel"][k] not in own or rj["offset"][k] < tmin or rj["onset"][k] > tmax:
+                continue
+            color = _REASON_COLORS.get(str(rj["reason"][k]), "tab:red")
+            ax.axvspan(rj["onset"][k], max(rj["offset"][k], rj["onset"][k] + 0.004),
+                       color=color, alpha=0.3, lw=0)
+            ax.text(rj["onset"][k], 0.98, str(rj["reason"][k]), fontsize=6, rotation=90,
+                    va="top", color=color, transform=ax.get_xaxis_transform())
+        ct = results.contractions
+        for k in range(ct["onset"].size):
+            if ct["channel"][k] in own and ct["offset"][k] >= tmin and ct["onset"][k] <= tmax:
+                ax.axvspan(ct["onset"][k], ct["offset"][k], color="tab:orange", alpha=0.25,
+                           lw=0)
+        ax.margins(x=0)
+    axes[-1, 0].set_xlim(tmin, min(tmax, rec.duration))
+    axes[-1, 0].set_xlabel("time [s]")
+    source = results.source or str(recording.meta.get("source", "recording"))
+    fig.suptitle(f"{source}: {len(results)} twitches (green), rejected look-alikes "
+                 "labelled, contractions orange, needle-in epochs grey", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -228,7 +228,7 @@ def remove_mains(
         return y
     n = y.size
     periods = max(1, round(block * frequency))
-    blen = max(2, int(round(periods / frequency * sfreq)))
+    blen = max(2, round(periods / frequency * sfreq))
     nb = n // blen
     if nb < 3:
         return y

@@ -112,7 +112,7 @@ def test_heartbeats_are_not_counted():
 
 
 def test_mains_is_removed_only_where_present_and_does_not_move_onsets():
-    rec, truth = session(60, 2000, "emg", seed=22, snr_db=(10, 24))
+    rec, _truth = session(60, 2000, "emg", seed=22, snr_db=(10, 24))
     clean = ltr.detect(rec)
     assert clean.processing["EMG trapezius"]["mains_hz"] is None
     t = rec.times

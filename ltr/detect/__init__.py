@@ -41,6 +41,24 @@ __all__ = [
 ]
 
 
+def _merge_contractions(con: dict[str, np.ndarray], margin: float) -> dict[str, np.ndarray]:
+    """One row per contraction: pieces on one channel closer than ``margin`` s join."""
+    rows: list[tuple[float, float, str, float]] = []
+    order = np.lexsort((con["onset"], con["channel"].astype(str)))
+    for i in order:  # a loop over contraction pieces
+        on, off, ch, rms = con["onset"][i], con["offset"][i], con["channel"][i], con["rms"][i]
+        if rows and rows[-1][2] == ch and on - rows[-1][1] < margin:
+            a, b, _, r = rows[-1]
+            rows[-1] = (a, max(b, off), ch, max(r, rms))
+        else:
+            rows.append((on, off, ch, rms))
+    rows.sort()
+    return {"onset": np.asarray([r[0] for r in rows], float),
+            "offset": np.asarray([r[1] for r in rows], float),
+            "channel": np.asarray([r[2] for r in rows], dtype=object),
+            "rms": np.asarray([r[3] for r in rows], float)}
+
+
 def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None) -> Recording:
     if isinstance(data, Recording):
         if sfreq is not None and abs(sfreq - data.sfreq) > 1e-9:
@@ -115,7 +133,7 @@ def detect(
     movements rejected (longer than 0.45 s, or more 0.5-5 Hz than twitch-band energy).
 
     Fusion: EMG candidates on several channels within 30 ms are one twitch; an
-    accelerometer jolt 20 ms before to 80 ms after an EMG onset joins it.
+    accelerometer jolt 40 ms before to 100 ms after an EMG onset joins it.
 
     Examples
     --------
@@ -196,8 +214,9 @@ def detect(
         per_channel = {k: v[keep] for k, v in per_channel.items()}
     text = ("channel", "reason")
     rejected = {k: np.asarray(v, dtype=object if k in text else float) for k, v in rej.items()}
-    contractions = {k: np.asarray(v, dtype=object if k in text else float)
-                    for k, v in con.items()}
+    contractions = _merge_contractions(
+        {k: np.asarray(v, dtype=object if k in text else float) for k, v in con.items()},
+        cfg.reject.contraction_margin)
     return TwitchResults(
         events=events, channel_events=per_channel, rejected=rejected,
         contractions=contractions,

@@ -143,6 +143,24 @@ def find_spikes(x: np.ndarray, sfreq: float, floor: np.ndarray, *, isolation: fl
     return starts, stops
 
 
+def _dense(onset: np.ndarray, offset: np.ndarray, sfreq: float, r: Any) -> np.ndarray:
+    """Candidates belonging to dense, sustained activity (a voluntary contraction that the
+    envelope crosses on and off): runs of candidates separated by less than
+    ``r.dense_gap`` s that last longer than ``r.max_duration`` and are active at least
+    ``r.dense_duty`` of the time. Twitches while fanning leave longer quiet gaps."""
+    out = np.zeros(onset.size, bool)
+    if onset.size < 2:
+        return out
+    new = np.r_[True, (onset[1:] - offset[:-1]) / sfreq >= r.dense_gap]
+    group = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, onset.size - 1]
+    span = (offset[last] - onset[first]) / sfreq
+    active = np.add.reduceat(offset - onset, first) / sfreq
+    sustained = (last > first) & (span > r.max_duration) & (active >= r.dense_duty * span)
+    return sustained[group]
+
+
 def _median(x: np.ndarray) -> float:
     """Median of the finite values, NaN when there are none (a flat or empty channel)."""
     finite = x[np.isfinite(x)]
@@ -223,6 +241,7 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
         processing["mains_harmonics"] = mains.harmonics
     x, edges = bandpass(raw, sfreq, e.band, e.filter_order)
     r_peaks = find_qrs(raw, sfreq) if e.ecg else np.zeros(0, dtype=int)
+    x_with_ecg = x
     if r_peaks.size:
         x = subtract_ecg(x, sfreq, r_peaks)
     processing["heartbeats"] = int(r_peaks.size)
@@ -256,7 +275,7 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
     margin = int(0.01 * sfreq)
     mark(_near(steps, onset - margin, offset + margin), "pop")
     duration = (offset - onset) / sfreq
-    long_ = duration > r.max_duration
+    long_ = (duration > r.max_duration) | _dense(onset, offset, sfreq, r)
     mark(long_, "contraction")
     if long_.any():  # fragments of a contraction's ramps belong to it
         m = int(r.contraction_margin * sfreq)
@@ -270,7 +289,14 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
     emg_inside = feats["high_rms"] > r.high_band_ratio * floor[np.minimum(onset, floor.size - 1)]
     low = (feats["median_freq"] < r.min_median_freq) & ~emg_inside
     beat = int(0.06 * sfreq)
-    mark(low & _near(r_peaks, feats["peak"] - beat, feats["peak"] + beat), "ecg")
+    near_beat = _near(r_peaks, onset - beat, offset + beat)
+    if near_beat.any():  # what the heartbeat template explained is ECG, not a twitch
+        cs_before = np.concatenate([[0.0], np.cumsum(np.nan_to_num(x_with_ecg) ** 2)])
+        cs_after = np.concatenate([[0.0], np.cumsum(np.nan_to_num(x) ** 2)])
+        before = cs_before[offset] - cs_before[onset]
+        after = cs_after[offset] - cs_after[onset]
+        mark(near_beat & (after < r.ecg_explained * before), "ecg")
+    mark(low & near_beat, "ecg")
     mark(low, "motion")
     if spike_on.size:  # blanked spikes are rejected candidates too, for the audit
         k = spike_on.size

@@ -136,6 +136,13 @@ class RejectConfig:
         EMG candidates longer than this (s) are sustained contractions, reported apart.
     contraction_margin : float
         Candidates within this many seconds of a contraction are fragments of its ramps.
+    dense_gap, dense_duty : float
+        Candidates separated by less than ``dense_gap`` s form a run; a run longer than
+        ``max_duration`` that is active at least ``dense_duty`` of its span is a
+        contraction too (a weak contraction's envelope crosses the threshold on and off).
+    ecg_explained : float
+        A candidate at a heartbeat is ECG when subtracting the beat template removed more
+        than ``1 - ecg_explained`` of its energy.
     min_burst : float
         Shortest span (s) holding the central 90 % of a candidate's energy; shorter ones
         are a needle-contact spike or a lone motor-unit potential. An LTR is a train of
@@ -177,6 +184,9 @@ class RejectConfig:
 
     max_duration: float = 0.6
     contraction_margin: float = 0.5
+    dense_gap: float = 0.15
+    dense_duty: float = 0.6
+    ecg_explained: float = 0.5
     min_burst: float = 0.010
     spike_isolation: float = 6.0
     spike_min_ratio: float = 5.0
@@ -201,11 +211,12 @@ class FusionConfig:
         twitch (cross-talk, or one twitch seen by two electrodes).
     acc_delay : (float, float)
         Accelerometer onset minus EMG onset (s) for the two to be one twitch: the jolt
-        follows the burst by the electromechanical delay.
+        follows the burst by the electromechanical delay (10-40 ms), and both onsets are
+        uncertain by a few tens of ms on weak twitches.
     """
 
     emg_window: float = 0.03
-    acc_delay: tuple[float, float] = (-0.02, 0.08)
+    acc_delay: tuple[float, float] = (-0.04, 0.1)
 
 
 @dataclass(frozen=True)

@@ -40,12 +40,12 @@ def running_floor(
         Only with ``spread=True``.
     """
     n = env.size
-    b = max(1, int(round(block * sfreq)))
+    b = max(1, round(block * sfreq))
     nb = -(-n // b)
     padded = np.full(nb * b, np.nan)
     padded[:n] = np.where(env > 0, env, np.nan)
     blocks = padded.reshape(nb, b)
-    k = max(1, int(round(window / block)))
+    k = max(1, round(window / block))
     k += 1 - k % 2
     with np.errstate(all="ignore"):
         valid = np.isfinite(blocks).sum(axis=1) >= max(1, b // 4)
