@@ -290,12 +290,20 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
     low = (feats["median_freq"] < r.min_median_freq) & ~emg_inside
     beat = int(0.06 * sfreq)
     near_beat = _near(r_peaks, onset - beat, offset + beat)
-    if near_beat.any():  # what the heartbeat template explained is ECG, not a twitch
+    if near_beat.any():
+        # a candidate at a heartbeat whose energy left after template subtraction is what
+        # subtraction typically leaves of a beat is residue, not a twitch
         cs_before = np.concatenate([[0.0], np.cumsum(np.nan_to_num(x_with_ecg) ** 2)])
         cs_after = np.concatenate([[0.0], np.cumsum(np.nan_to_num(x) ** 2)])
         before = cs_before[offset] - cs_before[onset]
         after = cs_after[offset] - cs_after[onset]
-        mark(near_beat & (after < r.ecg_explained * before), "ecg")
+        lo_b = np.clip(r_peaks - beat, 0, x.size)
+        hi_b = np.clip(r_peaks + beat, 0, x.size)
+        typical = np.median((cs_after[hi_b] - cs_after[lo_b])
+                            / np.maximum(cs_before[hi_b] - cs_before[lo_b], 1e-300))
+        processing["ecg_residue"] = float(typical)
+        limit = min(r.ecg_explained, r.ecg_residue_factor * typical)
+        mark(near_beat & (after < limit * before), "ecg")
     mark(low & near_beat, "ecg")
     mark(low, "motion")
     if spike_on.size:  # blanked spikes are rejected candidates too, for the audit

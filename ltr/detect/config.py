@@ -140,9 +140,11 @@ class RejectConfig:
         Candidates separated by less than ``dense_gap`` s form a run; a run longer than
         ``max_duration`` that is active at least ``dense_duty`` of its span is a
         contraction too (a weak contraction's envelope crosses the threshold on and off).
-    ecg_explained : float
-        A candidate at a heartbeat is ECG when subtracting the beat template removed more
-        than ``1 - ecg_explained`` of its energy.
+    ecg_explained, ecg_residue_factor : float
+        A candidate at a heartbeat is ECG residue when the energy left after subtracting
+        the beat template is below ``ecg_residue_factor`` times what subtraction typically
+        leaves of a beat on that channel (and at most ``ecg_explained`` of its energy
+        before subtraction). Subtraction is near perfect at 2 kHz, coarse at 250 Hz.
     min_burst : float
         Shortest span (s) holding the central 90 % of a candidate's energy; shorter ones
         are a needle-contact spike or a lone motor-unit potential. An LTR is a train of
@@ -187,6 +189,7 @@ class RejectConfig:
     dense_gap: float = 0.15
     dense_duty: float = 0.6
     ecg_explained: float = 0.5
+    ecg_residue_factor: float = 3.0
     min_burst: float = 0.010
     spike_isolation: float = 6.0
     spike_min_ratio: float = 5.0
