@@ -89,3 +89,47 @@ def test_console_script_version_and_help():
     out = subprocess.run([sys.executable, "-m", "ltr.cli", "--help"], capture_output=True,
                          text=True, check=True)
     assert "info" in out.stdout
+
+
+def test_detect_prints_a_summary_and_writes_events(tmp_path, capsys):
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "recordings" / "sample_emg_acc.edf"
+    assert main(["detect", str(sample)]) == 0
+    out = capsys.readouterr().out
+    assert "twitches in 90.0 s" in out and "epoch  start (s)" in out
+    tsv = tmp_path / "events.tsv"
+    assert main(["detect", str(sample), "-o", str(tsv)]) == 0
+    capsys.readouterr()
+    header = tsv.read_text().splitlines()[0].split("\t")
+    assert header[:3] == ["onset", "duration", "trial_type"]
+    assert (tmp_path / "events.json").exists()
+    # the written events score against the sample's truth
+    truth = sample.with_name("sample_emg_acc.truth.json")
+    assert main(["evaluate", str(tsv), str(truth)]) == 0
+    assert "F1" in capsys.readouterr().out
+    # refuses to overwrite, then does when asked
+    assert main(["detect", str(sample), "-o", str(tsv)]) == 1
+    assert "exists" in capsys.readouterr().err
+    assert main(["detect", str(sample), "-o", str(tsv), "--overwrite"]) == 0
+    for suffix in (".csv", ".json"):
+        assert main(["detect", str(sample), "-o", str(tmp_path / f"e{suffix}")]) == 0
+        assert (tmp_path / f"e{suffix}").stat().st_size > 100
+    assert main(["detect", str(sample), "--per-channel", "-o", str(tmp_path / "pc.csv")]) == 0
+
+
+def test_detect_options_and_errors(tmp_path, capsys):
+    rec = make_recording()
+    path = ltr.write(rec, tmp_path / "r.h5")
+    assert main(["detect", str(path), "--emg", "EMG trapezius", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["summary"]["count"] >= 1
+    assert doc["config"]["emg"]["band"] == [20.0, 450.0]
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text("[emg]\nonratio = 2\n")
+    assert main(["detect", str(path), "--config", str(cfg)]) == 2
+    assert "unknown key(s) ['onratio']" in capsys.readouterr().err
+    assert main(["detect", str(tmp_path / "missing.edf")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert main(["detect", str(path), "--emg", "EMG nope"]) == 1
+    assert "not in the recording" in capsys.readouterr().err
