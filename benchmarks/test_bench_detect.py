@@ -39,7 +39,7 @@ def test_sosfiltfilt_floor(benchmark, recording):
 def test_detect_twitch_density(benchmark, rate):
     """Cost against twitch density: loops run over events, so it must grow slowly."""
     benchmark.group = "detect vs twitch density (1 ch, 120 s)"
-    rec, truth = session(120.0, 2000.0, "emg", 0, p_enter_target=min(1.0, rate / 20),
+    rec, _ = session(120.0, 2000.0, "emg", 0, p_enter_target=min(1.0, rate / 20),
                          p_stay_target=0.95, pass_interval=(0.25, 0.3), refractory=0.2)
     res = benchmark(ltr.detect, rec)
     assert np.isfinite(res.rate_per_min)
