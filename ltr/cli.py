@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._version import __version__
@@ -52,30 +52,44 @@ def _read_options(args: argparse.Namespace) -> dict[str, Any]:
     return opts
 
 
-def _cmd_info(args: argparse.Namespace) -> int:
-    from .io import read
-    from .quality import assess
-
+def _each_file(args: argparse.Namespace, command: str,
+               work: Callable[[str], Callable[[], None]]) -> int:
+    """Run ``work(path)`` per input file: errors are reported and the next file is tried;
+    warnings are printed after the file's output. Returns the exit status."""
     status = 0
     for path in args.files:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                rec = read(path, **_read_options(args))
-                report = assess(rec)
+                show = work(path)
             except (OSError, ValueError, TypeError) as err:
-                print(f"ltr info: error: {err}", file=sys.stderr)
+                print(f"ltr {command}: error: {err}", file=sys.stderr)
                 status = 1
                 continue
         for w in caught:
-            print(f"ltr info: warning: {w.message}", file=sys.stderr)
-        if args.json:
-            print(json.dumps(report.to_dict(), indent=2, default=str))
-        else:
-            print(report.format())
-            if len(args.files) > 1:
-                print()
+            print(f"ltr {command}: warning: {w.message}", file=sys.stderr)
+        show()
     return status
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .io import read
+    from .quality import assess
+
+    def work(path: str) -> Callable[[], None]:
+        report = assess(read(path, **_read_options(args)))
+
+        def show() -> None:
+            if args.json:
+                print(json.dumps(report.to_dict(), indent=2, default=str))
+            else:
+                print(report.format())
+                if len(args.files) > 1:
+                    print()
+
+        return show
+
+    return _each_file(args, "info", work)
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
@@ -90,29 +104,25 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     if args.output and len(args.files) > 1:
         print("ltr detect: error: -o takes one input file", file=sys.stderr)
         return 2
-    status = 0
-    for path in args.files:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                rec = read(path, **_read_options(args))
-                res = detect(rec, config=cfg, emg=args.emg, acc=args.acc)
+
+    def work(path: str) -> Callable[[], None]:
+        res = detect(read(path, **_read_options(args)), config=cfg, emg=args.emg,
+                     acc=args.acc)
+        if args.output:
+            res.write_events(args.output, per_channel=args.per_channel,
+                             overwrite=args.overwrite)
+
+        def show() -> None:
+            if args.json:
+                print(res.to_json())
+            else:
+                print(res.format_summary())
                 if args.output:
-                    res.write_events(args.output, per_channel=args.per_channel,
-                                     overwrite=args.overwrite)
-            except (OSError, ValueError, TypeError) as err:
-                print(f"ltr detect: error: {err}", file=sys.stderr)
-                status = 1
-                continue
-        for w in caught:
-            print(f"ltr detect: warning: {w.message}", file=sys.stderr)
-        if args.json:
-            print(res.to_json())
-        else:
-            print(res.format_summary())
-            if args.output:
-                print(f"  events written to {args.output}")
-    return status
+                    print(f"  events written to {args.output}")
+
+        return show
+
+    return _each_file(args, "detect", work)
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
