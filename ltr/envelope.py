@@ -20,17 +20,27 @@ def moving_mean(x: np.ndarray, n: int) -> np.ndarray:
     dtype = np.result_type(x, np.float64)
     if n <= 1:
         return x.astype(dtype, copy=True)
+    m = x.shape[-1]
     half = n // 2
     valid = np.isfinite(x)
-    z = np.where(valid, x, 0.0)
+    has_gaps = not valid.all()
+    z = np.where(valid, x, 0.0) if has_gaps else x
     pad = [(0, 0)] * (x.ndim - 1) + [(1, 0)]
     cs = np.pad(np.cumsum(z, axis=-1, dtype=dtype), pad)
-    cn = np.pad(np.cumsum(valid, axis=-1, dtype=np.float64), pad)
-    m = x.shape[-1]
-    hi = np.minimum(np.arange(m) + half + 1, m)
-    lo = np.maximum(np.arange(m) - half, 0)
-    total = cs[..., hi] - cs[..., lo]
-    count = cn[..., hi] - cn[..., lo]
+    # window [i - half, i + half] -> cs[min(i + half + 1, m)] - cs[max(i - half, 0)]
+    hi = np.concatenate([cs[..., half + 1:], np.repeat(cs[..., -1:], half, axis=-1)], axis=-1)
+    lo = np.concatenate([np.repeat(cs[..., :1], half, axis=-1), cs[..., : m - half]], axis=-1)
+    total = hi - lo
+    if has_gaps:
+        cn = np.pad(np.cumsum(valid, axis=-1, dtype=np.float64), pad)
+        hn = np.concatenate([cn[..., half + 1:], np.repeat(cn[..., -1:], half, axis=-1)],
+                            axis=-1)
+        ln = np.concatenate([np.repeat(cn[..., :1], half, axis=-1), cn[..., : m - half]],
+                            axis=-1)
+        count = hn - ln
+    else:
+        idx = np.arange(m)
+        count = (np.minimum(idx + half + 1, m) - np.maximum(idx - half, 0)).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 

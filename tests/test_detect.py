@@ -259,3 +259,11 @@ def test_exports(tmp_path):
     assert len(doc["events"]["onset"]) == len(res)
     csv = res.write_events(tmp_path / "e.csv", per_channel=True)
     assert len(csv.read_text().splitlines()) == res.channel_events["onset"].size + 1
+
+
+def test_to_data_frame():
+    pd = pytest.importorskip("pandas")
+    rec, _ = session(30, 2000, "emg", seed=33, snr_db=(10, 24))
+    df = ltr.detect(rec).to_data_frame()
+    assert isinstance(df, pd.DataFrame)
+    assert list(df.columns)[:3] == ["onset", "duration", "offset"]
