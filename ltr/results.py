@@ -169,8 +169,8 @@ class TwitchResults:
         """Write a BIDS-style ``events.tsv`` and its ``events.json`` sidecar.
 
         Columns start ``onset``, ``duration``, ``trial_type`` (``twitch``), then
-        ``peak_time``, ``channels``, ``amplitude``, ``unit``, ``snr_db``, ``confidence``,
-        ``epoch`` and the other features. Missing values are ``n/a``.
+        ``peak_time``, ``channels``, ``amplitude``, ``snr_db``, ``confidence``, ``epoch``,
+        then ``unit`` (of amplitude) and the other features. Missing values are ``n/a``.
 
         Returns
         -------
@@ -183,7 +183,7 @@ class TwitchResults:
             if q.exists() and not overwrite:
                 raise FileExistsError(f"{q}: exists; pass overwrite=True to replace it")
         order = ["onset", "duration", "trial_type", "peak_time", "channels", "amplitude",
-                 "unit", "snr_db", "confidence", "epoch", "offset", "rms", "area",
+                 "snr_db", "confidence", "epoch", "unit", "offset", "rms", "area",
                  "rise_time", "median_freq", "channel", "modality"]
         rows = ["\t".join(order)]
         ev = self.events

@@ -247,8 +247,8 @@ def test_exports(tmp_path):
     tsv = res.to_bids_events(tmp_path / "sub-01_events.tsv")
     lines = tsv.read_text().splitlines()
     assert lines[0].split("\t")[:10] == ["onset", "duration", "trial_type", "peak_time",
-                                         "channels", "amplitude", "unit", "snr_db",
-                                         "confidence", "epoch"]
+                                         "channels", "amplitude", "snr_db", "confidence",
+                                         "epoch", "unit"]
     assert len(lines) == len(res) + 1
     side = json.loads((tmp_path / "sub-01_events.json").read_text())
     assert side["onset"]["Units"] == "s" and "Description" in side["snr_db"]
@@ -267,3 +267,10 @@ def test_to_data_frame():
     df = ltr.detect(rec).to_data_frame()
     assert isinstance(df, pd.DataFrame)
     assert list(df.columns)[:3] == ["onset", "duration", "offset"]
+
+
+@pytest.mark.parametrize("sfreq", [100.0, 148.0])
+def test_slow_accelerometers_work_with_defaults(sfreq):
+    rec, truth = session(120, sfreq, "acc", seed=34, condition="acc_only")
+    res = ltr.detect(rec)
+    assert res.compare(truth, tolerance=0.1)["f1"] >= 0.9
