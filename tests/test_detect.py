@@ -274,3 +274,28 @@ def test_slow_accelerometers_work_with_defaults(sfreq):
     rec, truth = session(120, sfreq, "acc", seed=34, condition="acc_only")
     res = ltr.detect(rec)
     assert res.compare(truth, tolerance=0.1)["f1"] >= 0.9
+
+
+def test_single_sample_accelerometer_glitches_are_not_jolts():
+    fs = 100.0
+    rng = np.random.default_rng(35)
+    n = int(60 * fs)
+    xyz = rng.normal(0, 0.01, (3, n)) + np.array([[0.0], [0.0], [9.81]])
+    for t in (10.0, 25.0, 40.0):  # one bad sample each, as smartphone sensors produce
+        xyz[1, int(t * fs)] += 0.4
+    tt = np.arange(0, 0.25, 1 / fs)  # and one real 15 Hz jolt at 50 s
+    jolt = 0.3 * np.sin(2 * np.pi * 15 * tt) * np.exp(-tt / 0.06)
+    xyz[0, int(50 * fs) : int(50 * fs) + tt.size] += jolt
+    rec = ltr.Recording(xyz, fs, ["ACC X", "ACC Y", "ACC Z"])
+    res = ltr.detect(rec)
+    assert len(res) == 1 and abs(res.onset[0] - 50.0) < 0.05
+    assert res.processing["ACC"]["glitches_repaired"] == 3
+
+
+def test_glitch_repair_leaves_oscillations_alone():
+    from ltr.preprocess import repair_glitches
+
+    t = np.arange(0, 2, 1 / 100.0)
+    x = np.sin(2 * np.pi * 33 * t)  # near fs/3, peaks look spiky
+    y, count = repair_glitches(x)
+    assert count == 0 and np.array_equal(x, y)

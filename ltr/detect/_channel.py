@@ -15,6 +15,7 @@ from ..preprocess import (
     find_mains,
     find_qrs,
     remove_mains,
+    repair_glitches,
     subtract_ecg,
 )
 from .config import DetectorConfig
@@ -361,6 +362,7 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str,
                       cfg: DetectorConfig) -> ChannelResult:
     """Condition one accelerometer sensor (1-3 axes), find and judge jolt candidates."""
     a = cfg.acc
+    raw_xyz, glitches = repair_glitches(np.atleast_2d(raw_xyz))
     mag, _, edges = condition_acc(raw_xyz, sfreq, a.band, a.filter_order)
     env = moving_rms(mag, window_samples(a.window, sfreq))
     short = moving_rms(mag, window_samples(a.onset_window, sfreq))
@@ -408,4 +410,4 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str,
         feats["low_ratio"] = np.zeros(0)
     return ChannelResult(name=name, modality="acc", unit="m/s^2", onset=onset, offset=offset,
                          features=feats, reason=reason, floor=_median(floor),
-                         processing={"band_hz": list(edges)})
+                         processing={"band_hz": list(edges), "glitches_repaired": glitches})
