@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 from .io._common import nan_runs
+from .preprocess import find_mains
 from .recording import Recording
 
 #: A mains peak counts when the power at 50/60 Hz stands this many dB over its neighbours.
@@ -123,6 +123,9 @@ def mains_peak(
 ) -> tuple[float | None, float]:
     """Find mains hum: the candidate frequency whose spectral peak stands highest.
 
+    A thin view of :func:`ltr.preprocess.find_mains` (the detector's own hum finder) with
+    the stricter :data:`MAINS_THRESHOLD_DB` used for flags.
+
     Parameters
     ----------
     x : ndarray, shape (n_samples,)
@@ -135,26 +138,18 @@ def mains_peak(
     Returns
     -------
     freq : float | None
-        The mains frequency whose Welch-spectrum peak exceeds the median power of the
-        10 Hz on each side by :data:`MAINS_THRESHOLD_DB`, else None.
+        The nominal mains frequency (50 or 60) when its peak stands
+        :data:`MAINS_THRESHOLD_DB` over its neighbourhood, else None.
     prominence_db : float
-        The largest peak-over-neighbours ratio found, in dB.
+        Prominence of the fundamental in dB (0 when there is none).
     """
     if sfreq < 2.2 * max(candidates) or x.size < int(sfreq):
         return None, 0.0
-    nper = int(min(x.size, 2 ** np.ceil(np.log2(sfreq))))  # ~1 Hz resolution
-    f, pxx = signal.welch(x - np.mean(x), sfreq, nperseg=nper)
-    best_f, best_db = None, 0.0
-    for fc in candidates:
-        peak = pxx[np.abs(f - fc) <= 1.0].max(initial=0.0)
-        ring = (np.abs(f - fc) > 2.0) & (np.abs(f - fc) <= 10.0)
-        base = np.median(pxx[ring]) if ring.any() else 0.0
-        if base <= 0 or peak <= 0:
-            continue
-        db = 10 * np.log10(peak / base)
-        if db > best_db:
-            best_f, best_db = fc, float(db)
-    return (best_f if best_db >= MAINS_THRESHOLD_DB else None), best_db
+    info = find_mains(x, sfreq, candidates=candidates, prominence_db=MAINS_THRESHOLD_DB)
+    if info.frequency is None or 1 not in info.prominence_db:
+        return None, 0.0
+    nominal = min(candidates, key=lambda c: abs(c - info.frequency))
+    return nominal, info.prominence_db[1]
 
 
 def assess(

@@ -58,8 +58,9 @@ class Recording:
     meas_date : datetime.datetime | None
         Start of the recording (timezone-aware, UTC if naive).
     meta : dict | None
-        Free metadata (source file, device, subject ...). Must be JSON-serialisable to be
-        written to HDF5/FIF.
+        Free metadata (source file, device, subject ...). Keep it JSON-serialisable: it is
+        written to HDF5/FIF as JSON, and copies (``pick``, ``crop``, ``copy``) go through
+        JSON too, turning other values into strings.
 
     Notes
     -----
