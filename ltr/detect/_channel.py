@@ -104,8 +104,10 @@ def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0) -> np.ndarr
     after = (cs[jumps + m2] - cs[jumps + m1]) / (m2 - m1)
     shift = np.abs(after - before)
     d2 = np.concatenate([[0.0], np.cumsum(d * d)])  # d[k] = z[k+1] - z[k]
-    rough = np.sqrt(((d2[jumps + m2 - 1] - d2[jumps + m1 - 1])
-                     + (d2[jumps - m1 - 1] - d2[jumps - m2 - 1])) / (2 * (m2 - m1)))
+    # cumulative-sum differences can dip below zero by rounding on long records
+    rough = np.sqrt(np.maximum((d2[jumps + m2 - 1] - d2[jumps + m1 - 1])
+                               + (d2[jumps - m1 - 1] - d2[jumps - m2 - 1]), 0.0)
+                    / (2 * (m2 - m1)))
     keep = (shift >= 0.5 * np.abs(d[jumps - 1])) & (shift >= 10 * rough)
     return jumps[keep]
 
@@ -402,7 +404,7 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str,
         lo_idx, hi_idx = onset, offset
         cs_low = np.concatenate([[0.0], np.cumsum(np.nan_to_num(low_mag2))])
         cs_band = np.concatenate([[0.0], np.cumsum(np.nan_to_num(mag**2))])
-        ratio = np.sqrt((cs_low[hi_idx] - cs_low[lo_idx])
+        ratio = np.sqrt(np.maximum(cs_low[hi_idx] - cs_low[lo_idx], 0.0)
                         / np.maximum(cs_band[hi_idx] - cs_band[lo_idx], 1e-300))
         feats["low_ratio"] = ratio
         mark(ratio > r.acc_low_ratio, "movement")
