@@ -13,7 +13,7 @@ from .detect import DetectorConfig, detect
 from .io import read, read_text, write, write_csv, write_edf, write_hdf5
 from .quality import QualityReport, assess
 from .recording import Recording
-from .results import TwitchResults
+from .results import TwitchResults, cohort_table, write_table
 
 __all__ = [
     "Annotations",
@@ -24,6 +24,7 @@ __all__ = [
     "TwitchResults",
     "__version__",
     "assess",
+    "cohort_table",
     "detect",
     "read",
     "read_text",
@@ -32,4 +33,5 @@ __all__ = [
     "write_csv",
     "write_edf",
     "write_hdf5",
+    "write_table",
 ]

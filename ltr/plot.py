@@ -197,7 +197,7 @@ def plot_detections(
         tt, xx = _decimate_minmax(t, x * scale, max_points)
         ax.plot(tt, xx, lw=0.5, color="0.15")
         ax.set_ylabel(f"{name}\n[{unit}]", fontsize=8)
-        for s0, e0 in zip(results.epochs["start"], results.epochs["stop"], strict=True):
+        for s0, e0 in zip(results.epochs.start, results.epochs.stop, strict=True):
             if e0 >= tmin and s0 <= tmax:
                 ax.axvspan(max(s0, tmin), min(e0, tmax), color="0.92", zorder=-3)
         own = {name, sensor_of.get(name, name)}

@@ -64,8 +64,9 @@ class TwitchResults:
         Channel -> median running noise floor (RMS of the conditioned signal, SI unit).
     processing : dict
         What the front ends did per channel: band edges used, mains removed, heartbeats.
-    epochs : dict of ndarray
-        ``start`` and ``stop`` of needle-in epochs found in the annotations.
+    epochs : ltr.segment.Epochs
+        Needle-in epochs (from annotations, a trigger channel or needling activity; see
+        ``epochs.source``).
     config : DetectorConfig
     sfreq, duration : float
     source : str
@@ -77,7 +78,7 @@ class TwitchResults:
     contractions: dict[str, np.ndarray]
     noise_floor: dict[str, float]
     processing: dict[str, Any]
-    epochs: dict[str, np.ndarray]
+    epochs: Any
     config: Any
     sfreq: float
     duration: float
@@ -104,20 +105,98 @@ class TwitchResults:
         return len(self) / (self.duration / 60.0) if self.duration > 0 else float("nan")
 
     # -- summaries ----------------------------------------------------------------------
-    def summary(self) -> dict[str, Any]:
-        """Counts and rates: overall, per channel, per epoch (zero-twitch epochs included),
-        rejected candidates by reason, contractions."""
+    def summary(self, by: str | None = None) -> Any:
+        """Counts, rates and twitch statistics.
+
+        Parameters
+        ----------
+        by : {None, "recording", "epoch", "channel"}
+            ``None`` gives one dict for the recording with nested breakdowns (what
+            ``ltr detect`` prints). ``"recording"``, ``"epoch"`` and ``"channel"`` give a
+            list of flat rows (dicts), one per recording, per epoch (zero-twitch epochs
+            included) or per analysed channel, with the statistics of
+            :data:`SUMMARY_COLUMNS`.
+
+        Returns
+        -------
+        dict | list of dict
+        """
+        if by is None:
+            return self._overview()
+        if by == "recording":
+            return [self._row(np.ones(len(self), bool), 0.0, self.duration,
+                              {"recording": self.source or "recording"})]
+        if by == "epoch":
+            rows = []
+            for k in range(len(self.epochs)):
+                s0, e0 = float(self.epochs.start[k]), float(self.epochs.stop[k])
+                rows.append(self._row(self.events["epoch"] == k, s0, e0,
+                                      {"epoch": k, "label": str(self.epochs.label[k]),
+                                       "source": self.epochs.source}))
+            return rows
+        if by == "channel":
+            rows = []
+            for ch in self._channels():
+                mask = np.array([ch in str(c).split(",") for c in self.events["channels"]],
+                                dtype=bool)
+                rows.append(self._row(mask, 0.0, self.duration, {"channel": ch},
+                                      channel=ch))
+            return rows
+        raise ValueError(f"by must be None, 'recording', 'epoch' or 'channel', got {by!r}")
+
+    def _channels(self) -> list[str]:
+        names = list(self.meta.get("emg", [])) + list(self.meta.get("sensors", {}))
+        return names or sorted({c for cs in self.events["channels"] for c in str(cs).split(",")})
+
+    def _row(self, mask: np.ndarray, t0: float, t1: float, keys: dict[str, Any],
+             channel: str | None = None) -> dict[str, Any]:
+        ev = {k: v[mask] for k, v in self.events.items()}
+        span = max(t1 - t0, 0.0)
+        onset = ev["onset"]
+        iti = np.diff(onset)
+        emg_amp = ev["amplitude"][ev["unit"] == "V"]
+        acc_amp = ev["amplitude"][ev["unit"] == "m/s^2"]
+        rej = self.rejected
+        in_span = (rej["onset"] >= t0) & (rej["onset"] <= t1)
+        con = self.contractions
+        con_in = (con["offset"] >= t0) & (con["onset"] <= t1)
+        if channel is not None:
+            in_span &= rej["channel"] == channel
+            con_in &= con["channel"] == channel
+        row = dict(keys)
+        row.update({
+            "start_s": t0, "stop_s": t1, "duration_s": span,
+            "count": int(onset.size),
+            "rate_per_min": onset.size / (span / 60.0) if span > 0 else float("nan"),
+            "first_latency_s": float(onset[0] - t0) if onset.size else float("nan"),
+            "iti_median_s": float(np.median(iti)) if iti.size else float("nan"),
+            "iti_cv": float(np.std(iti) / np.mean(iti)) if iti.size > 1 else float("nan"),
+            "emg_amplitude_median_uV": float(np.median(emg_amp)) * 1e6 if emg_amp.size
+            else float("nan"),
+            "emg_amplitude_max_uV": float(np.max(emg_amp)) * 1e6 if emg_amp.size
+            else float("nan"),
+            "acc_amplitude_median": float(np.median(acc_amp)) if acc_amp.size
+            else float("nan"),
+            "snr_median_db": float(np.median(ev["snr_db"])) if onset.size else float("nan"),
+            "habituation_db_per_twitch": habituation_slope(ev["amplitude"], ev["unit"]),
+            "contractions": int(con_in.sum()),
+            "rejected": int(in_span.sum()),
+        })
+        return row
+
+    def _overview(self) -> dict[str, Any]:
         ev = self.events
         per_channel: dict[str, int] = {}
         for chans in ev["channels"]:
             for ch in str(chans).split(","):
                 per_channel[ch] = per_channel.get(ch, 0) + 1
-        per_epoch = []
-        for k, (s, e) in enumerate(zip(self.epochs["start"], self.epochs["stop"],
-                                       strict=True)):
-            n = int(np.sum(ev["epoch"] == k))
-            per_epoch.append({"epoch": k, "start": float(s), "stop": float(e), "count": n,
-                              "rate_per_min": n / ((e - s) / 60.0) if e > s else float("nan")})
+        per_epoch = [
+            {"epoch": r["epoch"], "start": r["start_s"], "stop": r["stop_s"],
+             "count": r["count"], "rate_per_min": r["rate_per_min"],
+             "first_latency_s": r["first_latency_s"],
+             "habituation_db_per_twitch": r["habituation_db_per_twitch"]}
+            for r in self.summary(by="epoch")
+        ]
         reasons, counts = np.unique(self.rejected["reason"].astype(str), return_counts=True)
         return {
             "count": len(self),
@@ -126,8 +205,9 @@ class TwitchResults:
             "per_channel": per_channel,
             "per_modality": {m: int(np.sum(ev["modality"] == m)) for m in ("emg", "acc",
                                                                            "emg+acc")},
+            "epochs_source": self.epochs.source,
             "per_epoch": per_epoch,
-            "outside_epochs": int(np.sum(ev["epoch"] < 0)) if self.epochs["start"].size else 0,
+            "outside_epochs": int(np.sum(ev["epoch"] < 0)) if len(self.epochs) else 0,
             "rejected": {str(r): int(c) for r, c in zip(reasons, counts, strict=True)},
             "contractions": int(self.contractions["onset"].size),
             "median_snr_db": float(np.median(ev["snr_db"])) if len(self) else None,
@@ -141,13 +221,16 @@ class TwitchResults:
         if s["count"]:
             mods = ", ".join(f"{k} {v}" for k, v in s["per_modality"].items() if v)
             lines.append(f"  seen on: {mods}; median SNR {s['median_snr_db']:.1f} dB")
-            lines.append("  per channel: " + ", ".join(f"{k} {v}" for k, v in
+            lines.append("  per channel: " + ", ".join(f"{k}: {v}" for k, v in
                                                         s["per_channel"].items()))
         if s["per_epoch"]:
-            lines.append("  epoch  start (s)  stop (s)  twitches  per min")
+            lines.append(f"  needle-in epochs from {s['epochs_source']}:")
+            lines.append("  epoch  start (s)  stop (s)  twitches  per min  first after (s)")
             for row in s["per_epoch"]:
+                lat = row["first_latency_s"]
                 lines.append(f"  {row['epoch']:>5}  {row['start']:>9.2f}  {row['stop']:>8.2f}"
-                             f"  {row['count']:>8}  {row['rate_per_min']:>7.2f}")
+                             f"  {row['count']:>8}  {row['rate_per_min']:>7.2f}  "
+                             f"{'-' if not np.isfinite(lat) else f'{lat:.2f}':>15}")
             lines.append(f"  outside epochs: {s['outside_epochs']}")
         if s["rejected"]:
             lines.append("  rejected look-alikes: " + ", ".join(
@@ -263,6 +346,97 @@ class TwitchResults:
 
         ref = reference.onsets if hasattr(reference, "onsets") else reference
         return compare(self.onset, ref, tolerance)
+
+
+#: Statistics in the rows of :meth:`TwitchResults.summary` and :func:`cohort_table`.
+SUMMARY_COLUMNS: dict[str, str] = {
+    "start_s": "start of the span summarised, s", "stop_s": "its end, s",
+    "duration_s": "its length, s", "count": "twitches",
+    "rate_per_min": "twitches per minute of the span",
+    "first_latency_s": "first twitch onset after the span's start (needle insertion), s",
+    "iti_median_s": "median interval between successive twitch onsets, s",
+    "iti_cv": "coefficient of variation of those intervals",
+    "emg_amplitude_median_uV": "median peak amplitude of EMG-led twitches, µV",
+    "emg_amplitude_max_uV": "largest peak amplitude of EMG-led twitches, µV",
+    "acc_amplitude_median": "median peak of accelerometer-only twitches, m/s^2",
+    "snr_median_db": "median twitch SNR, dB",
+    "habituation_db_per_twitch": "slope of 20 log10(amplitude) over successive twitches, "
+                                 "dB per twitch (negative: shrinking); NaN under 3 twitches",
+    "contractions": "sustained contractions overlapping the span",
+    "rejected": "look-alikes rejected in the span",
+}
+
+
+def habituation_slope(amplitude: np.ndarray, unit: np.ndarray) -> float:
+    """Least-squares slope of 20 log10(amplitude) against twitch order, dB per twitch.
+
+    Computed on the twitches of the more common unit (EMG-led twitches in V, or
+    accelerometer-only ones in m/s²) so amplitudes of different kinds are not mixed.
+    NaN with fewer than 3 twitches.
+
+    Examples
+    --------
+    >>> amp = 1e-4 * 0.9 ** np.arange(5)  # each twitch 10 % smaller: -0.915 dB per twitch
+    >>> round(habituation_slope(amp, np.array(["V"] * 5)), 3)
+    -0.915
+    """
+    amplitude = np.asarray(amplitude, float)
+    unit = np.asarray(unit).astype(str)
+    if amplitude.size == 0:
+        return float("nan")
+    values, counts = np.unique(unit, return_counts=True)
+    a = amplitude[unit == values[np.argmax(counts)]]
+    a = a[np.isfinite(a) & (a > 0)]
+    if a.size < 3:
+        return float("nan")
+    return float(np.polyfit(np.arange(a.size), 20 * np.log10(a), 1)[0])
+
+
+def cohort_table(results: Any, names: Any = None) -> list[dict[str, Any]]:
+    """One row per recording × epoch over many results, for cohort statistics.
+
+    Parameters
+    ----------
+    results : sequence of TwitchResults
+    names : sequence of str | None
+        A name per result (file, subject, muscle ...); defaults to each result's source.
+
+    Returns
+    -------
+    list of dict
+        Columns ``recording``, ``epoch`` (-1 for a recording without epochs, summarised
+        whole), ``label``, ``source`` and :data:`SUMMARY_COLUMNS`.
+    """
+    results = list(results)
+    names = [r.source or f"recording {i}" for i, r in enumerate(results)] if names is None \
+        else list(names)
+    if len(names) != len(results):
+        raise ValueError(f"got {len(names)} names for {len(results)} results")
+    rows = []
+    for name, res in zip(names, results, strict=True):
+        epoch_rows = res.summary(by="epoch")
+        if not epoch_rows:
+            whole = res.summary(by="recording")[0]
+            whole.pop("recording")
+            epoch_rows = [{"epoch": -1, "label": "whole recording", "source": "none", **whole}]
+        for row in epoch_rows:
+            rows.append({"recording": name, **row})
+    return rows
+
+
+def write_table(rows: list[dict[str, Any]], path: Any, *, overwrite: bool = False) -> Path:
+    """Write rows (dicts) as TSV (``.tsv``) or CSV (``.csv``); NaN as ``n/a``."""
+    p = Path(path)
+    if p.suffix.lower() not in (".tsv", ".csv"):
+        raise ValueError(f"{p}: tables are written as .tsv or .csv, got {p.suffix!r}")
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p}: exists; pass overwrite=True to replace it")
+    sep = "," if p.suffix.lower() == ".csv" else "\t"
+    cols = list(dict.fromkeys(k for row in rows for k in row))
+    lines = [sep.join(cols)]
+    lines += [sep.join(_fmt(row.get(c, float("nan"))) for c in cols) for row in rows]
+    p.write_text("\n".join(lines) + "\n")
+    return p
 
 
 def _json_value(v: Any) -> Any:

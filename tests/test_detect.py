@@ -188,7 +188,8 @@ def test_fusion_lists_channels_and_raises_confidence():
 def test_epochs_come_from_annotations():
     rec, truth = session(120, 2000, "emg", seed=28, snr_db=(10, 24))
     res = ltr.detect(rec)
-    np.testing.assert_allclose(res.epochs["start"], truth.epochs["start"])
+    np.testing.assert_allclose(res.epochs.start, truth.epochs["start"])
+    assert res.epochs.source == "annotations"
     per_epoch = [row["count"] for row in res.summary()["per_epoch"]]
     assert per_epoch == np.bincount(res.events["epoch"][res.events["epoch"] >= 0],
                                     minlength=len(per_epoch)).tolist()

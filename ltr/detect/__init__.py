@@ -16,7 +16,7 @@ from .._version import __version__
 from ..channels import group_sensors
 from ..recording import Recording
 from ..results import TwitchResults, empty_table
-from ..segment import assign_epochs, epochs_from_annotations
+from ..segment import Epochs, epochs_from_activity, find_epochs
 from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel
 from ._fusion import channel_table, fuse
 from .config import (
@@ -88,6 +88,7 @@ def detect(
     emg: Sequence[str] | None = None,
     acc: Sequence[str] | None = None,
     ch_names: Sequence[str] | None = None,
+    epochs: Epochs | None = None,
     verbose: bool | str | int | None = None,
 ) -> TwitchResults:
     """Find, count and describe local twitch responses.
@@ -108,6 +109,10 @@ def detect(
         one sensor are combined (:func:`ltr.channels.group_sensors`).
     ch_names : sequence of str | None
         Channel names for array input.
+    epochs : ltr.segment.Epochs | None
+        Needle-in epochs. By default they come from ``needle in``/``needle out``
+        annotations, else from a trigger channel (:func:`ltr.segment.find_epochs`), else
+        from clusters of needling activity (:func:`ltr.segment.epochs_from_activity`).
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -183,9 +188,10 @@ def detect(
         events, vetoed = fuse(per_channel, cfg, (m_on, m_off))
     else:
         events = empty_table()
-    starts, stops = epochs_from_annotations(rec.annotations, end=rec.duration)
-    events["epoch"] = assign_epochs(events["onset"], starts, stops)
-    per_channel["epoch"] = assign_epochs(per_channel["onset"], starts, stops)
+    if epochs is None:
+        epochs = find_epochs(rec)
+    if not isinstance(epochs, Epochs):
+        raise TypeError(f"epochs must be ltr.segment.Epochs or None, got {type(epochs)}")
 
     rej: dict[str, list] = {"onset": [], "offset": [], "channel": [], "reason": [],
                             "amplitude": []}
@@ -214,6 +220,15 @@ def detect(
         per_channel = {k: v[keep] for k, v in per_channel.items()}
     text = ("channel", "reason")
     rejected = {k: np.asarray(v, dtype=object if k in text else float) for k, v in rej.items()}
+    if epochs.source == "none":
+        # nothing marks the insertions: needling activity does (twitches, needle contacts,
+        # cable motion)
+        marks = np.isin(rejected["reason"].astype(str), ["needle_spike", "motion", "pop"])
+        epochs = epochs_from_activity(np.concatenate([events["onset"],
+                                                      rejected["onset"][marks]]),
+                                      end=rec.duration)
+    events["epoch"] = epochs.assign(events["onset"])
+    per_channel["epoch"] = epochs.assign(per_channel["onset"])
     contractions = _merge_contractions(
         {k: np.asarray(v, dtype=object if k in text else float) for k, v in con.items()},
         cfg.reject.contraction_margin)
@@ -222,7 +237,7 @@ def detect(
         contractions=contractions,
         noise_floor={r.name: r.floor for r in results},
         processing={r.name: r.processing for r in results},
-        epochs={"start": starts, "stop": stops}, config=cfg, sfreq=rec.sfreq,
+        epochs=epochs, config=cfg, sfreq=rec.sfreq,
         duration=rec.duration, source=str(rec.meta.get("source", "")),
         meta={"ltr_version": __version__, "emg": emg_names, "acc": acc_names,
               "sensors": {k: [acc_names[i] for i in v] for k, v in sensors.items()}},
