@@ -125,6 +125,36 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     return _each_file(args, "detect", work)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .detect import DetectorConfig, detect
+    from .export import export_annotated
+    from .io import read
+    from .report import write_report
+
+    try:
+        cfg = DetectorConfig.from_toml(args.config) if args.config else DetectorConfig()
+    except (OSError, ValueError) as err:
+        print(f"ltr report: error: {err}", file=sys.stderr)
+        return 2
+
+    def work(path: str) -> Callable[[], None]:
+        rec = read(path, **_read_options(args))
+        res = detect(rec, config=cfg)
+        written = write_report(rec, res, args.output, pdf=args.pdf, overwrite=args.overwrite)
+        if args.annotated:
+            written.append(export_annotated(rec, res, args.annotated,
+                                            overwrite=args.overwrite))
+
+        def show() -> None:
+            print(res.format_summary())
+            for p in written:
+                print(f"  written: {p}")
+
+        return show
+
+    return _each_file(args, "report", work)
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import write_session
 
@@ -195,6 +225,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
     _add_read_options(p)
     p.set_defaults(func=_cmd_detect)
+
+    p = sub.add_parser("report", help="detect and write a self-contained HTML report",
+                       description="Detect twitches and write one HTML file a clinician can "
+                                   "read: counts per needle insertion, figures, events, "
+                                   "settings. --pdf adds a PDF; --annotated writes a copy of "
+                                   "the recording with the detections as annotations.")
+    p.add_argument("files", nargs=1, metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="REPORT.html")
+    p.add_argument("--pdf", action="store_true", help="also write REPORT.pdf")
+    p.add_argument("--annotated", metavar="OUT.edf|.fif|.h5",
+                   help="write the recording with twitch annotations (EDF+, FIF, HDF5)")
+    p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    _add_read_options(p)
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("simulate", help="simulate a needling session with known twitches",
                        description="Write a simulated needling session and its ground truth "

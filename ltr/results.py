@@ -154,8 +154,8 @@ class TwitchResults:
         span = max(t1 - t0, 0.0)
         onset = ev["onset"]
         iti = np.diff(onset)
-        emg_amp = ev["amplitude"][ev["unit"] == "V"]
-        acc_amp = ev["amplitude"][ev["unit"] == "m/s^2"]
+        emg_amp = ev["amplitude"][(ev["unit"] == "V") & (ev["modality"] != "acc")]
+        acc_amp = ev["amplitude"][(ev["modality"] == "acc") | (ev["unit"] == "m/s^2")]
         rej = self.rejected
         in_span = (rej["onset"] >= t0) & (rej["onset"] <= t1)
         con = self.contractions
@@ -168,7 +168,10 @@ class TwitchResults:
             "start_s": t0, "stop_s": t1, "duration_s": span,
             "count": int(onset.size),
             "rate_per_min": onset.size / (span / 60.0) if span > 0 else float("nan"),
-            "first_latency_s": float(onset[0] - t0) if onset.size else float("nan"),
+            # an epoch guessed from activity starts at its first event: no latency then
+            "first_latency_s": float(onset[0] - t0) if onset.size and
+            getattr(self.epochs, "source", "") != "activity" and "epoch" in keys
+            else float("nan"),
             "iti_median_s": float(np.median(iti)) if iti.size else float("nan"),
             "iti_cv": float(np.std(iti) / np.mean(iti)) if iti.size > 1 else float("nan"),
             "emg_amplitude_median_uV": float(np.median(emg_amp)) * 1e6 if emg_amp.size
@@ -340,6 +343,23 @@ class TwitchResults:
         p.write_text("\n".join(rows) + "\n")
         return p
 
+    def to_annotations(self, *, with_rejected: bool = False) -> Any:
+        """The twitches as :class:`ltr.Annotations` (``twitch``, with duration).
+
+        With ``with_rejected``, rejected look-alikes are added as ``rejected: <reason>``
+        and contractions as ``contraction``, so a viewer shows what was turned away too.
+        """
+        from .annotations import Annotations
+
+        ann = Annotations(self.events["onset"], self.events["duration"], "twitch")
+        if with_rejected:
+            rej = self.rejected
+            ann = ann + Annotations(rej["onset"], rej["offset"] - rej["onset"],
+                                    [f"rejected: {r}" for r in rej["reason"]])
+            con = self.contractions
+            ann = ann + Annotations(con["onset"], con["offset"] - con["onset"], "contraction")
+        return ann
+
     def compare(self, reference: Any, tolerance: float = 0.05) -> dict[str, Any]:
         """Event-level scores against reference onsets (see :func:`ltr.evaluate.compare`)."""
         from .evaluate import compare
@@ -353,12 +373,14 @@ SUMMARY_COLUMNS: dict[str, str] = {
     "start_s": "start of the span summarised, s", "stop_s": "its end, s",
     "duration_s": "its length, s", "count": "twitches",
     "rate_per_min": "twitches per minute of the span",
-    "first_latency_s": "first twitch onset after the span's start (needle insertion), s",
+    "first_latency_s": "first twitch onset after the needle insertion, s (epochs from "
+                       "annotations or a trigger only)",
     "iti_median_s": "median interval between successive twitch onsets, s",
     "iti_cv": "coefficient of variation of those intervals",
-    "emg_amplitude_median_uV": "median peak amplitude of EMG-led twitches, µV",
+    "emg_amplitude_median_uV": "median peak amplitude of EMG-led twitches, µV (NaN when "
+                               "the EMG unit is not known)",
     "emg_amplitude_max_uV": "largest peak amplitude of EMG-led twitches, µV",
-    "acc_amplitude_median": "median peak of accelerometer-only twitches, m/s^2",
+    "acc_amplitude_median": "median peak of accelerometer-only twitches (their unit)",
     "snr_median_db": "median twitch SNR, dB",
     "habituation_db_per_twitch": "slope of 20 log10(amplitude) over successive twitches, "
                                  "dB per twitch (negative: shrinking); NaN under 3 twitches",

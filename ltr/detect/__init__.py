@@ -38,6 +38,7 @@ __all__ = [
     "RejectConfig",
     "SegmentConfig",
     "detect",
+    "traces",
 ]
 
 
@@ -170,12 +171,15 @@ def detect(
     for name in emg_names:
         raw = rec.get_data(picks=name)[0]
         results.append(detect_emg_channel(raw, rec.sfreq, name, cfg))
+        # amplitudes are in the channel's unit: V, or whatever the file held (ADC counts)
+        results[-1].unit = rec.units[rec.ch_names.index(name)] or "a.u."
         logger.info("%s: %d candidates, %d accepted", name, results[-1].onset.size,
                     int(results[-1].accepted.sum()))
     sensors = group_sensors(acc_names, ["acc"] * len(acc_names))
     for sensor, idx in sensors.items():
         raw = rec.get_data(picks=[acc_names[i] for i in idx])
         results.append(detect_acc_sensor(raw, rec.sfreq, sensor, cfg))
+        results[-1].unit = rec.units[rec.ch_names.index(acc_names[idx[0]])] or "a.u."
         logger.info("%s: %d candidates, %d accepted", sensor, results[-1].onset.size,
                     int(results[-1].accepted.sum()))
     ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
@@ -242,3 +246,47 @@ def detect(
         meta={"ltr_version": __version__, "emg": emg_names, "acc": acc_names,
               "sensors": {k: [acc_names[i] for i in v] for k, v in sensors.items()}},
     )
+
+
+def traces(
+    recording: Recording,
+    config: DetectorConfig | None = None,
+    *,
+    tmin: float = 0.0,
+    tmax: float | None = None,
+    context: float = 30.0,
+    emg: Sequence[str] | None = None,
+    acc: Sequence[str] | None = None,
+) -> dict[str, dict[str, np.ndarray]]:
+    """The detector's internal traces over a time window, for figures.
+
+    Runs the per-channel front ends on ``[tmin - context, tmax + context]`` (the noise
+    floor needs context) and returns, per EMG channel or accelerometer sensor, arrays
+    cut to ``[tmin, tmax]``: ``time`` (s), ``conditioned`` (band-passed EMG without hum,
+    heartbeats and spikes; or the accelerometer magnitude), ``envelope``, ``floor``,
+    ``on`` and ``off`` thresholds. Values are in SI units.
+    """
+    cfg = config if config is not None else DetectorConfig()
+    if tmax is None:
+        tmax = recording.duration
+    a = max(0.0, tmin - context)
+    b = min(recording.duration, tmax + context)
+    part = recording.crop(a, b)
+    names = list(part.ch_names)
+    emg_names = list(emg) if emg is not None else [n for n, k in zip(names, part.ch_kinds,
+                                                                      strict=True) if k == "emg"]
+    acc_names = list(acc) if acc is not None else [n for n, k in zip(names, part.ch_kinds,
+                                                                      strict=True) if k == "acc"]
+    out: dict[str, dict[str, np.ndarray]] = {}
+    results = [detect_emg_channel(part.get_data(picks=n)[0], part.sfreq, n, cfg)
+               for n in emg_names]
+    for sensor, idx in group_sensors(acc_names, ["acc"] * len(acc_names)).items():
+        raw = part.get_data(picks=[acc_names[i] for i in idx])
+        results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg))
+    i0 = round((tmin - a) * part.sfreq)
+    i1 = round((tmax - a) * part.sfreq)
+    for r in results:
+        cut = {k: v[i0:i1] for k, v in r.traces.items()}
+        cut["time"] = a + np.arange(i0, i0 + next(iter(cut.values())).size) / part.sfreq
+        out[r.name] = cut
+    return out

@@ -50,6 +50,7 @@ class ChannelResult:
     processing: dict[str, Any] = field(default_factory=dict)
     motion: tuple[np.ndarray, np.ndarray] = field(
         default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
+    traces: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def accepted(self) -> np.ndarray:
@@ -204,8 +205,10 @@ def _near(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 def _segment(env: np.ndarray, short: np.ndarray, sfreq: float, on_ratio: float,
              off_ratio: float, edge_ratio: float, window: float,
-             cfg: DetectorConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Floors, hysteresis, merging and edge placement shared by EMG and ACC."""
+             cfg: DetectorConfig) -> tuple[np.ndarray, ...]:
+    """Floors, hysteresis, merging and edge placement shared by EMG and ACC.
+
+    Returns onsets, offsets (samples), the floor and the on/off thresholds."""
     floor, spread = running_floor(env, sfreq, cfg.floor.block, cfg.floor.window,
                                   spread=True)
     floor_s = running_floor(short, sfreq, cfg.floor.block, cfg.floor.window)
@@ -224,7 +227,7 @@ def _segment(env: np.ndarray, short: np.ndarray, sfreq: float, on_ratio: float,
     order = np.argsort(onset, kind="stable")
     onset, offset = merge_close(onset[order], offset[order], gap)
     keep = (offset - onset) >= max(1, int(cfg.segment.min_duration * sfreq))
-    return onset[keep], offset[keep], floor, floor_s
+    return onset[keep], offset[keep], floor, on, off
 
 
 def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
@@ -261,8 +264,8 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
     n_win = window_samples(e.window, sfreq)
     env = tkeo_envelope(x, n_win) if e.envelope == "tkeo" else moving_rms(x, n_win)
     short = moving_rms(x, window_samples(e.onset_window, sfreq))
-    onset, offset, floor, _floor_s = _segment(env, short, sfreq, e.on_ratio, e.off_ratio,
-                                             e.edge_ratio, e.window, cfg)
+    onset, offset, floor, on_thr, off_thr = _segment(env, short, sfreq, e.on_ratio,
+                                                     e.off_ratio, e.edge_ratio, e.window, cfg)
     feats = segment_features(x, onset, offset, sfreq, floor)
     feats["rise_time"] = (feats["peak"] - onset) / sfreq
     reason = np.full(onset.size, "", dtype=object)
@@ -322,6 +325,8 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
                         features=feats, reason=reason, floor=_median(floor),
                         processing=processing)
     res.motion = motion_spans(raw, sfreq, cfg)
+    res.traces = {"conditioned": x, "envelope": env, "floor": floor,
+                  "on": on_thr, "off": off_thr}
     return res
 
 
@@ -368,8 +373,8 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str,
     mag, _, edges = condition_acc(raw_xyz, sfreq, a.band, a.filter_order)
     env = moving_rms(mag, window_samples(a.window, sfreq))
     short = moving_rms(mag, window_samples(a.onset_window, sfreq))
-    onset, offset, floor, _floor_s = _segment(env, short, sfreq, a.on_ratio, a.off_ratio,
-                                             a.edge_ratio, a.window, cfg)
+    onset, offset, floor, on_thr, off_thr = _segment(env, short, sfreq, a.on_ratio,
+                                                     a.off_ratio, a.edge_ratio, a.window, cfg)
     onset, offset = split_at_valleys(env, onset, offset, sfreq, min_gap=a.split_gap,
                                      depth=a.split_depth)
     feats = segment_features(mag, onset, offset, sfreq, floor, spectral=False)
@@ -410,6 +415,9 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str,
         mark(ratio > r.acc_low_ratio, "movement")
     else:
         feats["low_ratio"] = np.zeros(0)
-    return ChannelResult(name=name, modality="acc", unit="m/s^2", onset=onset, offset=offset,
-                         features=feats, reason=reason, floor=_median(floor),
-                         processing={"band_hz": list(edges), "glitches_repaired": glitches})
+    res = ChannelResult(name=name, modality="acc", unit="m/s^2", onset=onset, offset=offset,
+                        features=feats, reason=reason, floor=_median(floor),
+                        processing={"band_hz": list(edges), "glitches_repaired": glitches})
+    res.traces = {"conditioned": mag, "envelope": env, "floor": floor,
+                  "on": on_thr, "off": off_thr}
+    return res
