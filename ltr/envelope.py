@@ -28,21 +28,25 @@ def moving_mean(x: np.ndarray, n: int) -> np.ndarray:
     pad = [(0, 0)] * (x.ndim - 1) + [(1, 0)]
     cs = np.pad(np.cumsum(z, axis=-1, dtype=dtype), pad)
     # window [i - half, i + half] -> cs[min(i + half + 1, m)] - cs[max(i - half, 0)]
-    hi = np.concatenate([cs[..., half + 1:], np.repeat(cs[..., -1:], half, axis=-1)], axis=-1)
-    lo = np.concatenate([np.repeat(cs[..., :1], half, axis=-1), cs[..., : m - half]], axis=-1)
-    total = hi - lo
+    total = _window_diff(cs, half, m)
     if has_gaps:
         cn = np.pad(np.cumsum(valid, axis=-1, dtype=np.float64), pad)
-        hn = np.concatenate([cn[..., half + 1:], np.repeat(cn[..., -1:], half, axis=-1)],
-                            axis=-1)
-        ln = np.concatenate([np.repeat(cn[..., :1], half, axis=-1), cn[..., : m - half]],
-                            axis=-1)
-        count = hn - ln
+        count = _window_diff(cn, half, m)
     else:
         idx = np.arange(m)
         count = (np.minimum(idx + half + 1, m) - np.maximum(idx - half, 0)).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _window_diff(cs: np.ndarray, half: int, m: int) -> np.ndarray:
+    """``cs[min(i + half + 1, m)] - cs[max(i - half, 0)]`` for i in range(m), by slicing."""
+    if half >= m:  # the window covers everything: index arrays (short signals only)
+        i = np.arange(m)
+        return cs[..., np.minimum(i + half + 1, m)] - cs[..., np.maximum(i - half, 0)]
+    hi = np.concatenate([cs[..., half + 1:], np.repeat(cs[..., -1:], half, axis=-1)], axis=-1)
+    lo = np.concatenate([np.repeat(cs[..., :1], half, axis=-1), cs[..., : m - half]], axis=-1)
+    return hi - lo
 
 
 def moving_rms(x: np.ndarray, n: int) -> np.ndarray:

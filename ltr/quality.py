@@ -67,6 +67,8 @@ class QualityReport:
     annotations: dict[str, int]
     channels: list[ChannelQuality]
     sensors: dict[str, list[str]]
+    rate_groups: dict[str, list[str]] = field(default_factory=dict)
+    resampled: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict (flags included per channel)."""
@@ -94,6 +96,12 @@ class QualityReport:
             rms = f"{_num(c.rms * scale)} {unit}".strip()
             lines.append(f"  {c.name:<{width}}  {c.kind:<7}  {c.orig_unit or '-':<9}  "
                          f"{rng:<22}  {rms:<12}  {', '.join(c.flags) or 'ok'}")
+        if len(self.rate_groups) > 1:
+            lines.append("rate groups " + "; ".join(
+                f"{rate} Hz: {len(names)} channel(s)" for rate, names in self.rate_groups.items()))
+            if self.resampled:
+                lines.append(f"            {len(self.resampled)} slower channel(s) resampled up "
+                             f"to {self.sfreq:g} Hz (read with groups=True to keep rates)")
         if self.sensors:
             lines.append("sensors     " + "; ".join(
                 f"{k}: {', '.join(v)}" for k, v in self.sensors.items()))
@@ -228,6 +236,8 @@ def assess(
         sfreq=sfreq, n_samples=n, duration=recording.duration,
         meas_date=recording.meas_date.isoformat() if recording.meas_date else None,
         annotations=recording.annotations.counts(), channels=channels, sensors=sensors,
+        rate_groups=dict(recording.meta.get("rate_groups", {})),
+        resampled=dict(recording.meta.get("resampled", {})),
     )
 
 

@@ -36,6 +36,12 @@ _VOLT_RE = re.compile(r"^([munkµμU]?)[vV]$")
 #: Unit kinds returned by :func:`si_scale`.
 VOLTAGE, ACCELERATION, UNKNOWN = "V", "m/s^2", ""
 
+# units spelled out, as Lab Streaming Layer / XDF metadata write them
+_WORD_UNITS = {
+    "volts": (1.0, VOLTAGE), "volt": (1.0, VOLTAGE), "millivolts": (1e-3, VOLTAGE),
+    "microvolts": (1e-6, VOLTAGE), "nanovolts": (1e-9, VOLTAGE),
+}
+
 
 def normalize_unit(unit: str | None) -> str:
     """Return ``unit`` stripped of brackets and surrounding space (``"[uV]"`` -> ``"uV"``)."""
@@ -75,6 +81,9 @@ def si_scale(unit: str | None) -> tuple[float, str]:
     u = normalize_unit(unit)
     if not u:
         return 1.0, UNKNOWN
+    word = _WORD_UNITS.get(u.lower())
+    if word is not None:
+        return word
     m = _VOLT_RE.match(u)
     if m:
         return _VOLT_PREFIX[m.group(1).replace("U", "u")], VOLTAGE

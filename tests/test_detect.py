@@ -300,3 +300,17 @@ def test_glitch_repair_leaves_oscillations_alone():
     x = np.sin(2 * np.pi * 33 * t)  # near fs/3, peaks look spiky
     y, count = repair_glitches(x)
     assert count == 0 and np.array_equal(x, y)
+
+
+@pytest.mark.parametrize(("m", "n"), [(50, 7), (50, 49), (50, 51), (50, 99), (50, 101),
+                                      (50, 301), (3, 7)])
+def test_moving_mean_matches_a_loop(m, n):
+    from ltr.envelope import moving_mean
+
+    rng = np.random.default_rng(m + n)
+    x = rng.normal(size=m)
+    x[1] = np.nan
+    half = n // 2
+    want = [np.nanmean(x[max(0, i - half): i + half + 1]) if np.isfinite(
+        x[max(0, i - half): i + half + 1]).any() else np.nan for i in range(m)]
+    np.testing.assert_allclose(moving_mean(x, n), want, equal_nan=True)

@@ -13,6 +13,12 @@ from ._mne import read_mne_file, write_edf
 from .hdf5 import read_hdf5, write_hdf5
 from .npz import read_npz, write_npz
 from .text import read_text, write_csv
+from .vendor.biopac import read_acq
+from .vendor.c3d_reader import read_c3d
+from .vendor.delsys import is_delsys, read_delsys
+from .vendor.openbci import is_openbci, read_openbci
+from .vendor.wfdb_reader import read_wfdb
+from .vendor.xdf import read_xdf
 
 __all__ = [
     "READERS",
@@ -40,6 +46,18 @@ READERS: dict[str, tuple[str, Callable[..., Recording]]] = {
     ".h5": ("HDF5 (ltr layout)", read_hdf5),
     ".hdf5": ("HDF5 (ltr layout)", read_hdf5),
     ".npz": ("NumPy NPZ", read_npz),
+    ".acq": ("BIOPAC AcqKnowledge (extra 'biopac')", read_acq),
+    ".c3d": ("C3D analog channels (extra 'c3d')", read_c3d),
+    ".xdf": ("XDF / Lab Streaming Layer (extra 'xdf')", read_xdf),
+    ".hea": ("WFDB / PhysioNet (extra 'wfdb')", read_wfdb),
+}
+
+#: Named formats for ``ltr.read(path, format=...)`` when the suffix does not tell.
+FORMATS: dict[str, Callable[..., Any]] = {
+    "edf": read_mne_file, "bdf": read_mne_file, "brainvision": read_mne_file,
+    "fif": read_mne_file, "gdf": read_mne_file, "csv": read_text, "text": read_text,
+    "hdf5": read_hdf5, "npz": read_npz, "biopac": read_acq, "c3d": read_c3d,
+    "xdf": read_xdf, "wfdb": read_wfdb, "delsys": read_delsys, "openbci": read_openbci,
 }
 
 
@@ -57,6 +75,9 @@ def read(path: str | os.PathLike[str], **options: Any) -> Recording:
         the inferred kinds) and ``bipolar`` (mapping new name -> (anode, cathode)). Text
         files take ``sfreq``, ``time_column``, ``delimiter``, ``skip_until``, ``units`` ...
         (:func:`ltr.io.read_text`); MNE-backed formats and HDF5 take ``preload``.
+        ``format=`` names the format when the suffix does not tell (see :data:`FORMATS`).
+        Mixed-rate formats (Delsys CSV, BIOPAC, XDF, WFDB) take ``groups=True`` to get one
+        recording per rate instead of slower channels resampled up.
 
     Returns
     -------
@@ -79,9 +100,24 @@ def read(path: str | os.PathLike[str], **options: Any) -> Recording:
     ('emg', 'acc', 'acc', 'acc')
     """
     p = Path(path)
+    fmt = options.pop("format", None)
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be one of {sorted(FORMATS)}, got {fmt!r}")
+        check_file(p)
+        return FORMATS[fmt](p, **options)
     suffix = p.suffix.lower()
     if suffix == ".gz" and p.name.lower().endswith(".fif.gz"):
         suffix = ".fif"
+    if suffix == ".dat" and p.with_suffix(".hea").exists():
+        suffix = ".hea"
+    if suffix in (".csv", ".txt", ".tsv") and p.is_file():
+        with open(p, encoding="utf-8-sig", errors="replace") as fh:
+            head = fh.read(4096)
+        if is_delsys(head):
+            return read_delsys(p, **options)
+        if is_openbci(head):
+            return read_openbci(p, **options)
     if suffix not in READERS:
         supported = ", ".join(f"{s} ({name})" for s, (name, _) in READERS.items())
         raise ValueError(f"{p}: unsupported file type {suffix or '(no suffix)'!r}; "
