@@ -176,3 +176,21 @@ def test_xdf_streams_with_their_own_rates_and_markers(tmp_path):
     np.testing.assert_allclose(rec.annotations.onset, [0.2, 1.5], atol=1e-6)
     groups = ltr.read(path, groups=True)
     assert [g.sfreq for g in groups] == [2000.0, 100.0]
+
+
+def test_wfdb_annotation_files_become_annotations(tmp_path):
+    wfdb = pytest.importorskip("wfdb")
+    from ltr.io.vendor import quiet_third_party
+
+    x = np.random.default_rng(1).normal(0, 0.05, (3000, 1))  # mV
+    with quiet_third_party():  # wfdb's writer warns about its own use of pandas
+        wfdb.wrsamp("rec", fs=1000, units=["mV"], sig_name=["EMG"], p_signal=x, fmt=["16"],
+                    write_dir=str(tmp_path))
+        wfdb.wrann("rec", "atr", np.array([500, 2200]), symbol=["+", "+"],
+                   aux_note=["needle in", "needle out"], write_dir=str(tmp_path))
+    rec = ltr.read(tmp_path / "rec.hea")
+    assert rec.ch_kinds == ("emg",) and rec.units == ("V",)
+    np.testing.assert_allclose(rec.data[0], x[:, 0] * 1e-3, atol=1e-6)
+    np.testing.assert_allclose(rec.annotations.onset, [0.5, 2.2])
+    assert list(rec.annotations.description) == ["needle in", "needle out"]
+    assert ltr.detect(rec).epochs.source == "annotations"

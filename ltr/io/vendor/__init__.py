@@ -7,9 +7,21 @@ ImportError that names the extra to install (``pip install "ltr[biopac]"`` ...).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import warnings
+from collections.abc import Iterator
 from types import ModuleType
+
+
+@contextlib.contextmanager
+def quiet_third_party() -> Iterator[None]:
+    """Hide deprecation warnings raised inside a vendor package (wfdb under pandas 3 ...):
+    they concern that package, not the user's data."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        yield
 
 
 def require(module: str, extra: str, what: str) -> ModuleType:
@@ -19,9 +31,7 @@ def require(module: str, extra: str, what: str) -> ModuleType:
     pandas 3, for one) concern that package, not the user's data, and are not shown.
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
+        with quiet_third_party():
             return importlib.import_module(module)
     except ImportError as err:
         raise ImportError(

@@ -11,7 +11,7 @@ import numpy as np
 
 from ...annotations import Annotations
 from .._groups import Channel, assemble
-from . import require
+from . import quiet_third_party, require
 
 _ANNOTATORS = ("atr", "ann", "qrs", "ecg", "event")
 
@@ -36,7 +36,8 @@ def read_wfdb(
     if not base.with_suffix(".hea").exists():
         raise FileNotFoundError(f"{base.with_suffix('.hea')}: no such file (WFDB header)")
     try:
-        record = wfdb.rdrecord(str(base))
+        with quiet_third_party():
+            record = wfdb.rdrecord(str(base))
     except Exception as err:
         raise ValueError(f"{p}: could not be read as WFDB: {err}") from err
     sig = np.asarray(record.p_signal, dtype=np.float64)
@@ -47,7 +48,8 @@ def read_wfdb(
     ann = Annotations()
     for ext in [annotator] if annotator else _ANNOTATORS:
         if base.with_suffix(f".{ext}").exists():
-            a = wfdb.rdann(str(base), ext)
+            with quiet_third_party():
+                a = wfdb.rdann(str(base), ext)
             ann = Annotations(np.asarray(a.sample) / float(record.fs), 0.0,
                               [str(s) for s in (a.aux_note if any(a.aux_note) else a.symbol)])
             break
