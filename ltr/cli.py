@@ -8,6 +8,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ._version import __version__
@@ -155,6 +156,48 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return _each_file(args, "report", work)
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from .batch import find_inputs, process_files
+    from .detect import DetectorConfig
+
+    try:
+        cfg = DetectorConfig.from_toml(args.config) if args.config else DetectorConfig()
+    except (OSError, ValueError) as err:
+        print(f"ltr batch: error: {err}", file=sys.stderr)
+        return 2
+    files = find_inputs(args.inputs, recursive=args.recursive)
+    if not files:
+        print(f"ltr batch: error: no recordings found in {args.inputs}", file=sys.stderr)
+        return 2
+    root = args.inputs if Path(args.inputs).is_dir() else None
+    backend: Any = contextlib.nullcontext()
+    if args.scheduler:
+        try:
+            import joblib
+            from dask.distributed import Client
+        except ImportError:
+            print("ltr batch: error: --scheduler needs dask: pip install \"dask[distributed]\"",
+                  file=sys.stderr)
+            return 2
+        client = Client(args.scheduler)
+        backend = joblib.parallel_config(backend="dask")
+        print(f"ltr batch: sending work to {client.scheduler.address}")
+    with backend:
+        result = process_files(files, cfg, args.output, n_jobs=args.n_jobs, on_error="skip",
+                               overwrite=args.overwrite, report=args.report,
+                               read_options=_read_options(args), root=root)
+    c = result.counts()
+    print(f"ltr batch: {len(files)} file(s) in {result.seconds:.1f} s: {c['ok']} done, "
+          f"{c['skipped']} up to date, {c['failed']} failed; outputs in {args.output}")
+    for r in result.failed:
+        print(f"  FAILED {r.path}: {r.error}", file=sys.stderr)
+    if result.failed:
+        print(f"  (listed in {Path(args.output) / 'failures.tsv'})", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import write_session
 
@@ -240,6 +283,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     _add_read_options(p)
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("batch", help="process a folder or glob of recordings in parallel",
+                       description="Detect twitches in many recordings: one output folder "
+                                   "per input, status.tsv, failures.tsv and cohort.tsv (one "
+                                   "row per file x epoch). Re-runs skip files whose outputs "
+                                   "are up to date. Exit status 1 if any file failed.")
+    p.add_argument("inputs", metavar="DIR_OR_GLOB")
+    p.add_argument("-o", "--output", required=True, metavar="OUT")
+    p.add_argument("--n-jobs", type=int, default=None,
+                   help="parallel workers (joblib; -1 = all cores; default serial)")
+    p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
+    p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
+    p.add_argument("--report", action="store_true", help="also write an HTML report per file")
+    p.add_argument("--overwrite", action="store_true", help="redo files that are up to date")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run on a Dask cluster (needs dask[distributed])")
+    _add_read_options(p)
+    p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("simulate", help="simulate a needling session with known twitches",
                        description="Write a simulated needling session and its ground truth "
