@@ -53,6 +53,17 @@ def _read_options(args: argparse.Namespace) -> dict[str, Any]:
     return opts
 
 
+def _load_config(args: argparse.Namespace, command: str) -> Any:
+    """The --config file as a DetectorConfig (defaults without it); None after an error."""
+    from .detect import DetectorConfig
+
+    try:
+        return DetectorConfig.from_toml(args.config) if args.config else DetectorConfig()
+    except (OSError, ValueError) as err:
+        print(f"ltr {command}: error: {err}", file=sys.stderr)
+        return None
+
+
 def _each_file(args: argparse.Namespace, command: str,
                work: Callable[[str], Callable[[], None]]) -> int:
     """Run ``work(path)`` per input file: errors are reported and the next file is tried;
@@ -94,13 +105,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
-    from .detect import DetectorConfig, detect
+    from .detect import detect
     from .io import read
 
-    try:
-        cfg = DetectorConfig.from_toml(args.config) if args.config else DetectorConfig()
-    except (OSError, ValueError) as err:
-        print(f"ltr detect: error: {err}", file=sys.stderr)
+    cfg = _load_config(args, "detect")
+    if cfg is None:
         return 2
     if args.output and len(args.files) > 1:
         print("ltr detect: error: -o takes one input file", file=sys.stderr)
@@ -127,15 +136,13 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .detect import DetectorConfig, detect
+    from .detect import detect
     from .export import export_annotated
     from .io import read
     from .report import write_report
 
-    try:
-        cfg = DetectorConfig.from_toml(args.config) if args.config else DetectorConfig()
-    except (OSError, ValueError) as err:
-        print(f"ltr report: error: {err}", file=sys.stderr)
+    cfg = _load_config(args, "report")
+    if cfg is None:
         return 2
 
     def work(path: str) -> Callable[[], None]:
@@ -160,12 +167,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     import contextlib
 
     from .batch import find_inputs, process_files
-    from .detect import DetectorConfig
 
-    try:
-        cfg = DetectorConfig.from_toml(args.config) if args.config else DetectorConfig()
-    except (OSError, ValueError) as err:
-        print(f"ltr batch: error: {err}", file=sys.stderr)
+    cfg = _load_config(args, "batch")
+    if cfg is None:
         return 2
     files = find_inputs(args.inputs, recursive=args.recursive)
     if not files:

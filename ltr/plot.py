@@ -197,31 +197,7 @@ def plot_detections(
         tt, xx = _decimate_minmax(t, x * scale, max_points)
         ax.plot(tt, xx, lw=0.5, color="0.15")
         ax.set_ylabel(f"{name}\n[{unit}]", fontsize=8)
-        for s0, e0 in zip(results.epochs.start, results.epochs.stop, strict=True):
-            if e0 >= tmin and s0 <= tmax:
-                ax.axvspan(max(s0, tmin), min(e0, tmax), color="0.92", zorder=-3)
-        own = {name, sensor_of.get(name, name)}
-        ev = results.events
-        for k in range(len(results)):
-            if ev["offset"][k] < tmin or ev["onset"][k] > tmax:
-                continue
-            seen = set(str(ev["channels"][k]).split(","))
-            alpha = 0.2 + 0.4 * float(ev["confidence"][k]) if seen & own else 0.08
-            ax.axvspan(ev["onset"][k], ev["offset"][k], color="tab:green", alpha=alpha, lw=0)
-        rj = results.rejected
-        for k in range(rj["onset"].size):
-            if rj["channel"][k] not in own or rj["offset"][k] < tmin or rj["onset"][k] > tmax:
-                continue
-            color = _REASON_COLORS.get(str(rj["reason"][k]), "tab:red")
-            ax.axvspan(rj["onset"][k], max(rj["offset"][k], rj["onset"][k] + 0.004),
-                       color=color, alpha=0.3, lw=0)
-            ax.text(rj["onset"][k], 0.98, str(rj["reason"][k]), fontsize=6, rotation=90,
-                    va="top", color=color, transform=ax.get_xaxis_transform())
-        ct = results.contractions
-        for k in range(ct["onset"].size):
-            if ct["channel"][k] in own and ct["offset"][k] >= tmin and ct["onset"][k] <= tmax:
-                ax.axvspan(ct["onset"][k], ct["offset"][k], color="tab:orange", alpha=0.25,
-                           lw=0)
+        _shade_results(ax, results, {name, sensor_of.get(name, name)}, tmin, tmax)
         ax.margins(x=0)
     axes[-1, 0].set_xlim(tmin, min(tmax, rec.duration))
     axes[-1, 0].set_xlabel("time [s]")
