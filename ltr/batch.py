@@ -221,7 +221,10 @@ def process_files(
         file × epoch) are written there.
     n_jobs : int | None
         joblib semantics: None runs serially unless inside ``joblib.parallel_config``;
-        -1 uses all cores. The joblib backend can be Dask or Ray.
+        -1 uses all cores. The joblib backend can be Dask or Ray. With worker processes,
+        a file that kills its worker (a crash in a native library, the OOM killer) does
+        not stop the batch: the unfinished files are retried one by one, each in a worker
+        of its own, and only the culprit fails.
     on_error : {"raise", "warn", "skip"}
         After all files ran: raise a RuntimeError listing failures, log a warning, or
         stay silent. Failures are in the result and in ``failures.tsv`` in every case.
@@ -255,16 +258,20 @@ def process_files(
     parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
     reports: list[FileReport] = []
     bar = _progress(len(files), progress)
+    kwargs = {"report": report, "overwrite": overwrite, "read_options": read_options,
+              "root": root}
     try:
         for rep in parallel(jobs):
             reports.append(rep)
             bar.update(1)
             bar.set_postfix_str(f"failed {sum(r.status == 'failed' for r in reports)}")
-    except Exception as err:  # a worker process died: the files not reported failed too
+    except Exception as err:  # a worker process died (crash, OOM kill)
+        logger.warning("a worker died (%s); retrying the unfinished files one by one", err)
         done = {r.path for r in reports}
         for f in files:
             if str(f) not in done:
-                reports.append(FileReport(str(f), "failed", error=f"worker lost: {err}"))
+                reports.append(_isolated(f, cfg, out, kwargs))
+                bar.update(1)
     finally:
         bar.close()
     result = BatchResult(reports, str(out), time.perf_counter() - t0)
@@ -281,6 +288,18 @@ def process_files(
             logger.warning("%d of %d file(s) failed: %s", len(result.failed), len(files),
                            listing)
     return result
+
+
+def _isolated(path: Path, cfg: DetectorConfig, out: Path, kwargs: dict[str, Any]) -> FileReport:
+    """Process one file in a worker process of its own: if it kills the worker, only it
+    fails."""
+    import joblib
+
+    try:
+        return joblib.Parallel(n_jobs=2, backend="loky")(
+            [joblib.delayed(process_file)(path, cfg, out, **kwargs)])[0]
+    except Exception as err:
+        return FileReport(str(path), "failed", error=f"worker died: {type(err).__name__}: {err}")
 
 
 def _peak_rss_mb() -> float:

@@ -144,3 +144,22 @@ def test_dask_backend(archive, tmp_path):
                                n_jobs=-1, progress=False)
     assert result.counts()["ok"] == 5
     assert np.all([r.twitches >= 0 for r in result.reports])
+
+
+class _KillsTheWorker:
+    """An sfreq that kills the process converting it: stands for a native crash."""
+
+    def __float__(self):
+        os._exit(3)
+
+
+def test_a_file_that_kills_its_worker_fails_alone(archive, tmp_path):
+    bad = tmp_path / "kills.csv"
+    bad.write_text("EMG\n" + "\n".join(["1.0"] * 200))  # needs sfreq: conversion kills
+    files = [archive / "s00.h5", bad, archive / "s01.h5", archive / "s02.h5"]
+    result = process_files(files, None, tmp_path / "out", n_jobs=2, progress=False,
+                           on_error="skip", read_options={"sfreq": _KillsTheWorker()})
+    status = {os.path.basename(r.path): r.status for r in result.reports}
+    assert status == {"s00.h5": "ok", "kills.csv": "failed", "s01.h5": "ok",
+                      "s02.h5": "ok"}
+    assert "worker died" in result.failed[0].error
