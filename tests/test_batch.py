@@ -160,6 +160,10 @@ def test_a_file_that_kills_its_worker_fails_alone(archive, tmp_path):
     result = process_files(files, None, tmp_path / "out", n_jobs=2, progress=False,
                            on_error="skip", read_options={"sfreq": _KillsTheWorker()})
     status = {os.path.basename(r.path): r.status for r in result.reports}
-    assert status == {"s00.h5": "ok", "kills.csv": "failed", "s01.h5": "ok",
-                      "s02.h5": "ok"}
+    assert status.pop("kills.csv") == "failed"
+    # good files finished before the crash may be reported on the retry as up to date
+    assert set(status) == {"s00.h5", "s01.h5", "s02.h5"}
+    assert set(status.values()) <= {"ok", "skipped"}
+    for name in ("s00", "s01", "s02"):
+        assert (tmp_path / "out" / name / "manifest.json").exists()
     assert "worker died" in result.failed[0].error
