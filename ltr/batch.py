@@ -20,7 +20,7 @@ import os
 import shutil
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -328,11 +328,3 @@ def _progress(total: int, show: bool) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="file", desc="ltr batch", dynamic_ncols=True)
-
-
-def read_status(out_dir: str | os.PathLike[str]) -> Sequence[dict[str, str]]:
-    """Rows of ``status.tsv`` from a batch output folder."""
-    import csv
-
-    with open(Path(out_dir) / "status.tsv", newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))

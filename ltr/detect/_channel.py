@@ -29,11 +29,6 @@ from .core import (
     split_at_valleys,
 )
 
-#: Rejection reasons, in the order they are tested (the first that applies is kept).
-EMG_REASONS = ("clipping", "pop", "contraction", "needle_spike", "single_mup", "ecg",
-               "motion")
-ACC_REASONS = ("clipping", "movement")
-
 
 @dataclass
 class ChannelResult:
@@ -354,15 +349,6 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
         if delta.size > 3 * (2 * sos.shape[0] + 1):
             y[lo:hi] += signal.sosfiltfilt(sos, delta)
     return y
-
-
-def _ranges_index(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """All sample indices covered by ``[start, stop)`` ranges (vectorized)."""
-    lengths = stops - starts
-    if lengths.sum() == 0:
-        return np.zeros(0, dtype=int)
-    offs = np.repeat(stops - lengths.cumsum(), lengths)
-    return np.arange(lengths.sum()) + offs
 
 
 def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str,
