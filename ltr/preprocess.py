@@ -129,6 +129,7 @@ def find_mains(
     candidates: tuple[float, ...] = (50.0, 60.0),
     prominence_db: float = 6.0,
     max_freq: float | None = None,
+    max_seconds: float = 120.0,
 ) -> MainsInfo:
     """Detect mains hum and which of its harmonics stand out of the spectrum.
 
@@ -140,7 +141,7 @@ def find_mains(
     Parameters
     ----------
     x : ndarray, shape (n_samples,)
-        One channel (up to its first 120 s are used).
+        One channel.
     sfreq : float
     candidates : tuple of float
         Nominal mains frequencies.
@@ -148,6 +149,8 @@ def find_mains(
         Peak-over-neighbourhood ratio needed, dB.
     max_freq : float | None
         Highest harmonic frequency to consider (default 0.45 × sfreq).
+    max_seconds : float
+        Only the first ``max_seconds`` of ``x`` are used.
 
     Returns
     -------
@@ -158,7 +161,7 @@ def find_mains(
         max_freq = MAX_EDGE_FRACTION * sfreq
     if x.size < sfreq or max_freq < min(candidates):
         return info
-    f, p = _spectrum(x, sfreq)
+    f, p = _spectrum(x, sfreq, max_seconds=max_seconds)
     df = f[1] - f[0]
 
     def prominence(fc: float) -> tuple[float, float]:
@@ -193,7 +196,7 @@ def find_mains(
 
 def remove_mains(
     x: np.ndarray, sfreq: float, frequency: float, harmonics: list[int], *,
-    block: float = 0.2, n_blocks: int = 9,
+    block: float = 0.2, n_blocks: int = 9, start: int = 0,
 ) -> np.ndarray:
     """Subtract mains harmonics estimated by robust lock-in demodulation.
 
@@ -217,57 +220,181 @@ def remove_mains(
     n_blocks : int
         Blocks in the running median (odd): about 1.8 s by default, short enough to
         follow hum that drifts over seconds.
+    start : int
+        Sample index of ``x[0]`` in the whole recording: the carrier's phase and the
+        blocks refer to the recording's first sample, so pieces of a recording processed
+        one after the other (starting at multiples of :func:`mains_block_length`) are
+        treated exactly like the whole.
 
     Returns
     -------
     ndarray
         The signal without the hum.
     """
+    from .detect.core import interp_blocks
+
     y = np.array(x, dtype=np.float64, copy=True)
     if not harmonics:
         return y
     n = y.size
-    periods = max(1, round(block * frequency))
-    blen = max(2, round(periods / frequency * sfreq))
+    blen = mains_block_length(frequency, sfreq, block)
     nb = n // blen
     if nb < 3:
         return y
-    t = np.arange(n) / sfreq
     y0 = np.where(np.isfinite(y), y, 0.0)
-    base = np.exp(-2j * np.pi * frequency * t)
     k = n_blocks + 1 - n_blocks % 2
     half = k // 2
-    centres = (np.arange(nb) + 0.5) * blen
+    nfull = -(-n // blen)
+    # carrier exp(-2 pi i f t) on the recording's clock, as (block phase) x (phase within
+    # a block): one complex product per sample instead of one complex exponential
+    first = (start + np.arange(nfull) * blen) / sfreq
+    within = np.arange(blen) / sfreq
     for h in harmonics:
-        carrier = base**h
+        w = -2j * np.pi * frequency * h
+        carrier = (np.exp(w * first)[:, None] * np.exp(w * within)[None, :]).ravel()[:n]
         z = (y0[: nb * blen] * carrier[: nb * blen]).reshape(nb, blen).mean(axis=1)
         ext_r = np.concatenate([np.full(half, np.nan), z.real, np.full(half, np.nan)])
         ext_i = np.concatenate([np.full(half, np.nan), z.imag, np.full(half, np.nan)])
         med_r = np.nanmedian(np.lib.stride_tricks.sliding_window_view(ext_r, k), axis=1)
         med_i = np.nanmedian(np.lib.stride_tricks.sliding_window_view(ext_i, k), axis=1)
-        idx = np.arange(n)
-        amp = np.interp(idx, centres, med_r) + 1j * np.interp(idx, centres, med_i)
-        y -= 2.0 * np.real(amp * np.conj(carrier))
+        amp_r = interp_blocks(med_r, blen, n)
+        amp_i = interp_blocks(med_i, blen, n)
+        # 2 Re(amp * conj(carrier))
+        y -= 2.0 * (amp_r * carrier.real + amp_i * carrier.imag)
     return y
 
 
+def mains_block_length(frequency: float, sfreq: float, block: float = 0.2) -> int:
+    """Samples per lock-in block of :func:`remove_mains` (whole mains periods)."""
+    periods = max(1, round(block * frequency))
+    return max(2, round(periods / frequency * sfreq))
+
+
 # -- ECG ----------------------------------------------------------------------------------
-def _decimate_mean(x: np.ndarray, q: int) -> np.ndarray:
-    m = (x.size // q) * q
-    return x[:m].reshape(-1, q).mean(axis=1)
+def decimate_mean(x: np.ndarray, q: int) -> np.ndarray:
+    """Means of consecutive groups of ``q`` samples along the last axis (a partial group at
+    the end is dropped); NaN propagates. Sliced sums: one pass per phase, no reshaping copy."""
+    if q <= 1:
+        return np.array(x, dtype=np.float64, copy=True)
+    m = x.shape[-1] // q
+    out = np.array(x[..., 0: m * q: q], dtype=np.float64, copy=True)
+    for k in range(1, q):  # a loop over the q phases
+        out += x[..., k: m * q: q]
+    out *= 1.0 / q
+    return out
 
 
-def find_qrs(x: np.ndarray, sfreq: float, *, min_beats: int = 8) -> np.ndarray:
+def qrs_decimation(sfreq: float) -> int:
+    """Decimation factor to about 500 Hz used by the heartbeat detector."""
+    return max(1, int(sfreq // 500))
+
+
+@dataclass
+class QrsRhythm:
+    """A heartbeat rhythm found on a stretch of EMG (see :func:`find_rhythm`)."""
+
+    rr: float
+    """Beat-to-beat interval, s."""
+    level: float
+    """Median of the QRS-band energy: values above 10 times it are compressed."""
+    peak_level: float
+    """Median energy of the rhythm's beats; a beat must reach 30 % of it."""
+
+
+def _qrs_energy(xd: np.ndarray, fs: float) -> np.ndarray:
+    sos = signal.butter(3, [10.0, min(40.0, 0.45 * fs)], btype="bandpass", fs=fs,
+                        output="sos")
+    y = signal.sosfiltfilt(sos, np.where(np.isfinite(xd), xd, 0.0))
+    return moving_mean(y * y, window_samples(0.04, fs))
+
+
+def find_rhythm(xd: np.ndarray, fs: float, *, min_beats: int = 8) -> QrsRhythm | None:
+    """Decide whether an EMG stretch (decimated to ~500 Hz) carries a periodic heartbeat.
+
+    The signal is band-passed 10-40 Hz (where QRS energy lies), squared, smoothed over
+    40 ms and compressed at 10 times its median (so that large artifacts do not drown the
+    rhythm); ECG is declared present only when this energy is periodic: an
+    autocorrelation peak at an RR of 0.4-1.5 s standing 0.3 above the trough before it.
+    The autocorrelation is taken at 50 Hz (the energy is smooth), the RR refined by a
+    parabola through the peak.
+
+    Returns
+    -------
+    QrsRhythm | None
+        None when there is no periodic heartbeat.
+    """
+    if xd.size < 10 * fs or fs < 100:
+        return None
+    e = _qrs_energy(xd, fs)
+    level = float(np.median(e))
+    ec = np.minimum(e, 10.0 * level)
+    r = max(1, int(fs // 50))
+    slow = decimate_mean(ec, r)
+    fs_s = fs / r
+    seg = slow - slow.mean()
+    nfft = int(2 ** np.ceil(np.log2(2 * seg.size)))
+    ac = np.fft.irfft(np.abs(np.fft.rfft(seg, nfft)) ** 2)[: seg.size]
+    if ac[0] <= 0:
+        return None
+    ac /= ac[0]
+    lo, hi = int(0.4 * fs_s), min(int(1.5 * fs_s), ac.size - 2)
+    if hi <= lo:
+        return None
+    lag = lo + int(np.argmax(ac[lo:hi]))
+    # a rhythm shows a peak over the trough before it (slow swells decay monotonically)
+    if ac[lag] - ac[lag // 3: lag].min() < 0.3:
+        return None
+    a, b, c = ac[lag - 1: lag + 2]
+    denom = a - 2 * b + c
+    shift = 0.5 * (a - c) / denom if denom < 0 else 0.0
+    rr = (lag + float(np.clip(shift, -0.5, 0.5))) / fs_s
+    peaks, _ = signal.find_peaks(e, distance=max(1, int(0.6 * rr * fs)))
+    if peaks.size < min_beats:
+        return None
+    return QrsRhythm(rr=rr, level=level, peak_level=float(np.median(e[peaks])))
+
+
+def beats(xd: np.ndarray, fs: float, q: int, rhythm: QrsRhythm, n: int, *,
+          min_beats: int = 8) -> np.ndarray:
+    """R peaks (samples at the full rate) of a known rhythm on a decimated EMG stretch.
+
+    The largest value of each RR-long stretch of the QRS-band energy is a beat when it
+    reaches 30 % of the rhythm's typical beat and another beat lies one RR (±25 %)
+    before or after it, so isolated twitches are not taken for beats.
+
+    Parameters
+    ----------
+    xd : ndarray
+        The EMG decimated by ``q`` (:func:`decimate_mean`).
+    fs : float
+        Its rate.
+    n : int
+        Samples at the full rate (peaks are clipped to it).
+    """
+    empty = np.zeros(0, dtype=int)
+    if xd.size < 3:
+        return empty
+    e = _qrs_energy(xd, fs)
+    rr = rhythm.rr
+    peaks, _ = signal.find_peaks(e, distance=max(1, int(0.6 * rr * fs)))
+    peaks = peaks[e[peaks] > 0.3 * rhythm.peak_level]
+    t = peaks / fs
+    gap_prev = np.r_[np.inf, np.diff(t)]
+    gap_next = np.r_[np.diff(t), np.inf]
+    periodic = (np.abs(gap_prev - rr) < 0.25 * rr) | (np.abs(gap_next - rr) < 0.25 * rr)
+    peaks = peaks[periodic]
+    if peaks.size < min(min_beats, 3):
+        return empty
+    # back to the full rate: the middle of the decimated sample
+    return np.clip(peaks * q + q // 2, 0, n - 1).astype(int)
+
+
+def find_qrs(x: np.ndarray, sfreq: float, *, min_beats: int = 8,
+             rhythm_seconds: float = 300.0) -> np.ndarray:
     """Find heartbeats (R peaks) on an EMG channel, or nothing when there is no ECG.
 
-    The signal is reduced to ~500 Hz, band-passed 10-40 Hz (where QRS energy lies),
-    squared, smoothed over 40 ms and compressed at 10 times its median (so that large
-    artifacts do not drown the rhythm); ECG is declared present only when this energy is
-    periodic (an autocorrelation peak at an RR of 0.4-1.5 s standing 0.3 above the
-    trough before it). The largest value of each
-    RR-long stretch is a beat when it reaches 30 % of the median of those values and
-    another beat lies one RR (±25 %) before or after it, so isolated twitches are not
-    taken for beats.
+    The rhythm is looked for in the first ``rhythm_seconds`` (:func:`find_rhythm`), the
+    beats over the whole channel (:func:`beats`).
 
     Parameters
     ----------
@@ -282,59 +409,65 @@ def find_qrs(x: np.ndarray, sfreq: float, *, min_beats: int = 8) -> np.ndarray:
     ndarray of int
         R-peak sample indices (empty when no ECG is found).
     """
-    empty = np.zeros(0, dtype=int)
-    q = max(1, int(sfreq // 500))
+    q = qrs_decimation(sfreq)
     fs = sfreq / q
-    xd = _decimate_mean(np.where(np.isfinite(x), x, 0.0), q)
-    if xd.size < 10 * fs or fs < 100:
-        return empty
-    sos = signal.butter(3, [10.0, min(40.0, 0.45 * fs)], btype="bandpass", fs=fs,
-                        output="sos")
-    y = signal.sosfiltfilt(sos, xd)
-    e = moving_mean(y * y, window_samples(0.04, fs))
-    # compressed copy for the rhythm: large artifacts (motion, pops, contractions) must
-    # not drown it
-    ec = np.minimum(e, 10.0 * np.median(e))
-    seg = ec[: int(min(ec.size, 300 * fs))]
-    seg = seg - seg.mean()
-    nfft = int(2 ** np.ceil(np.log2(2 * seg.size)))
-    ac = np.fft.irfft(np.abs(np.fft.rfft(seg, nfft)) ** 2)[: seg.size]
-    if ac[0] <= 0:
-        return empty
-    ac /= ac[0]
-    lo, hi = int(0.4 * fs), min(int(1.5 * fs), ac.size - 1)
-    if hi <= lo:
-        return empty
-    lag = lo + int(np.argmax(ac[lo:hi]))
-    # a rhythm shows a peak over the trough before it (slow swells decay monotonically)
-    if ac[lag] - ac[lag // 3: lag].min() < 0.3:
-        return empty
-    rr = lag / fs
-    peaks, _ = signal.find_peaks(e, distance=max(1, int(0.6 * rr * fs)))
-    if peaks.size < min_beats:
-        return empty
-    peaks = peaks[e[peaks] > 0.3 * np.median(e[peaks])]
-    t = peaks / fs
-    gap_prev = np.r_[np.inf, np.diff(t)]
-    gap_next = np.r_[np.diff(t), np.inf]
-    periodic = (np.abs(gap_prev - rr) < 0.25 * rr) | (np.abs(gap_next - rr) < 0.25 * rr)
-    peaks = peaks[periodic]
-    if peaks.size < min_beats:
-        return empty
-    # back to the full rate: the largest band-limited deflection near each beat
-    r = peaks * q + q // 2
-    return np.clip(r, 0, x.size - 1).astype(int)
+    xd = decimate_mean(x, q)
+    rhythm = find_rhythm(xd[: int(rhythm_seconds * fs)], fs, min_beats=min_beats)
+    if rhythm is None:
+        return np.zeros(0, dtype=int)
+    r = beats(xd, fs, q, rhythm, x.size, min_beats=min_beats)
+    return r if r.size >= min_beats else np.zeros(0, dtype=int)
+
+
+def _beat_windows(y: np.ndarray, sfreq: float, r_peaks: np.ndarray, before: float,
+                  after: float, max_shift: float) -> tuple[np.ndarray, np.ndarray, tuple]:
+    b, a, s = int(before * sfreq), int(after * sfreq), int(max_shift * sfreq)
+    ok = (r_peaks - b - s >= 0) & (r_peaks + a + s < y.size)
+    r = r_peaks[ok]
+    idx = r[:, None] + np.arange(-b - s, a + s + 1)[None, :]
+    wide = np.nan_to_num(y[idx]) if r.size else np.zeros((0, b + a + 2 * s + 1))
+    return r, wide, (b, a, s)
+
+
+def ecg_template(
+    x: np.ndarray, sfreq: float, r_peaks: np.ndarray, *, before: float = 0.12,
+    after: float = 0.16, max_shift: float = 0.008,
+) -> np.ndarray | None:
+    """The median heartbeat of (band-passed) EMG, each beat aligned to it first.
+
+    The sample-wise median of all beats (robust to twitches that coincide with a few
+    beats); each beat is aligned to it by cross-correlation within ±``max_shift`` s and
+    the median retaken, tapered (Tukey) so that subtracting it leaves no step.
+
+    Returns
+    -------
+    ndarray | None
+        The template (``before`` + ``after`` s long), None with fewer than 3 beats.
+    """
+    r, wide, (b, a, s) = _beat_windows(np.asarray(x, float), sfreq, r_peaks, before,
+                                       after, max_shift)
+    if r.size < 3:
+        return None
+    core = wide[:, s: s + b + a + 1]
+    template = np.median(core, axis=0)
+    lags = np.arange(-s, s + 1)
+    win = np.lib.stride_tricks.sliding_window_view(wide, b + a + 1, axis=1)  # beats×lags×n
+    best = lags[np.argmax(win @ template, axis=1)]
+    aligned = win[np.arange(r.size), best + s]
+    template = np.median(aligned, axis=0) * signal.windows.tukey(b + a + 1, 0.3)
+    return template if template @ template > 0 else None
 
 
 def subtract_ecg(
-    x: np.ndarray, sfreq: float, r_peaks: np.ndarray, *, before: float = 0.12,
-    after: float = 0.16, max_shift: float = 0.008,
+    x: np.ndarray, sfreq: float, r_peaks: np.ndarray, *, template: np.ndarray | None = None,
+    before: float = 0.12, after: float = 0.16, max_shift: float = 0.008,
 ) -> np.ndarray:
     """Remove heartbeats from (band-passed) EMG by subtracting a per-beat scaled template.
 
-    The template is the sample-wise median of all beats (robust to twitches that coincide
-    with a few beats); each beat is first aligned to it by cross-correlation within
-    ±``max_shift`` s, then the template is scaled by least squares and subtracted.
+    Each beat is aligned to the template to a fraction of a sample (cross-correlation
+    within ±``max_shift`` s and a parabola through its peak: half a sample of
+    misalignment of a 500 µV QRS leaves a residue several times the EMG noise), the
+    template scaled by least squares and subtracted. Vectorized over beats.
 
     Parameters
     ----------
@@ -343,6 +476,8 @@ def subtract_ecg(
     sfreq : float
     r_peaks : ndarray of int
         Beat positions from :func:`find_qrs`.
+    template : ndarray | None
+        The beat to subtract (:func:`ecg_template` of these beats when None).
     before, after : float
         Template extent around the R peak, s.
     max_shift : float
@@ -354,51 +489,66 @@ def subtract_ecg(
         EMG without the heartbeats.
     """
     y = np.array(x, dtype=np.float64, copy=True)
-    if r_peaks.size < 3:
+    if template is None:
+        template = ecg_template(y, sfreq, r_peaks, before=before, after=after,
+                                max_shift=max_shift)
+    if template is None or r_peaks.size == 0:
         return y
-    b, a, s = int(before * sfreq), int(after * sfreq), int(max_shift * sfreq)
-    ok = (r_peaks - b - s >= 0) & (r_peaks + a + s < y.size)
-    r = r_peaks[ok]
-    if r.size < 3:
+    r, wide, (b, a, s) = _beat_windows(y, sfreq, r_peaks, before, after, max_shift)
+    if r.size == 0 or s < 1:
         return y
-    idx = r[:, None] + np.arange(-b - s, a + s + 1)[None, :]
-    wide = np.nan_to_num(y[idx])
-    core = wide[:, s: s + b + a + 1]
-    template = np.median(core, axis=0)
-    # align each beat: lag maximising the correlation with the template
+    length = b + a + 1
     lags = np.arange(-s, s + 1)
-    win = np.lib.stride_tricks.sliding_window_view(wide, b + a + 1, axis=1)  # beats×lags×n
-    score = win @ template
-    best = lags[np.argmax(score, axis=1)]
-    aligned = win[np.arange(r.size), best + s]
-    # taper the ends so subtracting the template leaves no step at its edges
-    template = np.median(aligned, axis=0) * signal.windows.tukey(b + a + 1, 0.3)
-    energy = template @ template
-    if energy <= 0:
-        return y
-    # sub-sample alignment: a parabola through the correlation peak; half a sample of
-    # misalignment of a 500 µV QRS leaves a residue several times the EMG noise
+    win = np.lib.stride_tricks.sliding_window_view(wide, length, axis=1)  # beats×lags×n
     score = win @ template
     k = np.clip(np.argmax(score, axis=1), 1, 2 * s - 1)
-    rows_i = np.arange(r.size)
-    y0, y1, y2 = score[rows_i, k - 1], score[rows_i, k], score[rows_i, k + 1]
+    rows = np.arange(r.size)
+    y0, y1, y2 = score[rows, k - 1], score[rows, k], score[rows, k + 1]
     denom = y0 - 2 * y1 + y2
     frac = np.where(denom < 0, 0.5 * (y0 - y2) / np.where(denom < 0, denom, -1.0), 0.0)
-    frac = np.clip(frac, -0.5, 0.5)
-    best = lags[k]
-    grid = np.arange(b + a + 1, dtype=float)
-    starts = r + best - b
-    for i in range(r.size):  # a loop over heartbeats
-        shifted = np.interp(grid - frac[i], grid, template)
-        seg = win[i, k[i]]
-        e = shifted @ shifted
-        gain = (seg @ shifted) / e if e > 0 else 0.0
-        y[starts[i]: starts[i] + b + a + 1] -= gain * shifted
+    frac = np.clip(frac, -0.5, 0.5)[:, None]
+    # template shifted by frac (linear interpolation, ends held), one row per beat
+    prev = np.concatenate([template[:1], template[:-1]])
+    nxt = np.concatenate([template[1:], template[-1:]])
+    shifted = np.where(frac > 0, (1 - frac) * template + frac * prev,
+                       (1 + frac) * template - frac * nxt)
+    seg = win[rows, k]
+    energy = np.einsum("ij,ij->i", shifted, shifted)
+    gain = np.where(energy > 0, np.einsum("ij,ij->i", seg, shifted)
+                    / np.where(energy > 0, energy, 1.0), 0.0)
+    starts = r + lags[k] - b
+    idx = starts[:, None] + np.arange(length)[None, :]
+    # beats are at least 0.4 s apart and the template 0.28 s long: no index repeats
+    # within one beat; overlapping beats (arrhythmia) are handled by np.subtract.at
+    if np.all(np.diff(starts) >= length):
+        y[idx] -= gain[:, None] * shifted
+    else:
+        np.subtract.at(y, idx, gain[:, None] * shifted)
     return y
 
 
 # -- accelerometer ----------------------------------------------------------------------
-def repair_glitches(x: np.ndarray, *, factor: float = 8.0) -> tuple[np.ndarray, int]:
+def glitch_departures(x: np.ndarray) -> np.ndarray:
+    """Departure of each sample from the median of its four nearest neighbours."""
+    z = np.nan_to_num(np.asarray(x, dtype=np.float64))
+    r = np.zeros_like(z)
+    if z.shape[-1] < 9:
+        return r
+    # median of the four neighbours = (sum - max - min) / 2, without sorting
+    a, b, d, e = z[..., :-4], z[..., 1:-3], z[..., 3:-1], z[..., 4:]
+    hi = np.maximum(np.maximum(a, b), np.maximum(d, e))
+    lo = np.minimum(np.minimum(a, b), np.minimum(d, e))
+    r[..., 2:-2] = z[..., 2:-2] - (a + b + d + e - hi - lo) / 2.0
+    return r
+
+
+def glitch_scale(x: np.ndarray) -> np.ndarray:
+    """Robust standard deviation of :func:`glitch_departures` along the last axis."""
+    return np.median(np.abs(glitch_departures(x)), axis=-1, keepdims=True) / 0.6745
+
+
+def repair_glitches(x: np.ndarray, *, factor: float = 8.0,
+                    scale: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Replace isolated one-sample glitches (sensor or transmission errors) along the last axis.
 
     A sample is a glitch when its departure from the median of its four nearest
@@ -406,6 +556,13 @@ def repair_glitches(x: np.ndarray, *, factor: float = 8.0) -> tuple[np.ndarray, 
     three samples on each side depart by less than a quarter of it: a real jolt swings
     over several samples and cycles, a glitch is one sample. Glitches are replaced by
     that median, so a filter never rings on them.
+
+    Parameters
+    ----------
+    scale : ndarray | None
+        The departures' robust standard deviation per row (:func:`glitch_scale`);
+        estimated from ``x`` when None. A recording processed in pieces passes the
+        scale of its first minutes so every piece uses the same.
 
     Returns
     -------
@@ -417,15 +574,11 @@ def repair_glitches(x: np.ndarray, *, factor: float = 8.0) -> tuple[np.ndarray, 
     if y.shape[-1] < 9:
         return y, 0
     z = np.nan_to_num(y)
-    # median of the four neighbours = (sum - max - min) / 2, without sorting
-    a, b, d, e = z[..., :-4], z[..., 1:-3], z[..., 3:-1], z[..., 4:]
-    hi = np.maximum(np.maximum(a, b), np.maximum(d, e))
-    lo = np.minimum(np.minimum(a, b), np.minimum(d, e))
-    neigh = (a + b + d + e - hi - lo) / 2.0
-    r = np.zeros_like(z)
-    r[..., 2:-2] = z[..., 2:-2] - neigh
+    r = glitch_departures(z)
+    neigh = z[..., 2:-2] - r[..., 2:-2]
     a = np.abs(r)
-    scale = np.median(a, axis=-1, keepdims=True) / 0.6745
+    if scale is None:
+        scale = np.median(a, axis=-1, keepdims=True) / 0.6745
     big = a > factor * np.maximum(scale, 1e-300)
     ring = np.zeros_like(a)
     for k in (1, 2, 3):  # the largest departure among the three neighbours on each side
@@ -439,7 +592,8 @@ def repair_glitches(x: np.ndarray, *, factor: float = 8.0) -> tuple[np.ndarray, 
 
 
 def condition_acc(
-    xyz: np.ndarray, sfreq: float, band: tuple[float, float] = (5.0, 50.0), order: int = 4
+    xyz: np.ndarray, sfreq: float, band: tuple[float, float] = (5.0, 50.0), order: int = 4,
+    *, origin: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
     """Band-pass accelerometer axes to the twitch band and combine them orientation-free.
 
@@ -459,6 +613,10 @@ def condition_acc(
     sfreq : float
     band : (float, float)
         Twitch band, Hz (upper edge capped at 0.45 × sfreq).
+    origin : ndarray | None
+        Per-axis value subtracted before filtering so the filter starts from rest (the
+        first sample by default; a recording processed in pieces passes its own first
+        sample so every piece sees the same input).
 
     Returns
     -------
@@ -473,7 +631,8 @@ def condition_acc(
     edges = band_edges(band, sfreq)
     sos = signal.butter(order, edges, btype="bandpass", fs=sfreq, output="sos")
     x0, mask = _fill_gaps(np.atleast_2d(np.asarray(xyz, dtype=np.float64)))
-    x0 = x0 - x0[:, :1]  # start from rest: no step into the filter at t = 0
+    start = x0[:, :1] if origin is None else np.asarray(origin, dtype=np.float64).reshape(-1, 1)
+    x0 = x0 - np.nan_to_num(start)  # start from rest: no step into the filter at t = 0
     filtered = signal.sosfilt(sos, x0, axis=-1)
     _restore_gaps(filtered, mask, sfreq, 3.0 / edges[0])
     return np.sqrt(np.sum(filtered**2, axis=0)), filtered, edges

@@ -17,7 +17,7 @@ from ..channels import group_sensors
 from ..recording import Recording
 from ..results import TwitchResults, empty_table
 from ..segment import Epochs, epochs_from_activity, find_epochs
-from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel
+from ._channel import detect_acc_sensor, detect_emg_channel
 from ._fusion import channel_table, fuse
 from .config import (
     AccConfig,
@@ -28,6 +28,7 @@ from .config import (
     RejectConfig,
     SegmentConfig,
 )
+from .stream import BLOCK, run_channels
 
 __all__ = [
     "AccConfig",
@@ -90,6 +91,8 @@ def detect(
     acc: Sequence[str] | None = None,
     ch_names: Sequence[str] | None = None,
     epochs: Epochs | None = None,
+    block: float | str | None = "auto",
+    n_jobs: int | None = None,
     verbose: bool | str | int | None = None,
 ) -> TwitchResults:
     """Find, count and describe local twitch responses.
@@ -114,6 +117,15 @@ def detect(
         Needle-in epochs. By default they come from ``needle in``/``needle out``
         annotations, else from a trigger channel (:func:`ltr.segment.find_epochs`), else
         from clusters of needling activity (:func:`ltr.segment.epochs_from_activity`).
+    block : float | "auto" | None
+        Process the recording in pieces of this many seconds (15 s of context on both
+        sides), reading each piece from the file: memory then does not grow with the
+        recording's length, and the events are the same as in one go
+        (:mod:`ltr.detect.stream`). ``"auto"`` streams recordings read lazily from a file
+        and longer than 10 minutes in 300-s pieces; None processes everything at once.
+    n_jobs : int | None
+        EMG channels and accelerometer sensors processed in parallel (joblib semantics:
+        None or 1 serial, -1 every core).
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -167,21 +179,20 @@ def detect(
             f"{rec.meta.get('source', 'recording')}: no EMG or accelerometer channel to "
             f"analyse (channels and kinds: {kinds}); name them with emg=/acc= or ch_kinds="
         )
-    results: list[ChannelResult] = []
-    for name in emg_names:
-        raw = rec.get_data(picks=name)[0]
-        results.append(detect_emg_channel(raw, rec.sfreq, name, cfg))
-        # amplitudes are in the channel's unit: V, or whatever the file held (ADC counts)
-        results[-1].unit = rec.units[rec.ch_names.index(name)] or "a.u."
-        logger.info("%s: %d candidates, %d accepted", name, results[-1].onset.size,
-                    int(results[-1].accepted.sum()))
     sensors = group_sensors(acc_names, ["acc"] * len(acc_names))
-    for sensor, idx in sensors.items():
-        raw = rec.get_data(picks=[acc_names[i] for i in idx])
-        results.append(detect_acc_sensor(raw, rec.sfreq, sensor, cfg))
-        results[-1].unit = rec.units[rec.ch_names.index(acc_names[idx[0]])] or "a.u."
-        logger.info("%s: %d candidates, %d accepted", sensor, results[-1].onset.size,
-                    int(results[-1].accepted.sum()))
+    if isinstance(block, str):
+        if block != "auto":
+            raise ValueError(f"block must be 'auto', None or seconds, got {block!r}")
+        block = BLOCK if (not rec.preloaded and rec.duration > 2 * BLOCK) else None
+    results = run_channels(rec, cfg, emg_names,
+                           {s: [acc_names[i] for i in idx] for s, idx in sensors.items()},
+                           block=block, n_jobs=n_jobs)
+    for r in results:
+        first = r.name if r.modality == "emg" else acc_names[sensors[r.name][0]]
+        # amplitudes are in the channel's unit: V, or whatever the file held (ADC counts)
+        r.unit = rec.units[rec.ch_names.index(first)] or "a.u."
+        logger.info("%s: %d candidates, %d accepted", r.name, r.onset.size,
+                    int(r.accepted.sum()))
     ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
     per_channel = channel_table(results, rec.sfreq, ratios)
     spans = [r.motion for r in results if r.modality == "emg"]
@@ -278,11 +289,12 @@ def traces(
     acc_names = list(acc) if acc is not None else [n for n, k in zip(names, part.ch_kinds,
                                                                       strict=True) if k == "acc"]
     out: dict[str, dict[str, np.ndarray]] = {}
-    results = [detect_emg_channel(part.get_data(picks=n)[0], part.sfreq, n, cfg)
+    results = [detect_emg_channel(part.get_data(picks=n)[0], part.sfreq, n, cfg,
+                                  motion=False, keep_traces=True)
                for n in emg_names]
     for sensor, idx in group_sensors(acc_names, ["acc"] * len(acc_names)).items():
         raw = part.get_data(picks=[acc_names[i] for i in idx])
-        results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg))
+        results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg, keep_traces=True))
     i0 = round((tmin - a) * part.sfreq)
     i1 = round((tmax - a) * part.sfreq)
     for r in results:

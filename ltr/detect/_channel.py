@@ -7,27 +7,34 @@ from typing import Any
 
 import numpy as np
 
-from ..envelope import moving_mean, moving_rms, tkeo_envelope, window_samples
+from ..envelope import tkeo, window_samples
 from ..preprocess import (
     band_edges,
     bandpass,
+    beats,
     condition_acc,
-    find_mains,
-    find_qrs,
+    decimate_mean,
+    ecg_template,
+    qrs_decimation,
     remove_mains,
     repair_glitches,
     subtract_ecg,
 )
 from .config import DetectorConfig
 from .core import (
+    MovingSums,
+    at_blocks,
+    block_floor,
+    block_length,
     hysteresis,
+    interp_blocks,
     merge_close,
-    place_edges,
-    running_floor,
+    place_edges_at,
     runs,
     segment_features,
     split_at_valleys,
 )
+from .plan import AccPlan, EmgPlan, calibration_samples, plan_acc, plan_emg
 
 
 @dataclass
@@ -46,6 +53,10 @@ class ChannelResult:
     motion: tuple[np.ndarray, np.ndarray] = field(
         default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
     traces: dict[str, np.ndarray] = field(default_factory=dict)
+    floor_blocks: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Running noise floor per block of ``floor_block`` samples from the stretch start."""
+    floor_block: int = 1
+    heartbeats: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     @property
     def accepted(self) -> np.ndarray:
@@ -54,30 +65,38 @@ class ChannelResult:
 
 def clipped_mask(x: np.ndarray) -> np.ndarray:
     """Samples sitting on a saturated rail: the extreme value piled up (see quality.assess)."""
+    from .plan import rail_stats, rails_from_stats
+
+    top, bottom = rails_from_stats(rail_stats(x))
     out = np.zeros(x.shape, bool)
-    finite = x[np.isfinite(x)]
-    if finite.size < 10:
-        return out
-    for sign in (1.0, -1.0):
-        v = sign * finite
-        top = v.max()
-        c1 = np.count_nonzero(v == top)
-        below = v[v < top]
-        c2 = np.count_nonzero(below == below.max()) if below.size else 0
-        if c1 >= 3 and c1 > 4 * c2:
-            out |= sign * x == top
+    for rail in (top, bottom):
+        if rail is not None:
+            out |= x == rail
     return out
 
 
-def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0) -> np.ndarray:
+def _clipped_in(x: np.ndarray, rails: tuple[float | None, float | None],
+                onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Whether each candidate holds a sample on a saturated rail."""
+    hit = np.zeros(onset.size, bool)
+    for rail in rails:
+        if rail is not None and onset.size:
+            at = np.flatnonzero(x == rail)
+            hit |= np.searchsorted(at, offset) > np.searchsorted(at, onset)
+    return hit
+
+
+def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0,
+               scale: float | None = None) -> np.ndarray:
     """Electrode pops: one-sample jumps that leave the level shifted.
 
     A jump larger than ``factor`` robust standard deviations of the sample-to-sample
-    difference counts when (a) the mean level 3-25 ms after it differs from the level
-    3-25 ms before it by at least half the jump (a needle spike or a motor-unit potential
-    returns to baseline within a few ms; a pop does not) and (b) that shift is at least
-    10 times the RMS sample-to-sample difference around it (the signal around a pop is
-    smooth, the inside of an EMG burst is not).
+    difference (``scale``; estimated from ``x`` when None) counts when (a) the mean
+    level 3-25 ms after it differs from the level 3-25 ms before it by at least half the
+    jump (a needle spike or a motor-unit potential returns to baseline within a few ms;
+    a pop does not) and (b) that shift is at least 10 times the RMS sample-to-sample
+    difference around it (the signal around a pop is smooth, the inside of an EMG burst
+    is not).
 
     Returns
     -------
@@ -86,60 +105,29 @@ def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0) -> np.ndarr
     """
     z = np.where(np.isfinite(x), x, 0.0)
     d = np.diff(z)
-    scale = np.median(np.abs(d)) / 0.6745
+    if scale is None:
+        scale = float(np.median(np.abs(d)) / 0.6745) if d.size else 0.0
     if scale <= 0:
         return np.zeros(0, dtype=int)
     jumps = np.flatnonzero(np.abs(d) > factor * scale) + 1
     if jumps.size == 0:
         return jumps
     m1, m2 = max(1, int(0.003 * sfreq)), max(2, int(0.025 * sfreq))
-    ok = (jumps - m2 >= 0) & (jumps + m2 < z.size)
+    ok = (jumps - m2 - 1 >= 0) & (jumps + m2 < z.size)
     jumps = jumps[ok]
-    cs = np.concatenate([[0.0], np.cumsum(z)])
-    before = (cs[jumps - m1] - cs[jumps - m2]) / (m2 - m1)
-    after = (cs[jumps + m2] - cs[jumps + m1]) / (m2 - m1)
+    if jumps.size == 0:
+        return jumps
+    span = np.arange(m1, m2)
+    before = z[jumps[:, None] - span[None, :] - 1].mean(axis=1)
+    after = z[jumps[:, None] + span[None, :]].mean(axis=1)
     shift = np.abs(after - before)
-    d2 = np.concatenate([[0.0], np.cumsum(d * d)])  # d[k] = z[k+1] - z[k]
-    # cumulative-sum differences can dip below zero by rounding on long records
-    rough = np.sqrt(np.maximum((d2[jumps + m2 - 1] - d2[jumps + m1 - 1])
-                               + (d2[jumps - m1 - 1] - d2[jumps - m2 - 1]), 0.0)
+    # RMS sample-to-sample difference 3-25 ms either side of the jump
+    d_after = d[jumps[:, None] + span[None, :] - 1]
+    d_before = d[jumps[:, None] - span[None, :] - 2]
+    rough = np.sqrt((np.sum(d_after**2, axis=1) + np.sum(d_before**2, axis=1))
                     / (2 * (m2 - m1)))
     keep = (shift >= 0.5 * np.abs(d[jumps - 1])) & (shift >= 10 * rough)
     return jumps[keep]
-
-
-def find_spikes(x: np.ndarray, sfreq: float, floor: np.ndarray, *, isolation: float,
-                min_ratio: float, pad: float) -> tuple[np.ndarray, np.ndarray]:
-    """Needle-contact spikes: brief, large transients standing alone.
-
-    A sample belongs to a spike when the RMS over ~2 ms around it is at least
-    ``isolation`` times the RMS of the ring from there to ±20 ms, and at least
-    ``min_ratio`` times the noise floor. Motor-unit potentials inside a twitch have
-    neighbours in that ring; a needle touching tissue or a metal contact gives a lone
-    transient of 1-3 ms.
-
-    Parameters
-    ----------
-    pad : float
-        Seconds added on both sides of each spike: the band-pass makes a sharp spike ring
-        for a few periods of its upper edge.
-
-    Returns
-    -------
-    starts, stops : ndarray of int
-        Sample ranges to blank.
-    """
-    n_s = max(3, window_samples(0.002, sfreq))
-    n_w = max(n_s + 4, window_samples(0.04, sfreq))
-    x2 = np.where(np.isfinite(x), x * x, 0.0)
-    short_ms = moving_mean(x2, n_s)
-    ring_ms = np.maximum(moving_mean(x2, n_w) * n_w - short_ms * n_s, 0.0) / (n_w - n_s)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        spike = (short_ms >= isolation**2 * ring_ms) & (short_ms >= (min_ratio * floor) ** 2)
-    starts, stops = runs(spike)
-    k = max(1, round(pad * sfreq))
-    starts, stops = merge_close(np.maximum(starts - k, 0), np.minimum(stops + k, x.size), 1)
-    return starts, stops
 
 
 def _dense(onset: np.ndarray, offset: np.ndarray, sfreq: float, r: Any) -> np.ndarray:
@@ -174,23 +162,6 @@ def _inside(starts: np.ndarray, stops: np.ndarray, t: np.ndarray) -> np.ndarray:
     return (i >= 0) & (t <= stops[np.clip(i, 0, None)])
 
 
-def motion_spans(raw: np.ndarray, sfreq: float, cfg: DetectorConfig) -> tuple[np.ndarray,
-                                                                             np.ndarray]:
-    """Stretches where an EMG lead shows a low-frequency movement artifact.
-
-    The raw signal is band-passed 1-8 Hz (cable and needle movement, below heartbeats'
-    QRS), its 100 ms RMS compared with its own running floor; spans above
-    ``reject.motion_ratio`` × floor are returned (sample indices).
-    """
-    if sfreq < 40:
-        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
-    lf, _ = bandpass(raw, sfreq, (1.0, 8.0), 2)
-    env = moving_rms(lf, window_samples(0.1, sfreq))
-    floor = running_floor(env, sfreq, cfg.floor.block, cfg.floor.window)
-    with np.errstate(invalid="ignore"):
-        return runs(env > cfg.reject.motion_ratio * floor)
-
-
 def _near(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Whether any of the sorted ``points`` lies in each ``[lo, hi]``."""
     if points.size == 0:
@@ -198,81 +169,209 @@ def _near(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.searchsorted(points, hi, side="right") > np.searchsorted(points, lo, side="left")
 
 
-def _segment(env: np.ndarray, short: np.ndarray, sfreq: float, on_ratio: float,
-             off_ratio: float, edge_ratio: float, window: float,
-             cfg: DetectorConfig) -> tuple[np.ndarray, ...]:
+
+def _index_runs(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of consecutive integers in sorted ``idx``: starts and stops (exclusive)."""
+    if idx.size == 0:
+        return idx.astype(int), idx.astype(int)
+    brk = np.flatnonzero(np.diff(idx) > 1)
+    return (np.r_[idx[0], idx[brk + 1]].astype(int),
+            np.r_[idx[brk] + 1, idx[-1] + 1].astype(int))
+
+
+def _covering(starts: np.ndarray, stops: np.ndarray, reach: int, n: int) -> np.ndarray:
+    """Sorted unique samples within ``reach`` of any ``[start, stop)``."""
+    if starts.size == 0:
+        return np.zeros(0, dtype=int)
+    lo, hi = merge_close(np.maximum(starts - reach, 0), np.minimum(stops + reach, n), 1)
+    lengths = hi - lo
+    return np.repeat(lo - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(lengths.sum())
+
+
+def find_spikes(sums: MovingSums, sfreq: float, floor_blocks: np.ndarray, b: int, *,
+                isolation: float, min_ratio: float, pad: float) -> tuple[np.ndarray,
+                                                                        np.ndarray]:
+    """Needle-contact spikes: brief, large transients standing alone.
+
+    A sample belongs to a spike when the mean square over ~2 ms around it is at least
+    ``isolation``² times the mean square of the ring from there to ±20 ms, and at least
+    (``min_ratio`` × noise floor)². Motor-unit potentials inside a twitch have
+    neighbours in that ring; a needle touching tissue or a metal contact gives a lone
+    transient of 1-3 ms.
+
+    Parameters
+    ----------
+    sums : MovingSums
+        Of the squared conditioned signal.
+    floor_blocks : ndarray
+        Noise floor (RMS) per block of ``b`` samples.
+    pad : float
+        Seconds added on both sides of each spike: the band-pass makes a sharp spike ring
+        for a few periods of its upper edge.
+
+    Returns
+    -------
+    starts, stops : ndarray of int
+        Sample ranges to blank.
+    """
+    n_s = max(3, window_samples(0.002, sfreq))
+    n_w = max(n_s + 4, window_samples(0.04, sfreq))
+    short = sums.sum(n_s // 2)
+    wide = sums.sum(n_w // 2)
+    # short / n_s >= iso^2 * (wide - short) / (n_w - n_s), without dividing every sample
+    k = isolation**2 * n_s
+    cand = np.flatnonzero(short * ((n_w - n_s) + k) >= k * wide)
+    cand = cand[short[cand] > 0]
+    if cand.size:
+        fl = at_blocks(floor_blocks, b, cand)
+        with np.errstate(invalid="ignore"):
+            cand = cand[short[cand] / n_s >= (min_ratio * fl) ** 2]
+    starts, stops = _index_runs(cand)
+    n = sums.n
+    kpad = max(1, round(pad * sfreq))
+    return merge_close(np.maximum(starts - kpad, 0), np.minimum(stops + kpad, n), 1)
+
+
+def motion_spans(xd: np.ndarray, fs: float, q: int, cfg: DetectorConfig, n: int,
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Stretches where an EMG lead shows a low-frequency movement artifact.
+
+    The raw signal, decimated by ``q`` to ``fs`` (~500 Hz: group means, which null the
+    content near multiples of ``fs`` that could fold into the band), is band-passed
+    1-8 Hz (cable and needle movement, below heartbeats' QRS), its 100 ms RMS compared
+    with its own running floor; spans above ``reject.motion_ratio`` × floor are returned
+    (sample indices at the full rate).
+    """
+    if fs < 40 or xd.size < 16:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    lf, _ = bandpass(xd, fs, (1.0, 8.0), 2)
+    sums = MovingSums(lf * lf)
+    env2 = sums.mean(window_samples(0.1, fs) // 2)
+    b = block_length(cfg.floor.block, fs)
+    floor, _ = block_floor(env2, b, cfg.floor.window, cfg.floor.block, squared=True)
+    thr = interp_blocks((cfg.reject.motion_ratio * floor) ** 2, b, env2.size)
+    with np.errstate(invalid="ignore"):
+        on, off = runs(env2 > thr)
+    return on * q, np.minimum(off * q, n)
+
+
+def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
+             off_ratio: float, edge_ratio: float, window: float, onset_window: float,
+             cfg: DetectorConfig, short_floor: np.ndarray | None = None,
+             ) -> dict[str, Any]:
     """Floors, hysteresis, merging and edge placement shared by EMG and ACC.
 
-    Returns onsets, offsets (samples), the floor and the on/off thresholds."""
-    floor, spread = running_floor(env, sfreq, cfg.floor.block, cfg.floor.window,
-                                  spread=True)
-    floor_s = running_floor(short, sfreq, cfg.floor.block, cfg.floor.window)
+    ``env2`` is the squared detection envelope at every sample, ``sums`` the moving sums
+    of the squared signal (the short envelope that places onsets comes from them).
+    Returns onsets, offsets (samples) and the per-block floors."""
+    b = block_length(cfg.floor.block, sfreq)
+    floor, spread = block_floor(env2, b, cfg.floor.window, cfg.floor.block, spread=True,
+                                squared=True)
+    h_o = window_samples(onset_window, sfreq) // 2
+    if short_floor is None:
+        short_floor, _ = block_floor(sums.mean(h_o), b, cfg.floor.window, cfg.floor.block,
+                                     squared=True)
     # thresholds: a ratio over the floor, raised where the background envelope
     # fluctuates more (narrow bands, low sampling rates) so false alarms stay rare
     with np.errstate(invalid="ignore", divide="ignore"):
         cv = np.nan_to_num(spread / floor)
     on = floor * np.maximum(on_ratio, 1.0 + cfg.floor.on_sigma * cv)
     off = floor * np.maximum(off_ratio, 1.0 + cfg.floor.off_sigma * cv)
-    starts, stops = hysteresis(env, on, off)
+    n = env2.size
+    starts, stops = hysteresis(env2, interp_blocks(on**2, b, n), interp_blocks(off**2, b, n))
     gap = round(cfg.segment.merge_gap * sfreq)
     starts, stops = merge_close(starts, stops, gap)
+    # onsets and offsets from the short envelope, evaluated only near candidates
+    reach = int(window * sfreq / 2) + 1
+    near = _covering(starts, stops, reach, n)
     with np.errstate(invalid="ignore"):
-        sharp = short > edge_ratio * floor_s
-    onset, offset = place_edges(sharp, starts, stops, reach=int(window * sfreq / 2) + 1)
+        sharp = near[sums.mean_at(near, h_o)
+                     > (edge_ratio * at_blocks(short_floor, b, near)) ** 2]
+    onset, offset = place_edges_at(sharp, n, starts, stops, reach=reach)
     order = np.argsort(onset, kind="stable")
     onset, offset = merge_close(onset[order], offset[order], gap)
     keep = (offset - onset) >= max(1, int(cfg.segment.min_duration * sfreq))
-    return onset[keep], offset[keep], floor, on, off
+    return {"onset": onset[keep], "offset": offset[keep], "floor": floor, "on": on,
+            "off": off, "b": b}
 
 
-def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
-                       cfg: DetectorConfig) -> ChannelResult:
-    """Condition one EMG channel, find candidates, describe and judge them."""
+def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
+                       plan: EmgPlan | None = None, *, start: int = 0, motion: bool = True,
+                       keep_traces: bool = False) -> ChannelResult:
+    """Condition one EMG channel (or a stretch of it), find candidates, judge them.
+
+    Parameters
+    ----------
+    raw : ndarray, shape (n_samples,)
+        The channel's samples (SI units or any fixed unit).
+    plan : EmgPlan | None
+        Channel-wide estimates (:func:`ltr.detect.plan.plan_emg` of ``raw`` when None).
+    start : int
+        Index of ``raw[0]`` in the recording (a multiple of
+        :func:`ltr.detect.plan.alignment`). Sample indices returned are relative to
+        ``raw``.
+    motion : bool
+        Also find low-frequency movement spans (needed only beside accelerometers).
+    keep_traces : bool
+        Keep the conditioned signal, envelope, floor and thresholds at every sample.
+    """
     e = cfg.emg
+    r = cfg.reject
+    if plan is None:
+        plan = plan_emg(raw, sfreq, cfg)
     edges = band_edges(e.band, sfreq)
-    processing: dict[str, Any] = {"band_hz": list(edges)}
-    if e.mains:
+    processing: dict[str, Any] = {"band_hz": list(edges), "mains_hz": plan.mains_hz,
+                                  "mains_harmonics": plan.harmonics}
+    raw0 = raw
+    if plan.mains_hz is not None and plan.harmonics:
         # hum is found in the raw spectrum and subtracted before the band-pass, so the
         # filter never sees (and never rings on) the sinusoid starting at the file's edge
-        mains = find_mains(raw, sfreq, prominence_db=e.mains_prominence_db,
-                           max_freq=edges[1])
-        if mains.frequency is not None:
-            raw = remove_mains(raw, sfreq, mains.frequency, mains.harmonics)
-        processing["mains_hz"] = mains.frequency
-        processing["mains_harmonics"] = mains.harmonics
+        raw = remove_mains(raw, sfreq, plan.mains_hz, plan.harmonics, start=start)
     x, edges = bandpass(raw, sfreq, e.band, e.filter_order)
-    r_peaks = find_qrs(raw, sfreq) if e.ecg else np.zeros(0, dtype=int)
+    n = x.size
+    q = qrs_decimation(sfreq)
+    need_xd = plan.ecg is not None or motion
+    xd = decimate_mean(np.where(np.isfinite(raw), raw, 0.0) if need_xd else raw[:0], q)
+    r_peaks = np.zeros(0, dtype=int)
     x_with_ecg = x
-    if r_peaks.size:
-        x = subtract_ecg(x, sfreq, r_peaks)
+    if plan.ecg is not None:
+        r_peaks = beats(xd, sfreq / q, q, plan.ecg.rhythm, n)
+        if not plan.ecg.settled and start == 0:
+            _settle_ecg(plan, x, sfreq, r_peaks)
+        if r_peaks.size and plan.ecg.template is not None:
+            x = subtract_ecg(x, sfreq, r_peaks, template=plan.ecg.template)
     processing["heartbeats"] = int(r_peaks.size)
-    r = cfg.reject
+    b = block_length(cfg.floor.block, sfreq)
+    h_o = window_samples(e.onset_window, sfreq) // 2
+    sums = MovingSums(x * x)
+    short_floor, _ = block_floor(sums.mean(h_o), b, cfg.floor.window, cfg.floor.block,
+                                 squared=True)
     spike_on = spike_off = np.zeros(0, dtype=int)
     if r.spike_isolation > 0:
-        short0 = moving_rms(x, window_samples(e.onset_window, sfreq))
-        floor0 = running_floor(short0, sfreq, cfg.floor.block, cfg.floor.window)
-        spike_on, spike_off = find_spikes(x, sfreq, floor0, isolation=r.spike_isolation,
+        spike_on, spike_off = find_spikes(sums, sfreq, short_floor, b,
+                                          isolation=r.spike_isolation,
                                           min_ratio=r.spike_min_ratio, pad=0.002)
         if spike_on.size:
             x = _despike(raw, x, sfreq, spike_on, spike_off, edges, e.filter_order)
+            sums = MovingSums(x * x)
+            short_floor = None  # recomputed from the despiked signal
     processing["spikes_blanked"] = int(spike_on.size)
-    n_win = window_samples(e.window, sfreq)
-    env = tkeo_envelope(x, n_win) if e.envelope == "tkeo" else moving_rms(x, n_win)
-    short = moving_rms(x, window_samples(e.onset_window, sfreq))
-    onset, offset, floor, on_thr, off_thr = _segment(env, short, sfreq, e.on_ratio,
-                                                     e.off_ratio, e.edge_ratio, e.window, cfg)
-    feats = segment_features(x, onset, offset, sfreq, floor)
+    h_w = window_samples(e.window, sfreq) // 2
+    env_sums = MovingSums(np.maximum(tkeo(x), 0.0)) if e.envelope == "tkeo" else sums
+    env2 = env_sums.mean(h_w)
+    seg = _segment(sums, env2, sfreq, e.on_ratio, e.off_ratio, e.edge_ratio, e.window,
+                   e.onset_window, cfg, short_floor)
+    onset, offset, floor = seg["onset"], seg["offset"], seg["floor"]
+    floor_on = at_blocks(floor, b, onset)
+    feats = segment_features(x, onset, offset, sfreq, floor_on)
     feats["rise_time"] = (feats["peak"] - onset) / sfreq
     reason = np.full(onset.size, "", dtype=object)
 
     def mark(cond: np.ndarray, why: str) -> None:
         reason[(reason == "") & cond] = why
 
-    clip = clipped_mask(raw)
-    if clip.any():
-        cs = np.concatenate([[0], np.cumsum(clip)])
-        mark(cs[offset] - cs[onset] > 0, "clipping")
-    steps = find_steps(raw, sfreq)
+    mark(_clipped_in(raw0, plan.rails, onset, offset), "clipping")
+    steps = find_steps(raw, sfreq, scale=plan.step_scale)
     margin = int(0.01 * sfreq)
     mark(_near(steps, onset - margin, offset + margin), "pop")
     duration = (offset - onset) / sfreq
@@ -287,23 +386,17 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
     mark(short_burst & (feats["crest"] >= r.spike_crest), "needle_spike")
     mark(short_burst, "single_mup")
     # low-frequency residue (motion, ECG) unless real EMG-band activity rides on it
-    emg_inside = feats["high_rms"] > r.high_band_ratio * floor[np.minimum(onset, floor.size - 1)]
+    emg_inside = feats["high_rms"] > r.high_band_ratio * floor_on
     low = (feats["median_freq"] < r.min_median_freq) & ~emg_inside
     beat = int(0.06 * sfreq)
     near_beat = _near(r_peaks, onset - beat, offset + beat)
-    if near_beat.any():
+    if near_beat.any() and plan.ecg is not None and plan.ecg.residue is not None:
         # a candidate at a heartbeat whose energy left after template subtraction is what
         # subtraction typically leaves of a beat is residue, not a twitch
-        cs_before = np.concatenate([[0.0], np.cumsum(np.nan_to_num(x_with_ecg) ** 2)])
-        cs_after = np.concatenate([[0.0], np.cumsum(np.nan_to_num(x) ** 2)])
-        before = cs_before[offset] - cs_before[onset]
-        after = cs_after[offset] - cs_after[onset]
-        lo_b = np.clip(r_peaks - beat, 0, x.size)
-        hi_b = np.clip(r_peaks + beat, 0, x.size)
-        typical = np.median((cs_after[hi_b] - cs_after[lo_b])
-                            / np.maximum(cs_before[hi_b] - cs_before[lo_b], 1e-300))
-        processing["ecg_residue"] = float(typical)
-        limit = min(r.ecg_explained, r.ecg_residue_factor * typical)
+        before = _energy(x_with_ecg, onset, offset)
+        after = _energy(x, onset, offset)
+        processing["ecg_residue"] = plan.ecg.residue
+        limit = min(r.ecg_explained, r.ecg_residue_factor * plan.ecg.residue)
         mark(near_beat & (after < limit * before), "ecg")
     mark(low & near_beat, "ecg")
     mark(low, "motion")
@@ -318,11 +411,49 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str,
         reason = np.concatenate([reason, np.full(k, "needle_spike", dtype=object)])
     res = ChannelResult(name=name, modality="emg", unit="V", onset=onset, offset=offset,
                         features=feats, reason=reason, floor=_median(floor),
-                        processing=processing)
-    res.motion = motion_spans(raw, sfreq, cfg)
-    res.traces = {"conditioned": x, "envelope": env, "floor": floor,
-                  "on": on_thr, "off": off_thr}
+                        processing=processing, floor_blocks=floor, floor_block=b,
+                        heartbeats=r_peaks)
+    if motion:
+        res.motion = motion_spans(xd, sfreq / q, q, cfg, n)
+    if keep_traces:
+        res.traces = {"conditioned": x, "envelope": np.sqrt(env2),
+                      "floor": interp_blocks(floor, b, n),
+                      "on": interp_blocks(seg["on"], b, n),
+                      "off": interp_blocks(seg["off"], b, n)}
     return res
+
+
+def _energy(x: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Sum of squares of ``x`` over each ``[onset, offset)``."""
+    out = np.zeros(onset.size)
+    ln = np.maximum(offset - onset, 0)
+    ok = ln > 0
+    if ok.any():
+        on, ln = onset[ok], ln[ok]
+        starts = np.r_[0, np.cumsum(ln)[:-1]]
+        idx = np.repeat(on - starts, ln) + np.arange(ln.sum())
+        out[ok] = np.add.reduceat(np.nan_to_num(x[idx]) ** 2, starts)
+    return out
+
+
+def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray) -> None:
+    """Fix the channel's beat template and typical residue from the calibration beats."""
+    assert plan.ecg is not None
+    plan.ecg.settled = True
+    cal = calibration_samples(sfreq)
+    edge = int(0.5 * sfreq)
+    first = r_peaks[r_peaks < min(cal, x.size) - edge] if x.size > cal else r_peaks
+    template = ecg_template(x, sfreq, first)
+    plan.ecg.template = template
+    if template is None:
+        return
+    beat = int(0.06 * sfreq)
+    lo, hi = np.clip(first - beat, 0, x.size), np.clip(first + beat, 0, x.size)
+    cleaned = subtract_ecg(x[: int(hi.max()) + 1] if hi.size else x[:0], sfreq, first,
+                           template=template)
+    before = _energy(x, lo, hi)
+    after = _energy(cleaned, lo, hi)
+    plan.ecg.residue = float(np.median(after / np.maximum(before, 1e-300)))
 
 
 def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
@@ -351,59 +482,94 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
     return y
 
 
-def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str,
-                      cfg: DetectorConfig) -> ChannelResult:
-    """Condition one accelerometer sensor (1-3 axes), find and judge jolt candidates."""
+def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
+                      plan: AccPlan | None = None, *, start: int = 0,
+                      keep_traces: bool = False) -> ChannelResult:
+    """Condition one accelerometer sensor (1-3 axes), find and judge jolt candidates.
+
+    The axes are first reduced to about 400 Hz by group means (a 5-50 Hz jolt loses
+    nothing); candidates are reported at the full rate, to the middle of a group.
+    ``plan`` and ``start`` as in :func:`detect_emg_channel`.
+    """
     a = cfg.acc
-    raw_xyz, glitches = repair_glitches(np.atleast_2d(raw_xyz))
-    mag, _, edges = condition_acc(raw_xyz, sfreq, a.band, a.filter_order)
-    env = moving_rms(mag, window_samples(a.window, sfreq))
-    short = moving_rms(mag, window_samples(a.onset_window, sfreq))
-    onset, offset, floor, on_thr, off_thr = _segment(env, short, sfreq, a.on_ratio,
-                                                     a.off_ratio, a.edge_ratio, a.window, cfg)
-    onset, offset = split_at_valleys(env, onset, offset, sfreq, min_gap=a.split_gap,
-                                     depth=a.split_depth)
-    feats = segment_features(mag, onset, offset, sfreq, floor, spectral=False)
+    raw_xyz = np.atleast_2d(raw_xyz)
+    if plan is None:
+        plan = plan_acc(raw_xyz, sfreq)
+    q = plan.q
+    fs = sfreq / q
+    n_full = raw_xyz.shape[-1]
+    xyz = decimate_mean(raw_xyz, q)
+    xyz, glitches = repair_glitches(xyz, scale=plan.glitch_scale)
+    mag, _, edges = condition_acc(xyz, fs, a.band, a.filter_order, origin=plan.origin)
+    sums = MovingSums(mag * mag)
+    env2 = sums.mean(window_samples(a.window, fs) // 2)
+    seg = _segment(sums, env2, fs, a.on_ratio, a.off_ratio, a.edge_ratio, a.window,
+                   a.onset_window, cfg)
+    env = np.sqrt(env2)
+    onset, offset = split_at_valleys(env, seg["onset"], seg["offset"], fs,
+                                     min_gap=a.split_gap, depth=a.split_depth)
+    b = seg["b"]
+    floor = seg["floor"]
+    feats = segment_features(mag, onset, offset, fs, at_blocks(floor, b, onset),
+                             spectral=False)
     feats["median_freq"] = np.full(onset.size, np.nan)
-    feats["rise_time"] = (feats["peak"] - onset) / sfreq
+    feats["rise_time"] = (feats["peak"] - onset) / fs
     r = cfg.reject
     reason = np.full(onset.size, "", dtype=object)
 
     def mark(cond: np.ndarray, why: str) -> None:
         reason[(reason == "") & cond] = why
 
-    clip = np.zeros(mag.size, bool)
-    for axis in np.atleast_2d(raw_xyz):
-        clip |= clipped_mask(axis)
-    if clip.any():
-        cs = np.concatenate([[0], np.cumsum(clip)])
-        mark(cs[offset] - cs[onset] > 0, "clipping")
-    duration = (offset - onset) / sfreq
+    full_on, full_off = onset * q, np.minimum(offset * q, n_full)
+    clip = np.zeros(onset.size, bool)
+    for axis, rails in zip(raw_xyz, plan.rails, strict=False):
+        clip |= _clipped_in(axis, rails, full_on, full_off)
+    mark(clip, "clipping")
+    duration = (offset - onset) / fs
     mark(duration > r.acc_max_duration, "movement")
+    # time from onset to half the short envelope's peak
+    short = np.sqrt(sums.mean(window_samples(a.onset_window, fs) // 2))
     rise_half = np.zeros(onset.size)
-    for i in range(onset.size):  # a loop over candidates: time to half the envelope peak
-        seg = np.nan_to_num(short[onset[i]:offset[i]])
-        if seg.size:
-            rise_half[i] = np.argmax(seg >= 0.5 * seg.max()) / sfreq
+    ln = offset - onset
+    ok = ln > 0
+    if ok.any():
+        starts = np.r_[0, np.cumsum(ln[ok])[:-1]]
+        idx = np.repeat(onset[ok] - starts, ln[ok]) + np.arange(ln[ok].sum())
+        vals = np.nan_to_num(short[idx])
+        top = np.maximum.reduceat(vals, starts)
+        hit = vals >= np.repeat(0.5 * top, ln[ok])
+        pos = np.arange(vals.size) - np.repeat(starts, ln[ok])
+        rise_half[ok] = np.minimum.reduceat(np.where(hit, pos, vals.size), starts) / fs
     feats["rise_half"] = rise_half
     mark(rise_half > r.acc_max_rise, "movement")
     if onset.size:
         # movement content (0.5-5 Hz) over the candidate itself, filtered causally like
         # the twitch band so neither leaks in time
-        low_mag, _, _ = condition_acc(raw_xyz, sfreq, (0.5, min(5.0, 0.45 * sfreq)), 2)
-        low_mag2 = low_mag**2
-        lo_idx, hi_idx = onset, offset
-        cs_low = np.concatenate([[0.0], np.cumsum(np.nan_to_num(low_mag2))])
-        cs_band = np.concatenate([[0.0], np.cumsum(np.nan_to_num(mag**2))])
-        ratio = np.sqrt(np.maximum(cs_low[hi_idx] - cs_low[lo_idx], 0.0)
-                        / np.maximum(cs_band[hi_idx] - cs_band[lo_idx], 1e-300))
+        low_mag, _, _ = condition_acc(xyz, fs, (0.5, min(5.0, 0.45 * fs)), 2,
+                                      origin=plan.origin)
+        ratio = np.sqrt(_energy(low_mag, onset, offset)
+                        / np.maximum(_energy(mag, onset, offset), 1e-300))
         feats["low_ratio"] = ratio
         mark(ratio > r.acc_low_ratio, "movement")
     else:
         feats["low_ratio"] = np.zeros(0)
-    res = ChannelResult(name=name, modality="acc", unit="m/s^2", onset=onset, offset=offset,
+    # back to the full rate: a group's middle sample
+    mid = q // 2
+    feats["peak"] = np.minimum(feats["peak"] * q + mid, n_full - 1)
+    res = ChannelResult(name=name, modality="acc", unit="m/s^2",
+                        onset=np.minimum(onset * q + mid, n_full - 1),
+                        offset=np.minimum(offset * q + mid, n_full),
                         features=feats, reason=reason, floor=_median(floor),
-                        processing={"band_hz": list(edges), "glitches_repaired": glitches})
-    res.traces = {"conditioned": mag, "envelope": env, "floor": floor,
-                  "on": on_thr, "off": off_thr}
+                        processing={"band_hz": list(edges), "glitches_repaired": glitches,
+                                    "rate_hz": fs},
+                        floor_blocks=floor, floor_block=b * q)
+    if keep_traces:
+        def up(v: np.ndarray) -> np.ndarray:
+            out = np.repeat(v, q)
+            return np.concatenate([out, np.full(n_full - out.size, out[-1] if out.size
+                                                else np.nan)])[:n_full]
+        res.traces = {"conditioned": up(mag), "envelope": up(env),
+                      "floor": up(interp_blocks(floor, b, mag.size)),
+                      "on": up(interp_blocks(seg["on"], b, mag.size)),
+                      "off": up(interp_blocks(seg["off"], b, mag.size))}
     return res

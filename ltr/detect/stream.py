@@ -1,0 +1,257 @@
+"""Run the per-channel detectors over a recording, whole or in overlapping pieces.
+
+A long recording need not fit in memory: it is read and processed in pieces of
+``block`` seconds, each with ``context`` seconds on both sides, and the events are the
+same as when the whole recording is processed at once. That holds because
+
+- everything that describes a channel as a whole (mains hum, heartbeat rhythm and shape,
+  pop scale, saturation rails) is estimated once, before the first piece
+  (:mod:`ltr.detect.plan`; the rails by a first pass over the file);
+- pieces start on a common grid (:func:`ltr.detect.plan.alignment`), so noise-floor
+  blocks, mains lock-in blocks and decimation groups fall on the same samples;
+- the context (default 15 s) covers everything local: the running noise floor looks
+  ±10 s, filters' transients die out within a second, envelopes span milliseconds;
+- a piece hands over to the next at a quiet point: no candidate (and nothing that could
+  chain candidates into a contraction) within ``reject.contraction_margin`` of the cut.
+  When a contraction outlasts a piece, the cut waits and the next piece grows.
+
+What differs between the two is floating-point rounding of running sums and IIR filter
+states (relative 1e-12 or less), far below anything a threshold could notice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._logging import logger
+from ..recording import Recording
+from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel
+from .config import DetectorConfig
+from .plan import (
+    AccPlan,
+    EmgPlan,
+    alignment,
+    calibration_samples,
+    merge_rail_stats,
+    plan_acc,
+    plan_emg,
+    rail_stats,
+)
+
+#: Default piece length (s) when a recording is streamed.
+BLOCK = 300.0
+#: Default context (s) read on both sides of a piece.
+CONTEXT = 15.0
+
+
+@dataclass
+class _Unit:
+    """One EMG channel or accelerometer sensor and its progress through the recording."""
+
+    name: str
+    modality: str
+    rows: list[int]
+    plan: EmgPlan | AccPlan | None = None
+    done: int = 0  # samples handed over so far (the next piece starts here)
+    parts: list[ChannelResult] = field(default_factory=list)
+
+
+def _run_unit(u: _Unit, data: np.ndarray, sfreq: float, cfg: DetectorConfig, start: int,
+              motion: bool) -> ChannelResult:
+    if u.modality == "emg":
+        assert isinstance(u.plan, EmgPlan)
+        return detect_emg_channel(data[0], sfreq, u.name, cfg, u.plan, start=start,
+                                  motion=motion)
+    assert isinstance(u.plan, AccPlan)
+    return detect_acc_sensor(data, sfreq, u.name, cfg, u.plan, start=start)
+
+
+def _quiet_cut(res: ChannelResult, lo: int, hi: int, guard: int) -> int:
+    """The latest sample in ``(lo, hi]`` with no candidate within ``guard`` samples.
+
+    Returns ``lo`` when activity runs through the whole stretch.
+    """
+    if res.onset.size == 0:
+        return hi
+    order = np.argsort(res.onset, kind="stable")
+    busy_on = res.onset[order] - guard
+    busy_off = np.maximum.accumulate(res.offset[order] + guard)
+    # merged busy stretches: a new one starts where a start lies beyond all stops so far
+    new = np.r_[True, busy_on[1:] >= busy_off[:-1]]
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, busy_on.size - 1]
+    g_on, g_off = busy_on[first], busy_off[last]
+    inside = np.flatnonzero((g_on < hi) & (hi < g_off))
+    p = int(g_on[inside[0]]) if inside.size else hi
+    return p if p > lo else lo
+
+
+def _keep(res: ChannelResult, lo: int, hi: int, offset: int) -> ChannelResult:
+    """The part of a piece's result that belongs to ``[lo, hi)`` (absolute), made absolute."""
+    on = res.onset + offset
+    sel = (on >= lo) & (on < hi)
+    feats = {k: v[sel] for k, v in res.features.items()}
+    if "peak" in feats:
+        feats["peak"] = feats["peak"] + offset
+    m_on, m_off = res.motion
+    m_on, m_off = np.clip(m_on + offset, lo, hi), np.clip(m_off + offset, lo, hi)
+    keep_m = m_off > m_on
+    b = res.floor_block
+    centres = offset + (np.arange(res.floor_blocks.size) + 0.5) * b
+    in_core = (centres >= lo) & (centres < hi)
+    beats = res.heartbeats + offset
+    out = ChannelResult(
+        name=res.name, modality=res.modality, unit=res.unit, onset=on[sel],
+        offset=res.offset[sel] + offset, features=feats, reason=res.reason[sel],
+        floor=res.floor, processing=res.processing,
+        motion=(m_on[keep_m], m_off[keep_m]), floor_blocks=res.floor_blocks[in_core],
+        floor_block=b, heartbeats=beats[(beats >= lo) & (beats < hi)])
+    return out
+
+
+def _concat(parts: list[ChannelResult]) -> ChannelResult:
+    """One result from consecutive pieces' results."""
+    first = parts[0]
+    if len(parts) == 1:
+        res = first
+    else:
+        feats = {k: np.concatenate([p.features[k] for p in parts]) for k in first.features}
+        res = ChannelResult(
+            name=first.name, modality=first.modality, unit=first.unit,
+            onset=np.concatenate([p.onset for p in parts]),
+            offset=np.concatenate([p.offset for p in parts]),
+            features=feats, reason=np.concatenate([p.reason for p in parts]),
+            floor=first.floor, processing=dict(first.processing),
+            motion=(np.concatenate([p.motion[0] for p in parts]),
+                    np.concatenate([p.motion[1] for p in parts])),
+            floor_blocks=np.concatenate([p.floor_blocks for p in parts]),
+            floor_block=first.floor_block,
+            heartbeats=np.concatenate([p.heartbeats for p in parts]))
+    finite = res.floor_blocks[np.isfinite(res.floor_blocks)]
+    res.floor = float(np.median(finite)) if finite.size else float("nan")
+    if res.modality == "emg":
+        res.processing["heartbeats"] = int(res.heartbeats.size)
+        blanked = (res.reason == "needle_spike") & np.isnan(res.features["rms"])
+        res.processing["spikes_blanked"] = int(blanked.sum())
+    return res
+
+
+def _rails(rec: Recording, rows: list[int], step: int) -> dict[int, np.ndarray]:
+    """:func:`rail_stats` of each channel over the whole recording, read piece by piece."""
+    out: dict[int, np.ndarray] = {}
+    for a in range(0, rec.n_samples, step):
+        block = rec.get_data(a, min(rec.n_samples, a + step), picks=rows)
+        for row, x in zip(rows, block, strict=True):
+            s = rail_stats(x)
+            out[row] = merge_rail_stats(out[row], s) if row in out else s
+    return out
+
+
+def run_channels(
+    rec: Recording, cfg: DetectorConfig, emg: Sequence[str],
+    sensors: dict[str, list[str]], *, block: float | None = None,
+    context: float = CONTEXT, n_jobs: int | None = None,
+) -> list[ChannelResult]:
+    """Per-channel candidates of every EMG channel and accelerometer sensor.
+
+    Parameters
+    ----------
+    rec : Recording
+    cfg : DetectorConfig
+    emg : sequence of str
+        EMG channels.
+    sensors : dict
+        Accelerometer sensor name → its axis channels.
+    block : float | None
+        Process in pieces of this many seconds (None: the whole recording at once).
+    context : float
+        Seconds read on both sides of a piece.
+    n_jobs : int | None
+        Channels processed in parallel (joblib semantics: None or 1 serial, -1 all cores);
+        threads, since the numerical work runs outside the interpreter lock.
+
+    Returns
+    -------
+    list of ChannelResult
+        Sample indices relative to the recording's first sample.
+    """
+    sfreq = rec.sfreq
+    n = rec.n_samples
+    names = list(rec.ch_names)
+    units = [_Unit(ch, "emg", [names.index(ch)]) for ch in emg]
+    units += [_Unit(s, "acc", [names.index(c) for c in axes]) for s, axes in sensors.items()]
+    rows = sorted({r for u in units for r in u.rows})
+    motion = bool(sensors)
+    whole = block is None or n <= round((block + 2 * context) * sfreq)
+    if whole:
+        data = rec.get_data(picks=rows)
+        stats = {r: rail_stats(data[i]) for i, r in enumerate(rows)}
+        head = data[:, : calibration_samples(sfreq)]
+    else:
+        if block < 2 * cfg.reject.contraction_margin + 1 or block * sfreq < calibration_samples(
+                sfreq) + 2 * sfreq:
+            raise ValueError(f"block={block} s is too short: pieces must hold the first "
+                             f"{calibration_samples(sfreq) / sfreq:g} s (calibration)")
+        stats = _rails(rec, rows, max(1, round(block * sfreq)))
+        head = rec.get_data(0, min(n, calibration_samples(sfreq)), picks=rows)
+    pos = {r: i for i, r in enumerate(rows)}
+    for u in units:
+        idx = [pos[r] for r in u.rows]
+        if u.modality == "emg":
+            u.plan = plan_emg(head[idx[0]], sfreq, cfg, rails=stats[u.rows[0]])
+        else:
+            u.plan = plan_acc(head[idx], sfreq, rails=np.stack([stats[r] for r in u.rows]))
+    if whole:
+        results = _parallel(
+            [(u, data[[pos[r] for r in u.rows]], 0) for u in units], sfreq, cfg, motion,
+            n_jobs)
+        return [_concat([_keep(res, 0, n, 0)]) for res in results]
+    grid = alignment(sfreq, cfg, [u.plan for u in units if u.plan is not None])
+    step = max(grid, (round(block * sfreq) // grid) * grid)
+    ctx = round(context * sfreq)
+    guard = round((max(cfg.reject.contraction_margin, cfg.reject.dense_gap,
+                       cfg.segment.merge_gap) + 0.05) * sfreq)
+    nominal = 0
+    while min(u.done for u in units) < n:
+        nominal = min(n, nominal + step)
+        starts = {u.name: max(0, ((u.done - ctx) // grid) * grid) for u in units}
+        stop = min(n, nominal + ctx)
+        w0 = min(starts.values())
+        data = rec.get_data(w0, stop, picks=rows)
+        logger.info("piece %.0f-%.0f s", w0 / sfreq, stop / sfreq)
+        jobs = [(u, data[[pos[r] for r in u.rows], starts[u.name] - w0:], starts[u.name])
+                for u in units if u.done < n]
+        results = _parallel(jobs, sfreq, cfg, motion, n_jobs)
+        for (u, _, s0), res in zip(jobs, results, strict=True):
+            cut = n if nominal >= n else _quiet_cut(
+                _shift(res, s0), u.done, nominal, guard)
+            if cut > u.done:
+                u.parts.append(_keep(res, u.done, cut, s0))
+                u.done = cut
+    return [_concat(u.parts) for u in units]
+
+
+def _shift(res: ChannelResult, offset: int) -> ChannelResult:
+    """A view of ``res`` with absolute onsets and offsets (for choosing a cut)."""
+    return ChannelResult(name=res.name, modality=res.modality, unit=res.unit,
+                         onset=res.onset + offset, offset=res.offset + offset,
+                         features={}, reason=res.reason, floor=res.floor)
+
+
+def _parallel(jobs: list[tuple[_Unit, np.ndarray, int]], sfreq: float, cfg: DetectorConfig,
+              motion: bool, n_jobs: int | None) -> list[ChannelResult]:
+    if n_jobs in (None, 1) or len(jobs) < 2:
+        return [_run_unit(u, d, sfreq, cfg, s, motion) for u, d, s in jobs]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_run_unit)(u, d, sfreq, cfg, s, motion) for u, d, s in jobs)
+
+
+def describe(results: list[ChannelResult]) -> dict[str, Any]:
+    """Counts per channel, for logging."""
+    return {r.name: int(r.accepted.sum()) for r in results}
