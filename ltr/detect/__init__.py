@@ -184,7 +184,7 @@ def detect(
         if block != "auto":
             raise ValueError(f"block must be 'auto', None or seconds, got {block!r}")
         block = BLOCK if (not rec.preloaded and rec.duration > 2 * BLOCK) else None
-    results = run_channels(rec, cfg, emg_names,
+    results, pieces = run_channels(rec, cfg, emg_names,
                            {s: [acc_names[i] for i in idx] for s, idx in sensors.items()},
                            block=block, n_jobs=n_jobs)
     for r in results:
@@ -255,6 +255,7 @@ def detect(
         epochs=epochs, config=cfg, sfreq=rec.sfreq,
         duration=rec.duration, source=str(rec.meta.get("source", "")),
         meta={"ltr_version": __version__, "emg": emg_names, "acc": acc_names,
+              "pieces": pieces, "block_s": block,
               "sensors": {k: [acc_names[i] for i in v] for k, v in sensors.items()}},
     )
 

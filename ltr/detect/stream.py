@@ -155,7 +155,7 @@ def run_channels(
     rec: Recording, cfg: DetectorConfig, emg: Sequence[str],
     sensors: dict[str, list[str]], *, block: float | None = None,
     context: float = CONTEXT, n_jobs: int | None = None,
-) -> list[ChannelResult]:
+) -> tuple[list[ChannelResult], int]:
     """Per-channel candidates of every EMG channel and accelerometer sensor.
 
     Parameters
@@ -176,8 +176,10 @@ def run_channels(
 
     Returns
     -------
-    list of ChannelResult
+    results : list of ChannelResult
         Sample indices relative to the recording's first sample.
+    pieces : int
+        Pieces read and processed (1 for the whole recording at once).
     """
     sfreq = rec.sfreq
     n = rec.n_samples
@@ -209,13 +211,14 @@ def run_channels(
         results = _parallel(
             [(u, data[[pos[r] for r in u.rows]], 0) for u in units], sfreq, cfg, motion,
             n_jobs)
-        return [_concat([_keep(res, 0, n, 0)]) for res in results]
+        return [_concat([_keep(res, 0, n, 0)]) for res in results], 1
     grid = alignment(sfreq, cfg, [u.plan for u in units if u.plan is not None])
     step = max(grid, (round(block * sfreq) // grid) * grid)
     ctx = round(context * sfreq)
     guard = round((max(cfg.reject.contraction_margin, cfg.reject.dense_gap,
                        cfg.segment.merge_gap) + 0.05) * sfreq)
     nominal = 0
+    pieces = 0
     while min(u.done for u in units) < n:
         nominal = min(n, nominal + step)
         starts = {u.name: max(0, ((u.done - ctx) // grid) * grid) for u in units}
@@ -226,13 +229,14 @@ def run_channels(
         jobs = [(u, data[[pos[r] for r in u.rows], starts[u.name] - w0:], starts[u.name])
                 for u in units if u.done < n]
         results = _parallel(jobs, sfreq, cfg, motion, n_jobs)
+        pieces += 1
         for (u, _, s0), res in zip(jobs, results, strict=True):
             cut = n if nominal >= n else _quiet_cut(
                 _shift(res, s0), u.done, nominal, guard)
             if cut > u.done:
                 u.parts.append(_keep(res, u.done, cut, s0))
                 u.done = cut
-    return [_concat(u.parts) for u in units]
+    return [_concat(u.parts) for u in units], pieces
 
 
 def _shift(res: ChannelResult, offset: int) -> ChannelResult:

@@ -50,7 +50,8 @@ def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
         If the header is malformed or the file holds fewer data records than it declares.
     """
     p = Path(path)
-    raw = p.read_bytes()[:256]
+    with open(p, "rb") as fh:  # the header only: the file may be gigabytes
+        raw = fh.read(256)
     if len(raw) < 256:
         raise ValueError(f"{p}: not an EDF/BDF file: only {len(raw)} bytes, a header has 256")
     bdf = raw[:1] == b"\xff"
