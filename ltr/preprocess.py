@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +40,19 @@ def band_edges(band: tuple[float, float], sfreq: float) -> tuple[float, float]:
             f"{hi_used:g} Hz (0.45 x sfreq) and must exceed the lower edge"
         )
     return lo, hi_used
+
+
+@functools.lru_cache(maxsize=64)
+def _butter(order: int, edges: float | tuple[float, ...], btype: str, fs: float) -> np.ndarray:
+    return signal.butter(order, edges, btype=btype, fs=fs, output="sos")
+
+
+def butter_sos(order: int, edges: float | tuple[float, float] | list[float], btype: str,
+               fs: float) -> np.ndarray:
+    """Butterworth design as second-order sections, cached (designing costs about a
+    millisecond, more than filtering a short stretch)."""
+    key = tuple(float(e) for e in edges) if np.ndim(edges) else float(edges)
+    return _butter(int(order), key, btype, float(fs)).copy()  # scipy wants it writable
 
 
 def _fill_gaps(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -83,7 +97,7 @@ def bandpass(
     """
     sfreq = check_sfreq(sfreq)
     edges = band_edges(band, sfreq)
-    sos = signal.butter(order, edges, btype="bandpass", fs=sfreq, output="sos")
+    sos = butter_sos(order, edges, "bandpass", sfreq)
     x0, mask = _fill_gaps(np.asarray(x, dtype=np.float64))
     y = signal.sosfiltfilt(sos, x0, axis=-1, padlen=_padlen(x0, sfreq, edges[0]))
     _restore_gaps(y, mask, sfreq, 3.0 / edges[0])
@@ -97,7 +111,7 @@ def _padlen(x: np.ndarray, sfreq: float, low: float) -> int:
 
 def highpass(x: np.ndarray, sfreq: float, cutoff: float, order: int = 4) -> np.ndarray:
     """Zero-phase Butterworth high-pass along the last axis (NaN gaps as in :func:`bandpass`)."""
-    sos = signal.butter(order, cutoff, btype="highpass", fs=sfreq, output="sos")
+    sos = butter_sos(order, cutoff, "highpass", sfreq)
     x0, mask = _fill_gaps(np.asarray(x, dtype=np.float64))
     y = signal.sosfiltfilt(sos, x0, axis=-1, padlen=_padlen(x0, sfreq, cutoff))
     _restore_gaps(y, mask, sfreq, 3.0 / cutoff)
@@ -116,10 +130,14 @@ class MainsInfo:
 
 def _spectrum(x: np.ndarray, sfreq: float, seconds: float = 4.0,
               max_seconds: float = 120.0) -> tuple[np.ndarray, np.ndarray]:
-    x = x[np.isfinite(x)]
+    """Welch power spectrum (Hann, 50 % overlap, unscaled: only ratios are used)."""
     x = x[: int(max_seconds * sfreq)]
-    nper = int(min(x.size, seconds * sfreq))
-    return signal.welch(x - x.mean(), sfreq, nperseg=max(nper, 8))
+    x = x[np.isfinite(x)]
+    nper = max(8, int(min(x.size, seconds * sfreq)))
+    seg = np.lib.stride_tricks.sliding_window_view(x, nper)[:: max(1, nper // 2)]
+    seg = seg - seg.mean(axis=1, keepdims=True)
+    spec = np.abs(np.fft.rfft(seg * np.hanning(nper), axis=1)) ** 2
+    return np.fft.rfftfreq(nper, 1 / sfreq), spec.mean(axis=0)
 
 
 def find_mains(
@@ -302,8 +320,7 @@ class QrsRhythm:
 
 
 def _qrs_energy(xd: np.ndarray, fs: float) -> np.ndarray:
-    sos = signal.butter(3, [10.0, min(40.0, 0.45 * fs)], btype="bandpass", fs=fs,
-                        output="sos")
+    sos = butter_sos(3, (10.0, min(40.0, 0.45 * fs)), "bandpass", fs)
     y = signal.sosfiltfilt(sos, np.where(np.isfinite(xd), xd, 0.0))
     return moving_mean(y * y, window_samples(0.04, fs))
 
@@ -629,7 +646,7 @@ def condition_acc(
     """
     sfreq = check_sfreq(sfreq)
     edges = band_edges(band, sfreq)
-    sos = signal.butter(order, edges, btype="bandpass", fs=sfreq, output="sos")
+    sos = butter_sos(order, edges, "bandpass", sfreq)
     x0, mask = _fill_gaps(np.atleast_2d(np.asarray(xyz, dtype=np.float64)))
     start = x0[:, :1] if origin is None else np.asarray(origin, dtype=np.float64).reshape(-1, 1)
     x0 = x0 - np.nan_to_num(start)  # start from rest: no step into the filter at t = 0

@@ -12,6 +12,7 @@ from ..preprocess import (
     band_edges,
     bandpass,
     beats,
+    butter_sos,
     condition_acc,
     decimate_mean,
     ecg_template,
@@ -26,7 +27,7 @@ from .core import (
     at_blocks,
     block_floor,
     block_length,
-    hysteresis,
+    hysteresis_blocks,
     interp_blocks,
     merge_close,
     place_edges_at,
@@ -65,9 +66,9 @@ class ChannelResult:
 
 def clipped_mask(x: np.ndarray) -> np.ndarray:
     """Samples sitting on a saturated rail: the extreme value piled up (see quality.assess)."""
-    from .plan import rail_stats, rails_from_stats
+    from .plan import rails
 
-    top, bottom = rails_from_stats(rail_stats(x))
+    top, bottom = rails(x)
     out = np.zeros(x.shape, bool)
     for rail in (top, bottom):
         if rail is not None:
@@ -103,13 +104,14 @@ def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0,
     ndarray of int
         Sample indices of the steps.
     """
-    z = np.where(np.isfinite(x), x, 0.0)
+    z = x if np.isfinite(np.sum(x)) else np.where(np.isfinite(x), x, 0.0)
     d = np.diff(z)
     if scale is None:
         scale = float(np.median(np.abs(d)) / 0.6745) if d.size else 0.0
     if scale <= 0:
         return np.zeros(0, dtype=int)
-    jumps = np.flatnonzero(np.abs(d) > factor * scale) + 1
+    limit = factor * scale
+    jumps = np.flatnonzero((d > limit) | (d < -limit)) + 1
     if jumps.size == 0:
         return jumps
     m1, m2 = max(1, int(0.003 * sfreq)), max(2, int(0.025 * sfreq))
@@ -188,9 +190,9 @@ def _covering(starts: np.ndarray, stops: np.ndarray, reach: int, n: int) -> np.n
     return np.repeat(lo - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(lengths.sum())
 
 
-def find_spikes(sums: MovingSums, sfreq: float, floor_blocks: np.ndarray, b: int, *,
-                isolation: float, min_ratio: float, pad: float) -> tuple[np.ndarray,
-                                                                        np.ndarray]:
+def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
+                floor_blocks: np.ndarray, b: int, *, isolation: float, min_ratio: float,
+                pad: float) -> tuple[np.ndarray, np.ndarray]:
     """Needle-contact spikes: brief, large transients standing alone.
 
     A sample belongs to a spike when the mean square over ~2 ms around it is at least
@@ -203,6 +205,9 @@ def find_spikes(sums: MovingSums, sfreq: float, floor_blocks: np.ndarray, b: int
     ----------
     sums : MovingSums
         Of the squared conditioned signal.
+    env2 : ndarray
+        Its moving mean over ``window`` samples (the detection envelope, squared), which
+        is the ring's outer window.
     floor_blocks : ndarray
         Noise floor (RMS) per block of ``b`` samples.
     pad : float
@@ -215,17 +220,23 @@ def find_spikes(sums: MovingSums, sfreq: float, floor_blocks: np.ndarray, b: int
         Sample ranges to blank.
     """
     n_s = max(3, window_samples(0.002, sfreq))
-    n_w = max(n_s + 4, window_samples(0.04, sfreq))
-    short = sums.sum(n_s // 2)
-    wide = sums.sum(n_w // 2)
-    # short / n_s >= iso^2 * (wide - short) / (n_w - n_s), without dividing every sample
+    n_w = window
+    if n_w < n_s + 4:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    # mean_s >= iso^2 (n_w mean_w - n_s mean_s) / (n_w - n_s), i.e.
+    # sum_s (n_w - n_s + k) / (k n_w) >= mean_w with k = iso^2 n_s: one array, scaled
     k = isolation**2 * n_s
-    cand = np.flatnonzero(short * ((n_w - n_s) + k) >= k * wide)
-    cand = cand[short[cand] > 0]
+    short = sums.sum(n_s // 2)
+    short *= (n_w - n_s + k) / (k * n_w)
+    with np.errstate(invalid="ignore"):
+        cand = np.flatnonzero(short >= env2)
     if cand.size:
+        ms = sums.mean_at(cand, n_s // 2)
+        cand = cand[ms > 0]
+        ms = ms[ms > 0]
         fl = at_blocks(floor_blocks, b, cand)
         with np.errstate(invalid="ignore"):
-            cand = cand[short[cand] / n_s >= (min_ratio * fl) ** 2]
+            cand = cand[ms >= (min_ratio * fl) ** 2]
     starts, stops = _index_runs(cand)
     n = sums.n
     kpad = max(1, round(pad * sfreq))
@@ -263,22 +274,21 @@ def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
 
     ``env2`` is the squared detection envelope at every sample, ``sums`` the moving sums
     of the squared signal (the short envelope that places onsets comes from them).
-    Returns onsets, offsets (samples) and the per-block floors."""
+    Returns onsets, offsets (samples) and the per-block floors and thresholds."""
     b = block_length(cfg.floor.block, sfreq)
+    n = env2.size
     floor, spread = block_floor(env2, b, cfg.floor.window, cfg.floor.block, spread=True,
                                 squared=True)
     h_o = window_samples(onset_window, sfreq) // 2
     if short_floor is None:
-        short_floor, _ = block_floor(sums.mean(h_o), b, cfg.floor.window, cfg.floor.block,
-                                     squared=True)
+        short_floor = _short_floor(sums, h_o, b, n, cfg)
     # thresholds: a ratio over the floor, raised where the background envelope
     # fluctuates more (narrow bands, low sampling rates) so false alarms stay rare
     with np.errstate(invalid="ignore", divide="ignore"):
         cv = np.nan_to_num(spread / floor)
     on = floor * np.maximum(on_ratio, 1.0 + cfg.floor.on_sigma * cv)
     off = floor * np.maximum(off_ratio, 1.0 + cfg.floor.off_sigma * cv)
-    n = env2.size
-    starts, stops = hysteresis(env2, interp_blocks(on**2, b, n), interp_blocks(off**2, b, n))
+    starts, stops = hysteresis_blocks(env2, on**2, off**2, b)
     gap = round(cfg.segment.merge_gap * sfreq)
     starts, stops = merge_close(starts, stops, gap)
     # onsets and offsets from the short envelope, evaluated only near candidates
@@ -293,6 +303,14 @@ def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
     keep = (offset - onset) >= max(1, int(cfg.segment.min_duration * sfreq))
     return {"onset": onset[keep], "offset": offset[keep], "floor": floor, "on": on,
             "off": off, "b": b}
+
+
+def _short_floor(sums: MovingSums, half: int, b: int, n: int,
+                 cfg: DetectorConfig) -> np.ndarray:
+    """Running floor of the short envelope, from its values at the sampled points only."""
+    floor, _ = block_floor(lambda idx: sums.mean_at(idx, half), b, cfg.floor.window,
+                           cfg.floor.block, squared=True, n=n)
+    return floor
 
 
 def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
@@ -343,22 +361,29 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     processing["heartbeats"] = int(r_peaks.size)
     b = block_length(cfg.floor.block, sfreq)
     h_o = window_samples(e.onset_window, sfreq) // 2
+    h_w = window_samples(e.window, sfreq) // 2
     sums = MovingSums(x * x)
-    short_floor, _ = block_floor(sums.mean(h_o), b, cfg.floor.window, cfg.floor.block,
-                                 squared=True)
+    short_floor = _short_floor(sums, h_o, b, n, cfg)
+    n_ring = window_samples(0.04, sfreq)
+    ring2 = sums.mean(n_ring // 2)
     spike_on = spike_off = np.zeros(0, dtype=int)
     if r.spike_isolation > 0:
-        spike_on, spike_off = find_spikes(sums, sfreq, short_floor, b,
+        spike_on, spike_off = find_spikes(sums, ring2, n_ring, sfreq, short_floor, b,
                                           isolation=r.spike_isolation,
                                           min_ratio=r.spike_min_ratio, pad=0.002)
         if spike_on.size:
+            # in place: x_with_ecg is x only when no beat was subtracted, and then it is
+            # never read
             x = _despike(raw, x, sfreq, spike_on, spike_off, edges, e.filter_order)
-            sums = MovingSums(x * x)
-            short_floor = None  # recomputed from the despiked signal
+            sums.refresh(x, spike_on, spike_off, int(0.25 * sfreq))
+            ring2 = None  # the short floor stays: its block medians ignore a spike
     processing["spikes_blanked"] = int(spike_on.size)
-    h_w = window_samples(e.window, sfreq) // 2
-    env_sums = MovingSums(np.maximum(tkeo(x), 0.0)) if e.envelope == "tkeo" else sums
-    env2 = env_sums.mean(h_w)
+    if e.envelope == "tkeo":
+        env2 = MovingSums(np.maximum(tkeo(x), 0.0)).mean(h_w)
+    elif ring2 is not None and n_ring // 2 == h_w:
+        env2 = ring2  # the detection envelope is the spike test's ring window
+    else:
+        env2 = sums.mean(h_w)
     seg = _segment(sums, env2, sfreq, e.on_ratio, e.off_ratio, e.edge_ratio, e.window,
                    e.onset_window, cfg, short_floor)
     onset, offset, floor = seg["onset"], seg["offset"], seg["floor"]
@@ -467,16 +492,17 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
     """
     from scipy import signal
 
-    sos = signal.butter(order, edges, btype="bandpass", fs=sfreq, output="sos")
-    y = x.copy()
+    sos = butter_sos(order, edges, "bandpass", sfreq)
+    y = x  # corrected in place: the caller hands over its own array
     reach = int(0.25 * sfreq)
-    z = np.where(np.isfinite(raw), raw, 0.0)
+    n = raw.size
     for s0, s1 in zip(starts, stops, strict=True):  # a loop over spikes (few)
-        a, b = max(s0 - 1, 0), min(s1, z.size - 1)
-        line = np.interp(np.arange(s0, s1), [a, b], [z[a], z[b]])
-        lo, hi = max(s0 - reach, 0), min(s1 + reach, z.size)
+        a, b = max(s0 - 1, 0), min(s1, n - 1)
+        za, zb = np.nan_to_num(raw[[a, b]])
+        line = np.interp(np.arange(s0, s1), [a, b], [za, zb])
+        lo, hi = max(s0 - reach, 0), min(s1 + reach, n)
         delta = np.zeros(hi - lo)
-        delta[s0 - lo : s1 - lo] = line - z[s0:s1]
+        delta[s0 - lo : s1 - lo] = line - np.nan_to_num(raw[s0:s1])
         if delta.size > 3 * (2 * sos.shape[0] + 1):
             y[lo:hi] += signal.sosfiltfilt(sos, delta)
     return y

@@ -7,6 +7,7 @@ with arrays of candidate start/stop samples; no loop runs over samples.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -26,17 +27,41 @@ class MovingSums:
 
     def __init__(self, v: np.ndarray) -> None:
         self.n = v.size
-        valid = ~np.isnan(v)
-        self.has_gaps = not valid.all()
-        z = np.where(valid, v, 0.0) if self.has_gaps else v
         self.cs = np.empty(self.n + 1)
         self.cs[0] = 0.0
-        np.cumsum(z, out=self.cs[1:])
+        np.cumsum(v, out=self.cs[1:])
         self.cn: np.ndarray | None = None
+        self.has_gaps = bool(np.isnan(self.cs[-1]))  # NaN anywhere reaches the total
         if self.has_gaps:
+            valid = ~np.isnan(v)
+            np.cumsum(np.where(valid, v, 0.0), out=self.cs[1:])
             self.cn = np.empty(self.n + 1)
             self.cn[0] = 0.0
             np.cumsum(valid, out=self.cn[1:])
+
+    def refresh(self, x: np.ndarray, starts: np.ndarray, stops: np.ndarray,
+                reach: int) -> None:
+        """Update the sums after ``x`` changed within ``reach`` of each ``[start, stop)``.
+
+        Only those stretches are summed again; everything after a stretch moves by the
+        change in its total (one pass over the tail for all stretches together).
+        """
+        if self.cn is not None:  # gaps: rebuild (rare)
+            self.__init__(x * x)
+            return
+        lo, hi = merge_close(np.maximum(starts - reach, 0),
+                             np.minimum(stops + reach, self.n), 1)
+        shift = 0.0
+        prev = 0
+        for a, b in zip(lo, hi, strict=True):  # a loop over changed stretches (few)
+            if shift:
+                self.cs[prev + 1: a + 1] += shift
+            local = np.cumsum(x[a:b] * x[a:b])
+            shift = self.cs[a] + local[-1] - self.cs[b]  # cs[b] is still the old value
+            self.cs[a + 1: b + 1] = self.cs[a] + local
+            prev = b
+        if shift:
+            self.cs[prev + 1:] += shift
 
     def _diff(self, c: np.ndarray, half: int) -> np.ndarray:
         n = self.n
@@ -79,7 +104,10 @@ class MovingSums:
         hi = np.minimum(idx + half + 1, self.n)
         lo = np.maximum(idx - half, 0)
         total = self.cs[hi] - self.cs[lo]
-        count = (self.cn[hi] - self.cn[lo]) if self.cn is not None else (hi - lo).astype(float)
+        if self.cn is None:
+            total /= hi - lo
+            return total
+        count = self.cn[hi] - self.cn[lo]
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
@@ -90,8 +118,9 @@ def block_length(block: float, sfreq: float) -> int:
 
 
 def block_floor(
-    env: np.ndarray, b: int, window: float, block: float, *, spread: bool = False,
-    squared: bool = False, points: int = 100,
+    env: np.ndarray | Callable[[np.ndarray], np.ndarray], b: int, window: float,
+    block: float, *, spread: bool = False, squared: bool = False, points: int = 64,
+    n: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Running noise floor of an envelope, one value per block of ``b`` samples.
 
@@ -108,8 +137,10 @@ def block_floor(
 
     Parameters
     ----------
-    env : ndarray, shape (n_samples,)
-        Non-negative envelope (or its square, with ``squared=True``).
+    env : ndarray, shape (n_samples,) | callable
+        Non-negative envelope (or its square, with ``squared=True``), or a function
+        returning its values at given sample indices (then ``n`` gives the length): only
+        the sampled points are ever computed.
     b : int
         Block length, samples.
     window, block : float
@@ -125,21 +156,34 @@ def block_floor(
         NaN where no block within the running window had data.
     spread : ndarray, shape (n_blocks,) | None
     """
-    n = env.size
+    if n is None:
+        assert isinstance(env, np.ndarray)
+        n = env.size
     nb = -(-n // b)
     step = max(1, -(-b // points))
     per = -(-b // step)
-    idx = (np.arange(nb)[:, None] * b + np.arange(per)[None, :] * step)
-    inside = idx < n
-    vals = env[np.minimum(idx, n - 1)]
+    if callable(env):
+        grid = np.arange(nb)[:, None] * b + np.arange(per)[None, :] * step
+        inside = grid < n
+        vals = env(np.minimum(grid, n - 1).ravel()).reshape(nb, per)
+    else:
+        # a strided view of the complete blocks; the last, partial one padded with NaN
+        full = n // b
+        vals = np.full((nb, per), np.nan)
+        vals[:full] = env[: full * b].reshape(full, b)[:, ::step]
+        if full < nb:
+            tail = env[full * b:: step]
+            vals[full, : tail.size] = tail
+        inside = np.ones((nb, per), bool)
     if squared:
-        vals = np.sqrt(np.maximum(vals, 0.0))
-    present = inside & (vals > 0)  # NaN compares False
+        vals = np.sqrt(np.maximum(vals, 0.0))  # NaN stays NaN
+    with np.errstate(invalid="ignore"):
+        present = inside & (vals > 0)  # NaN compares False
     if not present.all():
         vals = np.where(present, vals, np.nan)
     k = max(1, round(window / block))
     k += 1 - k % 2
-    median = np.median if present.all() else np.nanmedian
+    median = (lambda v, axis: _row_medians(v)) if present.all() else np.nanmedian
     with np.errstate(all="ignore"):
         valid = present.sum(axis=1) >= max(1, per // 4)
         med = np.full(nb, np.nan)
@@ -154,13 +198,22 @@ def block_floor(
 
 
 def _running_median(values: np.ndarray, k: int) -> np.ndarray:
-    """Running median over ``k`` values (NaN ignored; NaN where a window has none)."""
+    """Running median over ``k`` values, centred; the window shrinks at the ends and NaN
+    values are left out (NaN where a window holds none)."""
+    from scipy import ndimage
+
     nb = values.size
     half = k // 2
+    finite = np.isfinite(values)
+    if finite.all() and nb > 2 * half:
+        run = ndimage.median_filter(values, size=k, mode="nearest")
+        # the ends: shrinking windows, as if the values beyond were missing
+        for i in list(range(half)) + list(range(nb - half, nb)):  # 2 * half values
+            run[i] = _median_of(values[max(0, i - half): i + half + 1])
+        return run
     ext = np.concatenate([np.full(half, np.nan), values, np.full(half, np.nan)])
     win = np.lib.stride_tricks.sliding_window_view(ext, k)
-    finite = np.isfinite(win)
-    count = finite.sum(axis=1)
+    count = np.isfinite(win).sum(axis=1)
     run = np.full(nb, np.nan)
     full = count == k
     if full.any():  # np.median is vectorized; np.nanmedian goes through masked arrays
@@ -170,6 +223,23 @@ def _running_median(values: np.ndarray, k: int) -> np.ndarray:
         with np.errstate(all="ignore"):
             run[part] = np.nanmedian(win[part], axis=1)
     return run
+
+
+def _median_of(a: np.ndarray) -> float:
+    """Median of a short 1-D array (np.median's overhead dominates at this size)."""
+    a = np.sort(a)
+    m = a.size
+    return float(a[m // 2]) if m % 2 else 0.5 * float(a[m // 2 - 1] + a[m // 2])
+
+
+def _row_medians(vals: np.ndarray) -> np.ndarray:
+    """Median of each row of a finite 2-D array, by partitioning (no NaN checks)."""
+    m = vals.shape[1]
+    k = m // 2
+    if m % 2:
+        return np.partition(vals, k, axis=1)[:, k]
+    part = np.partition(vals, (k - 1, k), axis=1)
+    return 0.5 * (part[:, k - 1] + part[:, k])
 
 
 def fill_blocks(values: np.ndarray) -> np.ndarray:
@@ -263,6 +333,28 @@ def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = edges[0 if first_true else 1:-1:2]
     stops = edges[1 if first_true else 2::2]
     return starts.astype(int), stops.astype(int)
+
+
+def hysteresis_blocks(env2: np.ndarray, on2: np.ndarray, off2: np.ndarray,
+                      b: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`hysteresis` of a squared envelope against per-block squared thresholds.
+
+    The thresholds are interpolated between block centres (:func:`interp_blocks`). One
+    full-length array is made: the envelope over the off threshold; samples where it
+    might exceed the on threshold are checked exactly.
+    """
+    n = env2.size
+    ratio = interp_blocks(off2, b, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(env2, ratio, out=ratio)
+        starts, stops = runs(ratio > 1.0)
+        if starts.size == 0:
+            return starts, stops
+        least = np.nanmin(on2 / off2) if np.isfinite(on2 / off2).any() else np.inf
+        hits = np.flatnonzero(ratio > least * (1 - 1e-12))
+        hits = hits[env2[hits] > at_blocks(on2, b, hits)]
+    keep = np.searchsorted(hits, stops) > np.searchsorted(hits, starts)
+    return starts[keep], stops[keep]
 
 
 def hysteresis(env: np.ndarray, on: np.ndarray, off: np.ndarray) -> tuple[np.ndarray,

@@ -38,59 +38,69 @@ MAINS_SECONDS = 30.0
 
 
 # -- rails (clipping) -----------------------------------------------------------------------
-def rail_stats(x: np.ndarray) -> np.ndarray:
-    """Per-sign summary of the extremes of ``x``: ``[[top, n_top, next, n_next], ...]``.
+# A rail is saturated when the extreme value is piled up: at least 3 samples sit on it and
+# more than 4 times as many as on the next value below it (see ltr.quality.assess). Both
+# counts are reductions that combine over blocks, so a long file is checked piece by
+# piece: first the extremes and their counts, then - only for a channel whose extreme
+# repeats - the next value below each extreme and its count.
+def extremes(x: np.ndarray) -> np.ndarray:
+    """``[[max, n_max], [-min, n_min]]`` of the finite samples (NaN, 0 when none)."""
+    if x.size == 0:
+        return np.array([[np.nan, 0.0]] * 2)
+    top, bottom = np.max(x), np.min(x)
+    if not (np.isfinite(top) and np.isfinite(bottom)):
+        finite = x[np.isfinite(x)]
+        return extremes(finite) if finite.size else np.array([[np.nan, 0.0]] * 2)
+    return np.array([[top, np.count_nonzero(x == top)],
+                     [-bottom, np.count_nonzero(x == bottom)]], dtype=float)
 
-    Row 0 is for the maximum, row 1 for the minimum (sign flipped). ``next`` is the
-    largest value below the extreme. Summaries of consecutive blocks combine with
-    :func:`merge_rail_stats` into the summary of the whole.
-    """
-    out = np.full((2, 4), np.nan)
-    finite = x[np.isfinite(x)] if not np.isfinite(x).all() else x
-    if finite.size == 0:
-        out[:, 1] = out[:, 3] = 0
-        return out
+
+def below(x: np.ndarray, tops: np.ndarray) -> np.ndarray:
+    """For each sign, the largest value below the extreme ``tops[:, 0]`` and its count."""
+    out = np.array([[np.nan, 0.0]] * 2)
     for row, sign in enumerate((1.0, -1.0)):
-        top = float(np.max(sign * finite))
-        n_top = int(np.count_nonzero(sign * finite == top))
-        nxt = float(np.max(sign * finite, where=sign * finite < top, initial=-np.inf))
-        n_next = int(np.count_nonzero(sign * finite == nxt)) if np.isfinite(nxt) else 0
-        out[row] = (top, n_top, nxt if np.isfinite(nxt) else np.nan, n_next)
-    return out
-
-
-def merge_rail_stats(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Combine two :func:`rail_stats` summaries."""
-    out = np.empty_like(a)
-    for row in range(2):
-        vals: dict[float, float] = {}
-        for t, c, nx, cn in (a[row], b[row]):
-            for v, k in ((t, c), (nx, cn)):
-                if np.isfinite(v) and k > 0:
-                    vals[float(v)] = vals.get(float(v), 0.0) + k
-        top = sorted(vals, reverse=True)[:2]
-        if not top:
-            out[row] = (np.nan, 0, np.nan, 0)
+        if not np.isfinite(tops[row, 0]) or x.size == 0:
             continue
-        out[row, 0], out[row, 1] = top[0], vals[top[0]]
-        out[row, 2], out[row, 3] = (top[1], vals[top[1]]) if len(top) > 1 else (np.nan, 0)
+        v = sign * x
+        nxt = np.max(v, where=v < tops[row, 0], initial=-np.inf)
+        if np.isfinite(nxt):
+            out[row] = (nxt, np.count_nonzero(v == nxt))
     return out
 
 
-def rails_from_stats(stats: np.ndarray) -> tuple[float | None, float | None]:
-    """The saturated rails: an extreme value piled up (≥ 3 samples, > 4 × the next value).
+def merge_counts(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Combine two ``[[value, count], ...]`` summaries (largest value, counts of ties)."""
+    out = a.copy()
+    for row in range(a.shape[0]):
+        va, ca = a[row]
+        vb, cb = b[row]
+        if not np.isfinite(va) or (np.isfinite(vb) and vb > va):
+            out[row] = (vb, cb)
+        elif np.isfinite(vb) and vb == va:
+            out[row] = (va, ca + cb)
+    return out
 
-    Returns the top and bottom values to flag (None when that rail is not saturated).
-    See :func:`ltr.quality.assess` for the same rule on a whole recording.
-    """
+
+def needs_below(tops: np.ndarray) -> bool:
+    """Whether an extreme repeats enough for the next value's count to matter."""
+    return bool(np.any(tops[:, 1] >= 3))
+
+
+def rails_from(tops: np.ndarray, nexts: np.ndarray | None) -> tuple[float | None, float | None]:
+    """The saturated rails (top value, bottom value; None when that rail is not)."""
     out: list[float | None] = []
     for row, sign in enumerate((1.0, -1.0)):
-        top, n_top, _, n_next = stats[row]
-        if np.isfinite(top) and n_top >= 3 and n_top > 4 * n_next:
-            out.append(sign * float(top))
-        else:
-            out.append(None)
+        top, n_top = tops[row]
+        n_next = nexts[row, 1] if nexts is not None else 0.0
+        out.append(sign * float(top) if np.isfinite(top) and n_top >= 3
+                   and n_top > 4 * n_next else None)
     return out[0], out[1]
+
+
+def rails(x: np.ndarray) -> tuple[float | None, float | None]:
+    """The saturated rails of one channel held in memory."""
+    tops = extremes(x)
+    return rails_from(tops, below(x, tops) if needs_below(tops) else None)
 
 
 # -- plans ------------------------------------------------------------------------------
@@ -134,21 +144,21 @@ def calibration_samples(sfreq: float) -> int:
 
 
 def plan_emg(head: np.ndarray, sfreq: float, cfg: DetectorConfig,
-             rails: np.ndarray | None = None) -> EmgPlan:
+             saturated: tuple[float | None, float | None] | None = None) -> EmgPlan:
     """Estimate an EMG channel's plan from its first samples.
 
     Parameters
     ----------
     head : ndarray
         The channel's first :data:`CALIBRATION` s (more is ignored).
-    rails : ndarray | None
-        :func:`rail_stats` of the whole channel (of ``head`` when None).
+    saturated : (float | None, float | None) | None
+        The whole channel's saturated rails (:func:`rails`; of ``head`` when None).
     """
     head = np.asarray(head, dtype=np.float64)[: calibration_samples(sfreq)]
     e = cfg.emg
     edges = band_edges(e.band, sfreq)
     plan = EmgPlan(n_calibration=head.size)
-    plan.rails = rails_from_stats(rails if rails is not None else rail_stats(head))
+    plan.rails = saturated if saturated is not None else rails(head)
     if e.mains:
         mains = find_mains(head, sfreq, prominence_db=e.mains_prominence_db,
                            max_freq=edges[1], max_seconds=MAINS_SECONDS)
@@ -172,18 +182,18 @@ def acc_decimation(sfreq: float) -> int:
     return max(1, int(sfreq // 400))
 
 
-def plan_acc(head: np.ndarray, sfreq: float, rails: np.ndarray | None = None) -> AccPlan:
+def plan_acc(head: np.ndarray, sfreq: float,
+             saturated: list[tuple[float | None, float | None]] | None = None) -> AccPlan:
     """Estimate an accelerometer sensor's plan from its first samples (axes × samples).
 
-    ``rails``: one :func:`rail_stats` per axis, stacked (of ``head`` when None).
+    ``saturated``: each axis's rails (:func:`rails`; of ``head`` when None).
     """
     head = np.atleast_2d(np.asarray(head, dtype=np.float64))[:, : calibration_samples(sfreq)]
     q = acc_decimation(sfreq)
     dec = decimate_mean(head, q)
     origin = np.nan_to_num(dec[:, :1])  # the filter sees the decimated axes
-    stats = rails if rails is not None else np.stack([rail_stats(a) for a in head])
     return AccPlan(q=q, origin=origin, glitch_scale=glitch_scale(dec),
-                   rails=[rails_from_stats(s) for s in stats])
+                   rails=saturated if saturated is not None else [rails(a) for a in head])
 
 
 def alignment(sfreq: float, cfg: DetectorConfig, plans: list[EmgPlan | AccPlan]) -> int:

@@ -35,11 +35,15 @@ from .plan import (
     AccPlan,
     EmgPlan,
     alignment,
+    below,
     calibration_samples,
-    merge_rail_stats,
+    extremes,
+    merge_counts,
+    needs_below,
     plan_acc,
     plan_emg,
-    rail_stats,
+    rails,
+    rails_from,
 )
 
 #: Default piece length (s) when a recording is streamed.
@@ -140,15 +144,26 @@ def _concat(parts: list[ChannelResult]) -> ChannelResult:
     return res
 
 
-def _rails(rec: Recording, rows: list[int], step: int) -> dict[int, np.ndarray]:
-    """:func:`rail_stats` of each channel over the whole recording, read piece by piece."""
-    out: dict[int, np.ndarray] = {}
+def _rails(rec: Recording, rows: list[int], step: int) -> dict[int, tuple]:
+    """Saturated rails of each channel over the whole recording, read piece by piece.
+
+    One pass finds each channel's extremes and how often they occur; a second pass, only
+    over channels whose extreme repeats, counts the next value below it."""
+    tops: dict[int, np.ndarray] = {}
     for a in range(0, rec.n_samples, step):
         block = rec.get_data(a, min(rec.n_samples, a + step), picks=rows)
         for row, x in zip(rows, block, strict=True):
-            s = rail_stats(x)
-            out[row] = merge_rail_stats(out[row], s) if row in out else s
-    return out
+            s = extremes(x)
+            tops[row] = merge_counts(tops[row], s) if row in tops else s
+    again = [r for r in rows if needs_below(tops[r])]
+    nexts: dict[int, np.ndarray] = {}
+    if again:
+        for a in range(0, rec.n_samples, step):
+            block = rec.get_data(a, min(rec.n_samples, a + step), picks=again)
+            for row, x in zip(again, block, strict=True):
+                s = below(x, tops[row])
+                nexts[row] = merge_counts(nexts[row], s) if row in nexts else s
+    return {r: rails_from(tops[r], nexts.get(r)) for r in rows}
 
 
 def run_channels(
@@ -191,7 +206,7 @@ def run_channels(
     whole = block is None or n <= round((block + 2 * context) * sfreq)
     if whole:
         data = rec.get_data(picks=rows)
-        stats = {r: rail_stats(data[i]) for i, r in enumerate(rows)}
+        stats = {r: rails(data[i]) for i, r in enumerate(rows)}
         head = data[:, : calibration_samples(sfreq)]
     else:
         if block < 2 * cfg.reject.contraction_margin + 1 or block * sfreq < calibration_samples(
@@ -204,9 +219,9 @@ def run_channels(
     for u in units:
         idx = [pos[r] for r in u.rows]
         if u.modality == "emg":
-            u.plan = plan_emg(head[idx[0]], sfreq, cfg, rails=stats[u.rows[0]])
+            u.plan = plan_emg(head[idx[0]], sfreq, cfg, saturated=stats[u.rows[0]])
         else:
-            u.plan = plan_acc(head[idx], sfreq, rails=np.stack([stats[r] for r in u.rows]))
+            u.plan = plan_acc(head[idx], sfreq, saturated=[stats[r] for r in u.rows])
     if whole:
         results = _parallel(
             [(u, data[[pos[r] for r in u.rows]], 0) for u in units], sfreq, cfg, motion,
