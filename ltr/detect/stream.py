@@ -205,8 +205,15 @@ def run_channels(
     motion = bool(sensors)
     whole = block is None or n <= round((block + 2 * context) * sfreq)
     if whole:
-        data = rec.get_data(picks=rows)
-        stats = {r: rails(data[i]) for i, r in enumerate(rows)}
+        # in memory: views of the recording's own array, no copy (nothing writes to it)
+        data = rec.data if rec.preloaded else rec.get_data(picks=rows)
+        if rec.preloaded:
+            rows_all = rows
+            rows = list(range(rec.n_channels))
+        if rec.preloaded:
+            stats = {r: rails(data[r]) for r in rows_all}
+        else:
+            stats = {r: rails(data[i]) for i, r in enumerate(rows)}
         head = data[:, : calibration_samples(sfreq)]
     else:
         if block < 2 * cfg.reject.contraction_margin + 1 or block * sfreq < calibration_samples(
@@ -216,15 +223,22 @@ def run_channels(
         stats = _rails(rec, rows, max(1, round(block * sfreq)))
         head = rec.get_data(0, min(n, calibration_samples(sfreq)), picks=rows)
     pos = {r: i for i, r in enumerate(rows)}
-    for u in units:
+
+    def rows_of(block: np.ndarray, u: _Unit) -> np.ndarray:
+        """The unit's rows of a block: a view when they are consecutive."""
         idx = [pos[r] for r in u.rows]
+        if idx == list(range(idx[0], idx[0] + len(idx))):
+            return block[idx[0]: idx[0] + len(idx)]
+        return block[idx]
+
+    for u in units:
         if u.modality == "emg":
-            u.plan = plan_emg(head[idx[0]], sfreq, cfg, saturated=stats[u.rows[0]])
+            u.plan = plan_emg(rows_of(head, u)[0], sfreq, cfg, saturated=stats[u.rows[0]])
         else:
-            u.plan = plan_acc(head[idx], sfreq, saturated=[stats[r] for r in u.rows])
+            u.plan = plan_acc(rows_of(head, u), sfreq, saturated=[stats[r] for r in u.rows])
     if whole:
         results = _parallel(
-            [(u, data[[pos[r] for r in u.rows]], 0) for u in units], sfreq, cfg, motion,
+            [(u, rows_of(data, u), 0) for u in units], sfreq, cfg, motion,
             n_jobs)
         return [_concat([_keep(res, 0, n, 0)]) for res in results], 1
     grid = alignment(sfreq, cfg, [u.plan for u in units if u.plan is not None])
@@ -241,7 +255,7 @@ def run_channels(
         w0 = min(starts.values())
         data = rec.get_data(w0, stop, picks=rows)
         logger.info("piece %.0f-%.0f s", w0 / sfreq, stop / sfreq)
-        jobs = [(u, data[[pos[r] for r in u.rows], starts[u.name] - w0:], starts[u.name])
+        jobs = [(u, rows_of(data, u)[:, starts[u.name] - w0:], starts[u.name])
                 for u in units if u.done < n]
         results = _parallel(jobs, sfreq, cfg, motion, n_jobs)
         pieces += 1
