@@ -212,29 +212,32 @@ def detect(
                             "amplitude": []}
     con: dict[str, list] = {"onset": [], "offset": [], "channel": [], "rms": []}
     for r in results:
-        for i in np.flatnonzero(~r.accepted):
-            if r.reason[i] == "contraction":
-                con["onset"].append(r.onset[i] / rec.sfreq)
-                con["offset"].append(r.offset[i] / rec.sfreq)
-                con["channel"].append(r.name)
-                con["rms"].append(r.features["rms"][i])
-            else:
-                rej["onset"].append(r.onset[i] / rec.sfreq)
-                rej["offset"].append(r.offset[i] / rec.sfreq)
-                rej["channel"].append(r.name)
-                rej["reason"].append(r.reason[i])
-                rej["amplitude"].append(r.features["amplitude"][i])
-    for i in vetoed:  # accelerometer events vetoed by a movement on the EMG leads
-        rej["onset"].append(per_channel["onset"][i])
-        rej["offset"].append(per_channel["offset"][i])
-        rej["channel"].append(per_channel["channel"][i])
-        rej["reason"].append("motion")
-        rej["amplitude"].append(per_channel["amplitude"][i])
+        out = ~r.accepted
+        piece = out & (r.reason == "contraction")
+        other = out & ~piece
+        con["onset"].append(r.onset[piece] / rec.sfreq)
+        con["offset"].append(r.offset[piece] / rec.sfreq)
+        con["channel"].append(np.full(int(piece.sum()), r.name, dtype=object))
+        con["rms"].append(r.features["rms"][piece])
+        rej["onset"].append(r.onset[other] / rec.sfreq)
+        rej["offset"].append(r.offset[other] / rec.sfreq)
+        rej["channel"].append(np.full(int(other.sum()), r.name, dtype=object))
+        rej["reason"].append(r.reason[other].astype(object))
+        rej["amplitude"].append(r.features["amplitude"][other])
+    # accelerometer events vetoed by a movement on the EMG leads
+    rej["onset"].append(per_channel["onset"][vetoed])
+    rej["offset"].append(per_channel["offset"][vetoed])
+    rej["channel"].append(per_channel["channel"][vetoed].astype(object))
+    rej["reason"].append(np.full(vetoed.size, "motion", dtype=object))
+    rej["amplitude"].append(per_channel["amplitude"][vetoed])
     if vetoed.size:
         keep = np.setdiff1d(np.arange(per_channel["onset"].size), vetoed)
         per_channel = {k: v[keep] for k, v in per_channel.items()}
     text = ("channel", "reason")
-    rejected = {k: np.asarray(v, dtype=object if k in text else float) for k, v in rej.items()}
+    rejected = {k: np.concatenate(v).astype(object if k in text else float)
+                for k, v in rej.items()}
+    order = np.argsort(rejected["onset"], kind="stable")
+    rejected = {k: v[order] for k, v in rejected.items()}
     if epochs.source == "none":
         # nothing marks the insertions: needling activity does (twitches, needle contacts,
         # cable motion)
@@ -245,8 +248,8 @@ def detect(
     events["epoch"] = epochs.assign(events["onset"])
     per_channel["epoch"] = epochs.assign(per_channel["onset"])
     contractions = _merge_contractions(
-        {k: np.asarray(v, dtype=object if k in text else float) for k, v in con.items()},
-        cfg.reject.contraction_margin)
+        {k: np.concatenate(v).astype(object if k in text else float)
+         for k, v in con.items()}, cfg.reject.contraction_margin)
     return TwitchResults(
         events=events, channel_events=per_channel, rejected=rejected,
         contractions=contractions,

@@ -88,7 +88,7 @@ def _clipped_in(x: np.ndarray, rails: tuple[float | None, float | None],
 
 
 def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0,
-               scale: float | None = None) -> np.ndarray:
+               scale: float | None = None, where: np.ndarray | None = None) -> np.ndarray:
     """Electrode pops: one-sample jumps that leave the level shifted.
 
     A jump larger than ``factor`` robust standard deviations of the sample-to-sample
@@ -99,11 +99,20 @@ def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0,
     difference around it (the signal around a pop is smooth, the inside of an EMG burst
     is not).
 
+    ``where`` (sorted sample indices) limits the search to jumps into those samples.
+
     Returns
     -------
     ndarray of int
         Sample indices of the steps.
     """
+    if where is not None:
+        if scale is None:
+            raise ValueError("find_steps(where=...) needs scale=")
+        i = where[(where >= 1) & (where < x.size)]
+        dj = np.nan_to_num(x[i]) - np.nan_to_num(x[i - 1])
+        limit = factor * scale
+        return _confirm_steps(x, sfreq, i[(dj > limit) | (dj < -limit)])
     z = x if np.isfinite(np.sum(x)) else np.where(np.isfinite(x), x, 0.0)
     d = np.diff(z)
     if scale is None:
@@ -111,25 +120,33 @@ def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0,
     if scale <= 0:
         return np.zeros(0, dtype=int)
     limit = factor * scale
-    jumps = np.flatnonzero((d > limit) | (d < -limit)) + 1
+    return _confirm_steps(x, sfreq, np.flatnonzero((d > limit) | (d < -limit)) + 1)
+
+
+def _confirm_steps(x: np.ndarray, sfreq: float, jumps: np.ndarray) -> np.ndarray:
+    """Keep the jumps after which the level stays shifted (see :func:`find_steps`)."""
     if jumps.size == 0:
-        return jumps
+        return jumps.astype(int)
     m1, m2 = max(1, int(0.003 * sfreq)), max(2, int(0.025 * sfreq))
-    ok = (jumps - m2 - 1 >= 0) & (jumps + m2 < z.size)
+    ok = (jumps - m2 - 2 >= 0) & (jumps + m2 < x.size)
     jumps = jumps[ok]
     if jumps.size == 0:
-        return jumps
+        return jumps.astype(int)
+    # the samples from 25 ms before to 25 ms after each jump
+    win = np.nan_to_num(x[jumps[:, None] + np.arange(-m2 - 2, m2)[None, :]])
+    c = m2 + 2  # column of the jump's sample
     span = np.arange(m1, m2)
-    before = z[jumps[:, None] - span[None, :] - 1].mean(axis=1)
-    after = z[jumps[:, None] + span[None, :]].mean(axis=1)
+    before = win[:, c - span - 1].mean(axis=1)
+    after = win[:, c + span].mean(axis=1)
     shift = np.abs(after - before)
     # RMS sample-to-sample difference 3-25 ms either side of the jump
-    d_after = d[jumps[:, None] + span[None, :] - 1]
-    d_before = d[jumps[:, None] - span[None, :] - 2]
+    d = np.diff(win, axis=1)  # d[:, k] = win[:, k + 1] - win[:, k]
+    d_after = d[:, c + span - 1]
+    d_before = d[:, c - span - 2]
     rough = np.sqrt((np.sum(d_after**2, axis=1) + np.sum(d_before**2, axis=1))
                     / (2 * (m2 - m1)))
-    keep = (shift >= 0.5 * np.abs(d[jumps - 1])) & (shift >= 10 * rough)
-    return jumps[keep]
+    keep = (shift >= 0.5 * np.abs(d[:, c - 1])) & (shift >= 10 * rough)
+    return jumps[keep].astype(int)
 
 
 def _dense(onset: np.ndarray, offset: np.ndarray, sfreq: float, r: Any) -> np.ndarray:
@@ -192,7 +209,7 @@ def _covering(starts: np.ndarray, stops: np.ndarray, reach: int, n: int) -> np.n
 
 def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
                 floor_blocks: np.ndarray, b: int, *, isolation: float, min_ratio: float,
-                pad: float) -> tuple[np.ndarray, np.ndarray]:
+                pad: float, step: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Needle-contact spikes: brief, large transients standing alone.
 
     A sample belongs to a spike when the mean square over ~2 ms around it is at least
@@ -207,7 +224,7 @@ def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
         Of the squared conditioned signal.
     env2 : ndarray
         Its moving mean over ``window`` samples (the detection envelope, squared), which
-        is the ring's outer window.
+        is the ring's outer window, at every ``step``-th sample.
     floor_blocks : ndarray
         Noise floor (RMS) per block of ``b`` samples.
     pad : float
@@ -226,10 +243,10 @@ def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
     # mean_s >= iso^2 (n_w mean_w - n_s mean_s) / (n_w - n_s), i.e.
     # sum_s (n_w - n_s + k) / (k n_w) >= mean_w with k = iso^2 n_s: one array, scaled
     k = isolation**2 * n_s
-    short = sums.sum(n_s // 2)
+    short = sums.sum_grid(n_s // 2, step)
     short *= (n_w - n_s + k) / (k * n_w)
     with np.errstate(invalid="ignore"):
-        cand = np.flatnonzero(short >= env2)
+        cand = np.flatnonzero(short >= env2) * step
     if cand.size:
         ms = sums.mean_at(cand, n_s // 2)
         cand = cand[ms > 0]
@@ -237,9 +254,10 @@ def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
         fl = at_blocks(floor_blocks, b, cand)
         with np.errstate(invalid="ignore"):
             cand = cand[ms >= (min_ratio * fl) ** 2]
-    starts, stops = _index_runs(cand)
+    starts, stops = _index_runs(cand // step)
+    starts, stops = starts * step, (stops - 1) * step + 1
     n = sums.n
-    kpad = max(1, round(pad * sfreq))
+    kpad = max(1, round(pad * sfreq)) + step - 1
     return merge_close(np.maximum(starts - kpad, 0), np.minimum(stops + kpad, n), 1)
 
 
@@ -266,19 +284,28 @@ def motion_spans(xd: np.ndarray, fs: float, q: int, cfg: DetectorConfig, n: int,
     return on * q, np.minimum(off * q, n)
 
 
+def grid_step(sfreq: float, b: int, seconds: float) -> int:
+    """Samples between the points where an envelope is evaluated: at most ``seconds``
+    apart, a divisor of the floor block ``b`` (so blocks hold whole grid steps)."""
+    top = max(1, int(sfreq * seconds))
+    return max(d for d in range(1, top + 1) if b % d == 0)
+
+
 def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
              off_ratio: float, edge_ratio: float, window: float, onset_window: float,
-             cfg: DetectorConfig, short_floor: np.ndarray | None = None,
+             cfg: DetectorConfig, short_floor: np.ndarray | None = None, step: int = 1,
              ) -> dict[str, Any]:
     """Floors, hysteresis, merging and edge placement shared by EMG and ACC.
 
-    ``env2`` is the squared detection envelope at every sample, ``sums`` the moving sums
-    of the squared signal (the short envelope that places onsets comes from them).
+    ``env2`` is the squared detection envelope at every ``step``-th sample (the envelope
+    spans tens of ms, so about 2 ms between points loses nothing), ``sums`` the moving
+    sums of the squared signal: the short envelope that places onsets and offsets to the
+    sample comes from them, evaluated near candidates only.
     Returns onsets, offsets (samples) and the per-block floors and thresholds."""
     b = block_length(cfg.floor.block, sfreq)
-    n = env2.size
-    floor, spread = block_floor(env2, b, cfg.floor.window, cfg.floor.block, spread=True,
-                                squared=True)
+    n = sums.n
+    floor, spread = block_floor(env2, b // step, cfg.floor.window, cfg.floor.block,
+                                spread=True, squared=True)
     h_o = window_samples(onset_window, sfreq) // 2
     if short_floor is None:
         short_floor = _short_floor(sums, h_o, b, n, cfg)
@@ -288,7 +315,8 @@ def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
         cv = np.nan_to_num(spread / floor)
     on = floor * np.maximum(on_ratio, 1.0 + cfg.floor.on_sigma * cv)
     off = floor * np.maximum(off_ratio, 1.0 + cfg.floor.off_sigma * cv)
-    starts, stops = hysteresis_blocks(env2, on**2, off**2, b)
+    starts, stops = hysteresis_blocks(env2, on**2, off**2, b // step)
+    starts, stops = starts * step, np.minimum((stops - 1) * step + 1, n)
     gap = round(cfg.segment.merge_gap * sfreq)
     starts, stops = merge_close(starts, stops, gap)
     # onsets and offsets from the short envelope, evaluated only near candidates
@@ -306,10 +334,12 @@ def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
 
 
 def _short_floor(sums: MovingSums, half: int, b: int, n: int,
-                 cfg: DetectorConfig) -> np.ndarray:
-    """Running floor of the short envelope, from its values at the sampled points only."""
-    floor, _ = block_floor(lambda idx: sums.mean_at(idx, half), b, cfg.floor.window,
-                           cfg.floor.block, squared=True, n=n)
+                 cfg: DetectorConfig, points: int = 64) -> np.ndarray:
+    """Running floor of the short envelope, from its values at a regular grid of about
+    ``points`` per block (a stride that divides the block)."""
+    stride = min(d for d in range(1, b + 1) if b % d == 0 and b // d <= points)
+    floor, _ = block_floor(sums.mean_grid(half, stride), b // stride, cfg.floor.window,
+                           cfg.floor.block, squared=True, points=points)
     return floor
 
 
@@ -362,15 +392,21 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     b = block_length(cfg.floor.block, sfreq)
     h_o = window_samples(e.onset_window, sfreq) // 2
     h_w = window_samples(e.window, sfreq) // 2
+    # the spike test looks at every ~1 ms (a needle contact lasts 1-3 ms), the 40-ms
+    # detection envelope at every ~2 ms (the same points, every other one)
+    step = grid_step(sfreq, b, 0.001)
+    thin = max(d for d in range(1, max(1, int(0.002 * sfreq / step)) + 1)
+               if (b // step) % d == 0)
     sums = MovingSums(x * x)
     short_floor = _short_floor(sums, h_o, b, n, cfg)
     n_ring = window_samples(0.04, sfreq)
-    ring2 = sums.mean(n_ring // 2)
+    ring2 = sums.mean_grid(n_ring // 2, step)
     spike_on = spike_off = np.zeros(0, dtype=int)
     if r.spike_isolation > 0:
         spike_on, spike_off = find_spikes(sums, ring2, n_ring, sfreq, short_floor, b,
                                           isolation=r.spike_isolation,
-                                          min_ratio=r.spike_min_ratio, pad=0.002)
+                                          min_ratio=r.spike_min_ratio, pad=0.002,
+                                          step=step)
         if spike_on.size:
             # in place: x_with_ecg is x only when no beat was subtracted, and then it is
             # never read
@@ -378,14 +414,13 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
             sums.refresh(x, spike_on, spike_off, int(0.25 * sfreq))
             ring2 = None  # the short floor stays: its block medians ignore a spike
     processing["spikes_blanked"] = int(spike_on.size)
-    if e.envelope == "tkeo":
-        env2 = MovingSums(np.maximum(tkeo(x), 0.0)).mean(h_w)
-    elif ring2 is not None and n_ring // 2 == h_w:
-        env2 = ring2  # the detection envelope is the spike test's ring window
+    env_sums = MovingSums(np.maximum(tkeo(x), 0.0)) if e.envelope == "tkeo" else sums
+    if e.envelope != "tkeo" and ring2 is not None and n_ring // 2 == h_w:
+        env2 = ring2[::thin]  # the detection envelope is the spike test's ring window
     else:
-        env2 = sums.mean(h_w)
+        env2 = env_sums.mean_grid(h_w, step * thin)
     seg = _segment(sums, env2, sfreq, e.on_ratio, e.off_ratio, e.edge_ratio, e.window,
-                   e.onset_window, cfg, short_floor)
+                   e.onset_window, cfg, short_floor, step=step * thin)
     onset, offset, floor = seg["onset"], seg["offset"], seg["floor"]
     floor_on = at_blocks(floor, b, onset)
     feats = segment_features(x, onset, offset, sfreq, floor_on)
@@ -396,8 +431,9 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
         reason[(reason == "") & cond] = why
 
     mark(_clipped_in(raw0, plan.rails, onset, offset), "clipping")
-    steps = find_steps(raw, sfreq, scale=plan.step_scale)
     margin = int(0.01 * sfreq)
+    steps = find_steps(raw, sfreq, scale=plan.step_scale,
+                       where=_covering(onset, offset, margin + 1, n))
     mark(_near(steps, onset - margin, offset + margin), "pop")
     duration = (offset - onset) / sfreq
     long_ = (duration > r.max_duration) | _dense(onset, offset, sfreq, r)
@@ -441,7 +477,7 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     if motion:
         res.motion = motion_spans(xd, sfreq / q, q, cfg, n)
     if keep_traces:
-        res.traces = {"conditioned": x, "envelope": np.sqrt(env2),
+        res.traces = {"conditioned": x, "envelope": np.sqrt(env_sums.mean(h_w)),
                       "floor": interp_blocks(floor, b, n),
                       "on": interp_blocks(seg["on"], b, n),
                       "off": interp_blocks(seg["off"], b, n)}

@@ -45,15 +45,24 @@ def channel_table(results: list[ChannelResult], sfreq: float,
 
 def _cluster(onset: np.ndarray, window: float) -> np.ndarray:
     """Group labels for sorted onsets: a new group starts more than ``window`` after the
-    first onset of the current group (a loop over events, which are few)."""
-    labels = np.zeros(onset.size, dtype=int)
+    first onset of the current group (a loop over events, in plain Python)."""
+    labels = []
     g, first = -1, -np.inf
-    for i, t in enumerate(onset):
+    for t in onset.tolist():
         if t - first > window:
             g += 1
             first = t
-        labels[i] = g
-    return labels
+        labels.append(g)
+    return np.asarray(labels, dtype=int)
+
+
+def _groups(table: dict[str, np.ndarray], modality: str, window: float) -> list[np.ndarray]:
+    sel = np.flatnonzero(table["modality"] == modality)
+    if sel.size == 0:
+        return []
+    labels = _cluster(table["onset"][sel], window)
+    cuts = np.flatnonzero(np.diff(labels)) + 1
+    return np.split(sel, cuts)  # rows are sorted by onset, so groups are consecutive
 
 
 def fuse(
@@ -71,6 +80,9 @@ def fuse(
     An accelerometer event with no EMG partner that overlaps a movement artifact on the
     EMG leads (``emg_motion``: start and stop times, s) is vetoed.
 
+    Loops run over events in plain Python (no array operation per event), so 10 000
+    events take tens of milliseconds.
+
     Returns
     -------
     events : dict of ndarray
@@ -78,58 +90,64 @@ def fuse(
     vetoed : ndarray of int
         Rows of ``table`` turned away as movements.
     """
-    groups = []
-    for modality in ("emg", "acc"):
-        sel = np.flatnonzero(table["modality"] == modality)
-        if sel.size == 0:
-            groups.append([])
-            continue
-        labels = _cluster(table["onset"][sel], cfg.fusion.emg_window)
-        members = [sel[labels == g] for g in range(labels.max() + 1)]
-        groups.append(members)
-    emg_groups, acc_groups = groups
-    emg_on = np.array([table["onset"][m].min() for m in emg_groups])
-    acc_on = np.array([table["onset"][m].min() for m in acc_groups])
+    emg_groups = _groups(table, "emg", cfg.fusion.emg_window)
+    acc_groups = _groups(table, "acc", cfg.fusion.emg_window)
+    onset = table["onset"]
+    emg_on = np.array([onset[m[0]] for m in emg_groups])
+    acc_on = np.array([onset[m[0]] for m in acc_groups])
     lo, hi = cfg.fusion.acc_delay
-    pair_of_emg = np.full(len(emg_groups), -1)
-    used = np.zeros(len(acc_groups), bool)
-    for i, t in enumerate(emg_on):  # a loop over events
-        cand = np.flatnonzero(~used & (acc_on - t >= lo) & (acc_on - t <= hi))
-        if cand.size:
-            j = cand[np.argmin(np.abs(acc_on[cand] - t - (lo + hi) / 2))]
-            pair_of_emg[i] = j
-            used[j] = True
-    rows = []
-    for i, m in enumerate(emg_groups):
-        acc_m = acc_groups[pair_of_emg[i]] if pair_of_emg[i] >= 0 else np.zeros(0, int)
-        rows.append((m, acc_m))
+    pair_of_emg = [-1] * len(emg_groups)
+    used = [False] * len(acc_groups)
+    if len(acc_groups) and len(emg_groups):
+        first = np.searchsorted(acc_on, emg_on + lo, side="left").tolist()
+        last = np.searchsorted(acc_on, emg_on + hi, side="right").tolist()
+        acc_list = acc_on.tolist()
+        centre = (lo + hi) / 2
+        for i, t in enumerate(emg_on.tolist()):  # a loop over events
+            best, best_d = -1, np.inf
+            for j in range(first[i], last[i]):
+                d = abs(acc_list[j] - t - centre)
+                if not used[j] and d < best_d:
+                    best, best_d = j, d
+            if best >= 0:
+                pair_of_emg[i] = best
+                used[best] = True
+    empty = np.zeros(0, int)
+    rows = [(m, acc_groups[pair_of_emg[i]] if pair_of_emg[i] >= 0 else empty)
+            for i, m in enumerate(emg_groups)]
     vetoed: list[int] = []
     m_on, m_off = emg_motion if emg_motion is not None else (np.zeros(0), np.zeros(0))
+    order = np.argsort(m_on)
+    m_on, m_off = m_on[order], np.maximum.accumulate(m_off[order]) if m_off.size else m_off
+    offset = table["offset"]
     for j, m in enumerate(acc_groups):
         if used[j]:
             continue
-        a, b = table["onset"][m].min(), table["offset"][m].max()
-        if m_on.size and np.any((m_on <= b) & (m_off >= a)):
+        a, b = onset[m].min(), offset[m].max()
+        # a movement span overlaps [a, b]: one that starts by b and ends after a
+        k = np.searchsorted(m_on, b, side="right")
+        if k and m_off[k - 1] >= a:
             vetoed.extend(m.tolist())
             continue
-        rows.append((np.zeros(0, int), m))
+        rows.append((empty, m))
+    cols = {k: table[k].tolist() for k in EVENT_COLUMNS}
+    snr = np.nan_to_num(table["snr_db"], nan=-np.inf).tolist()
     out: dict[str, list] = {k: [] for k in EVENT_COLUMNS}
-    for emg_m, acc_m in rows:
-        main = emg_m if emg_m.size else acc_m
-        best = main[np.nanargmax(np.nan_to_num(table["snr_db"][main], nan=-np.inf))]
-        both = np.concatenate([emg_m, acc_m])
+    for emg_m, acc_m in rows:  # a loop over events
+        emg_i, acc_i = emg_m.tolist(), acc_m.tolist()
+        main = emg_i if emg_i else acc_i
+        best = max(main, key=lambda r: snr[r])
         for k in EVENT_COLUMNS:
-            out[k].append(table[k][best])
-        out["onset"][-1] = table["onset"][main].min()
-        out["offset"][-1] = table["offset"][main].max()
-        out["duration"][-1] = out["offset"][-1] - out["onset"][-1]
-        out["rise_time"][-1] = table["peak_time"][best] - out["onset"][-1]
-        names = list(dict.fromkeys(table["channel"][both]))
+            out[k].append(cols[k][best])
+        on = min(cols["onset"][r] for r in main)
+        off = max(cols["offset"][r] for r in main)
+        out["onset"][-1], out["offset"][-1], out["duration"][-1] = on, off, off - on
+        out["rise_time"][-1] = cols["peak_time"][best] - on
+        names = list(dict.fromkeys(cols["channel"][r] for r in emg_i + acc_i))
         out["channels"][-1] = ",".join(names)
-        out["modality"][-1] = "+".join(x for x in ("emg", "acc") if
-                                       (x == "emg" and emg_m.size) or (x == "acc" and acc_m.size))
-        c_e = table["confidence"][emg_m].max() if emg_m.size else 0.0
-        c_a = table["confidence"][acc_m].max() if acc_m.size else 0.0
+        out["modality"][-1] = "+".join(x for x, m in (("emg", emg_i), ("acc", acc_i)) if m)
+        c_e = max((cols["confidence"][r] for r in emg_i), default=0.0)
+        c_a = max((cols["confidence"][r] for r in acc_i), default=0.0)
         out["confidence"][-1] = 1 - (1 - c_e) * (1 - c_a)
     fused = {k: np.asarray(v, dtype=table[k].dtype) for k, v in out.items()}
     order = np.argsort(fused["onset"], kind="stable")

@@ -99,6 +99,41 @@ class MovingSums:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
+    def sum_grid(self, half: int, step: int) -> np.ndarray:
+        """Window sums at samples ``0, step, 2 step, ...`` (strided slices, no index arrays)."""
+        n, c = self.n, self.cs
+        m = -(-n // step)
+        out = np.empty(m)
+        j_lo = -(-half // step)  # first grid point with a full window on the left
+        j_hi = (n - half - 1) // step  # last with a full window on the right
+        if j_hi >= j_lo:
+            a = j_lo * step
+            b = j_hi * step
+            np.subtract(c[a + half + 1: b + half + 2: step], c[a - half: b - half + 1: step],
+                        out=out[j_lo: j_hi + 1])
+            edge = np.r_[np.arange(0, j_lo), np.arange(j_hi + 1, m)]
+        else:
+            edge = np.arange(m)
+        if edge.size:
+            i = edge * step
+            out[edge] = c[np.minimum(i + half + 1, n)] - c[np.maximum(i - half, 0)]
+        return out
+
+    def mean_grid(self, half: int, step: int) -> np.ndarray:
+        """Window means at samples ``0, step, 2 step, ...`` (edges shrink, gaps left out)."""
+        if self.cn is not None:
+            return self.mean_at(np.arange(0, self.n, step), half)
+        total = self.sum_grid(half, step)
+        m = total.size
+        j_lo = min(m, -(-half // step))
+        j_hi = max(j_lo - 1, min(m - 1, (self.n - half - 1) // step))
+        total[j_lo: j_hi + 1] *= 1.0 / (2 * half + 1)
+        edge = np.r_[np.arange(0, j_lo), np.arange(j_hi + 1, m)]
+        if edge.size:
+            i = edge * step
+            total[edge] /= np.minimum(i + half + 1, self.n) - np.maximum(i - half, 0)
+        return total
+
     def mean_at(self, idx: np.ndarray, half: int) -> np.ndarray:
         """Window means at the samples ``idx`` only."""
         hi = np.minimum(idx + half + 1, self.n)

@@ -202,6 +202,7 @@ def alignment(sfreq: float, cfg: DetectorConfig, plans: list[EmgPlan | AccPlan])
     Noise-floor blocks, mains lock-in blocks and decimation groups then fall on the same
     samples in every piece as in the whole recording.
     """
+    # the floor block (a multiple of the envelope grid step), the QRS decimation
     steps = [block_length(cfg.floor.block, sfreq), qrs_decimation(sfreq)]
     for p in plans:
         if isinstance(p, EmgPlan) and p.mains_hz is not None and p.harmonics:
