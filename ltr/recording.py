@@ -38,7 +38,9 @@ class Recording:
     ----------
     data : array_like, shape (n_channels, n_samples)
         Samples in SI units: volts for EMG, m/s² for acceleration. A 1-D array is one
-        channel. Stored as C-contiguous float64. NaN marks missing samples; ±inf is refused.
+        channel. Stored as C-contiguous float64, or float32 when given float32 (half the
+        memory; the detector then filters in float32, see :func:`ltr.detect`). NaN marks
+        missing samples; ±inf is refused.
     sfreq : float
         Sampling frequency in Hz, finite and > 0.
     ch_names : sequence of str | None
@@ -98,7 +100,10 @@ class Recording:
             )
         if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
             raise TypeError(f"data must hold real numbers, got dtype {arr.dtype}")
-        arr = np.ascontiguousarray(arr, dtype=np.float64)
+        # float32 stays float32 (half the memory; the detector filters it in float32),
+        # everything else becomes float64
+        arr = np.ascontiguousarray(arr, dtype=np.float32 if arr.dtype == np.float32
+                                   else np.float64)
         _check_no_inf(arr, ch_names)
         self._data: np.ndarray | None = arr
         self._source: BlockSource | None = None
@@ -220,7 +225,7 @@ class Recording:
 
     @property
     def data(self) -> np.ndarray:
-        """The samples, shape ``(n_channels, n_samples)``, float64, SI units.
+        """The samples, shape ``(n_channels, n_samples)``, float64 (or float32), SI units.
 
         Reading this on a lazy recording loads the whole recording into memory.
         """
@@ -252,7 +257,8 @@ class Recording:
         Returns
         -------
         data : ndarray, shape (n_picked, stop - start)
-            A new float64 array in SI units.
+            A new array in SI units (float64, or float32 for a float32 recording in
+            memory).
         """
         idx = self._pick_indices(picks)
         start, stop, _ = slice(start, stop).indices(self._n_samples)

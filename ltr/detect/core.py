@@ -29,12 +29,12 @@ class MovingSums:
         self.n = v.size
         self.cs = np.empty(self.n + 1)
         self.cs[0] = 0.0
-        np.cumsum(v, out=self.cs[1:])
+        np.cumsum(v, dtype=np.float64, out=self.cs[1:])  # float32 input: sums in float64
         self.cn: np.ndarray | None = None
         self.has_gaps = bool(np.isnan(self.cs[-1]))  # NaN anywhere reaches the total
         if self.has_gaps:
             valid = ~np.isnan(v)
-            np.cumsum(np.where(valid, v, 0.0), out=self.cs[1:])
+            np.cumsum(np.where(valid, v, 0.0), dtype=np.float64, out=self.cs[1:])
             self.cn = np.empty(self.n + 1)
             self.cn[0] = 0.0
             np.cumsum(valid, out=self.cn[1:])
@@ -56,7 +56,7 @@ class MovingSums:
         for a, b in zip(lo, hi, strict=True):  # a loop over changed stretches (few)
             if shift:
                 self.cs[prev + 1: a + 1] += shift
-            local = np.cumsum(x[a:b] * x[a:b])
+            local = np.cumsum(x[a:b] * x[a:b], dtype=np.float64)
             shift = self.cs[a] + local[-1] - self.cs[b]  # cs[b] is still the old value
             self.cs[a + 1: b + 1] = self.cs[a] + local
             prev = b
