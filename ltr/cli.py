@@ -32,6 +32,19 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--delimiter", help="text files: field delimiter (default: detected)")
 
 
+def _block_arg(text: str) -> float | str | None:
+    """``--block``: 'auto', 0 (all at once) or seconds."""
+    if text == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or seconds >= 0, got {text!r}")
+    return None if value == 0 else value
+
+
 def _read_options(args: argparse.Namespace) -> dict[str, Any]:
     opts: dict[str, Any] = {}
     if args.sfreq is not None:
@@ -117,7 +130,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
     def work(path: str) -> Callable[[], None]:
         res = detect(read(path, **_read_options(args)), config=cfg, emg=args.emg,
-                     acc=args.acc)
+                     acc=args.acc, block=args.block, n_jobs=args.n_jobs)
         if args.output:
             res.write_events(args.output, per_channel=args.per_channel,
                              overwrite=args.overwrite)
@@ -270,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write each channel's detections before fusion")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
+    p.add_argument("--block", type=_block_arg, default="auto", metavar="SECONDS",
+                   help="read and process the file in pieces of this many seconds (default "
+                        "'auto': 300-s pieces for files longer than 10 minutes; 0: all at "
+                        "once); the events are the same either way")
+    p.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                   help="channels processed in parallel (threads; -1: every core)")
     _add_read_options(p)
     p.set_defaults(func=_cmd_detect)
 

@@ -118,3 +118,32 @@ def test_quiet_cut_moves_before_activity():
     assert _quiet_cut(res([900, 960, 995], [950, 990, 1100]), 0, 1000, 20) == 880
     # activity through the whole stretch: no cut
     assert _quiet_cut(res([5], [2000]), 0, 1000, 10) == 0
+
+
+def test_float32_recording_stays_float32_with_the_same_events():
+    rec, truth = session(120.0, 2000.0, "emg+acc", 12, condition="fused")
+    rec32 = ltr.Recording(rec.data.astype(np.float32), rec.sfreq, rec.ch_names,
+                          rec.ch_kinds, units=rec.units)
+    assert rec32.data.dtype == np.float32
+    assert rec32.get_data(0, 10).dtype == np.float32
+    a, b = ltr.detect(rec), ltr.detect(rec32)
+    assert len(a) == len(b) > 10
+    # single-precision filtering moves an onset by a sample at most
+    assert np.max(np.abs(a.events["onset"] - b.events["onset"])) <= 1 / rec.sfreq + 1e-12
+    assert b.compare(truth)["f1"] == pytest.approx(a.compare(truth)["f1"], abs=0.02)
+
+
+def test_cli_block_option_gives_the_same_events_file(tmp_path, capsys):
+    from ltr.cli import main
+
+    rec, _ = session(320.0, 1000.0, "emg", 13)
+    path = tmp_path / "rec.edf"
+    ltr.write(rec, path)
+    assert main(["detect", str(path), "--block", "0", "-o", str(tmp_path / "a.tsv")]) == 0
+    assert main(["detect", str(path), "--block", "122", "-o", str(tmp_path / "b.tsv"),
+                 "--n-jobs", "2"]) == 0
+    a = (tmp_path / "a.tsv").read_text()
+    assert a == (tmp_path / "b.tsv").read_text()
+    assert a.count("\n") > 10
+    assert main(["detect", str(path), "--block", "30"]) != 0
+    assert "too short" in capsys.readouterr().err

@@ -217,8 +217,13 @@ def read_hdf5(
     kinds = resolve_kinds(names, kinds, ch_kinds, where=str(p))
     common: dict[str, Any] = {"units": units, "orig_units": orig, "annotations": ann,
                               "meas_date": meas_date, "meta": meta}
-    meta.setdefault("source", str(p))
-    meta.setdefault("format", "HDF5")
+    # the file read is the source; where it was converted from is kept beside it
+    if meta.get("source") and meta["source"] != str(p):
+        meta.setdefault("converted_from", meta["source"])
+    meta["source"] = str(p)
+    if meta.get("format") and meta["format"] != "HDF5":
+        meta.setdefault("converted_from_format", meta["format"])
+    meta["format"] = "HDF5"
     if data is not None:
         from ._common import warn_nan_gaps
 
