@@ -218,8 +218,10 @@ def run_channels(
     else:
         if block < 2 * cfg.reject.contraction_margin + 1 or block * sfreq < calibration_samples(
                 sfreq) + 2 * sfreq:
-            raise ValueError(f"block={block} s is too short: pieces must hold the first "
-                             f"{calibration_samples(sfreq) / sfreq:g} s (calibration)")
+            raise ValueError(f"{rec.meta.get('source', 'recording')}: block={block:g} s is "
+                             f"too short for a {rec.duration:g}-s recording: pieces must hold "
+                             f"the first {calibration_samples(sfreq) / sfreq:g} s "
+                             f"(calibration); use 122 s or more, or 0 for all at once")
         stats = _rails(rec, rows, max(1, round(block * sfreq)))
         head = rec.get_data(0, min(n, calibration_samples(sfreq)), picks=rows)
     pos = {r: i for i, r in enumerate(rows)}
