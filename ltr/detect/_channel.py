@@ -334,7 +334,7 @@ def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
 
 
 def _short_floor(sums: MovingSums, half: int, b: int, n: int,
-                 cfg: DetectorConfig, points: int = 64) -> np.ndarray:
+                 cfg: DetectorConfig, points: int = 32) -> np.ndarray:
     """Running floor of the short envelope, from its values at a regular grid of about
     ``points`` per block (a stride that divides the block)."""
     stride = min(d for d in range(1, b + 1) if b % d == 0 and b // d <= points)

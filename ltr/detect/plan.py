@@ -43,28 +43,56 @@ MAINS_SECONDS = 30.0
 # counts are reductions that combine over blocks, so a long file is checked piece by
 # piece: first the extremes and their counts, then - only for a channel whose extreme
 # repeats - the next value below each extreme and its count.
+def _tail(x: np.ndarray, lower: bool, size: int = 4000) -> np.ndarray:
+    """The finite values of ``x`` at or beyond a level that about ``size`` of them reach
+    (the upper tail, or the lower one), found from a subsample: every extreme value and
+    the values next to it are in it, at the cost of one comparison over ``x``."""
+    if x.size <= 4 * size:
+        return x[np.isfinite(x)]
+    sub = x[:: max(1, x.size // (50 * size // 10))]
+    sub = sub[np.isfinite(sub)]
+    if sub.size == 0:
+        return x[np.isfinite(x)]
+    k = max(1, min(sub.size - 1, round(sub.size * size / x.size)))
+    if lower:
+        level = np.partition(sub, k)[k]
+        return x[x <= level]
+    level = np.partition(sub, sub.size - 1 - k)[sub.size - 1 - k]
+    return x[x >= level]
+
+
 def extremes(x: np.ndarray) -> np.ndarray:
     """``[[max, n_max], [-min, n_min]]`` of the finite samples (NaN, 0 when none)."""
-    if x.size == 0:
-        return np.array([[np.nan, 0.0]] * 2)
-    top, bottom = np.max(x), np.min(x)
-    if not (np.isfinite(top) and np.isfinite(bottom)):
-        finite = x[np.isfinite(x)]
-        return extremes(finite) if finite.size else np.array([[np.nan, 0.0]] * 2)
-    return np.array([[top, np.count_nonzero(x == top)],
-                     [-bottom, np.count_nonzero(x == bottom)]], dtype=float)
+    out = np.array([[np.nan, 0.0]] * 2)
+    for row, lower in ((0, False), (1, True)):
+        tail = _tail(x, lower)
+        if tail.size:
+            top = tail.min() if lower else tail.max()
+            out[row] = (-top if lower else top, np.count_nonzero(tail == top))
+    return out
 
 
 def below(x: np.ndarray, tops: np.ndarray) -> np.ndarray:
-    """For each sign, the largest value below the extreme ``tops[:, 0]`` and its count."""
+    """For each sign, the largest value below the extreme ``tops[:, 0]`` and its count
+    (for the minimum: the smallest value above it, sign flipped)."""
     out = np.array([[np.nan, 0.0]] * 2)
-    for row, sign in enumerate((1.0, -1.0)):
-        if not np.isfinite(tops[row, 0]) or x.size == 0:
+    for row, lower in ((0, False), (1, True)):
+        top = -tops[row, 0] if lower else tops[row, 0]
+        if not np.isfinite(top) or x.size == 0:
             continue
-        v = sign * x
-        nxt = np.max(v, where=v < tops[row, 0], initial=-np.inf)
-        if np.isfinite(nxt):
-            out[row] = (nxt, np.count_nonzero(v == nxt))
+        tail = _tail(x, lower)
+        rest = tail[tail > top] if lower else tail[tail < top]
+        if rest.size == 0:  # the tail held only the extreme: look at everything
+            with np.errstate(invalid="ignore"):
+                rest = x[(x > top) if lower else (x < top)]
+            rest = rest[np.isfinite(rest)]
+            if rest.size == 0:
+                continue
+            nxt = rest.min() if lower else rest.max()
+            out[row] = (-nxt if lower else nxt, np.count_nonzero(rest == nxt))
+            continue
+        nxt = rest.min() if lower else rest.max()
+        out[row] = (-nxt if lower else nxt, np.count_nonzero(rest == nxt))
     return out
 
 
@@ -98,9 +126,22 @@ def rails_from(tops: np.ndarray, nexts: np.ndarray | None) -> tuple[float | None
 
 
 def rails(x: np.ndarray) -> tuple[float | None, float | None]:
-    """The saturated rails of one channel held in memory."""
-    tops = extremes(x)
-    return rails_from(tops, below(x, tops) if needs_below(tops) else None)
+    """The saturated rails of one channel held in memory (each tail looked at once)."""
+    tops = np.array([[np.nan, 0.0]] * 2)
+    nexts = np.array([[np.nan, 0.0]] * 2)
+    for row, lower in ((0, False), (1, True)):
+        tail = _tail(x, lower)
+        if not tail.size:
+            continue
+        top = tail.min() if lower else tail.max()
+        tops[row] = (-top if lower else top, np.count_nonzero(tail == top))
+        rest = tail[tail > top] if lower else tail[tail < top]
+        if rest.size:
+            nxt = rest.min() if lower else rest.max()
+            nexts[row] = (-nxt if lower else nxt, np.count_nonzero(rest == nxt))
+        elif tops[row, 1] >= 3:  # the tail held only the extreme: look at everything
+            nexts[row] = below(x, tops)[row]
+    return rails_from(tops, nexts)
 
 
 # -- plans ------------------------------------------------------------------------------
