@@ -147,3 +147,17 @@ def test_cli_block_option_gives_the_same_events_file(tmp_path, capsys):
     assert a.count("\n") > 10
     assert main(["detect", str(path), "--block", "30"]) != 0
     assert "too short" in capsys.readouterr().err
+
+
+def test_pieces_on_worker_processes_equal_whole():
+    """A process backend (joblib.parallel_config) gets the heartbeat template back from
+    the first piece, like threads do."""
+    import joblib
+
+    rec, _ = session(300.0, 2000.0, "emg2", 14,
+                     ecg_bpm=(60.0, 80.0), ecg_amplitude=200e-6)
+    whole = ltr.detect(rec, block=None)
+    with joblib.parallel_config(backend="loky"):
+        pieces = ltr.detect(rec, block=BLOCK, n_jobs=2)
+    assert whole.processing["EMG trapezius"]["heartbeats"] > 200
+    _same(whole, pieces)

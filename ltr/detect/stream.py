@@ -277,14 +277,25 @@ def _shift(res: ChannelResult, offset: int) -> ChannelResult:
                          features={}, reason=res.reason, floor=res.floor)
 
 
+def _run_unit_with_plan(u: _Unit, data: np.ndarray, sfreq: float, cfg: DetectorConfig,
+                        start: int, motion: bool) -> tuple[ChannelResult, Any]:
+    res = _run_unit(u, data, sfreq, cfg, start, motion)
+    return res, u.plan  # the first piece settles the heartbeat template in the plan
+
+
 def _parallel(jobs: list[tuple[_Unit, np.ndarray, int]], sfreq: float, cfg: DetectorConfig,
               motion: bool, n_jobs: int | None) -> list[ChannelResult]:
     if n_jobs in (None, 1) or len(jobs) < 2:
         return [_run_unit(u, d, sfreq, cfg, s, motion) for u, d, s in jobs]
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_run_unit)(u, d, sfreq, cfg, s, motion) for u, d, s in jobs)
+    # threads by default (no copies; numpy and scipy release the interpreter lock); a
+    # process backend chosen with joblib.parallel_config works too: plans come back
+    out = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_run_unit_with_plan)(u, d, sfreq, cfg, s, motion) for u, d, s in jobs)
+    for (u, _, _), (_, plan) in zip(jobs, out, strict=True):
+        u.plan = plan
+    return [res for res, _ in out]
 
 
 def describe(results: list[ChannelResult]) -> dict[str, Any]:
