@@ -161,3 +161,16 @@ def test_pieces_on_worker_processes_equal_whole():
         pieces = ltr.detect(rec, block=BLOCK, n_jobs=2)
     assert whole.processing["EMG trapezius"]["heartbeats"] > 200
     _same(whole, pieces)
+
+
+def test_gaps_across_piece_edges_equal_whole():
+    """NaN gaps (one across a piece boundary) are handled the same in pieces."""
+    rec, _ = session(400.0, 2000.0, "emg+acc", 21, condition="fused")
+    data = rec.data.copy()
+    data[:, int(243.5 * 2000): int(245 * 2000)] = np.nan  # over the 244-s boundary
+    data[0, int(100 * 2000): int(100.01 * 2000)] = np.nan
+    gappy = ltr.Recording(data, rec.sfreq, rec.ch_names, rec.ch_kinds, units=rec.units)
+    whole = ltr.detect(gappy, block=None)
+    pieces = ltr.detect(gappy, block=BLOCK)
+    assert len(whole) > 20
+    _same(whole, pieces)
