@@ -167,8 +167,8 @@ def test_gaps_across_piece_edges_equal_whole():
     """NaN gaps (one across a piece boundary) are handled the same in pieces."""
     rec, _ = session(400.0, 2000.0, "emg+acc", 21, condition="fused")
     data = rec.data.copy()
-    data[:, int(243.5 * 2000): int(245 * 2000)] = np.nan  # over the 244-s boundary
-    data[0, int(100 * 2000): int(100.01 * 2000)] = np.nan
+    data[:, int(243.5 * 2000): (245 * 2000)] = np.nan  # over the 244-s boundary
+    data[0, (100 * 2000): int(100.01 * 2000)] = np.nan
     gappy = ltr.Recording(data, rec.sfreq, rec.ch_names, rec.ch_kinds, units=rec.units)
     whole = ltr.detect(gappy, block=None)
     pieces = ltr.detect(gappy, block=BLOCK)
