@@ -115,6 +115,10 @@ def plot_session(
     return fig
 
 
+#: Seconds of a channel read and conditioned at a time when plotting whole recordings.
+_PLOT_PIECE = 300.0
+
+
 def _decimate_minmax(t: np.ndarray, x: np.ndarray, max_points: int) -> tuple[np.ndarray,
                                                                               np.ndarray]:
     """Keep each bin's min and max so spikes stay visible when plotting long traces."""
@@ -178,24 +182,36 @@ def plot_detections(
     rec = recording.pick(names)
     sensor_of = {ch: s for s, chs in results.meta.get("sensors", {}).items() for ch in chs}
     start, stop = int(tmin * rec.sfreq), int(min(tmax, rec.duration) * rec.sfreq)
-    pad = int(min(start, 2 * rec.sfreq))
-    data = rec.get_data(start - pad, stop)
-    t = np.arange(start, stop) / rec.sfreq
     fig, axes = plt.subplots(rec.n_channels, 1, sharex=True, squeeze=False,
                              figsize=(14, 1.8 + 1.6 * rec.n_channels))
+    # one channel and one piece at a time, each reduced to its share of max_points: a
+    # long recording is never held in memory
+    piece = max(1, round(_PLOT_PIECE * rec.sfreq))
+    n_pieces = -(-(stop - start) // piece)
+    per_piece = max(4, max_points // max(1, n_pieces))
     for i, ax in enumerate(axes[:, 0]):
-        name, x = rec.ch_names[i], data[i]
-        if conditioned and rec.ch_kinds[i] == "emg":
-            mains = results.processing.get(name, {})
-            if mains.get("mains_hz"):
-                x = remove_mains(x, rec.sfreq, mains["mains_hz"], mains["mains_harmonics"])
-            x, _ = bandpass(x, rec.sfreq, tuple(results.config.emg.band))
-        elif conditioned and rec.sfreq > 2:
-            x = highpass(x, rec.sfreq, 0.5, 2)
-        x = x[pad:]
-        scale, unit = (1e6, "µV") if rec.units[i] == "V" else (1.0, rec.units[i] or "a.u.")
-        tt, xx = _decimate_minmax(t, x * scale, max_points)
-        ax.plot(tt, xx, lw=0.5, color="0.15")
+        name = rec.ch_names[i]
+        tt_parts, xx_parts = [], []
+        for a in range(start, stop, piece):  # a loop over pieces of the recording
+            b = min(stop, a + piece)
+            pad = int(min(a, 2 * rec.sfreq))
+            x = rec.get_data(a - pad, min(rec.n_samples, b + 2 * round(rec.sfreq)),
+                             picks=[i])[0]
+            if conditioned and rec.ch_kinds[i] == "emg":
+                mains = results.processing.get(name, {})
+                if mains.get("mains_hz") and mains.get("mains_harmonics"):
+                    x = remove_mains(x, rec.sfreq, mains["mains_hz"],
+                                     mains["mains_harmonics"])
+                x, _ = bandpass(x, rec.sfreq, tuple(results.config.emg.band))
+            elif conditioned and rec.sfreq > 2:
+                x = highpass(x, rec.sfreq, 0.5, 2)
+            x = x[pad: pad + b - a]
+            scale = 1e6 if rec.units[i] == "V" else 1.0
+            tt, xx = _decimate_minmax(np.arange(a, b) / rec.sfreq, x * scale, per_piece)
+            tt_parts.append(tt)
+            xx_parts.append(xx)
+        unit = "µV" if rec.units[i] == "V" else (rec.units[i] or "a.u.")
+        ax.plot(np.concatenate(tt_parts), np.concatenate(xx_parts), lw=0.5, color="0.15")
         ax.set_ylabel(f"{name}\n[{unit}]", fontsize=8)
         _shade_results(ax, results, {name, sensor_of.get(name, name)}, tmin, tmax)
         ax.margins(x=0)
@@ -208,31 +224,48 @@ def plot_detections(
     return fig
 
 
+def _spans(ax: Any, on: np.ndarray, off: np.ndarray, colors: Any, zorder: float = -2) -> None:
+    """Vertical bands over the whole height, drawn as one artist (thousands stay fast)."""
+    if len(on) == 0:
+        return
+    ax.broken_barh(list(zip(on, np.maximum(off - on, 0.0), strict=True)), (0, 1),
+                   transform=ax.get_xaxis_transform(), facecolors=colors, lw=0,
+                   zorder=zorder)
+
+
+#: Rejected look-alikes are labelled with their reason when at most this many are in view.
+MAX_LABELS = 150
+
+
 def _shade_results(ax: Any, results: Any, own: set[str], tmin: float, tmax: float) -> None:
     """Twitches green (by confidence), rejected look-alikes by reason, contractions orange."""
-    for s0, e0 in zip(results.epochs.start, results.epochs.stop, strict=True):
-        if e0 >= tmin and s0 <= tmax:
-            ax.axvspan(max(s0, tmin), min(e0, tmax), color="0.93", zorder=-3)
+    from matplotlib.colors import to_rgba
+
+    ep = results.epochs
+    keep = (np.asarray(ep.stop) >= tmin) & (np.asarray(ep.start) <= tmax)
+    _spans(ax, np.maximum(np.asarray(ep.start)[keep], tmin),
+           np.minimum(np.asarray(ep.stop)[keep], tmax), to_rgba("0.93"), zorder=-3)
     ev = results.events
-    for k in range(len(results)):
-        if ev["offset"][k] < tmin or ev["onset"][k] > tmax:
-            continue
-        seen = set(str(ev["channels"][k]).split(","))
-        alpha = 0.2 + 0.4 * float(ev["confidence"][k]) if seen & own else 0.08
-        ax.axvspan(ev["onset"][k], ev["offset"][k], color="tab:green", alpha=alpha, lw=0)
+    sel = np.flatnonzero((ev["offset"] >= tmin) & (ev["onset"] <= tmax))
+    colors = [to_rgba("tab:green", 0.2 + 0.4 * float(ev["confidence"][k])
+                      if set(str(ev["channels"][k]).split(",")) & own else 0.08)
+              for k in sel]
+    _spans(ax, ev["onset"][sel], ev["offset"][sel], colors)
     rj = results.rejected
-    for k in range(rj["onset"].size):
-        if rj["channel"][k] not in own or rj["offset"][k] < tmin or rj["onset"][k] > tmax:
-            continue
-        color = _REASON_COLORS.get(str(rj["reason"][k]), "tab:red")
-        ax.axvspan(rj["onset"][k], max(rj["offset"][k], rj["onset"][k] + 0.004), color=color,
-                   alpha=0.3, lw=0)
-        ax.text(rj["onset"][k], 0.98, str(rj["reason"][k]), fontsize=6, rotation=90,
-                va="top", color=color, transform=ax.get_xaxis_transform())
+    mine = np.array([str(c) in own for c in rj["channel"]], dtype=bool)
+    sel = np.flatnonzero(mine & (rj["offset"] >= tmin) & (rj["onset"] <= tmax))
+    colors = [to_rgba(_REASON_COLORS.get(str(rj["reason"][k]), "tab:red"), 0.3) for k in sel]
+    _spans(ax, rj["onset"][sel], np.maximum(rj["offset"][sel], rj["onset"][sel] + 0.004),
+           colors)
+    if sel.size <= MAX_LABELS:
+        for k in sel:  # a loop over the labels drawn (few)
+            color = _REASON_COLORS.get(str(rj["reason"][k]), "tab:red")
+            ax.text(rj["onset"][k], 0.98, str(rj["reason"][k]), fontsize=6, rotation=90,
+                    va="top", color=color, transform=ax.get_xaxis_transform())
     ct = results.contractions
-    for k in range(ct["onset"].size):
-        if ct["channel"][k] in own and ct["offset"][k] >= tmin and ct["onset"][k] <= tmax:
-            ax.axvspan(ct["onset"][k], ct["offset"][k], color="tab:orange", alpha=0.25, lw=0)
+    mine = np.array([str(c) in own for c in ct["channel"]], dtype=bool)
+    sel = np.flatnonzero(mine & (ct["offset"] >= tmin) & (ct["onset"] <= tmax))
+    _spans(ax, ct["onset"][sel], ct["offset"][sel], to_rgba("tab:orange", 0.25))
 
 
 def plot_overview(
@@ -309,13 +342,16 @@ def plot_gallery(
     *,
     before: float = 0.05,
     after: float = 0.3,
+    max_drawn: int = 200,
 ) -> Any:
     """Every twitch's snippet aligned on its onset, with the average, per channel.
 
     One panel per analysed EMG channel and accelerometer sensor, showing the conditioned
     signal (EMG band-passed without hum and heartbeats; accelerometer magnitude) of the
     twitches seen on it, thin, and their mean, bold (for EMG the mean of the rectified
-    signal: polyphasic bursts cancel out when averaged as they are).
+    signal: polyphasic bursts cancel out when averaged as they are). The mean is over all
+    twitches; at most ``max_drawn`` snippets are drawn (evenly spread). The recording is
+    conditioned piece by piece, so a long one is never held in memory.
 
     Returns
     -------
@@ -324,38 +360,64 @@ def plot_gallery(
     from .detect import traces as detector_traces
 
     plt = _pyplot()
-    tr = detector_traces(recording, results.config, context=0.0,
-                         emg=results.meta.get("emg"), acc=results.meta.get("acc"))
-    fig, axes = plt.subplots(1, max(1, len(tr)), squeeze=False,
-                             figsize=(4.5 * max(1, len(tr)), 3.6))
-    b, a = round(before * recording.sfreq), round(after * recording.sfreq)
-    lag = (np.arange(-b, a) / recording.sfreq) * 1e3
-    for j, (name, d) in enumerate(tr.items()):
+    emg_names = list(results.meta.get("emg", []))
+    units = emg_names + list(results.meta.get("sensors", {}))
+    fig, axes = plt.subplots(1, max(1, len(units)), squeeze=False,
+                             figsize=(4.5 * max(1, len(units)), 3.6))
+    sf = recording.sfreq
+    nb, na = round(before * sf), round(after * sf)
+    lag = (np.arange(-nb, na) / sf) * 1e3
+    onsets = results.events["onset"]
+    seen = {u: np.array([u in str(c).split(",") for c in results.events["channels"]],
+                        dtype=bool) for u in units}
+    total = {u: np.zeros(nb + na) for u in units}
+    count = dict.fromkeys(units, 0)
+    drawn: dict[str, list[np.ndarray]] = {u: [] for u in units}
+    stride = {u: max(1, -(-int(seen[u].sum()) // max_drawn)) for u in units}
+    for a in np.arange(0.0, recording.duration, _PLOT_PIECE):  # a loop over pieces
+        b = min(recording.duration, a + _PLOT_PIECE)
+        in_piece = (onsets >= a) & (onsets < b)
+        if not in_piece.any():
+            continue
+        t0 = max(0.0, a - before)
+        tr = detector_traces(recording, results.config, tmin=t0,
+                             tmax=min(recording.duration, b + after), context=15.0,
+                             emg=results.meta.get("emg"), acc=results.meta.get("acc"))
+        for u, d in tr.items():
+            scale = 1e6 if _unit_of(recording, results, u) == "V" else 1.0
+            for k in np.flatnonzero(in_piece & seen[u]):  # a loop over twitches
+                i = round((onsets[k] - t0) * sf)
+                if i - nb < 0 or i + na > d["conditioned"].size:
+                    continue
+                sn = d["conditioned"][i - nb: i + na] * scale
+                total[u] += np.abs(sn) if u in emg_names else sn
+                if count[u] % stride[u] == 0:
+                    drawn[u].append(sn)
+                count[u] += 1
+    for j, u in enumerate(units):
         ax = axes[0, j]
-        emg = name in results.meta.get("emg", [])
-        first = results.meta.get("sensors", {}).get(name, [name])[0]
-        unit = recording.units[recording.ch_names.index(first)]
-        scale, unit = (1e6, "µV") if unit == "V" else (1.0, unit or "a.u.")
-        seen = np.array([name in str(c).split(",") for c in results.events["channels"]],
-                        dtype=bool)
-        snippets = []
-        for onset in results.events["onset"][seen]:
-            i = round(onset * recording.sfreq)
-            if i - b >= 0 and i + a <= d["conditioned"].size:
-                snippets.append(d["conditioned"][i - b: i + a] * scale)
-        for sn in snippets:
+        emg = u in emg_names
+        unit = _unit_of(recording, results, u)
+        unit = "µV" if unit == "V" else (unit or "a.u.")
+        for sn in drawn[u]:
             ax.plot(lag, sn, lw=0.4, color="tab:green", alpha=0.35)
-        if snippets:
-            # polyphasic EMG bursts cancel out when averaged: average the rectified signal
-            mean = np.mean(np.abs(snippets), axis=0) if emg else np.mean(snippets, axis=0)
-            ax.plot(lag, mean, lw=1.6, color="k", label="mean rectified" if emg else "mean")
+        if count[u]:
+            ax.plot(lag, total[u] / count[u], lw=1.6, color="k",
+                    label="mean rectified" if emg else "mean")
             ax.legend(fontsize=7, loc="upper right")
         ax.axvline(0, color="0.5", lw=0.8, ls="--")
-        ax.set_title(f"{name}: {len(snippets)} twitches", fontsize=9)
+        shown = "" if len(drawn[u]) == count[u] else f" ({len(drawn[u])} drawn)"
+        ax.set_title(f"{u}: {count[u]} twitches{shown}", fontsize=9)
         ax.set_xlabel("time from onset [ms]")
         ax.set_ylabel(f"[{unit}]")
     fig.tight_layout()
     return fig
+
+
+def _unit_of(recording: Recording, results: TwitchResults, unit: str) -> str:
+    """The recording's unit of an EMG channel or of a sensor's first axis."""
+    first = results.meta.get("sensors", {}).get(unit, [unit])[0]
+    return recording.units[recording.ch_names.index(first)]
 
 
 def plot_epochs(results: TwitchResults) -> Any:
