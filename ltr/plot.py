@@ -382,7 +382,8 @@ def plot_gallery(
         t0 = max(0.0, a - before)
         tr = detector_traces(recording, results.config, tmin=t0,
                              tmax=min(recording.duration, b + after), context=15.0,
-                             emg=results.meta.get("emg"), acc=results.meta.get("acc"))
+                             emg=results.meta.get("emg"), acc=results.meta.get("acc"),
+                             keep=["conditioned"])
         for u, d in tr.items():
             scale = 1e6 if _unit_of(recording, results, u) == "V" else 1.0
             for k in np.flatnonzero(in_piece & seen[u]):  # a loop over twitches

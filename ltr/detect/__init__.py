@@ -272,6 +272,7 @@ def traces(
     context: float = 30.0,
     emg: Sequence[str] | None = None,
     acc: Sequence[str] | None = None,
+    keep: Sequence[str] | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """The detector's internal traces over a time window, for figures.
 
@@ -279,7 +280,7 @@ def traces(
     floor needs context) and returns, per EMG channel or accelerometer sensor, arrays
     cut to ``[tmin, tmax]``: ``time`` (s), ``conditioned`` (band-passed EMG without hum,
     heartbeats and spikes; or the accelerometer magnitude), ``envelope``, ``floor``,
-    ``on`` and ``off`` thresholds. Values are in SI units.
+    ``on`` and ``off`` thresholds (``keep`` names a subset). Values are in SI units.
     """
     cfg = config if config is not None else DetectorConfig()
     if tmax is None:
@@ -293,12 +294,13 @@ def traces(
     acc_names = list(acc) if acc is not None else [n for n, k in zip(names, part.ch_kinds,
                                                                       strict=True) if k == "acc"]
     out: dict[str, dict[str, np.ndarray]] = {}
+    wanted: bool | Sequence[str] = True if keep is None else keep
     results = [detect_emg_channel(part.get_data(picks=n)[0], part.sfreq, n, cfg,
-                                  motion=False, keep_traces=True)
+                                  motion=False, keep_traces=wanted)
                for n in emg_names]
     for sensor, idx in group_sensors(acc_names, ["acc"] * len(acc_names)).items():
         raw = part.get_data(picks=[acc_names[i] for i in idx])
-        results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg, keep_traces=True))
+        results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg, keep_traces=wanted))
     i0 = round((tmin - a) * part.sfreq)
     i1 = round((tmax - a) * part.sfreq)
     for r in results:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -345,7 +346,7 @@ def _short_floor(sums: MovingSums, half: int, b: int, n: int,
 
 def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
                        plan: EmgPlan | None = None, *, start: int = 0, motion: bool = True,
-                       keep_traces: bool = False) -> ChannelResult:
+                       keep_traces: bool | Collection[str] = False) -> ChannelResult:
     """Condition one EMG channel (or a stretch of it), find candidates, judge them.
 
     Parameters
@@ -360,8 +361,10 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
         ``raw``.
     motion : bool
         Also find low-frequency movement spans (needed only beside accelerometers).
-    keep_traces : bool
-        Keep the conditioned signal, envelope, floor and thresholds at every sample.
+    keep_traces : bool | collection of str
+        Keep the conditioned signal, envelope, floor and thresholds at every sample (or
+        only the ones named: ``"conditioned"``, ``"envelope"``, ``"floor"``, ``"on"``,
+        ``"off"``).
     """
     e = cfg.emg
     r = cfg.reject
@@ -477,11 +480,22 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     if motion:
         res.motion = motion_spans(xd, sfreq / q, q, cfg, n)
     if keep_traces:
-        res.traces = {"conditioned": x, "envelope": np.sqrt(env_sums.mean(h_w)),
-                      "floor": interp_blocks(floor, b, n),
-                      "on": interp_blocks(seg["on"], b, n),
-                      "off": interp_blocks(seg["off"], b, n)}
+        res.traces = _pick_traces(keep_traces, {
+            "conditioned": lambda: x, "envelope": lambda: np.sqrt(env_sums.mean(h_w)),
+            "floor": lambda: interp_blocks(floor, b, n),
+            "on": lambda: interp_blocks(seg["on"], b, n),
+            "off": lambda: interp_blocks(seg["off"], b, n)})
     return res
+
+
+def _pick_traces(keep: bool | Collection[str],
+                 makers: dict[str, Callable[[], np.ndarray]]) -> dict[str, np.ndarray]:
+    """The traces asked for (all with ``keep=True``), each made only when asked for."""
+    want = set(makers) if keep is True else set(keep)  # type: ignore[arg-type]
+    unknown = sorted(want - set(makers))
+    if unknown:
+        raise ValueError(f"unknown trace(s) {unknown}; known: {sorted(makers)}")
+    return {k: f() for k, f in makers.items() if k in want}
 
 
 def _energy(x: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
@@ -546,7 +560,7 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
 
 def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
                       plan: AccPlan | None = None, *, start: int = 0,
-                      keep_traces: bool = False) -> ChannelResult:
+                      keep_traces: bool | Collection[str] = False) -> ChannelResult:
     """Condition one accelerometer sensor (1-3 axes), find and judge jolt candidates.
 
     The axes are first reduced to about 400 Hz by group means (a 5-50 Hz jolt loses
@@ -630,8 +644,9 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
             out = np.repeat(v, q)
             return np.concatenate([out, np.full(n_full - out.size, out[-1] if out.size
                                                 else np.nan)])[:n_full]
-        res.traces = {"conditioned": up(mag), "envelope": up(env),
-                      "floor": up(interp_blocks(floor, b, mag.size)),
-                      "on": up(interp_blocks(seg["on"], b, mag.size)),
-                      "off": up(interp_blocks(seg["off"], b, mag.size))}
+        res.traces = _pick_traces(keep_traces, {
+            "conditioned": lambda: up(mag), "envelope": lambda: up(env),
+            "floor": lambda: up(interp_blocks(floor, b, mag.size)),
+            "on": lambda: up(interp_blocks(seg["on"], b, mag.size)),
+            "off": lambda: up(interp_blocks(seg["off"], b, mag.size))})
     return res
