@@ -35,6 +35,32 @@ def test_figures_return_figures(detected):
         plt.close(fig)
 
 
+def test_gallery_draws_a_subset_but_averages_all(detected):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from ltr.plot import plot_gallery
+
+    rec, res = detected
+    fig = plot_gallery(rec, res, max_drawn=3)
+    titles = [ax.get_title() for ax in fig.axes]
+    n_emg = int(sum("EMG trapezius" in str(c).split(",") for c in res.events["channels"]))
+    assert f"EMG trapezius: {n_emg} twitches (3 drawn)" in titles
+    # 3 snippets and the mean on the EMG panel
+    assert len(fig.axes[0].lines) == 3 + 1 + 1  # snippets, mean, onset line
+    plt.close(fig)
+
+
+def test_traces_keep_only_what_is_asked(detected):
+    from ltr.detect import traces
+
+    rec, _ = detected
+    tr = traces(rec, tmin=10, tmax=20, keep=["conditioned"])
+    assert all(set(d) == {"conditioned", "time"} for d in tr.values())
+    with pytest.raises(ValueError, match="unknown trace"):
+        traces(rec, tmin=10, tmax=20, keep=["wobble"])
+
+
 def test_traces_match_the_detection(detected):
     from ltr.detect import traces
 
