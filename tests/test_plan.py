@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltr.detect.plan import below, extremes, merge_counts, needs_below, rails, rails_from
+from ltr.detect.plan import merge_top_two, rails, rails_of, top_two
 
 
 def _brute(x: np.ndarray) -> tuple[float | None, float | None]:
@@ -31,16 +31,12 @@ def test_rails_are_exact_whole_and_in_blocks(seed):
     x[rng.integers(0, n, 7)] = np.nan
     want = _brute(x)
     assert rails(x) == want
-    # the two-stage reduction over blocks, as a long file is read
+    # summaries of consecutive blocks combine into the whole's, as a long file is read
     blocks = np.array_split(x, 7)
-    tops = extremes(blocks[0])
+    stats = top_two(blocks[0])
     for b in blocks[1:]:
-        tops = merge_counts(tops, extremes(b))
-    nexts = None
-    if needs_below(tops):
-        nexts = below(blocks[0], tops)
-        for b in blocks[1:]:
-            nexts = merge_counts(nexts, below(b, tops))
-    assert rails_from(tops, nexts) == want
+        stats = merge_top_two(stats, top_two(b))
+    np.testing.assert_array_equal(stats, top_two(x))
+    assert rails_of(stats) == want
     if seed % 2:
         assert want != (None, None)

@@ -174,3 +174,24 @@ def test_gaps_across_piece_edges_equal_whole():
     pieces = ltr.detect(gappy, block=BLOCK)
     assert len(whole) > 20
     _same(whole, pieces)
+
+
+def test_clipping_seen_only_late_is_marked_in_pieces_too():
+    """Saturation appears only in the third piece: candidates touching the rail are turned
+    away as clipping, as when the whole recording is processed."""
+    sfreq = 2000.0
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 5e-6, int(400 * sfreq))
+    for t in (30.0, 150.0, 330.0):  # bursts that stay within the amplifier's range
+        a = int(t * sfreq)
+        x[a: a + 120] += rng.normal(0, 30e-6, 120)
+    late = slice(int(300 * sfreq), int(300 * sfreq) + 120)
+    x[late] += rng.normal(0, 300e-6, 120)
+    x[late] = np.clip(x[late], -200e-6, 200e-6)  # the amplifier saturates
+    rec = ltr.Recording(x[np.newaxis], sfreq, ["EMG 1"], ch_kinds=["emg"])
+    whole = ltr.detect(rec, block=None)
+    pieces = ltr.detect(rec, block=BLOCK)
+    _same(whole, pieces)
+    clipped = pieces.rejected["onset"][pieces.rejected["reason"] == "clipping"]
+    assert clipped.size == 1 and abs(clipped[0] - 300.0) < 0.05
+    assert np.sum(np.abs(pieces.events["onset"] - 330.0) < 0.05) == 1

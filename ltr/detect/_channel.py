@@ -77,15 +77,37 @@ def clipped_mask(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _clipped_in(x: np.ndarray, rails: tuple[float | None, float | None],
-                onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """Whether each candidate holds a sample on a saturated rail."""
-    hit = np.zeros(onset.size, bool)
-    for rail in rails:
-        if rail is not None and onset.size:
-            at = np.flatnonzero(x == rail)
-            hit |= np.searchsorted(at, offset) > np.searchsorted(at, onset)
-    return hit
+def _extremes_in(x: np.ndarray, onset: np.ndarray, offset: np.ndarray,
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Largest and smallest finite sample of ``x`` in each ``[onset, offset)``."""
+    hi = np.full(onset.size, np.nan)
+    lo = np.full(onset.size, np.nan)
+    ln = np.maximum(offset - onset, 0)
+    ok = ln > 0
+    if ok.any():
+        on, ln = onset[ok], ln[ok]
+        starts = np.r_[0, np.cumsum(ln)[:-1]]
+        vals = x[np.repeat(on - starts, ln) + np.arange(ln.sum())]
+        hi[ok] = np.fmax.reduceat(vals, starts)
+        lo[ok] = np.fmin.reduceat(vals, starts)
+    return hi, lo
+
+
+def mark_clipping(res: ChannelResult, rails: list[tuple[float | None, float | None]]) -> None:
+    """Turn away candidates that touch a saturated rail (``rails``: one pair per raw
+    channel, from the whole recording). Clipping comes first among the reasons, so it
+    replaces whatever else a candidate was turned away for; blanked spikes keep theirs."""
+    clip = np.zeros(res.onset.size, bool)
+    for k, (top, bottom) in enumerate(rails):
+        hi = res.features.get(f"raw_max_{k}")
+        lo = res.features.get(f"raw_min_{k}")
+        if hi is None or lo is None:
+            continue
+        if top is not None:
+            clip |= hi == top
+        if bottom is not None:
+            clip |= lo == bottom
+    res.reason[clip] = "clipping"
 
 
 def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0,
@@ -433,7 +455,9 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     def mark(cond: np.ndarray, why: str) -> None:
         reason[(reason == "") & cond] = why
 
-    mark(_clipped_in(raw0, plan.rails, onset, offset), "clipping")
+    # extremes of the raw samples: whether a candidate touches a saturated rail is
+    # decided once the whole channel has been seen (mark_clipping)
+    feats["raw_max_0"], feats["raw_min_0"] = _extremes_in(raw0, onset, offset)
     margin = int(0.01 * sfreq)
     steps = find_steps(raw, sfreq, scale=plan.step_scale,
                        where=_covering(onset, offset, margin + 1, n))
@@ -597,10 +621,8 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
         reason[(reason == "") & cond] = why
 
     full_on, full_off = onset * q, np.minimum(offset * q, n_full)
-    clip = np.zeros(onset.size, bool)
-    for axis, rails in zip(raw_xyz, plan.rails, strict=False):
-        clip |= _clipped_in(axis, rails, full_on, full_off)
-    mark(clip, "clipping")
+    for k, axis in enumerate(raw_xyz):  # decided at the end (mark_clipping)
+        feats[f"raw_max_{k}"], feats[f"raw_min_{k}"] = _extremes_in(axis, full_on, full_off)
     duration = (offset - onset) / fs
     mark(duration > r.acc_max_duration, "movement")
     # time from onset to half the short envelope's peak

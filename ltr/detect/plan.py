@@ -2,12 +2,13 @@
 
 A few quantities describe a whole channel rather than a moment of it: whether mains hum
 is present and at which harmonics, whether the channel carries a heartbeat and its
-rhythm and shape, the scale of sample-to-sample differences (for electrode pops), and
-the rails where the amplifier saturates. They are estimated once, from the first
-:data:`CALIBRATION` seconds (rails: from the whole channel, as a reduction that can be
-accumulated block by block), and every stretch of the channel is then processed with
+rhythm and shape, the scale of sample-to-sample differences (for electrode pops). They
+are estimated once, from the first
+:data:`CALIBRATION` seconds, and every stretch of the channel is then processed with
 the same values. That is what lets a long recording be processed in pieces with the
-same result as in one go (:mod:`ltr.detect.stream`).
+same result as in one go (:mod:`ltr.detect.stream`). Saturation rails need the whole
+channel: their summary (:func:`top_two`) is accumulated piece by piece and candidates
+touching a rail are marked at the end.
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ MAINS_SECONDS = 30.0
 
 # -- rails (clipping) -----------------------------------------------------------------------
 # A rail is saturated when the extreme value is piled up: at least 3 samples sit on it and
-# more than 4 times as many as on the next value below it (see ltr.quality.assess). Both
-# counts are reductions that combine over blocks, so a long file is checked piece by
-# piece: first the extremes and their counts, then - only for a channel whose extreme
-# repeats - the next value below each extreme and its count.
+# more than 4 times as many as on the next value below it (see ltr.quality.assess). The two
+# largest distinct values and their counts combine exactly over blocks, so a long file is
+# summarised piece by piece as it is processed; which candidates touch a rail is decided
+# at the end, from each candidate's own extremes.
 def _tail(x: np.ndarray, lower: bool, size: int = 4000) -> np.ndarray:
     """The finite values of ``x`` at or beyond a level that about ``size`` of them reach
     (the upper tail, or the lower one), found from a subsample: every extreme value and
@@ -61,87 +62,59 @@ def _tail(x: np.ndarray, lower: bool, size: int = 4000) -> np.ndarray:
     return x[x >= level]
 
 
-def extremes(x: np.ndarray) -> np.ndarray:
-    """``[[max, n_max], [-min, n_min]]`` of the finite samples (NaN, 0 when none)."""
-    out = np.array([[np.nan, 0.0]] * 2)
+def top_two(x: np.ndarray) -> np.ndarray:
+    """Per sign, the two largest distinct finite values and their counts.
+
+    Row 0: ``[max, n_max, next, n_next]``; row 1 the same for ``-x`` (the minimum).
+    NaN and 0 where there is no such value.
+    """
+    out = np.array([[np.nan, 0.0, np.nan, 0.0]] * 2)
     for row, lower in ((0, False), (1, True)):
         tail = _tail(x, lower)
-        if tail.size:
-            top = tail.min() if lower else tail.max()
-            out[row] = (-top if lower else top, np.count_nonzero(tail == top))
-    return out
-
-
-def below(x: np.ndarray, tops: np.ndarray) -> np.ndarray:
-    """For each sign, the largest value below the extreme ``tops[:, 0]`` and its count
-    (for the minimum: the smallest value above it, sign flipped)."""
-    out = np.array([[np.nan, 0.0]] * 2)
-    for row, lower in ((0, False), (1, True)):
-        top = -tops[row, 0] if lower else tops[row, 0]
-        if not np.isfinite(top) or x.size == 0:
+        if not tail.size:
             continue
-        tail = _tail(x, lower)
+        top = tail.min() if lower else tail.max()
+        out[row, :2] = (-top if lower else top, np.count_nonzero(tail == top))
         rest = tail[tail > top] if lower else tail[tail < top]
-        if rest.size == 0:  # the tail held only the extreme: look at everything
-            with np.errstate(invalid="ignore"):
+        if rest.size == 0 and tail.size < np.count_nonzero(np.isfinite(x)):
+            with np.errstate(invalid="ignore"):  # the tail held only the extreme
                 rest = x[(x > top) if lower else (x < top)]
             rest = rest[np.isfinite(rest)]
-            if rest.size == 0:
-                continue
+        if rest.size:
             nxt = rest.min() if lower else rest.max()
-            out[row] = (-nxt if lower else nxt, np.count_nonzero(rest == nxt))
-            continue
-        nxt = rest.min() if lower else rest.max()
-        out[row] = (-nxt if lower else nxt, np.count_nonzero(rest == nxt))
+            out[row, 2:] = (-nxt if lower else nxt, np.count_nonzero(rest == nxt))
     return out
 
 
-def merge_counts(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Combine two ``[[value, count], ...]`` summaries (largest value, counts of ties)."""
-    out = a.copy()
-    for row in range(a.shape[0]):
-        va, ca = a[row]
-        vb, cb = b[row]
-        if not np.isfinite(va) or (np.isfinite(vb) and vb > va):
-            out[row] = (vb, cb)
-        elif np.isfinite(vb) and vb == va:
-            out[row] = (va, ca + cb)
+def merge_top_two(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Combine two :func:`top_two` summaries (of consecutive blocks) into the whole's."""
+    out = np.empty_like(a)
+    for row in range(2):
+        counts: dict[float, float] = {}
+        for v, c in ((a[row, 0], a[row, 1]), (a[row, 2], a[row, 3]),
+                     (b[row, 0], b[row, 1]), (b[row, 2], b[row, 3])):
+            if np.isfinite(v) and c > 0:
+                counts[float(v)] = counts.get(float(v), 0.0) + c
+        best = sorted(counts, reverse=True)[:2]
+        out[row] = np.nan, 0.0, np.nan, 0.0
+        for k, v in enumerate(best):
+            out[row, 2 * k: 2 * k + 2] = v, counts[v]
     return out
 
 
-def needs_below(tops: np.ndarray) -> bool:
-    """Whether an extreme repeats enough for the next value's count to matter."""
-    return bool(np.any(tops[:, 1] >= 3))
-
-
-def rails_from(tops: np.ndarray, nexts: np.ndarray | None) -> tuple[float | None, float | None]:
+def rails_of(stats: np.ndarray) -> tuple[float | None, float | None]:
     """The saturated rails (top value, bottom value; None when that rail is not)."""
     out: list[float | None] = []
     for row, sign in enumerate((1.0, -1.0)):
-        top, n_top = tops[row]
-        n_next = nexts[row, 1] if nexts is not None else 0.0
+        top, n_top, _, n_next = stats[row]
         out.append(sign * float(top) if np.isfinite(top) and n_top >= 3
                    and n_top > 4 * n_next else None)
     return out[0], out[1]
 
 
 def rails(x: np.ndarray) -> tuple[float | None, float | None]:
-    """The saturated rails of one channel held in memory (each tail looked at once)."""
-    tops = np.array([[np.nan, 0.0]] * 2)
-    nexts = np.array([[np.nan, 0.0]] * 2)
-    for row, lower in ((0, False), (1, True)):
-        tail = _tail(x, lower)
-        if not tail.size:
-            continue
-        top = tail.min() if lower else tail.max()
-        tops[row] = (-top if lower else top, np.count_nonzero(tail == top))
-        rest = tail[tail > top] if lower else tail[tail < top]
-        if rest.size:
-            nxt = rest.min() if lower else rest.max()
-            nexts[row] = (-nxt if lower else nxt, np.count_nonzero(rest == nxt))
-        elif tops[row, 1] >= 3:  # the tail held only the extreme: look at everything
-            nexts[row] = below(x, tops)[row]
-    return rails_from(tops, nexts)
+    """The saturated rails of one channel held in memory."""
+    return rails_of(top_two(x))
 
 
 # -- plans ------------------------------------------------------------------------------
@@ -165,7 +138,6 @@ class EmgPlan:
     harmonics: list[int] = field(default_factory=list)
     ecg: EcgPlan | None = None
     step_scale: float = 0.0
-    rails: tuple[float | None, float | None] = (None, None)
     n_calibration: int = 0
 
 
@@ -176,7 +148,6 @@ class AccPlan:
     q: int = 1
     origin: np.ndarray = field(default_factory=lambda: np.zeros((1, 1)))
     glitch_scale: np.ndarray = field(default_factory=lambda: np.zeros((1, 1)))
-    rails: list[tuple[float | None, float | None]] = field(default_factory=list)
 
 
 def calibration_samples(sfreq: float) -> int:
@@ -184,22 +155,18 @@ def calibration_samples(sfreq: float) -> int:
     return round(CALIBRATION * sfreq)
 
 
-def plan_emg(head: np.ndarray, sfreq: float, cfg: DetectorConfig,
-             saturated: tuple[float | None, float | None] | None = None) -> EmgPlan:
+def plan_emg(head: np.ndarray, sfreq: float, cfg: DetectorConfig) -> EmgPlan:
     """Estimate an EMG channel's plan from its first samples.
 
     Parameters
     ----------
     head : ndarray
         The channel's first :data:`CALIBRATION` s (more is ignored).
-    saturated : (float | None, float | None) | None
-        The whole channel's saturated rails (:func:`rails`; of ``head`` when None).
     """
     head = np.asarray(head, dtype=np.float64)[: calibration_samples(sfreq)]
     e = cfg.emg
     edges = band_edges(e.band, sfreq)
     plan = EmgPlan(n_calibration=head.size)
-    plan.rails = saturated if saturated is not None else rails(head)
     if e.mains:
         mains = find_mains(head, sfreq, prominence_db=e.mains_prominence_db,
                            max_freq=edges[1], max_seconds=MAINS_SECONDS)
@@ -223,18 +190,13 @@ def acc_decimation(sfreq: float) -> int:
     return max(1, int(sfreq // 400))
 
 
-def plan_acc(head: np.ndarray, sfreq: float,
-             saturated: list[tuple[float | None, float | None]] | None = None) -> AccPlan:
-    """Estimate an accelerometer sensor's plan from its first samples (axes × samples).
-
-    ``saturated``: each axis's rails (:func:`rails`; of ``head`` when None).
-    """
+def plan_acc(head: np.ndarray, sfreq: float) -> AccPlan:
+    """Estimate an accelerometer sensor's plan from its first samples (axes × samples)."""
     head = np.atleast_2d(np.asarray(head, dtype=np.float64))[:, : calibration_samples(sfreq)]
     q = acc_decimation(sfreq)
     dec = decimate_mean(head, q)
     origin = np.nan_to_num(dec[:, :1])  # the filter sees the decimated axes
-    return AccPlan(q=q, origin=origin, glitch_scale=glitch_scale(dec),
-                   rails=saturated if saturated is not None else [rails(a) for a in head])
+    return AccPlan(q=q, origin=origin, glitch_scale=glitch_scale(dec))
 
 
 def alignment(sfreq: float, cfg: DetectorConfig, plans: list[EmgPlan | AccPlan]) -> int:

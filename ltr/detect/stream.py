@@ -5,8 +5,9 @@ A long recording need not fit in memory: it is read and processed in pieces of
 same as when the whole recording is processed at once. That holds because
 
 - everything that describes a channel as a whole (mains hum, heartbeat rhythm and shape,
-  pop scale, saturation rails) is estimated once, before the first piece
-  (:mod:`ltr.detect.plan`; the rails by a first pass over the file);
+  pop scale) is estimated once, before the first piece (:mod:`ltr.detect.plan`); the
+  saturation rails are summarised piece by piece and candidates touching them are
+  marked at the end;
 - pieces start on a common grid (:func:`ltr.detect.plan.alignment`), so noise-floor
   blocks, mains lock-in blocks and decimation groups fall on the same samples;
 - the context (default 15 s) covers everything local: the running noise floor looks
@@ -29,21 +30,18 @@ import numpy as np
 
 from .._logging import logger
 from ..recording import Recording
-from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel
+from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel, mark_clipping
 from .config import DetectorConfig
 from .plan import (
     AccPlan,
     EmgPlan,
     alignment,
-    below,
     calibration_samples,
-    extremes,
-    merge_counts,
-    needs_below,
+    merge_top_two,
     plan_acc,
     plan_emg,
-    rails,
-    rails_from,
+    rails_of,
+    top_two,
 )
 
 #: Default piece length (s) when a recording is streamed.
@@ -62,6 +60,18 @@ class _Unit:
     plan: EmgPlan | AccPlan | None = None
     done: int = 0  # samples handed over so far (the next piece starts here)
     parts: list[ChannelResult] = field(default_factory=list)
+    extremes: list[np.ndarray] = field(default_factory=list)  # top_two per raw channel
+
+    def add_extremes(self, data: np.ndarray) -> None:
+        """Fold the raw samples handed over into the rail summaries."""
+        stats = [top_two(row) for row in data]
+        self.extremes = stats if not self.extremes else [
+            merge_top_two(a, b) for a, b in zip(self.extremes, stats, strict=True)]
+
+    def finish(self) -> ChannelResult:
+        res = _concat(self.parts)
+        mark_clipping(res, [rails_of(s) for s in self.extremes])
+        return res
 
 
 def _run_unit(u: _Unit, data: np.ndarray, sfreq: float, cfg: DetectorConfig, start: int,
@@ -144,28 +154,6 @@ def _concat(parts: list[ChannelResult]) -> ChannelResult:
     return res
 
 
-def _rails(rec: Recording, rows: list[int], step: int) -> dict[int, tuple]:
-    """Saturated rails of each channel over the whole recording, read piece by piece.
-
-    One pass finds each channel's extremes and how often they occur; a second pass, only
-    over channels whose extreme repeats, counts the next value below it."""
-    tops: dict[int, np.ndarray] = {}
-    for a in range(0, rec.n_samples, step):
-        block = rec.get_data(a, min(rec.n_samples, a + step), picks=rows)
-        for row, x in zip(rows, block, strict=True):
-            s = extremes(x)
-            tops[row] = merge_counts(tops[row], s) if row in tops else s
-    again = [r for r in rows if needs_below(tops[r])]
-    nexts: dict[int, np.ndarray] = {}
-    if again:
-        for a in range(0, rec.n_samples, step):
-            block = rec.get_data(a, min(rec.n_samples, a + step), picks=again)
-            for row, x in zip(again, block, strict=True):
-                s = below(x, tops[row])
-                nexts[row] = merge_counts(nexts[row], s) if row in nexts else s
-    return {r: rails_from(tops[r], nexts.get(r)) for r in rows}
-
-
 def run_channels(
     rec: Recording, cfg: DetectorConfig, emg: Sequence[str],
     sensors: dict[str, list[str]], *, block: float | None = None,
@@ -208,12 +196,7 @@ def run_channels(
         # in memory: views of the recording's own array, no copy (nothing writes to it)
         data = rec.data if rec.preloaded else rec.get_data(picks=rows)
         if rec.preloaded:
-            rows_all = rows
             rows = list(range(rec.n_channels))
-        if rec.preloaded:
-            stats = {r: rails(data[r]) for r in rows_all}
-        else:
-            stats = {r: rails(data[i]) for i, r in enumerate(rows)}
         head = data[:, : calibration_samples(sfreq)]
     else:
         if block < 2 * cfg.reject.contraction_margin + 1 or block * sfreq < calibration_samples(
@@ -222,7 +205,6 @@ def run_channels(
                              f"too short for a {rec.duration:g}-s recording: pieces must hold "
                              f"the first {calibration_samples(sfreq) / sfreq:g} s "
                              f"(calibration); use 122 s or more, or 0 for all at once")
-        stats = _rails(rec, rows, max(1, round(block * sfreq)))
         head = rec.get_data(0, min(n, calibration_samples(sfreq)), picks=rows)
     pos = {r: i for i, r in enumerate(rows)}
 
@@ -235,14 +217,17 @@ def run_channels(
 
     for u in units:
         if u.modality == "emg":
-            u.plan = plan_emg(rows_of(head, u)[0], sfreq, cfg, saturated=stats[u.rows[0]])
+            u.plan = plan_emg(rows_of(head, u)[0], sfreq, cfg)
         else:
-            u.plan = plan_acc(rows_of(head, u), sfreq, saturated=[stats[r] for r in u.rows])
+            u.plan = plan_acc(rows_of(head, u), sfreq)
     if whole:
         results = _parallel(
             [(u, rows_of(data, u), 0) for u in units], sfreq, cfg, motion,
             n_jobs)
-        return [_concat([_keep(res, 0, n, 0)]) for res in results], 1
+        for u, res in zip(units, results, strict=True):
+            u.parts = [_keep(res, 0, n, 0)]
+            u.add_extremes(rows_of(data, u))
+        return [u.finish() for u in units], 1
     grid = alignment(sfreq, cfg, [u.plan for u in units if u.plan is not None])
     step = max(grid, (round(block * sfreq) // grid) * grid)
     ctx = round(context * sfreq)
@@ -266,8 +251,9 @@ def run_channels(
                 _shift(res, s0), u.done, nominal, guard)
             if cut > u.done:
                 u.parts.append(_keep(res, u.done, cut, s0))
+                u.add_extremes(rows_of(data, u)[:, u.done - w0: cut - w0])
                 u.done = cut
-    return [_concat(u.parts) for u in units], pieces
+    return [u.finish() for u in units], pieces
 
 
 def _shift(res: ChannelResult, offset: int) -> ChannelResult:
