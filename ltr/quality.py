@@ -187,8 +187,7 @@ def assess(
     A channel is *flat* when its minimum equals its maximum.
     """
     n_ch, n, sfreq = recording.n_channels, recording.n_samples, recording.sfreq
-    top = _TopTwo(n_ch)  # the two largest distinct values and their counts
-    bottom = _TopTwo(n_ch)  # the same for -x
+    extremes: list[np.ndarray | None] = [None] * n_ch  # top_two of each channel so far
     sumsq = np.zeros(n_ch)
     n_finite = np.zeros(n_ch)
     nan_count = np.zeros(n_ch, dtype=int)
@@ -197,8 +196,9 @@ def assess(
         block = recording.get_data(start, min(n, start + block_size))
         finite = np.isfinite(block)
         nan_count += (~finite).sum(axis=1)
-        top.update(np.where(finite, block, -np.inf))
-        bottom.update(np.where(finite, -block, -np.inf))
+        for c in range(n_ch):  # a loop over channels
+            s = top_two(block[c])
+            extremes[c] = s if extremes[c] is None else merge_top_two(extremes[c], s)
         clean = np.where(finite, block, 0.0)
         sumsq += np.einsum("ij,ij->i", clean, clean)
         n_finite += finite.sum(axis=1)
@@ -209,8 +209,12 @@ def assess(
                     g[-1][1] += int(length)
                 else:
                     g.append([start + int(s), int(length)])
-    mx, mn = top.values[:, 0], -bottom.values[:, 0]
-    at_rail = top.clipped_counts() + bottom.clipped_counts()
+    stats = np.stack([e if e is not None else top_two(np.zeros(0)) for e in extremes]
+                     ) if n_ch else np.zeros((0, 2, 4))
+    mx, mn = stats[:, 0, 0], -stats[:, 1, 0]
+    # samples on a saturated rail: the extreme's count where rails_of calls it saturated
+    at_rail = np.array([sum(stats[c, row, 1] for row, rail in enumerate(rails_of(stats[c]))
+                            if rail is not None) for c in range(n_ch)], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         rms = np.sqrt(sumsq / n_finite)
         clipped = np.where(n_finite > 0, at_rail / np.maximum(n_finite, 1), 0.0)
@@ -241,33 +245,83 @@ def assess(
     )
 
 
-class _TopTwo:
-    """Running two largest distinct values per channel and how often each occurs."""
+# -- saturation rails -------------------------------------------------------------------------
+# A rail is saturated when the extreme value is piled up: at least 3 samples sit on it and
+# more than 4 times as many as on the next value below it. The two largest distinct values
+# and their counts combine exactly over blocks, so a long file is summarised piece by piece
+# (here for `ltr info`; ltr.detect.stream while it detects, marking the candidates that
+# touch a rail at the end).
+def _tail(x: np.ndarray, lower: bool, size: int = 4000) -> np.ndarray:
+    """The finite values of ``x`` at or beyond a level that about ``size`` of them reach
+    (the upper tail, or the lower one), found from a subsample: every extreme value and
+    the values next to it are in it, at the cost of one comparison over ``x``."""
+    if x.size <= 4 * size:
+        return x[np.isfinite(x)]
+    sub = x[:: max(1, x.size // (50 * size // 10))]
+    sub = sub[np.isfinite(sub)]
+    if sub.size == 0:
+        return x[np.isfinite(x)]
+    k = max(1, min(sub.size - 1, round(sub.size * size / x.size)))
+    if lower:
+        level = np.partition(sub, k)[k]
+        return x[x <= level]
+    level = np.partition(sub, sub.size - 1 - k)[sub.size - 1 - k]
+    return x[x >= level]
 
-    def __init__(self, n_channels: int) -> None:
-        self.values = np.full((n_channels, 2), -np.inf)
-        self.counts = np.zeros((n_channels, 2))
 
-    def update(self, block: np.ndarray) -> None:
-        b1 = block.max(axis=1, initial=-np.inf)
-        c1 = (block == b1[:, None]).sum(axis=1)
-        below = np.where(block < b1[:, None], block, -np.inf)
-        b2 = below.max(axis=1, initial=-np.inf)
-        c2 = (block == b2[:, None]).sum(axis=1)
-        for ch in range(block.shape[0]):  # merging 4 candidates: a loop over channels only
-            merged: dict[float, float] = {}
-            for v, c in ((self.values[ch, 0], self.counts[ch, 0]),
-                         (self.values[ch, 1], self.counts[ch, 1]), (b1[ch], c1[ch]),
-                         (b2[ch], c2[ch])):
-                if np.isfinite(v) and c > 0:
-                    merged[v] = merged.get(v, 0.0) + c
-            best = sorted(merged.items(), reverse=True)[:2] + [(-np.inf, 0.0)] * 2
-            self.values[ch] = [best[0][0], best[1][0]]
-            self.counts[ch] = [best[0][1], best[1][1]]
+def top_two(x: np.ndarray) -> np.ndarray:
+    """Per sign, the two largest distinct finite values and their counts.
 
-    def clipped_counts(self) -> np.ndarray:
-        c1, c2 = self.counts[:, 0], self.counts[:, 1]
-        return np.where((c1 >= 3) & (c1 > 4 * c2), c1, 0.0)
+    Row 0: ``[max, n_max, next, n_next]``; row 1 the same for ``-x`` (the minimum).
+    NaN and 0 where there is no such value.
+    """
+    out = np.array([[np.nan, 0.0, np.nan, 0.0]] * 2)
+    for row, lower in ((0, False), (1, True)):
+        tail = _tail(x, lower)
+        if not tail.size:
+            continue
+        top = tail.min() if lower else tail.max()
+        out[row, :2] = (-top if lower else top, np.count_nonzero(tail == top))
+        rest = tail[tail > top] if lower else tail[tail < top]
+        if rest.size == 0 and tail.size < np.count_nonzero(np.isfinite(x)):
+            with np.errstate(invalid="ignore"):  # the tail held only the extreme
+                rest = x[(x > top) if lower else (x < top)]
+            rest = rest[np.isfinite(rest)]
+        if rest.size:
+            nxt = rest.min() if lower else rest.max()
+            out[row, 2:] = (-nxt if lower else nxt, np.count_nonzero(rest == nxt))
+    return out
+
+
+def merge_top_two(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Combine two :func:`top_two` summaries (of consecutive blocks) into the whole's."""
+    out = np.empty_like(a)
+    for row in range(2):
+        counts: dict[float, float] = {}
+        for v, c in ((a[row, 0], a[row, 1]), (a[row, 2], a[row, 3]),
+                     (b[row, 0], b[row, 1]), (b[row, 2], b[row, 3])):
+            if np.isfinite(v) and c > 0:
+                counts[float(v)] = counts.get(float(v), 0.0) + c
+        best = sorted(counts, reverse=True)[:2]
+        out[row] = np.nan, 0.0, np.nan, 0.0
+        for k, v in enumerate(best):
+            out[row, 2 * k: 2 * k + 2] = v, counts[v]
+    return out
+
+
+def rails_of(stats: np.ndarray) -> tuple[float | None, float | None]:
+    """The saturated rails (top value, bottom value; None when that rail is not)."""
+    out: list[float | None] = []
+    for row, sign in enumerate((1.0, -1.0)):
+        top, n_top, _, n_next = stats[row]
+        out.append(sign * float(top) if np.isfinite(top) and n_top >= 3
+                   and n_top > 4 * n_next else None)
+    return out[0], out[1]
+
+
+def rails(x: np.ndarray) -> tuple[float | None, float | None]:
+    """The saturated rails of one channel held in memory."""
+    return rails_of(top_two(x))
 
 
 def _mains_per_channel(recording: Recording, seconds: float) -> list[tuple[float | None, float]]:

@@ -67,7 +67,7 @@ class ChannelResult:
 
 def clipped_mask(x: np.ndarray) -> np.ndarray:
     """Samples sitting on a saturated rail: the extreme value piled up (see quality.assess)."""
-    from .plan import rails
+    from ..quality import rails
 
     top, bottom = rails(x)
     out = np.zeros(x.shape, bool)

@@ -7,7 +7,7 @@ are estimated once, from the first
 :data:`CALIBRATION` seconds, and every stretch of the channel is then processed with
 the same values. That is what lets a long recording be processed in pieces with the
 same result as in one go (:mod:`ltr.detect.stream`). Saturation rails need the whole
-channel: their summary (:func:`top_two`) is accumulated piece by piece and candidates
+channel: their summary (:func:`ltr.quality.top_two`) is accumulated piece by piece and candidates
 touching a rail are marked at the end.
 """
 
@@ -36,85 +36,6 @@ from .core import block_length
 CALIBRATION = 120.0
 #: Seconds of spectrum used to look for mains hum.
 MAINS_SECONDS = 30.0
-
-
-# -- rails (clipping) -----------------------------------------------------------------------
-# A rail is saturated when the extreme value is piled up: at least 3 samples sit on it and
-# more than 4 times as many as on the next value below it (see ltr.quality.assess). The two
-# largest distinct values and their counts combine exactly over blocks, so a long file is
-# summarised piece by piece as it is processed; which candidates touch a rail is decided
-# at the end, from each candidate's own extremes.
-def _tail(x: np.ndarray, lower: bool, size: int = 4000) -> np.ndarray:
-    """The finite values of ``x`` at or beyond a level that about ``size`` of them reach
-    (the upper tail, or the lower one), found from a subsample: every extreme value and
-    the values next to it are in it, at the cost of one comparison over ``x``."""
-    if x.size <= 4 * size:
-        return x[np.isfinite(x)]
-    sub = x[:: max(1, x.size // (50 * size // 10))]
-    sub = sub[np.isfinite(sub)]
-    if sub.size == 0:
-        return x[np.isfinite(x)]
-    k = max(1, min(sub.size - 1, round(sub.size * size / x.size)))
-    if lower:
-        level = np.partition(sub, k)[k]
-        return x[x <= level]
-    level = np.partition(sub, sub.size - 1 - k)[sub.size - 1 - k]
-    return x[x >= level]
-
-
-def top_two(x: np.ndarray) -> np.ndarray:
-    """Per sign, the two largest distinct finite values and their counts.
-
-    Row 0: ``[max, n_max, next, n_next]``; row 1 the same for ``-x`` (the minimum).
-    NaN and 0 where there is no such value.
-    """
-    out = np.array([[np.nan, 0.0, np.nan, 0.0]] * 2)
-    for row, lower in ((0, False), (1, True)):
-        tail = _tail(x, lower)
-        if not tail.size:
-            continue
-        top = tail.min() if lower else tail.max()
-        out[row, :2] = (-top if lower else top, np.count_nonzero(tail == top))
-        rest = tail[tail > top] if lower else tail[tail < top]
-        if rest.size == 0 and tail.size < np.count_nonzero(np.isfinite(x)):
-            with np.errstate(invalid="ignore"):  # the tail held only the extreme
-                rest = x[(x > top) if lower else (x < top)]
-            rest = rest[np.isfinite(rest)]
-        if rest.size:
-            nxt = rest.min() if lower else rest.max()
-            out[row, 2:] = (-nxt if lower else nxt, np.count_nonzero(rest == nxt))
-    return out
-
-
-def merge_top_two(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Combine two :func:`top_two` summaries (of consecutive blocks) into the whole's."""
-    out = np.empty_like(a)
-    for row in range(2):
-        counts: dict[float, float] = {}
-        for v, c in ((a[row, 0], a[row, 1]), (a[row, 2], a[row, 3]),
-                     (b[row, 0], b[row, 1]), (b[row, 2], b[row, 3])):
-            if np.isfinite(v) and c > 0:
-                counts[float(v)] = counts.get(float(v), 0.0) + c
-        best = sorted(counts, reverse=True)[:2]
-        out[row] = np.nan, 0.0, np.nan, 0.0
-        for k, v in enumerate(best):
-            out[row, 2 * k: 2 * k + 2] = v, counts[v]
-    return out
-
-
-def rails_of(stats: np.ndarray) -> tuple[float | None, float | None]:
-    """The saturated rails (top value, bottom value; None when that rail is not)."""
-    out: list[float | None] = []
-    for row, sign in enumerate((1.0, -1.0)):
-        top, n_top, _, n_next = stats[row]
-        out.append(sign * float(top) if np.isfinite(top) and n_top >= 3
-                   and n_top > 4 * n_next else None)
-    return out[0], out[1]
-
-
-def rails(x: np.ndarray) -> tuple[float | None, float | None]:
-    """The saturated rails of one channel held in memory."""
-    return rails_of(top_two(x))
 
 
 # -- plans ------------------------------------------------------------------------------

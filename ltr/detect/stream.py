@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._logging import logger
+from ..quality import merge_top_two, rails_of, top_two
 from ..recording import Recording
 from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel, mark_clipping
 from .config import DetectorConfig
@@ -37,11 +38,8 @@ from .plan import (
     EmgPlan,
     alignment,
     calibration_samples,
-    merge_top_two,
     plan_acc,
     plan_emg,
-    rails_of,
-    top_two,
 )
 
 #: Default piece length (s) when a recording is streamed.

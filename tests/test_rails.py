@@ -1,11 +1,11 @@
-"""Channel-wide estimates: saturation rails as exact reductions, block by block."""
+"""Saturation rails as exact reductions, whole and block by block."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from ltr.detect.plan import merge_top_two, rails, rails_of, top_two
+from ltr.quality import merge_top_two, rails, rails_of, top_two
 
 
 def _brute(x: np.ndarray) -> tuple[float | None, float | None]:
