@@ -31,7 +31,7 @@ from .core import (
     hysteresis_blocks,
     interp_blocks,
     merge_close,
-    place_edges_at,
+    place_edges,
     runs,
     segment_features,
     split_at_valleys,
@@ -63,18 +63,6 @@ class ChannelResult:
     @property
     def accepted(self) -> np.ndarray:
         return self.reason == ""
-
-
-def clipped_mask(x: np.ndarray) -> np.ndarray:
-    """Samples sitting on a saturated rail: the extreme value piled up (see quality.assess)."""
-    from ..quality import rails
-
-    top, bottom = rails(x)
-    out = np.zeros(x.shape, bool)
-    for rail in (top, bottom):
-        if rail is not None:
-            out |= x == rail
-    return out
 
 
 def _extremes_in(x: np.ndarray, onset: np.ndarray, offset: np.ndarray,
@@ -348,7 +336,7 @@ def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
     with np.errstate(invalid="ignore"):
         sharp = near[sums.mean_at(near, h_o)
                      > (edge_ratio * at_blocks(short_floor, b, near)) ** 2]
-    onset, offset = place_edges_at(sharp, n, starts, stops, reach=reach)
+    onset, offset = place_edges(sharp, n, starts, stops, reach=reach)
     order = np.argsort(onset, kind="stable")
     onset, offset = merge_close(onset[order], offset[order], gap)
     keep = (offset - onset) >= max(1, int(cfg.segment.min_duration * sfreq))

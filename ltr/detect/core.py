@@ -7,7 +7,6 @@ with arrays of candidate start/stop samples; no loop runs over samples.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import numpy as np
 
@@ -153,9 +152,8 @@ def block_length(block: float, sfreq: float) -> int:
 
 
 def block_floor(
-    env: np.ndarray | Callable[[np.ndarray], np.ndarray], b: int, window: float,
-    block: float, *, spread: bool = False, squared: bool = False, points: int = 64,
-    n: int | None = None,
+    env: np.ndarray, b: int, window: float, block: float, *, spread: bool = False,
+    squared: bool = False, points: int = 64,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Running noise floor of an envelope, one value per block of ``b`` samples.
 
@@ -172,10 +170,9 @@ def block_floor(
 
     Parameters
     ----------
-    env : ndarray, shape (n_samples,) | callable
-        Non-negative envelope (or its square, with ``squared=True``), or a function
-        returning its values at given sample indices (then ``n`` gives the length): only
-        the sampled points are ever computed.
+    env : ndarray, shape (n_samples,)
+        Non-negative envelope (or its square, with ``squared=True``), possibly already
+        on a grid (then ``b`` counts grid points).
     b : int
         Block length, samples.
     window, block : float
@@ -191,29 +188,21 @@ def block_floor(
         NaN where no block within the running window had data.
     spread : ndarray, shape (n_blocks,) | None
     """
-    if n is None:
-        assert isinstance(env, np.ndarray)
-        n = env.size
+    n = env.size
     nb = -(-n // b)
     step = max(1, -(-b // points))
     per = -(-b // step)
-    if callable(env):
-        grid = np.arange(nb)[:, None] * b + np.arange(per)[None, :] * step
-        inside = grid < n
-        vals = env(np.minimum(grid, n - 1).ravel()).reshape(nb, per)
-    else:
-        # a strided view of the complete blocks; the last, partial one padded with NaN
-        full = n // b
-        vals = np.full((nb, per), np.nan)
-        vals[:full] = env[: full * b].reshape(full, b)[:, ::step]
-        if full < nb:
-            tail = env[full * b:: step]
-            vals[full, : tail.size] = tail
-        inside = np.ones((nb, per), bool)
+    # a strided view of the complete blocks; the last, partial one padded with NaN
+    full = n // b
+    vals = np.full((nb, per), np.nan)
+    vals[:full] = env[: full * b].reshape(full, b)[:, ::step]
+    if full < nb:
+        tail = env[full * b:: step]
+        vals[full, : tail.size] = tail
     if squared:
         vals = np.sqrt(np.maximum(vals, 0.0))  # NaN stays NaN
     with np.errstate(invalid="ignore"):
-        present = inside & (vals > 0)  # NaN compares False
+        present = vals > 0  # NaN (padding, gaps) compares False
     if not present.all():
         vals = np.where(present, vals, np.nan)
     k = max(1, round(window / block))
@@ -325,39 +314,6 @@ def at_blocks(values: np.ndarray, b: int, idx: np.ndarray) -> np.ndarray:
     return np.interp(idx, centres, v)
 
 
-def running_floor(
-    env: np.ndarray, sfreq: float, block: float, window: float, *, spread: bool = False
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """Robust running noise floor of an envelope at every sample (and optionally its spread).
-
-    :func:`block_floor` interpolated to every sample with :func:`interp_blocks`.
-
-    Parameters
-    ----------
-    env : ndarray, shape (n_samples,)
-        Non-negative envelope.
-    sfreq : float
-    block, window : float
-        Seconds.
-    spread : bool
-        Also return the running robust standard deviation.
-
-    Returns
-    -------
-    floor : ndarray, shape (n_samples,)
-        NaN only if the whole trace is missing.
-    spread : ndarray, shape (n_samples,)
-        Only with ``spread=True``.
-    """
-    b = block_length(block, sfreq)
-    floor, sd = block_floor(env, b, window, block, spread=spread)
-    full = interp_blocks(floor, b, env.size)
-    if not spread:
-        return full
-    assert sd is not None
-    return full, interp_blocks(sd, b, env.size)
-
-
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and stop (exclusive) indices of the runs of True in a boolean array."""
     if mask.size == 0:
@@ -392,21 +348,6 @@ def hysteresis_blocks(env2: np.ndarray, on2: np.ndarray, off2: np.ndarray,
     return starts[keep], stops[keep]
 
 
-def hysteresis(env: np.ndarray, on: np.ndarray, off: np.ndarray) -> tuple[np.ndarray,
-                                                                          np.ndarray]:
-    """Regions where ``env`` stays above ``off`` and somewhere exceeds ``on``.
-
-    Returns start and stop (exclusive) sample indices.
-    """
-    with np.errstate(invalid="ignore"):
-        starts, stops = runs(env > off)
-        if starts.size == 0:
-            return starts, stops
-        hits = np.flatnonzero(env > on)
-    keep = np.searchsorted(hits, stops) > np.searchsorted(hits, starts)
-    return starts[keep], stops[keep]
-
-
 def merge_close(starts: np.ndarray, stops: np.ndarray, gap: int) -> tuple[np.ndarray,
                                                                         np.ndarray]:
     """Join regions separated by fewer than ``gap`` samples."""
@@ -419,21 +360,14 @@ def merge_close(starts: np.ndarray, stops: np.ndarray, gap: int) -> tuple[np.nda
 
 
 def place_edges(
-    mask: np.ndarray, starts: np.ndarray, stops: np.ndarray, reach: int
+    true: np.ndarray, n: int, starts: np.ndarray, stops: np.ndarray, reach: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Onset and offset of each region from a sharper activity mask.
 
-    The onset is the first True of ``mask`` in ``[start - reach, stop)``, the offset one
-    past the last True in ``[start, stop + reach)``; regions where ``mask`` has no True
-    keep their edges.
+    ``true`` holds the sorted samples (of ``n``) where the mask is True. The onset is the
+    first of them in ``[start - reach, stop)``, the offset one past the last in
+    ``[start, stop + reach)``; regions with none keep their edges.
     """
-    return place_edges_at(np.flatnonzero(mask), mask.size, starts, stops, reach)
-
-
-def place_edges_at(
-    true: np.ndarray, n: int, starts: np.ndarray, stops: np.ndarray, reach: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`place_edges` with the sorted indices where the mask is True (of ``n``)."""
     if true.size == 0 or starts.size == 0:
         return starts.copy(), stops.copy()
     lo = np.maximum(starts - reach, 0)

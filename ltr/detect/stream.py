@@ -82,16 +82,17 @@ def _run_unit(u: _Unit, data: np.ndarray, sfreq: float, cfg: DetectorConfig, sta
     return detect_acc_sensor(data, sfreq, u.name, cfg, u.plan, start=start)
 
 
-def _quiet_cut(res: ChannelResult, lo: int, hi: int, guard: int) -> int:
-    """The latest sample in ``(lo, hi]`` with no candidate within ``guard`` samples.
+def _quiet_cut(res: ChannelResult, lo: int, hi: int, guard: int, offset: int = 0) -> int:
+    """The latest sample in ``(lo, hi]`` with no candidate within ``guard`` samples
+    (candidates at ``res.onset + offset``, like ``lo`` and ``hi``).
 
     Returns ``lo`` when activity runs through the whole stretch.
     """
     if res.onset.size == 0:
         return hi
     order = np.argsort(res.onset, kind="stable")
-    busy_on = res.onset[order] - guard
-    busy_off = np.maximum.accumulate(res.offset[order] + guard)
+    busy_on = res.onset[order] + offset - guard
+    busy_off = np.maximum.accumulate(res.offset[order] + offset + guard)
     # merged busy stretches: a new one starts where a start lies beyond all stops so far
     new = np.r_[True, busy_on[1:] >= busy_off[:-1]]
     first = np.flatnonzero(new)
@@ -245,20 +246,12 @@ def run_channels(
         results = _parallel(jobs, sfreq, cfg, motion, n_jobs)
         pieces += 1
         for (u, _, s0), res in zip(jobs, results, strict=True):
-            cut = n if nominal >= n else _quiet_cut(
-                _shift(res, s0), u.done, nominal, guard)
+            cut = n if nominal >= n else _quiet_cut(res, u.done, nominal, guard, s0)
             if cut > u.done:
                 u.parts.append(_keep(res, u.done, cut, s0))
                 u.add_extremes(rows_of(data, u)[:, u.done - w0: cut - w0])
                 u.done = cut
     return [u.finish() for u in units], pieces
-
-
-def _shift(res: ChannelResult, offset: int) -> ChannelResult:
-    """A view of ``res`` with absolute onsets and offsets (for choosing a cut)."""
-    return ChannelResult(name=res.name, modality=res.modality, unit=res.unit,
-                         onset=res.onset + offset, offset=res.offset + offset,
-                         features={}, reason=res.reason, floor=res.floor)
 
 
 def _run_unit_with_plan(u: _Unit, data: np.ndarray, sfreq: float, cfg: DetectorConfig,
@@ -280,8 +273,3 @@ def _parallel(jobs: list[tuple[_Unit, np.ndarray, int]], sfreq: float, cfg: Dete
     for (u, _, _), (_, plan) in zip(jobs, out, strict=True):
         u.plan = plan
     return [res for res, _ in out]
-
-
-def describe(results: list[ChannelResult]) -> dict[str, Any]:
-    """Counts per channel, for logging."""
-    return {r.name: int(r.accepted.sum()) for r in results}
