@@ -295,11 +295,14 @@ def traces(
                                                                       strict=True) if k == "acc"]
     out: dict[str, dict[str, np.ndarray]] = {}
     wanted: bool | Sequence[str] = True if keep is None else keep
-    results = [detect_emg_channel(part.get_data(picks=n)[0], part.sfreq, n, cfg,
-                                  motion=False, keep_traces=wanted)
+    used = emg_names + acc_names
+    data = part.get_data(picks=used)  # one read of the window for every channel
+    row = {name: i for i, name in enumerate(used)}
+    results = [detect_emg_channel(data[row[n]], part.sfreq, n, cfg, motion=False,
+                                  keep_traces=wanted)
                for n in emg_names]
     for sensor, idx in group_sensors(acc_names, ["acc"] * len(acc_names)).items():
-        raw = part.get_data(picks=[acc_names[i] for i in idx])
+        raw = data[[row[acc_names[i]] for i in idx]]
         results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg, keep_traces=wanted))
     i0 = round((tmin - a) * part.sfreq)
     i1 = round((tmax - a) * part.sfreq)
