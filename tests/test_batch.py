@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import time
 
 import numpy as np
 import pytest
@@ -89,8 +88,10 @@ def test_batch_is_resumable_and_config_aware(archive, tmp_path):
     assert process_files(files, other, tmp_path, progress=False).counts()["ok"] == 5
     assert process_files(files, other, tmp_path, progress=False,
                          overwrite=True).counts()["ok"] == 5
-    time.sleep(0.01)
-    os.utime(files[0])  # touched input
+    # touched input: set its time well past the outputs' rather than sleeping, so a file
+    # system with coarse time stamps (1-2 s on some) cannot make it look unchanged
+    later = (tmp_path / "s00" / "manifest.json").stat().st_mtime + 10.0
+    os.utime(files[0], (later, later))
     redo = process_files(files, other, tmp_path, progress=False)
     assert redo.counts() == {"ok": 1, "skipped": 4, "failed": 0}
     manifest = json.loads((tmp_path / "s00" / "manifest.json").read_text())
