@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from .config import (
     EmgConfig,
     FloorConfig,
     FusionConfig,
+    GapConfig,
     RejectConfig,
     SegmentConfig,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "EmgConfig",
     "FloorConfig",
     "FusionConfig",
+    "GapConfig",
     "RejectConfig",
     "SegmentConfig",
     "detect",
@@ -59,6 +62,39 @@ def _merge_contractions(con: dict[str, np.ndarray], margin: float) -> dict[str, 
             "offset": np.asarray([r[1] for r in rows], float),
             "channel": np.asarray([r[2] for r in rows], dtype=object),
             "rms": np.asarray([r[3] for r in rows], float)}
+
+
+def _gap_table(results: list, sfreq: float, cfg: DetectorConfig,
+               sensors: dict[str, list[str]], source: str) -> dict[str, np.ndarray]:
+    """The missing-sample runs of every channel as one table, summarised in each
+    channel's ``processing["gaps"]``, with a warning per channel that has any."""
+    cols: dict[str, list] = {"channel": [], "onset": [], "duration": [], "action": []}
+    for r in results:
+        g = r.gaps
+        if not g or g["start"].size == 0:
+            continue
+        axes = [r.name] if r.modality == "emg" else sensors[r.name]
+        length = (g["stop"] - g["start"]) / sfreq
+        long_ = g["long"]
+        cols["channel"].extend(axes[k] for k in g["row"].tolist())
+        cols["onset"].extend((g["start"] / sfreq).tolist())
+        cols["duration"].extend(length.tolist())
+        cols["action"].extend(np.where(long_, "skipped", "filled").tolist())
+        r.processing["gaps"] = {"count": int(length.size), "filled": int((~long_).sum()),
+                                "skipped": int(long_.sum()),
+                                "missing_s": float(length.sum()),
+                                "skipped_s": float(length[long_].sum())}
+        warnings.warn(
+            f"{source}: channel {r.name!r} has {length.size} gap(s) of missing samples "
+            f"(NaN), {length.sum():.3g} s in all, the longest {length.max():.3g} s: "
+            f"{int((~long_).sum())} up to {cfg.gaps.max_fill:g} s filled by interpolation, "
+            f"{int(long_.sum())} longer left out of detection (with 3 periods of the band's "
+            f"lower edge on each side); the gap table is in results.meta['gaps']",
+            UserWarning, stacklevel=4)
+    return {"channel": np.asarray(cols["channel"], dtype=object),
+            "onset": np.asarray(cols["onset"], float),
+            "duration": np.asarray(cols["duration"], float),
+            "action": np.asarray(cols["action"], dtype=object)}
 
 
 def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None) -> Recording:
@@ -187,10 +223,17 @@ def detect(
     results, pieces = run_channels(rec, cfg, emg_names,
                            {s: [acc_names[i] for i in idx] for s, idx in sensors.items()},
                            block=block, n_jobs=n_jobs)
+    source = str(rec.meta.get("source", "")) or "recording"
+    gaps = _gap_table(results, rec.sfreq, cfg, {s: [acc_names[i] for i in idx]
+                                                for s, idx in sensors.items()}, source)
     for r in results:
         first = r.name if r.modality == "emg" else acc_names[sensors[r.name][0]]
         # amplitudes are in the channel's unit: V, or whatever the file held (ADC counts)
         r.unit = rec.units[rec.ch_names.index(first)] or "a.u."
+        if r.unusable:
+            warnings.warn(f"{source}: channel {r.name!r} is unusable and was left out: "
+                          f"{r.unusable}", UserWarning, stacklevel=3)
+            continue
         logger.info("%s: %d candidates, %d accepted", r.name, r.onset.size,
                     int(r.accepted.sum()))
     ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
@@ -258,7 +301,8 @@ def detect(
         epochs=epochs, config=cfg, sfreq=rec.sfreq,
         duration=rec.duration, source=str(rec.meta.get("source", "")),
         meta={"ltr_version": __version__, "emg": emg_names, "acc": acc_names,
-              "pieces": pieces, "block_s": block,
+              "pieces": pieces, "block_s": block, "gaps": gaps,
+              "unusable": {r.name: r.unusable for r in results if r.unusable},
               "sensors": {k: [acc_names[i] for i in v] for k, v in sensors.items()}},
     )
 

@@ -17,6 +17,7 @@ from ..preprocess import (
     condition_acc,
     decimate_mean,
     ecg_template,
+    fill_gaps,
     qrs_decimation,
     remove_mains,
     repair_glitches,
@@ -59,6 +60,11 @@ class ChannelResult:
     """Running noise floor per block of ``floor_block`` samples from the stretch start."""
     floor_block: int = 1
     heartbeats: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    gaps: dict[str, np.ndarray] = field(default_factory=dict)
+    """Runs of missing samples (set by :mod:`ltr.detect.stream`): ``row``, ``start``,
+    ``stop`` (samples, stop exclusive) and ``long`` (left out of detection)."""
+    unusable: str = ""
+    """Why the channel could not be analysed at all ("" when it could)."""
 
     @property
     def accepted(self) -> np.ndarray:
@@ -295,6 +301,13 @@ def motion_spans(xd: np.ndarray, fs: float, q: int, cfg: DetectorConfig, n: int,
     return on * q, np.minimum(off * q, n)
 
 
+def gap_margin(sfreq: float, low: float) -> int:
+    """Samples on each side of a long gap left out with it: three periods of the band's
+    lower edge ``low`` (Hz), where a zero-phase filter's transient would be (the same
+    margin :func:`ltr.preprocess.bandpass` gives NaN gaps)."""
+    return int(np.ceil(3.0 / low * sfreq))
+
+
 def grid_step(sfreq: float, b: int, seconds: float) -> int:
     """Samples between the points where an envelope is evaluated: at most ``seconds``
     apart, a divisor of the floor block ``b`` (so blocks hold whole grid steps)."""
@@ -378,21 +391,26 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     """
     e = cfg.emg
     r = cfg.reject
+    raw0 = raw
+    # gaps are filled by straight lines (no step for the filters, whatever the DC level);
+    # long ones go back to missing once filtered
+    raw, gaps = fill_gaps(raw, max(1, round(cfg.gaps.max_fill * sfreq)))
     if plan is None:
         plan = plan_emg(raw, sfreq, cfg)
     edges = band_edges(e.band, sfreq)
     processing: dict[str, Any] = {"band_hz": list(edges), "mains_hz": plan.mains_hz,
                                   "mains_harmonics": plan.harmonics}
-    raw0 = raw
     if plan.mains_hz is not None and plan.harmonics:
         # hum is found in the raw spectrum and subtracted before the band-pass, so the
         # filter never sees (and never rings on) the sinusoid starting at the file's edge
         raw = remove_mains(raw, sfreq, plan.mains_hz, plan.harmonics, start=start)
     x, edges = bandpass(raw, sfreq, e.band, e.filter_order)
     n = x.size
+    if gaps.long.any():
+        x[gaps.cover(n, gap_margin(sfreq, edges[0]))] = np.nan
     q = qrs_decimation(sfreq)
     need_xd = plan.ecg is not None or motion
-    xd = decimate_mean(np.where(np.isfinite(raw), raw, 0.0) if need_xd else raw[:0], q)
+    xd = decimate_mean(raw if need_xd else raw[:0], q)
     r_peaks = np.zeros(0, dtype=int)
     x_with_ecg = x
     if plan.ecg is not None:
@@ -586,9 +604,15 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     q = plan.q
     fs = sfreq / q
     n_full = raw_xyz.shape[-1]
+    raw0 = raw_xyz
+    raw_xyz, gaps = fill_gaps(raw_xyz, max(1, round(cfg.gaps.max_fill * sfreq)))
     xyz = decimate_mean(raw_xyz, q)
     xyz, glitches = repair_glitches(xyz, scale=plan.glitch_scale)
     mag, _, edges = condition_acc(xyz, fs, a.band, a.filter_order, origin=plan.origin)
+    if gaps.long.any():  # long gaps (any axis) are left out, decimation groups whole
+        out = gaps.cover(n_full, gap_margin(sfreq, edges[0]), rows=raw_xyz.shape[0]).any(0)
+        m = mag.size
+        mag[out[: m * q].reshape(m, q).any(axis=1)] = np.nan
     sums = MovingSums(mag * mag)
     env2 = sums.mean(window_samples(a.window, fs) // 2)
     seg = _segment(sums, env2, fs, a.on_ratio, a.off_ratio, a.edge_ratio, a.window,
@@ -609,7 +633,7 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
         reason[(reason == "") & cond] = why
 
     full_on, full_off = onset * q, np.minimum(offset * q, n_full)
-    for k, axis in enumerate(raw_xyz):  # decided at the end (mark_clipping)
+    for k, axis in enumerate(raw0):  # decided at the end (mark_clipping)
         feats[f"raw_max_{k}"], feats[f"raw_min_{k}"] = _extremes_in(axis, full_on, full_off)
     duration = (offset - onset) / fs
     mark(duration > r.acc_max_duration, "movement")

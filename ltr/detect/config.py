@@ -204,6 +204,29 @@ class RejectConfig:
 
 
 @dataclass(frozen=True)
+class GapConfig:
+    """Missing samples (NaN) in a channel.
+
+    Attributes
+    ----------
+    max_fill : float
+        Gaps up to this long (s) are filled by a straight line between their neighbours
+        and cost nothing else; longer ones are filled for the filters, then left out of
+        detection over the gap and three periods of the band's lower edge on each side
+        (where the filter's transients would be), and reported. 10 ms is half the
+        shortest twitch burst (20 ms, :class:`RejectConfig` ``min_burst`` × 2), so a
+        filled gap can shave a twitch but neither make nor hide one; a dropped sample or
+        a short transmission loss (a few ms) is well inside it.
+    """
+
+    max_fill: float = 0.01
+
+    def __post_init__(self) -> None:
+        if not self.max_fill >= 0:
+            raise ValueError(f"gaps: need max_fill >= 0 (s), got {self.max_fill!r}")
+
+
+@dataclass(frozen=True)
 class FusionConfig:
     """Combining candidates of several channels into twitches.
 
@@ -242,6 +265,7 @@ class DetectorConfig:
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     reject: RejectConfig = field(default_factory=RejectConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    gaps: GapConfig = field(default_factory=GapConfig)
 
     # -- dict / TOML --------------------------------------------------------------------
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -278,7 +302,7 @@ class DetectorConfig:
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> DetectorConfig:
         """Read a TOML file with sections ``[emg]``, ``[acc]``, ``[floor]``, ``[segment]``,
-        ``[reject]``, ``[fusion]`` (any may be left out)."""
+        ``[reject]``, ``[fusion]``, ``[gaps]`` (any may be left out)."""
         try:
             import tomllib
         except ModuleNotFoundError:  # pragma: no cover - Python 3.10
@@ -306,7 +330,8 @@ class DetectorConfig:
 
 
 _SECTION_TYPES = {"emg": EmgConfig, "acc": AccConfig, "floor": FloorConfig,
-                  "segment": SegmentConfig, "reject": RejectConfig, "fusion": FusionConfig}
+                  "segment": SegmentConfig, "reject": RejectConfig, "fusion": FusionConfig,
+                  "gaps": GapConfig}
 
 
 def _toml_value(v: Any) -> str:
