@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._logging import logger, verbose
-from .._validate import check_sfreq
+from .._validate import LtrDataWarning, check_sfreq
 from .._version import __version__
 from ..channels import group_sensors
 from ..recording import Recording
@@ -90,7 +90,7 @@ def _gap_table(results: list, sfreq: float, cfg: DetectorConfig,
             f"{int((~long_).sum())} up to {cfg.gaps.max_fill:g} s filled by interpolation, "
             f"{int(long_.sum())} longer left out of detection (with 3 periods of the band's "
             f"lower edge on each side); the gap table is in results.meta['gaps']",
-            UserWarning, stacklevel=4)
+            LtrDataWarning, stacklevel=4)
     return {"channel": np.asarray(cols["channel"], dtype=object),
             "onset": np.asarray(cols["onset"], float),
             "duration": np.asarray(cols["duration"], float),
@@ -232,12 +232,12 @@ def detect(
         r.unit = rec.units[rec.ch_names.index(first)] or "a.u."
         if r.unusable:
             warnings.warn(f"{source}: channel {r.name!r} is unusable and was left out: "
-                          f"{r.unusable}", UserWarning, stacklevel=3)
+                          f"{r.unusable}", LtrDataWarning, stacklevel=3)
             continue
         logger.info("%s: %d candidates, %d accepted", r.name, r.onset.size,
                     int(r.accepted.sum()))
     ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
-    per_channel = channel_table(results, rec.sfreq, ratios)
+    per_channel = channel_table(results, rec.sfreq, ratios, cfg.fusion)
     spans = [r.motion for r in results if r.modality == "emg"]
     m_on = np.concatenate([s[0] for s in spans]) / rec.sfreq if spans else np.zeros(0)
     m_off = np.concatenate([s[1] for s in spans]) / rec.sfreq if spans else np.zeros(0)

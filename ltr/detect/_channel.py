@@ -10,6 +10,7 @@ import numpy as np
 
 from ..envelope import tkeo, window_samples
 from ..preprocess import (
+    MAX_EDGE_FRACTION,
     band_edges,
     bandpass,
     beats,
@@ -23,7 +24,7 @@ from ..preprocess import (
     repair_glitches,
     subtract_ecg,
 )
-from .config import DetectorConfig
+from .config import DetectorConfig, RejectConfig
 from .core import (
     MovingSums,
     at_blocks,
@@ -38,6 +39,8 @@ from .core import (
     split_at_valleys,
 )
 from .plan import AccPlan, EmgPlan, calibration_samples, plan_acc, plan_emg
+from .rules import ACC_RULES, EMG_RULES, Candidates, clipping, judge
+from .rules import near as _near
 
 
 @dataclass
@@ -89,32 +92,25 @@ def _extremes_in(x: np.ndarray, onset: np.ndarray, offset: np.ndarray,
 
 def mark_clipping(res: ChannelResult, rails: list[tuple[float | None, float | None]]) -> None:
     """Turn away candidates that touch a saturated rail (``rails``: one pair per raw
-    channel, from the whole recording). Clipping comes first among the reasons, so it
-    replaces whatever else a candidate was turned away for; blanked spikes keep theirs."""
-    clip = np.zeros(res.onset.size, bool)
-    for k, (top, bottom) in enumerate(rails):
-        hi = res.features.get(f"raw_max_{k}")
-        lo = res.features.get(f"raw_min_{k}")
-        if hi is None or lo is None:
-            continue
-        if top is not None:
-            clip |= hi == top
-        if bottom is not None:
-            clip |= lo == bottom
-    res.reason[clip] = "clipping"
+    channel, from the whole recording; :func:`ltr.detect.rules.clipping`). Clipping is
+    first in the rule tables, so it replaces whatever else a candidate was turned away
+    for; blanked spikes keep theirs."""
+    c = Candidates(res.onset, res.offset, 1.0, res.features, np.zeros(res.onset.size),
+                   rails=rails)
+    res.reason[clipping(c, RejectConfig())] = "clipping"
 
 
-def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0,
+def find_steps(x: np.ndarray, sfreq: float, r: RejectConfig, *,
                scale: float | None = None, where: np.ndarray | None = None) -> np.ndarray:
     """Electrode pops: one-sample jumps that leave the level shifted.
 
-    A jump larger than ``factor`` robust standard deviations of the sample-to-sample
+    A jump larger than ``r.pop_jump`` robust standard deviations of the sample-to-sample
     difference (``scale``; estimated from ``x`` when None) counts when (a) the mean
-    level 3-25 ms after it differs from the level 3-25 ms before it by at least half the
-    jump (a needle spike or a motor-unit potential returns to baseline within a few ms;
-    a pop does not) and (b) that shift is at least 10 times the RMS sample-to-sample
-    difference around it (the signal around a pop is smooth, the inside of an EMG burst
-    is not).
+    level ``r.pop_settle`` s after it differs from the level over the same span before
+    it by at least ``r.pop_hold`` of the jump (a needle spike or a motor-unit potential
+    returns to baseline within a few ms; a pop does not) and (b) that shift is at least
+    ``r.pop_step`` times the RMS sample-to-sample difference around it (the signal
+    around a pop is smooth, the inside of an EMG burst is not).
 
     ``where`` (sorted sample indices) limits the search to jumps into those samples.
 
@@ -128,82 +124,51 @@ def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0,
             raise ValueError("find_steps(where=...) needs scale=")
         i = where[(where >= 1) & (where < x.size)]
         dj = np.nan_to_num(x[i]) - np.nan_to_num(x[i - 1])
-        limit = factor * scale
-        return _confirm_steps(x, sfreq, i[(dj > limit) | (dj < -limit)])
+        limit = r.pop_jump * scale
+        return _confirm_steps(x, sfreq, i[(dj > limit) | (dj < -limit)], r)
     z = x if np.isfinite(np.sum(x)) else np.where(np.isfinite(x), x, 0.0)
     d = np.diff(z)
     if scale is None:
+        # median absolute value / 0.6745: the standard deviation of a normal variable
         scale = float(np.median(np.abs(d)) / 0.6745) if d.size else 0.0
     if scale <= 0:
         return np.zeros(0, dtype=int)
-    limit = factor * scale
-    return _confirm_steps(x, sfreq, np.flatnonzero((d > limit) | (d < -limit)) + 1)
+    limit = r.pop_jump * scale
+    return _confirm_steps(x, sfreq, np.flatnonzero((d > limit) | (d < -limit)) + 1, r)
 
 
-def _confirm_steps(x: np.ndarray, sfreq: float, jumps: np.ndarray) -> np.ndarray:
+def _confirm_steps(x: np.ndarray, sfreq: float, jumps: np.ndarray,
+                   r: RejectConfig) -> np.ndarray:
     """Keep the jumps after which the level stays shifted (see :func:`find_steps`)."""
     if jumps.size == 0:
         return jumps.astype(int)
-    m1, m2 = max(1, int(0.003 * sfreq)), max(2, int(0.025 * sfreq))
+    m1 = max(1, int(r.pop_settle[0] * sfreq))
+    m2 = max(m1 + 1, int(r.pop_settle[1] * sfreq))
     ok = (jumps - m2 - 2 >= 0) & (jumps + m2 < x.size)
     jumps = jumps[ok]
     if jumps.size == 0:
         return jumps.astype(int)
-    # the samples from 25 ms before to 25 ms after each jump
+    # the samples from m2 before to m2 after each jump
     win = np.nan_to_num(x[jumps[:, None] + np.arange(-m2 - 2, m2)[None, :]])
     c = m2 + 2  # column of the jump's sample
     span = np.arange(m1, m2)
     before = win[:, c - span - 1].mean(axis=1)
     after = win[:, c + span].mean(axis=1)
     shift = np.abs(after - before)
-    # RMS sample-to-sample difference 3-25 ms either side of the jump
+    # RMS sample-to-sample difference over the same spans either side of the jump
     d = np.diff(win, axis=1)  # d[:, k] = win[:, k + 1] - win[:, k]
     d_after = d[:, c + span - 1]
     d_before = d[:, c - span - 2]
     rough = np.sqrt((np.sum(d_after**2, axis=1) + np.sum(d_before**2, axis=1))
                     / (2 * (m2 - m1)))
-    keep = (shift >= 0.5 * np.abs(d[:, c - 1])) & (shift >= 10 * rough)
+    keep = (shift >= r.pop_hold * np.abs(d[:, c - 1])) & (shift >= r.pop_step * rough)
     return jumps[keep].astype(int)
-
-
-def _dense(onset: np.ndarray, offset: np.ndarray, sfreq: float, r: Any) -> np.ndarray:
-    """Candidates belonging to dense, sustained activity (a voluntary contraction that the
-    envelope crosses on and off): runs of candidates separated by less than
-    ``r.dense_gap`` s that last longer than ``r.max_duration`` and are active at least
-    ``r.dense_duty`` of the time. Twitches while fanning leave longer quiet gaps."""
-    out = np.zeros(onset.size, bool)
-    if onset.size < 2:
-        return out
-    new = np.r_[True, (onset[1:] - offset[:-1]) / sfreq >= r.dense_gap]
-    group = np.cumsum(new) - 1
-    first = np.flatnonzero(new)
-    last = np.r_[first[1:] - 1, onset.size - 1]
-    span = (offset[last] - onset[first]) / sfreq
-    active = np.add.reduceat(offset - onset, first) / sfreq
-    sustained = (last > first) & (span > r.max_duration) & (active >= r.dense_duty * span)
-    return sustained[group]
 
 
 def _median(x: np.ndarray) -> float:
     """Median of the finite values, NaN when there are none (a flat or empty channel)."""
     finite = x[np.isfinite(x)]
     return float(np.median(finite)) if finite.size else float("nan")
-
-
-def _inside(starts: np.ndarray, stops: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Whether each ``t`` lies in one of the ``[start, stop]`` spans (starts sorted)."""
-    if starts.size == 0:
-        return np.zeros(t.size, bool)
-    i = np.searchsorted(starts, t, side="right") - 1
-    return (i >= 0) & (t <= stops[np.clip(i, 0, None)])
-
-
-def _near(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Whether any of the sorted ``points`` lies in each ``[lo, hi]``."""
-    if points.size == 0:
-        return np.zeros(lo.size, bool)
-    return np.searchsorted(points, hi, side="right") > np.searchsorted(points, lo, side="left")
-
 
 
 def _index_runs(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -226,11 +191,13 @@ def _covering(starts: np.ndarray, stops: np.ndarray, reach: int, n: int) -> np.n
 
 def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
                 floor_blocks: np.ndarray, b: int, *, isolation: float, min_ratio: float,
-                pad: float, step: int = 1) -> tuple[np.ndarray, np.ndarray]:
+                pad: float, inner: float = 0.002, step: int = 1,
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Needle-contact spikes: brief, large transients standing alone.
 
-    A sample belongs to a spike when the mean square over ~2 ms around it is at least
-    ``isolation``² times the mean square of the ring from there to ±20 ms, and at least
+    A sample belongs to a spike when the mean square over ``inner`` s (~2 ms) around it
+    is at least ``isolation``² times the mean square of the ring from there to the outer
+    ``window`` samples (±20 ms), and at least
     (``min_ratio`` × noise floor)². Motor-unit potentials inside a twitch have
     neighbours in that ring; a needle touching tissue or a metal contact gives a lone
     transient of 1-3 ms.
@@ -253,7 +220,7 @@ def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
     starts, stops : ndarray of int
         Sample ranges to blank.
     """
-    n_s = max(3, window_samples(0.002, sfreq))
+    n_s = max(3, window_samples(inner, sfreq))
     n_w = window
     if n_w < n_s + 4:
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
@@ -284,15 +251,16 @@ def motion_spans(xd: np.ndarray, fs: float, q: int, cfg: DetectorConfig, n: int,
 
     The raw signal, decimated by ``q`` to ``fs`` (~500 Hz: group means, which null the
     content near multiples of ``fs`` that could fold into the band), is band-passed
-    1-8 Hz (cable and needle movement, below heartbeats' QRS), its 100 ms RMS compared
-    with its own running floor; spans above ``reject.motion_ratio`` × floor are returned
+    to ``reject.motion_band`` (1-8 Hz: cable and needle movement, below heartbeats'
+    QRS), its RMS over ``reject.motion_window`` (100 ms) compared with its own running
+    floor; spans above ``reject.motion_ratio`` × floor are returned
     (sample indices at the full rate).
     """
     if fs < 40 or xd.size < 16:
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
-    lf, _ = bandpass(xd, fs, (1.0, 8.0), 2)
+    lf, _ = bandpass(xd, fs, cfg.reject.motion_band, 2)
     sums = MovingSums(lf * lf)
-    env2 = sums.mean(window_samples(0.1, fs) // 2)
+    env2 = sums.mean(window_samples(cfg.reject.motion_window, fs) // 2)
     b = block_length(cfg.floor.block, fs)
     floor, _ = block_floor(env2, b, cfg.floor.window, cfg.floor.block, squared=True)
     thr = interp_blocks((cfg.reject.motion_ratio * floor) ** 2, b, env2.size)
@@ -430,14 +398,14 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
                if (b // step) % d == 0)
     sums = MovingSums(x * x)
     short_floor = _short_floor(sums, h_o, b, n, cfg)
-    n_ring = window_samples(0.04, sfreq)
+    n_ring = window_samples(r.spike_ring, sfreq)
     ring2 = sums.mean_grid(n_ring // 2, step)
     spike_on = spike_off = np.zeros(0, dtype=int)
     if r.spike_isolation > 0:
         spike_on, spike_off = find_spikes(sums, ring2, n_ring, sfreq, short_floor, b,
                                           isolation=r.spike_isolation,
-                                          min_ratio=r.spike_min_ratio, pad=0.002,
-                                          step=step)
+                                          min_ratio=r.spike_min_ratio, pad=r.spike_pad,
+                                          inner=r.spike_window, step=step)
         if spike_on.size:
             # in place: x_with_ecg is x only when no beat was subtracted, and then it is
             # never read
@@ -454,46 +422,25 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
                    e.onset_window, cfg, short_floor, step=step * thin)
     onset, offset, floor = seg["onset"], seg["offset"], seg["floor"]
     floor_on = at_blocks(floor, b, onset)
-    feats = segment_features(x, onset, offset, sfreq, floor_on)
+    feats = segment_features(x, onset, offset, sfreq, floor_on, high_band=r.high_band)
     feats["rise_time"] = (feats["peak"] - onset) / sfreq
-    reason = np.full(onset.size, "", dtype=object)
-
-    def mark(cond: np.ndarray, why: str) -> None:
-        reason[(reason == "") & cond] = why
-
     # extremes of the raw samples: whether a candidate touches a saturated rail is
     # decided once the whole channel has been seen (mark_clipping)
     feats["raw_max_0"], feats["raw_min_0"] = _extremes_in(raw0, onset, offset)
-    margin = int(0.01 * sfreq)
-    steps = find_steps(raw, sfreq, scale=plan.step_scale,
-                       where=_covering(onset, offset, margin + 1, n))
-    mark(_near(steps, onset - margin, offset + margin), "pop")
-    duration = (offset - onset) / sfreq
-    long_ = (duration > r.max_duration) | _dense(onset, offset, sfreq, r)
-    mark(long_, "contraction")
-    if long_.any():  # fragments of a contraction's ramps belong to it
-        m = int(r.contraction_margin * sfreq)
-        c_on, c_off = np.sort(onset[long_] - m), np.sort(offset[long_] + m)
-        mark(_near(c_on, onset, offset) | _near(c_off, onset, offset)
-             | _inside(c_on, c_off, onset), "contraction")
-    short_burst = feats["burst"] < r.min_burst
-    mark(short_burst & (feats["crest"] >= r.spike_crest), "needle_spike")
-    mark(short_burst, "single_mup")
-    # low-frequency residue (motion, ECG) unless real EMG-band activity rides on it
-    emg_inside = feats["high_rms"] > r.high_band_ratio * floor_on
-    low = (feats["median_freq"] < r.min_median_freq) & ~emg_inside
-    beat = int(0.06 * sfreq)
-    near_beat = _near(r_peaks, onset - beat, offset + beat)
-    if near_beat.any() and plan.ecg is not None and plan.ecg.residue is not None:
+    margin = int(r.pop_margin * sfreq)
+    cands = Candidates(onset, offset, sfreq, feats, floor_on, beats=r_peaks,
+                       steps=find_steps(raw, sfreq, r, scale=plan.step_scale,
+                                        where=_covering(onset, offset, margin + 1, n)))
+    w = int(r.ecg_window * sfreq)
+    if (plan.ecg is not None and plan.ecg.residue is not None
+            and _near(r_peaks, onset - w, offset + w).any()):
         # a candidate at a heartbeat whose energy left after template subtraction is what
         # subtraction typically leaves of a beat is residue, not a twitch
-        before = _energy(x_with_ecg, onset, offset)
-        after = _energy(x, onset, offset)
+        cands.energy_before = _energy(x_with_ecg, onset, offset)
+        cands.energy_after = _energy(x, onset, offset)
+        cands.ecg_residue = plan.ecg.residue
         processing["ecg_residue"] = plan.ecg.residue
-        limit = min(r.ecg_explained, r.ecg_residue_factor * plan.ecg.residue)
-        mark(near_beat & (after < limit * before), "ecg")
-    mark(low & near_beat, "ecg")
-    mark(low, "motion")
+    reason = judge(EMG_RULES, cands, r)
     if spike_on.size:  # blanked spikes are rejected candidates too, for the audit
         k = spike_on.size
         spike_feats = {key: np.full(k, np.nan) for key in feats}
@@ -627,16 +574,9 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     feats["median_freq"] = np.full(onset.size, np.nan)
     feats["rise_time"] = (feats["peak"] - onset) / fs
     r = cfg.reject
-    reason = np.full(onset.size, "", dtype=object)
-
-    def mark(cond: np.ndarray, why: str) -> None:
-        reason[(reason == "") & cond] = why
-
     full_on, full_off = onset * q, np.minimum(offset * q, n_full)
     for k, axis in enumerate(raw0):  # decided at the end (mark_clipping)
         feats[f"raw_max_{k}"], feats[f"raw_min_{k}"] = _extremes_in(axis, full_on, full_off)
-    duration = (offset - onset) / fs
-    mark(duration > r.acc_max_duration, "movement")
     # time from onset to half the short envelope's peak
     short = np.sqrt(sums.mean(window_samples(a.onset_window, fs) // 2))
     rise_half = np.zeros(onset.size)
@@ -651,18 +591,19 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
         pos = np.arange(vals.size) - np.repeat(starts, ln[ok])
         rise_half[ok] = np.minimum.reduceat(np.where(hit, pos, vals.size), starts) / fs
     feats["rise_half"] = rise_half
-    mark(rise_half > r.acc_max_rise, "movement")
     if onset.size:
-        # movement content (0.5-5 Hz) over the candidate itself, filtered causally like
-        # the twitch band so neither leaks in time
-        low_mag, _, _ = condition_acc(xyz, fs, (0.5, min(5.0, 0.45 * fs)), 2,
-                                      origin=plan.origin)
+        # movement content over the candidate itself, filtered causally like the twitch
+        # band so neither leaks in time
+        lo_edge, hi_edge = r.acc_low_band
+        low_mag, _, _ = condition_acc(xyz, fs, (lo_edge, min(hi_edge, MAX_EDGE_FRACTION * fs)),
+                                      2, origin=plan.origin)
         ratio = np.sqrt(_energy(low_mag, onset, offset)
                         / np.maximum(_energy(mag, onset, offset), 1e-300))
         feats["low_ratio"] = ratio
-        mark(ratio > r.acc_low_ratio, "movement")
     else:
         feats["low_ratio"] = np.zeros(0)
+    reason = judge(ACC_RULES, Candidates(onset, offset, fs, feats,
+                                         at_blocks(floor, b, onset)), r)
     # back to the full rate: a group's middle sample
     mid = q // 2
     feats["peak"] = np.minimum(feats["peak"] * q + mid, n_full - 1)
