@@ -17,11 +17,12 @@ from typing import Any
 from ._session import session
 from .config import LAYOUTS, SimulationConfig
 from .suite import SUITE, Condition, suite
-from .truth import CONFOUNDER_KINDS, TWITCH_COLUMNS, Truth
+from .truth import CONFOUNDER_KINDS, MARKER_KINDS, TWITCH_COLUMNS, Truth
 
 __all__ = [
     "CONFOUNDER_KINDS",
     "LAYOUTS",
+    "MARKER_KINDS",
     "SUITE",
     "TWITCH_COLUMNS",
     "Condition",

@@ -14,6 +14,7 @@ from .._version import __version__
 from ..annotations import Annotations
 from ..io._common import nan_runs
 from ..recording import Recording
+from . import _phenomena as ph
 from . import _waveforms as wf
 from .config import LAYOUTS, SimulationConfig
 from .truth import Truth
@@ -22,7 +23,8 @@ from .truth import Truth
 # leaves every other component (twitches included) exactly as it was
 _STREAMS = ("schedule", "twitches", "baseline", "acc_baseline", "mains", "wander",
             "needle_spike", "pop", "motion", "ecg", "contraction", "hand_pressure",
-            "single_mup")
+            "single_mup", "endplate_noise", "endplate_train", "tremor", "movement_burst",
+            "quiet_gap")
 
 #: Fixed start date of simulated recordings, so written files are reproducible.
 SIM_MEAS_DATE = _dt.datetime(2026, 1, 1, 9, 0, 0, tzinfo=_dt.timezone.utc)
@@ -59,8 +61,14 @@ class _Builder:
 
 
 def _schedule(rng: np.random.Generator, duration: float, cfg: SimulationConfig,
-              n_muscles: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Needle-in epochs and needle passes with their on-target Markov state."""
+              n_muscles: int, quiet_rng: np.random.Generator | None = None,
+              quiet: list[tuple[float, float]] | None = None,
+              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Needle-in epochs and needle passes with their on-target Markov state.
+
+    With ``cfg.quiet_gap_prob > 0`` a pause may be lengthened into a long quiet gap
+    (drawn from ``quiet_rng``, logged into ``quiet``), which moves the later epochs.
+    """
     starts, stops, muscles = [], [], []
     p_time, p_epoch, p_target = [], [], []
     t = rng.uniform(2.0, 5.0)
@@ -79,6 +87,11 @@ def _schedule(rng: np.random.Generator, duration: float, cfg: SimulationConfig,
             p_target.append(on)
             tp += rng.uniform(*cfg.pass_interval)
         t = stop + rng.uniform(*cfg.gap_duration)
+        if (cfg.quiet_gap_prob > 0 and quiet_rng is not None and quiet is not None
+                and quiet_rng.random() < cfg.quiet_gap_prob):
+            extra = quiet_rng.uniform(*cfg.quiet_gap_duration)
+            quiet.append((stop, min(t + extra, duration)))
+            t += extra
     epochs = {"start": np.asarray(starts, float), "stop": np.asarray(stops, float),
               "muscle": np.asarray(muscles, int)}
     passes = {"time": np.asarray(p_time, float), "epoch": np.asarray(p_epoch, int),
@@ -324,8 +337,20 @@ def _ecg(b: _Builder, rng: np.random.Generator) -> None:
         np.add.at(train, idx[ok], rng.uniform(0.9, 1.1, ok.sum()))
         gain = cfg.ecg_amplitude * (1.0 if ch == 0 else rng.uniform(0.4, 0.9))
         out[ch] = gain * fftconvolve(train, wave)[: b.n]
+    amplitude = cfg.ecg_amplitude
+    if cfg.ecg_qrs_snr is not None:
+        # rescale so the band-passed QRS peak is the drawn multiple of the band-passed
+        # baseline RMS (measured on up to 30 s of the first channel's baseline)
+        ratio = rng.uniform(*cfg.ecg_qrs_snr)
+        base = b.components["baseline"][0, : min(b.n, round(30 * b.sfreq))]
+        base_rms = float(np.sqrt(np.mean(ph.bandpass(base, b.sfreq) ** 2)))
+        pad = np.zeros(round(0.5 * b.sfreq))
+        qrs_peak = float(np.abs(ph.bandpass(np.concatenate([pad, wave, pad]), b.sfreq)).max())
+        scale = ratio * base_rms / (qrs_peak * cfg.ecg_amplitude)
+        out *= scale
+        amplitude = cfg.ecg_amplitude * scale
     for r in beats:
-        b.mark("ecg", r - 0.05, r + 0.06, "*", cfg.ecg_amplitude)
+        b.mark("ecg", r - 0.05, r + 0.06, "*", amplitude)
 
 
 def _contractions(b: _Builder, rng: np.random.Generator) -> None:
@@ -405,7 +430,8 @@ def session(
     duration : float
         Length in seconds (> 5).
     sfreq : float
-        Sampling rate in Hz (>= 500 for EMG layouts; EMG bands need it).
+        Sampling rate in Hz (>= 250 for EMG layouts: the lowest rate of clinic EMG
+        amplifiers in ``../shared/data``; at such rates the EMG band ends at 0.45 × sfreq).
     layout : {"emg", "acc", "emg+acc", "emg2", "emg2+acc"}
         Channels: one EMG, a tri-axial accelerometer, both, two neighbouring muscles
         (cross-talk), or two muscles and an accelerometer over the first.
@@ -463,8 +489,8 @@ def session(
     names = LAYOUTS[layout]
     emg_names = [c for c in names if c.startswith("EMG")]
     has_acc = any(c.startswith("ACC") for c in names)
-    if emg_names and sfreq < 500:
-        raise ValueError(f"EMG layouts need sfreq >= 500 Hz, got {sfreq!r}")
+    if emg_names and sfreq < 250:
+        raise ValueError(f"EMG layouts need sfreq >= 250 Hz, got {sfreq!r}")
     if condition is not None:
         from .suite import SUITE
 
@@ -479,8 +505,13 @@ def session(
     n = round(duration * sfreq)
     b = _Builder(sfreq=sfreq, n=n, emg_names=emg_names, has_acc=has_acc, cfg=cfg)
 
-    epochs, passes = _schedule(rngs["schedule"], duration, cfg, max(1, len(emg_names)))
+    quiet: list[tuple[float, float]] = []
+    epochs, passes = _schedule(rngs["schedule"], duration, cfg, max(1, len(emg_names)),
+                               rngs["quiet_gap"], quiet)
+    for q0, q1 in quiet:
+        b.mark("quiet_gap", q0, q1, "*", 0.0)
     twitches = _twitches(b, rngs["twitches"], epochs, passes)
+    simulated_onsets = np.asarray(twitches["onset"], float)
     _baseline(b, rngs["baseline"])
     _acc_baseline(b, rngs["acc_baseline"])
     _mains(b, rngs["mains"])
@@ -492,6 +523,12 @@ def session(
     _contractions(b, rngs["contraction"])
     _hand_pressure(b, rngs["hand_pressure"])
     _single_mups(b, rngs["single_mup"])
+    ph.endplate_noise(b, rngs["endplate_noise"], epochs)
+    ph.endplate_trains(b, rngs["endplate_train"], epochs, simulated_onsets)
+    ph.tremor(b, rngs["tremor"], simulated_onsets)
+    ph.movement_bursts(b, rngs["movement_burst"], epochs, twitches)
+    order = np.argsort(np.asarray(twitches["onset"], float), kind="stable")
+    twitches = {k: [v[i] for i in order] for k, v in twitches.items()}
 
     rows = []
     if emg_names:
