@@ -54,8 +54,8 @@ class Truth:
         Parallel arrays, one entry per twitch, sorted by onset; columns in
         :data:`TWITCH_COLUMNS`.
     confounders : dict of ndarray
-        ``kind`` (see :data:`CONFOUNDER_KINDS` and :data:`MARKER_KINDS`), ``onset``, ``offset`` (s), ``channel``
-        (a channel name or ``"*"`` for all), ``amplitude`` (SI).
+        ``kind`` (see :data:`CONFOUNDER_KINDS` and :data:`MARKER_KINDS`), ``onset``,
+        ``offset`` (s), ``channel`` (a channel name or ``"*"`` for all), ``amplitude`` (SI).
     epochs : dict of ndarray
         ``start`` and ``stop`` of each needle-in epoch (s) and the needled ``muscle``.
     passes : dict of ndarray
