@@ -414,9 +414,9 @@ def _single_mups(b: _Builder, rng: np.random.Generator) -> None:
 
 
 def session(
-    duration: float = 120.0,
-    sfreq: float = 2000.0,
-    layout: str = "emg+acc",
+    duration: float | None = None,
+    sfreq: float | None = None,
+    layout: str | None = None,
     seed: int | None = 0,
     *,
     condition: str | None = None,
@@ -427,19 +427,23 @@ def session(
 
     Parameters
     ----------
-    duration : float
-        Length in seconds (> 5).
-    sfreq : float
-        Sampling rate in Hz (>= 250 for EMG layouts: the lowest rate of clinic EMG
-        amplifiers in ``../shared/data``; at such rates the EMG band ends at 0.45 × sfreq).
-    layout : {"emg", "acc", "emg+acc", "emg2", "emg2+acc"}
-        Channels: one EMG, a tri-axial accelerometer, both, two neighbouring muscles
-        (cross-talk), or two muscles and an accelerometer over the first.
+    duration : float | None
+        Length in seconds (> 5). None: 120 s (drawn with ``condition="wild"``).
+    sfreq : float | None
+        Sampling rate in Hz, None: 2 kHz (drawn with ``condition="wild"``). EMG layouts
+        need >= 250 Hz, the lowest rate of the clinic EMG in ``../shared/data`` (the EMG
+        band then ends at 0.45 × sfreq).
+    layout : {"emg", "acc", "emg+acc", "emg2", "emg2+acc"} | None
+        None: ``"emg+acc"`` (drawn with ``condition="wild"``). Channels: one EMG, a
+        tri-axial accelerometer, both, two neighbouring muscles (cross-talk), or two muscles and an accelerometer over the first.
     seed : int | None
         Seed of the :class:`numpy.random.Generator`; the same seed gives the same session.
     condition : str | None
         A named condition of :data:`ltr.simulate.SUITE` whose parameters are applied first
-        (keyword ``conditions`` still override them).
+        (keyword ``conditions`` still override them), or ``"wild"``: every parameter,
+        the length, rate and layout included unless given, drawn from the documented
+        ranges of :mod:`ltr.simulate._wild` as a function of ``seed``; the draw is kept in
+        ``truth.info["wild"]``.
     return_components : bool
         Also return each additive component (``baseline``, ``twitch``, ``mains``, ...,
         ``acc_*``) as an array of the channels it touches, for tests and teaching.
@@ -481,6 +485,18 @@ def session(
     >>> rec.ch_names, len(truth) > 0
     (('EMG trapezius',), True)
     """
+    wild = None
+    if condition == "wild":
+        from ._wild import wild_draw
+
+        wild = wild_draw(seed)
+        duration = wild["duration"] if duration is None else duration
+        sfreq = wild["sfreq"] if sfreq is None else sfreq
+        layout = wild["layout"] if layout is None else layout
+        conditions = {**wild["conditions"], **conditions}
+    duration = 120.0 if duration is None else duration
+    sfreq = 2000.0 if sfreq is None else sfreq
+    layout = "emg+acc" if layout is None else layout
     duration = check_positive("duration", duration)
     if duration < 5:
         raise ValueError(f"duration must be at least 5 s, got {duration!r}")
@@ -491,10 +507,10 @@ def session(
     has_acc = any(c.startswith("ACC") for c in names)
     if emg_names and sfreq < 250:
         raise ValueError(f"EMG layouts need sfreq >= 250 Hz, got {sfreq!r}")
-    if condition is not None:
+    if condition is not None and wild is None:
         from .suite import SUITE
 
-        check_option("condition", condition, SUITE)
+        check_option("condition", condition, [*SUITE, "wild"])
         preset = dict(SUITE[condition].conditions)
         preset.update(conditions)
         conditions = preset
@@ -557,6 +573,8 @@ def session(
         "duration": duration, "channels": list(names), "condition": condition,
         "noise_rms": cfg.noise_rms, "config": cfg.to_dict(),
     }
+    if wild is not None:
+        info["wild"] = wild
     rec = Recording(data, sfreq, list(names), annotations=ann, meas_date=SIM_MEAS_DATE,
                     meta={"simulated": True, "seed": seed, "layout": layout,
                           "condition": condition})
