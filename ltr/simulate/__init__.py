@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ._session import session
+from ._wild import wild_draw
 from .config import LAYOUTS, SimulationConfig
 from .suite import SUITE, Condition, suite
-from ._wild import wild_draw
 from .truth import CONFOUNDER_KINDS, MARKER_KINDS, TWITCH_COLUMNS, Truth
 
 __all__ = [

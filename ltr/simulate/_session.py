@@ -435,7 +435,8 @@ def session(
         band then ends at 0.45 × sfreq).
     layout : {"emg", "acc", "emg+acc", "emg2", "emg2+acc"} | None
         None: ``"emg+acc"`` (drawn with ``condition="wild"``). Channels: one EMG, a
-        tri-axial accelerometer, both, two neighbouring muscles (cross-talk), or two muscles and an accelerometer over the first.
+        tri-axial accelerometer, both, two neighbouring muscles (cross-talk), or two
+        muscles and an accelerometer over the first.
     seed : int | None
         Seed of the :class:`numpy.random.Generator`; the same seed gives the same session.
     condition : str | None
