@@ -19,6 +19,7 @@ from typing import Any
 from ._session import session
 from ._wild import wild_draw
 from .config import LAYOUTS, SimulationConfig
+from .hybrid import hybrid
 from .suite import SUITE, Condition, suite
 from .truth import CONFOUNDER_KINDS, MARKER_KINDS, TWITCH_COLUMNS, Truth
 
@@ -31,6 +32,7 @@ __all__ = [
     "Condition",
     "SimulationConfig",
     "Truth",
+    "hybrid",
     "session",
     "suite",
     "truth_paths",
