@@ -101,7 +101,8 @@ def mark_clipping(res: ChannelResult, rails: list[tuple[float | None, float | No
 
 
 def find_steps(x: np.ndarray, sfreq: float, r: RejectConfig, *,
-               scale: float | None = None, where: np.ndarray | None = None) -> np.ndarray:
+               scale: float | None = None, where: np.ndarray | None = None,
+               return_shift: bool = False) -> Any:
     """Electrode pops: one-sample jumps that leave the level shifted.
 
     A jump larger than ``r.pop_jump`` robust standard deviations of the sample-to-sample
@@ -118,6 +119,8 @@ def find_steps(x: np.ndarray, sfreq: float, r: RejectConfig, *,
     -------
     ndarray of int
         Sample indices of the steps.
+    shift : ndarray
+        With ``return_shift``: the level shift at each step (absolute, units of ``x``).
     """
     if where is not None:
         if scale is None:
@@ -125,29 +128,33 @@ def find_steps(x: np.ndarray, sfreq: float, r: RejectConfig, *,
         i = where[(where >= 1) & (where < x.size)]
         dj = np.nan_to_num(x[i]) - np.nan_to_num(x[i - 1])
         limit = r.pop_jump * scale
-        return _confirm_steps(x, sfreq, i[(dj > limit) | (dj < -limit)], r)
+        steps, shift = _confirm_steps(x, sfreq, i[(dj > limit) | (dj < -limit)], r)
+        return (steps, shift) if return_shift else steps
     z = x if np.isfinite(np.sum(x)) else np.where(np.isfinite(x), x, 0.0)
     d = np.diff(z)
     if scale is None:
         # median absolute value / 0.6745: the standard deviation of a normal variable
         scale = float(np.median(np.abs(d)) / 0.6745) if d.size else 0.0
     if scale <= 0:
-        return np.zeros(0, dtype=int)
+        none = np.zeros(0, dtype=int)
+        return (none, np.zeros(0)) if return_shift else none
     limit = r.pop_jump * scale
-    return _confirm_steps(x, sfreq, np.flatnonzero((d > limit) | (d < -limit)) + 1, r)
+    steps, shift = _confirm_steps(x, sfreq, np.flatnonzero((d > limit) | (d < -limit)) + 1, r)
+    return (steps, shift) if return_shift else steps
 
 
 def _confirm_steps(x: np.ndarray, sfreq: float, jumps: np.ndarray,
-                   r: RejectConfig) -> np.ndarray:
-    """Keep the jumps after which the level stays shifted (see :func:`find_steps`)."""
+                   r: RejectConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the jumps after which the level stays shifted (see :func:`find_steps`), with
+    the size of each shift."""
     if jumps.size == 0:
-        return jumps.astype(int)
+        return jumps.astype(int), np.zeros(0)
     m1 = max(1, int(r.pop_settle[0] * sfreq))
     m2 = max(m1 + 1, int(r.pop_settle[1] * sfreq))
     ok = (jumps - m2 - 2 >= 0) & (jumps + m2 < x.size)
     jumps = jumps[ok]
     if jumps.size == 0:
-        return jumps.astype(int)
+        return jumps.astype(int), np.zeros(0)
     # the samples from m2 before to m2 after each jump
     win = np.nan_to_num(x[jumps[:, None] + np.arange(-m2 - 2, m2)[None, :]])
     c = m2 + 2  # column of the jump's sample
@@ -162,7 +169,7 @@ def _confirm_steps(x: np.ndarray, sfreq: float, jumps: np.ndarray,
     rough = np.sqrt((np.sum(d_after**2, axis=1) + np.sum(d_before**2, axis=1))
                     / (2 * (m2 - m1)))
     keep = (shift >= r.pop_hold * np.abs(d[:, c - 1])) & (shift >= r.pop_step * rough)
-    return jumps[keep].astype(int)
+    return jumps[keep].astype(int), shift[keep]
 
 
 def _median(x: np.ndarray) -> float:
@@ -243,6 +250,22 @@ def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
     n = sums.n
     kpad = max(1, round(pad * sfreq)) + step - 1
     return merge_close(np.maximum(starts - kpad, 0), np.minimum(stops + kpad, n), 1)
+
+
+def in_trains(starts: np.ndarray, stops: np.ndarray, sfreq: float, *, gap: float,
+              min_span: float, min_spikes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The spikes (sorted sample ranges) that belong to a train: runs of spikes each
+    within ``gap`` s of the previous one, spanning at least ``min_span`` s and holding at
+    least ``min_spikes``. Endplate spikes fire for 1-6 s; the potentials of one twitch,
+    however spiky, last no longer than the twitch (at most a few hundred ms)."""
+    if starts.size == 0:
+        return starts, stops
+    new = np.r_[True, (starts[1:] - stops[:-1]) > gap * sfreq]
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, starts.size - 1]
+    ok = ((stops[last] - starts[first]) >= min_span * sfreq) & (last - first + 1 >= min_spikes)
+    keep = np.repeat(ok, last - first + 1)
+    return starts[keep], stops[keep]
 
 
 def motion_spans(xd: np.ndarray, fs: float, q: int, cfg: DetectorConfig, n: int,
@@ -406,6 +429,20 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
                                           isolation=r.spike_isolation,
                                           min_ratio=r.spike_min_ratio, pad=r.spike_pad,
                                           inner=r.spike_window, step=step)
+        if r.train_spike_window > 0 and r.train_spike_ring > r.train_spike_window:
+            # lone spikes of a train (endplate spikes), closer together than the ring
+            n_tr = window_samples(r.train_spike_ring, sfreq)
+            t_on, t_off = find_spikes(sums, sums.mean_grid(n_tr // 2, step), n_tr, sfreq,
+                                      short_floor, b, isolation=r.train_isolation,
+                                      min_ratio=r.spike_min_ratio, pad=r.spike_pad,
+                                      inner=r.train_spike_window, step=step)
+            t_on, t_off = in_trains(t_on, t_off, sfreq, gap=r.train_gap,
+                                    min_span=r.train_min_span,
+                                    min_spikes=r.train_min_spikes)
+            if t_on.size:
+                both_on, both_off = np.r_[spike_on, t_on], np.r_[spike_off, t_off]
+                order = np.argsort(both_on, kind="stable")
+                spike_on, spike_off = merge_close(both_on[order], both_off[order], 1)
         if spike_on.size:
             # in place: x_with_ecg is x only when no beat was subtracted, and then it is
             # never read
@@ -428,9 +465,11 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     # decided once the whole channel has been seen (mark_clipping)
     feats["raw_max_0"], feats["raw_min_0"] = _extremes_in(raw0, onset, offset)
     margin = int(r.pop_margin * sfreq)
-    cands = Candidates(onset, offset, sfreq, feats, floor_on, beats=r_peaks,
-                       steps=find_steps(raw, sfreq, r, scale=plan.step_scale,
-                                        where=_covering(onset, offset, margin + 1, n)))
+    steps, shifts = find_steps(raw, sfreq, r, scale=plan.step_scale,
+                               where=_covering(onset, offset, margin + 1, n),
+                               return_shift=True)
+    cands = Candidates(onset, offset, sfreq, feats, floor_on, beats=r_peaks, steps=steps,
+                       step_shift=shifts)
     w = int(r.ecg_window * sfreq)
     if (plan.ecg is not None and plan.ecg.residue is not None
             and _near(r_peaks, onset - w, offset + w).any()):
@@ -440,6 +479,9 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
         cands.energy_after = _energy(x, onset, offset)
         cands.ecg_residue = plan.ecg.residue
         processing["ecg_residue"] = plan.ecg.residue
+        if plan.ecg.beat_level is not None and plan.ecg.beat_spread:
+            cands.beat_z = _beat_z(sums, r_peaks, onset, offset, w, plan.ecg.beat_level,
+                                   plan.ecg.beat_spread)
     reason = judge(EMG_RULES, cands, r)
     if spike_on.size:  # blanked spikes are rejected candidates too, for the audit
         k = spike_on.size
@@ -475,6 +517,26 @@ def _pick_traces(keep: bool | Collection[str],
     return {k: f() for k, f in makers.items() if k in want}
 
 
+def _beat_z(sums: MovingSums, r_peaks: np.ndarray, onset: np.ndarray, offset: np.ndarray,
+            w: int, level: float, spread: float) -> np.ndarray:
+    """For each candidate lying within ``w`` samples of an R peak, how many robust
+    standard deviations the mean square around that beat (``sums``: of the cleaned
+    signal) exceeds an ordinary beat's; +inf for candidates not confined to a beat."""
+    z = np.full(onset.size, np.inf)
+    if r_peaks.size == 0 or onset.size == 0:
+        return z
+    mid = (onset + offset) // 2
+    j = np.clip(np.searchsorted(r_peaks, mid), 1, r_peaks.size) - 1
+    nxt = np.minimum(j + 1, r_peaks.size - 1)
+    k = np.where(np.abs(r_peaks[nxt] - mid) < np.abs(r_peaks[j] - mid), nxt, j)
+    beat = r_peaks[k]
+    confined = (onset >= beat - w) & (offset <= beat + w)
+    if confined.any():
+        ms = sums.mean_at(beat[confined], w)
+        z[confined] = (ms - level) / spread
+    return z
+
+
 def _energy(x: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """Sum of squares of ``x`` over each ``[onset, offset)``."""
     out = np.zeros(onset.size)
@@ -506,6 +568,12 @@ def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray)
     before = _energy(x, lo, hi)
     after = _energy(cleaned, lo, hi)
     plan.ecg.residue = float(np.median(after / np.maximum(before, 1e-300)))
+    # what an ordinary beat leaves (noise included), in absolute terms
+    ms = after / np.maximum(hi - lo, 1)
+    if ms.size >= 3:
+        level = float(np.median(ms))
+        plan.ecg.beat_level = level
+        plan.ecg.beat_spread = float(1.4826 * np.median(np.abs(ms - level)))
 
 
 def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
