@@ -256,7 +256,7 @@ def motion_spans(xd: np.ndarray, fs: float, q: int, cfg: DetectorConfig, n: int,
     floor; spans above ``reject.motion_ratio`` × floor are returned
     (sample indices at the full rate).
     """
-    if fs < 40 or xd.size < 16:
+    if fs < 40 or xd.size < 16:  # too slow or short for the 1-8 Hz band and its floor
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     lf, _ = bandpass(xd, fs, cfg.reject.motion_band, 2)
     sums = MovingSums(lf * lf)
@@ -384,7 +384,7 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     if plan.ecg is not None:
         r_peaks = beats(xd, sfreq / q, q, plan.ecg.rhythm, n)
         if not plan.ecg.settled and start == 0:
-            _settle_ecg(plan, x, sfreq, r_peaks)
+            _settle_ecg(plan, x, sfreq, r_peaks, cfg)
         if r_peaks.size and plan.ecg.template is not None:
             x = subtract_ecg(x, sfreq, r_peaks, template=plan.ecg.template)
     processing["heartbeats"] = int(r_peaks.size)
@@ -410,6 +410,8 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
             # in place: x_with_ecg is x only when no beat was subtracted, and then it is
             # never read
             x = _despike(raw, x, sfreq, spike_on, spike_off, edges, e.filter_order)
+            # the band-pass's response to a spike has died out within 0.25 s (5 periods
+            # of its 20-Hz lower edge): a numerical reach, not a threshold
             sums.refresh(x, spike_on, spike_off, int(0.25 * sfreq))
             ring2 = None  # the short floor stays: its block medians ignore a spike
     processing["spikes_blanked"] = int(spike_on.size)
@@ -488,18 +490,19 @@ def _energy(x: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
     return out
 
 
-def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray) -> None:
+def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray,
+                cfg: DetectorConfig) -> None:
     """Fix the channel's beat template and typical residue from the calibration beats."""
     assert plan.ecg is not None
     plan.ecg.settled = True
     cal = calibration_samples(sfreq)
-    edge = int(0.5 * sfreq)
+    edge = int(0.5 * sfreq)  # beats whose template window fits inside the stretch
     first = r_peaks[r_peaks < min(cal, x.size) - edge] if x.size > cal else r_peaks
     template = ecg_template(x, sfreq, first)
     plan.ecg.template = template
     if template is None:
         return
-    beat = int(0.06 * sfreq)
+    beat = int(cfg.reject.ecg_window * sfreq)
     lo, hi = np.clip(first - beat, 0, x.size), np.clip(first + beat, 0, x.size)
     cleaned = subtract_ecg(x[: int(hi.max()) + 1] if hi.size else x[:0], sfreq, first,
                            template=template)
@@ -521,7 +524,7 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
 
     sos = butter_sos(order, edges, "bandpass", sfreq)
     y = x  # corrected in place: the caller hands over its own array
-    reach = int(0.25 * sfreq)
+    reach = int(0.25 * sfreq)  # as in detect_emg_channel: the filter's response dies out
     n = raw.size
     for s0, s1 in zip(starts, stops, strict=True):  # a loop over spikes (few)
         a, b = max(s0 - 1, 0), min(s1, n - 1)
