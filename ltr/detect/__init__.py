@@ -67,7 +67,12 @@ def _merge_contractions(con: dict[str, np.ndarray], margin: float) -> dict[str, 
 def _gap_table(results: list, sfreq: float, cfg: DetectorConfig,
                sensors: dict[str, list[str]], source: str) -> dict[str, np.ndarray]:
     """The missing-sample runs of every channel as one table, summarised in each
-    channel's ``processing["gaps"]``, with a warning per channel that has any."""
+    channel's ``processing["gaps"]``, with a warning per channel that has any.
+
+    The table (``results.meta["gaps"]``) has one row per run of missing samples on one
+    raw channel: ``channel``, ``onset`` and ``duration`` (s), ``action`` (``"filled"``
+    by interpolation, or ``"skipped"``: left out of detection with the filter's reach
+    around it), as lists."""
     cols: dict[str, list] = {"channel": [], "onset": [], "duration": [], "action": []}
     for r in results:
         g = r.gaps
@@ -91,10 +96,9 @@ def _gap_table(results: list, sfreq: float, cfg: DetectorConfig,
             f"{int(long_.sum())} longer left out of detection (with 3 periods of the band's "
             f"lower edge on each side); the gap table is in results.meta['gaps']",
             LtrDataWarning, stacklevel=5)
-    return {"channel": np.asarray(cols["channel"], dtype=object),
-            "onset": np.asarray(cols["onset"], float),
-            "duration": np.asarray(cols["duration"], float),
-            "action": np.asarray(cols["action"], dtype=object)}
+    # plain lists: meta is stored as JSON (ltr.write_results)
+    return {k: [str(v) if k in ("channel", "action") else float(v) for v in col]
+            for k, col in cols.items()}
 
 
 def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None) -> Recording:

@@ -638,6 +638,37 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
     return y
 
 
+def _rise_half(short: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Samples from each onset to the first where ``short`` reaches half its peak over
+    the candidate (0 for an empty candidate)."""
+    out = np.zeros(onset.size)
+    ln = offset - onset
+    ok = ln > 0
+    if ok.any():
+        starts = np.r_[0, np.cumsum(ln[ok])[:-1]]
+        idx = np.repeat(onset[ok] - starts, ln[ok]) + np.arange(ln[ok].sum())
+        vals = np.nan_to_num(short[idx])
+        top = np.maximum.reduceat(vals, starts)
+        hit = vals >= np.repeat(0.5 * top, ln[ok])
+        pos = np.arange(vals.size) - np.repeat(starts, ln[ok])
+        out[ok] = np.minimum.reduceat(np.where(hit, pos, vals.size), starts)
+    return out
+
+
+def _low_ratio(xyz: np.ndarray, mag: np.ndarray, onset: np.ndarray, offset: np.ndarray,
+               fs: float, band: tuple[float, float], plan: AccPlan) -> np.ndarray:
+    """RMS of the movement band (``band``, upper edge capped at 0.45 × ``fs``) over the
+    twitch band's RMS, over each candidate. Filtered causally like the twitch band, so
+    neither leaks in time."""
+    if onset.size == 0:
+        return np.zeros(0)
+    low_mag, _, _ = condition_acc(xyz, fs, (band[0], min(band[1], MAX_EDGE_FRACTION * fs)),
+                                  2, origin=plan.origin)
+    # 1e-300: an all-zero candidate has ratio 0, not NaN
+    return np.sqrt(_energy(low_mag, onset, offset)
+                   / np.maximum(_energy(mag, onset, offset), 1e-300))
+
+
 def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
                       plan: AccPlan | None = None, *, start: int = 0,
                       keep_traces: bool | Collection[str] = False) -> ChannelResult:
@@ -680,31 +711,9 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     full_on, full_off = onset * q, np.minimum(offset * q, n_full)
     for k, axis in enumerate(raw0):  # decided at the end (mark_clipping)
         feats[f"raw_max_{k}"], feats[f"raw_min_{k}"] = _extremes_in(axis, full_on, full_off)
-    # time from onset to half the short envelope's peak
     short = np.sqrt(sums.mean(window_samples(a.onset_window, fs) // 2))
-    rise_half = np.zeros(onset.size)
-    ln = offset - onset
-    ok = ln > 0
-    if ok.any():
-        starts = np.r_[0, np.cumsum(ln[ok])[:-1]]
-        idx = np.repeat(onset[ok] - starts, ln[ok]) + np.arange(ln[ok].sum())
-        vals = np.nan_to_num(short[idx])
-        top = np.maximum.reduceat(vals, starts)
-        hit = vals >= np.repeat(0.5 * top, ln[ok])
-        pos = np.arange(vals.size) - np.repeat(starts, ln[ok])
-        rise_half[ok] = np.minimum.reduceat(np.where(hit, pos, vals.size), starts) / fs
-    feats["rise_half"] = rise_half
-    if onset.size:
-        # movement content over the candidate itself, filtered causally like the twitch
-        # band so neither leaks in time
-        lo_edge, hi_edge = r.acc_low_band
-        low_mag, _, _ = condition_acc(xyz, fs, (lo_edge, min(hi_edge, MAX_EDGE_FRACTION * fs)),
-                                      2, origin=plan.origin)
-        ratio = np.sqrt(_energy(low_mag, onset, offset)
-                        / np.maximum(_energy(mag, onset, offset), 1e-300))
-        feats["low_ratio"] = ratio
-    else:
-        feats["low_ratio"] = np.zeros(0)
+    feats["rise_half"] = _rise_half(short, onset, offset) / fs
+    feats["low_ratio"] = _low_ratio(xyz, mag, onset, offset, fs, r.acc_low_band, plan)
     reason = judge(ACC_RULES, Candidates(onset, offset, fs, feats,
                                          at_blocks(floor, b, onset)), r)
     # back to the full rate: a group's middle sample
