@@ -54,14 +54,13 @@ def test_sparse_nan_costs_only_the_samples_near_it(every, condition, seed):
     _warned(caught, r"channel 'EMG trapezius' has \d+ gap\(s\) of missing samples")
     g = res.meta["gaps"]
     assert set(g["action"]) == {"filled"}
-    assert np.all(np.abs(g["duration"] - 1 / FS) < 1e-9)  # one sample each (1e-9: float)
-    n_missing = int(np.isnan(data).sum())
-    assert g["onset"].size == n_missing
+    assert np.all(np.abs(np.asarray(g["duration"]) - 1 / FS) < 1e-9)  # 1 sample (float)
+    assert len(g["onset"]) == int(np.isnan(data).sum())
     emg_row = rec.ch_names.index("EMG trapezius")
     assert res.processing["EMG trapezius"]["gaps"]["filled"] == np.isnan(data[emg_row]).sum()
 
 
-def test_long_gap_is_skipped_and_reported_and_costs_only_its_surroundings():
+def test_long_gap_is_skipped_and_reported_and_costs_only_its_surroundings(tmp_path):
     rec, _ = session(120.0, FS, "emg", 6, condition="clean")
     ref = ltr.detect(rec)
     data = rec.data.copy()
@@ -85,6 +84,10 @@ def test_long_gap_is_skipped_and_reported_and_costs_only_its_surroundings():
     assert g["onset"][0] == pytest.approx(a, abs=1 / FS)  # to the sample
     assert g["duration"][0] == pytest.approx(b - a, abs=1 / FS)
     assert res.processing["EMG trapezius"]["gaps"]["skipped"] == 1
+    # the table and its summary survive the results file and JSON
+    back = ltr.read_results(ltr.write_results(res, tmp_path / "results.h5"))
+    assert back.meta["gaps"] == res.meta["gaps"]
+    assert '"skipped": 1' in res.to_json()
 
 
 def test_all_nan_channel_is_reported_unusable_not_an_error():
@@ -124,8 +127,9 @@ def test_nan_pieces_equal_whole():
     np.testing.assert_array_equal(whole.onset, pieces.onset)
     for k in ("channel", "action"):
         assert list(whole.meta["gaps"][k]) == list(pieces.meta["gaps"][k])
-    for k in ("onset", "duration"):
+    for k in ("onset", "duration"):  # the same samples: exact
         np.testing.assert_array_equal(whole.meta["gaps"][k], pieces.meta["gaps"][k])
+    assert set(whole.meta["gaps"]["action"]) == {"filled", "skipped"}
 
 
 # -- DC offset ------------------------------------------------------------------------
