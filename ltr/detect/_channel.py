@@ -692,10 +692,13 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
              stops: np.ndarray, edges: tuple[float, float], order: int) -> np.ndarray:
     """Remove spikes as if they had never entered the band-pass.
 
-    In the raw signal each spike range is replaced by a straight line between its edges;
-    because the filter is linear, the conditioned signal is corrected by adding the
-    filtered difference, computed on a short window around each spike only (so the
-    filter's ringing around a sharp spike goes too, and nothing else is refiltered).
+    In the raw signal each spike range is replaced by a straight line between the levels
+    on either side; because the filter is linear, the conditioned signal is corrected by
+    adding the filtered difference, computed on a short window around each spike only
+    (so the filter's ringing around a sharp spike goes too, and nothing else is
+    refiltered). Each level is the mean over one period of the band's upper edge: a
+    single raw sample carries the recording's whole-band noise, which a line would carry
+    into the band (at 10 kHz several times the band's own noise).
     """
     from scipy import signal
 
@@ -703,9 +706,11 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
     y = x  # corrected in place: the caller hands over its own array
     reach = int(0.25 * sfreq)  # as in detect_emg_channel: the filter's response dies out
     n = raw.size
+    k = max(1, round(sfreq / edges[1]))  # one period of the upper edge, samples
     for s0, s1 in zip(starts, stops, strict=True):  # a loop over spikes (few)
         a, b = max(s0 - 1, 0), min(s1, n - 1)
-        za, zb = np.nan_to_num(raw[[a, b]])
+        za = float(np.mean(np.nan_to_num(raw[max(a - k + 1, 0): a + 1])))
+        zb = float(np.mean(np.nan_to_num(raw[b: b + k])))
         line = np.interp(np.arange(s0, s1), [a, b], [za, zb])
         lo, hi = max(s0 - reach, 0), min(s1 + reach, n)
         delta = np.zeros(hi - lo)
