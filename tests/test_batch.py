@@ -129,6 +129,11 @@ def test_batch_cli(archive, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "8 file(s)" in captured.out and "3 failed" in captured.out
     assert "FAILED" in captured.err and "failures.tsv" in captured.err
+    assert main(["batch", str(archive), "-o", str(tmp_path)]) == 1  # failures again
+    captured = capsys.readouterr()
+    assert "5 up to date" in captured.out
+    n_rows = len(_rows(tmp_path / "cohort.tsv"))
+    assert f"cohort.tsv: {n_rows} row(s), {n_rows} of them from earlier runs" in captured.out
     good = tmp_path / "good"
     assert main(["batch", str(archive / "s0*.h5"), "-o", str(good), "--report"]) == 0
     assert (good / "s03.h5" / "report.html").exists()
@@ -323,7 +328,8 @@ def test_a_file_past_its_time_limit_fails_alone(archive, tmp_path, n_jobs):
     slow.write_text("EMG\n" + "\n".join(["1.0"] * 200))  # needs sfreq: conversion hangs
     files = [archive / "s00.h5", slow, archive / "s01.h5"]
     result = process_files(files, None, tmp_path / "out", n_jobs=n_jobs, progress=False,
-                           on_error="skip", read_options={"sfreq": _Hangs()}, timeout=1.0)
+                           on_error="skip", read_options={"sfreq": _Hangs()},
+                           timeout=4.0)  # a good 30-s file takes < 0.5 s, imports included
     status = {os.path.basename(r.path): r.status for r in result.reports}
     assert status == {"s00.h5": "ok", "slow.csv": "failed", "s01.h5": "ok"}
     assert "timed out" in result.failed[0].error and "--timeout" in result.failed[0].error
