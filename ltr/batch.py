@@ -361,7 +361,8 @@ class BatchResult:
     them come from outputs of earlier runs (files skipped as up to date);
     ``stale_dirs`` lists output folders of an earlier layout that name one of the
     inputs (left in place, not used); ``cleaned`` the scratch folders of dead runs that
-    were removed.
+    were removed; ``inside_output`` the given paths left out because they lie inside the
+    output folder (outputs of earlier runs, not recordings).
     """
 
     reports: list[FileReport]
@@ -371,6 +372,7 @@ class BatchResult:
     earlier_rows: int = 0
     stale_dirs: list[str] = field(default_factory=list)
     cleaned: list[str] = field(default_factory=list)
+    inside_output: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[FileReport]:
@@ -507,7 +509,8 @@ def process_files(
     Parameters
     ----------
     paths : iterable of path-like
-        Inputs; a path given twice is processed once.
+        Inputs; a path given twice is processed once, and paths inside ``out_dir`` are
+        left out (see ``BatchResult.inside_output``).
     config : DetectorConfig | None
     out_dir : path-like
         Output root. Each input gets ``out_dir/<path relative to root>/`` (the whole file
@@ -550,8 +553,14 @@ def process_files(
 
     check_option("on_error", on_error, ("raise", "warn", "skip"))
     timeout = check_positive("timeout", timeout) if timeout else None
-    files = list(dict.fromkeys(Path(p) for p in paths))
     out = Path(out_dir)
+    files, inside = [], []
+    for f in dict.fromkeys(Path(p) for p in paths):
+        # a folder searched recursively may hold OUT itself: its tables are not inputs
+        (inside if Path(os.path.abspath(f)).is_relative_to(os.path.abspath(out))
+         else files).append(f)
+    if inside:
+        logger.info("left out %d file(s) inside the output folder %s", len(inside), out)
     out.mkdir(parents=True, exist_ok=True)
     root_p = Path(root) if root is not None else input_root(files)
     cfg = config if config is not None else DetectorConfig()
@@ -573,7 +582,8 @@ def process_files(
               "root": root_p, "timeout": timeout}
     bar = _progress(len(files), progress)
     bar.update(len(done))
-    result = BatchResult([], str(out), 0.0, stale_dirs=stale, cleaned=cleaned)
+    result = BatchResult([], str(out), 0.0, stale_dirs=stale, cleaned=cleaned,
+                         inside_output=[str(f) for f in inside])
     try:
         jobs = (joblib.delayed(process_file)(f, cfg, out, **kwargs) for f in todo)
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")

@@ -218,7 +218,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     c = result.counts()
-    print(f"ltr batch: {len(files)} file(s) in {result.seconds:.1f} s: {c['ok']} done, "
+    if result.inside_output:
+        print(f"ltr batch: left out {len(result.inside_output)} file(s) inside the output "
+              f"folder {args.output}")
+    print(f"ltr batch: {len(result.reports)} file(s) in {result.seconds:.1f} s: {c['ok']} done, "
           f"{c['skipped']} up to date, {c['failed']} failed; outputs in {args.output}")
     print(f"  cohort.tsv: {result.cohort_rows} row(s), {result.earlier_rows} of them from "
           f"earlier runs")

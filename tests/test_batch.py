@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -405,3 +406,42 @@ def test_tables_round_trip_names_with_tabs_and_newlines(archive, tmp_path):
     assert set(cohort["recording"]) == {str(weird)}
     assert len(cohort) == len(result.reports[0].epochs)
     assert (tmp_path / "out" / weird.name / "manifest.json").exists()
+
+
+def test_an_output_folder_inside_the_input_folder_is_not_read_as_input(archive, tmp_path):
+    (tmp_path / "s00.h5").write_bytes((archive / "s00.h5").read_bytes())
+    out = tmp_path / "out"
+    assert process_files(find_inputs(tmp_path, recursive=True), None, out,
+                         progress=False).counts()["ok"] == 1
+    again = process_files(find_inputs(tmp_path, recursive=True), None, out, progress=False)
+    assert again.counts() == {"ok": 0, "skipped": 1, "failed": 0}  # no tables as inputs
+    assert {Path(p).name for p in again.inside_output} >= {"status.tsv", "events.tsv"}
+
+
+def test_the_time_limit_reaches_any_thread_and_nothing_after_it():
+    import threading
+
+    from ltr.batch import FileTimeout, run_with_time_limit
+
+    def spin():
+        n = 0
+        while n >= 0:
+            n += 1
+
+    caught = []
+
+    def in_thread():
+        try:
+            run_with_time_limit(spin, 0.2)
+        except FileTimeout:
+            caught.append("timed out")
+
+    t = threading.Thread(target=in_thread)
+    t.start()
+    t.join(30)  # a bound for a broken limit, not a timing assumption
+    assert caught == ["timed out"]
+    # a call that ends in time: its limit is cancelled and never fires afterwards
+    assert run_with_time_limit(lambda: 7, 0.05) == 7
+    end = time.perf_counter() + 0.3  # several times the cancelled limit
+    while time.perf_counter() < end:
+        pass
