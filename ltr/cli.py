@@ -178,6 +178,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     import contextlib
+    import signal
+    import threading
 
     from .batch import DEFAULT_TIMEOUT, find_inputs, process_files
 
@@ -189,6 +191,11 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         print(f"ltr batch: error: no recordings found in {args.inputs}", file=sys.stderr)
         return 2
     root = args.inputs if Path(args.inputs).is_dir() else None
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    if not timeout >= 0:  # NaN too
+        print(f"ltr batch: error: --timeout must be seconds >= 0 (0: no limit), got "
+              f"{timeout:g}", file=sys.stderr)
+        return 2
     backend: Any = contextlib.nullcontext()
     if args.scheduler:
         try:
@@ -201,11 +208,12 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         client = Client(args.scheduler)
         backend = joblib.parallel_config(backend="dask")
         print(f"ltr batch: sending work to {client.scheduler.address}")
-    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
-    if not timeout >= 0:  # NaN too
-        print(f"ltr batch: error: --timeout must be seconds >= 0 (0: no limit), got "
-              f"{timeout:g}", file=sys.stderr)
-        return 2
+
+    def stop(signum: int, frame: Any) -> None:  # a scheduler's SIGTERM: as Ctrl-C
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if main_thread else None
     try:
         with backend:
             result = process_files(files, cfg, args.output, n_jobs=args.n_jobs,
@@ -217,6 +225,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
               f"{args.output} hold what was done (files not reached are 'not run')",
               file=sys.stderr)
         return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     c = result.counts()
     if result.inside_output:
         print(f"ltr batch: left out {len(result.inside_output)} file(s) inside the output "

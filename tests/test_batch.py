@@ -445,3 +445,41 @@ def test_the_time_limit_reaches_any_thread_and_nothing_after_it():
     end = time.perf_counter() + 0.3  # several times the cancelled limit
     while time.perf_counter() < end:
         pass
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGTERM is TerminateProcess on Windows")
+def test_a_terminated_cli_run_writes_its_tables(archive, tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.h5").write_bytes((archive / "s00.h5").read_bytes())
+    (tmp_path / "in" / "z_hangs.h5").write_bytes((archive / "s01.h5").read_bytes())
+    child = f"""
+import sys
+import ltr.io
+from ltr.cli import main
+read = ltr.io.read
+def hanging_read(path, **kw):
+    if str(path).endswith("z_hangs.h5"):
+        print("ready", flush=True)
+        while True:
+            pass
+    return read(path, **kw)
+ltr.io.read = hanging_read
+sys.exit(main(["batch", {str(tmp_path / "in")!r}, "-o", {str(tmp_path / "out")!r},
+               "--timeout", "0"]))
+"""
+    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"  # a.h5 is done, z_hangs hangs
+        proc.terminate()  # SIGTERM, as a cluster scheduler sends at its time limit
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "interrupted" in err
+    status = {os.path.basename(r["path"]): r["status"]
+              for r in _rows(tmp_path / "out" / "status.tsv")}
+    assert status == {"a.h5": "ok", "z_hangs.h5": "not run"}
+    assert len(_rows(tmp_path / "out" / "cohort.tsv")) > 0
