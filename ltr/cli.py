@@ -178,8 +178,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     import contextlib
+    import signal
+    import threading
 
-    from .batch import find_inputs, process_files
+    from .batch import DEFAULT_TIMEOUT, find_inputs, process_files
 
     cfg = _load_config(args, "batch")
     if cfg is None:
@@ -189,6 +191,11 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         print(f"ltr batch: error: no recordings found in {args.inputs}", file=sys.stderr)
         return 2
     root = args.inputs if Path(args.inputs).is_dir() else None
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    if not timeout >= 0:  # NaN too
+        print(f"ltr batch: error: --timeout must be seconds >= 0 (0: no limit), got "
+              f"{timeout:g}", file=sys.stderr)
+        return 2
     backend: Any = contextlib.nullcontext()
     if args.scheduler:
         try:
@@ -201,13 +208,41 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         client = Client(args.scheduler)
         backend = joblib.parallel_config(backend="dask")
         print(f"ltr batch: sending work to {client.scheduler.address}")
-    with backend:
-        result = process_files(files, cfg, args.output, n_jobs=args.n_jobs, on_error="skip",
-                               overwrite=args.overwrite, report=args.report,
-                               read_options=_read_options(args), root=root)
+
+    def stop(signum: int, frame: Any) -> None:  # a scheduler's SIGTERM: as Ctrl-C
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if main_thread else None
+    try:
+        with backend:
+            result = process_files(files, cfg, args.output, n_jobs=args.n_jobs,
+                                   on_error="skip", overwrite=args.overwrite,
+                                   report=args.report, read_options=_read_options(args),
+                                   root=root, timeout=timeout)
+    except KeyboardInterrupt:
+        print(f"ltr batch: interrupted; status.tsv, failures.tsv and cohort.tsv in "
+              f"{args.output} hold what was done (files not reached are 'not run')",
+              file=sys.stderr)
+        return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     c = result.counts()
-    print(f"ltr batch: {len(files)} file(s) in {result.seconds:.1f} s: {c['ok']} done, "
+    if result.inside_output:
+        print(f"ltr batch: left out {len(result.inside_output)} file(s) inside the output "
+              f"folder {args.output}")
+    print(f"ltr batch: {len(result.reports)} file(s) in {result.seconds:.1f} s: {c['ok']} done, "
           f"{c['skipped']} up to date, {c['failed']} failed; outputs in {args.output}")
+    print(f"  cohort.tsv: {result.cohort_rows} row(s), {result.earlier_rows} of them from "
+          f"earlier runs")
+    if result.cleaned:
+        print(f"  removed {len(result.cleaned)} scratch folder(s) left by a killed run")
+    if result.stale_dirs:
+        print(f"  note: {len(result.stale_dirs)} output folder(s) from an earlier layout are "
+              f"not used any more (e.g. {result.stale_dirs[0]}); outputs now go to a folder "
+              f"named after the whole file name; delete the old ones when done",
+              file=sys.stderr)
     for r in result.failed:
         print(f"  FAILED {r.path}: {r.error}", file=sys.stderr)
     if result.failed:
@@ -320,6 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--report", action="store_true", help="also write an HTML report per file")
     p.add_argument("--overwrite", action="store_true", help="redo files that are up to date")
+    # the default lives in ltr.batch.DEFAULT_TIMEOUT (not imported here: --help stays
+    # fast); a test checks this text names it
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="per-file time limit in seconds; a file past it fails alone and "
+                        "the batch goes on (default 1800; 0: no limit)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="run on a Dask cluster (needs dask[distributed])")
     _add_read_options(p)

@@ -86,6 +86,7 @@ def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     except ValueError:
         raise ValueError(f"{p}: malformed EDF/BDF header (samples per record)") from None
     bytes_per_sample = 3 if bdf else 2
+    _check_record_duration(p, record_duration, labels, spr)
     if n_records > 0:
         expected = header_bytes + n_records * sum(spr) * bytes_per_sample
         size = p.stat().st_size
@@ -105,6 +106,31 @@ def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
         "header_bytes": header_bytes,
         "bytes_per_sample": bytes_per_sample,
     }
+
+
+#: Highest sampling rate an EDF/BDF header may imply, Hz. Needle EMG is recorded at up to
+#: 50 kHz; a higher rate comes from a corrupt record duration (1e-9 s gives 1e12 Hz, and
+#: the detector then runs for hours on a few nanoseconds of "signal").
+MAX_EDF_SFREQ = 1e6
+
+
+def _check_record_duration(p: Path, duration: float, labels: list[str],
+                           spr: list[int]) -> None:
+    """Refuse a record duration that is not positive or implies an absurd sampling rate
+    (annotation-only signals are exempt: EDF+ allows 0 s records for them)."""
+    data = [(lab, n) for lab, n in zip(labels, spr, strict=True)
+            if n > 0 and lab not in ("EDF Annotations", "BDF Annotations")]
+    if not data:
+        return
+    if not np.isfinite(duration) or duration <= 0:
+        raise ValueError(f"{p}: malformed EDF/BDF header: data record duration "
+                         f"{duration:g} s; it must be a positive number of seconds")
+    label, n = max(data, key=lambda item: item[1])
+    if n / duration > MAX_EDF_SFREQ:
+        raise ValueError(
+            f"{p}: implausible EDF/BDF header: data records of {duration:g} s with {n} "
+            f"samples give channel {label!r} a sampling rate of {n / duration:.3g} Hz "
+            f"(above {MAX_EDF_SFREQ:g} Hz); the record duration field is likely corrupt")
 
 
 def read_mne_file(
