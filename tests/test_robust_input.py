@@ -154,3 +154,17 @@ def test_dc_offset_changes_nothing(condition, seed, offset):
     assert list(res.rejected["reason"]) == list(ref.rejected["reason"])
     np.testing.assert_allclose(res.events["amplitude"], ref.events["amplitude"],
                                rtol=1e-6)  # band-passed: the offset is gone but rounding
+
+
+def test_nan_and_dc_offset_together():
+    """On main a NaN was filtered as 0 V: beside an electrode offset that is a step of
+    the whole offset, and the band-pass rang over the twitches around it."""
+    rec, _ = session(60.0, FS, "emg", 12, condition="clean")
+    ref = ltr.detect(rec)
+    data = rec.data.copy() + 0.3  # 0.3 V of electrode offset
+    data[:, 11::997] = np.nan
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        res = ltr.detect(_with(rec, data))
+    assert len(ref) >= 3
+    _same_onsets(res.onset, ref.onset, 0.002)  # as for sparse NaN alone
