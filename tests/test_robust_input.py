@@ -168,3 +168,21 @@ def test_nan_and_dc_offset_together():
         res = ltr.detect(_with(rec, data))
     assert len(ref) >= 3
     _same_onsets(res.onset, ref.onset, 0.002)  # as for sparse NaN alone
+
+
+def test_an_unusable_channel_is_left_out_of_traces_and_the_report():
+    from ltr.detect import traces
+    from ltr.report import build_report
+
+    rec, _ = session(30.0, FS, "emg2", 14, condition="two_muscles")
+    data = rec.data.copy()
+    bad, good = rec.ch_names[0], rec.ch_names[1]
+    data[0] = np.nan
+    gappy = _with(rec, data)
+    tr = traces(gappy, tmin=5.0, tmax=10.0)
+    assert set(tr) == {good}
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        res = ltr.detect(gappy)
+        html = build_report(gappy, res)  # on main: detect failed on a window shape
+    assert bad in res.meta["unusable"] and good in html

@@ -367,6 +367,7 @@ def traces(
     cut to ``[tmin, tmax]``: ``time`` (s), ``conditioned`` (band-passed EMG without hum,
     heartbeats and spikes; or the accelerometer magnitude), ``envelope``, ``floor``,
     ``on`` and ``off`` thresholds (``keep`` names a subset). Values are in SI units.
+    Channels without a single finite sample in the window are left out.
     """
     cfg = config if config is not None else DetectorConfig()
     if tmax is None:
@@ -384,12 +385,16 @@ def traces(
     used = emg_names + acc_names
     data = part.get_data(picks=used)  # one read of the window for every channel
     row = {name: i for i, name in enumerate(used)}
+    # channels with no sample in the window (unusable, or inside a long gap) have no
+    # traces: they are left out
     results = [detect_emg_channel(data[row[n]], part.sfreq, n, cfg, motion=False,
                                   keep_traces=wanted)
-               for n in emg_names]
+               for n in emg_names if np.isfinite(data[row[n]]).any()]
     for sensor, idx in group_sensors(acc_names, ["acc"] * len(acc_names)).items():
         raw = data[[row[acc_names[i]] for i in idx]]
-        results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg, keep_traces=wanted))
+        if np.isfinite(raw).any():
+            results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg,
+                                             keep_traces=wanted))
     i0 = round((tmin - a) * part.sfreq)
     i1 = round((tmax - a) * part.sfreq)
     for r in results:
