@@ -30,6 +30,7 @@ from .config import (
     RejectConfig,
     SegmentConfig,
 )
+from .rules import CONTRACTION, NEEDLING, VETO
 from .stream import BLOCK, run_channels
 
 __all__ = [
@@ -227,7 +228,7 @@ def detect(
     if epochs.source == "none":
         # nothing marks the insertions: needling activity does (twitches, needle contacts,
         # cable motion)
-        marks = np.isin(rejected["reason"].astype(str), ["needle_spike", "motion", "pop"])
+        marks = np.isin(rejected["reason"].astype(str), list(NEEDLING))
         epochs = epochs_from_activity(np.concatenate([events["onset"],
                                                       rejected["onset"][marks]]),
                                       end=rec.duration)
@@ -321,7 +322,7 @@ def _turned_away(results: list[ChannelResult], vetoed: dict[str, np.ndarray],
     con: dict[str, list] = {"onset": [], "offset": [], "channel": [], "rms": []}
     for r in results:
         out = ~r.accepted
-        piece = out & (r.reason == "contraction")
+        piece = out & (r.reason == CONTRACTION)
         other = out & ~piece
         con["onset"].append(r.onset[piece] / sfreq)
         con["offset"].append(r.offset[piece] / sfreq)
@@ -336,7 +337,7 @@ def _turned_away(results: list[ChannelResult], vetoed: dict[str, np.ndarray],
     rej["onset"].append(vetoed["onset"])
     rej["offset"].append(vetoed["offset"])
     rej["channel"].append(vetoed["channel"].astype(object))
-    rej["reason"].append(np.full(vetoed["onset"].size, "motion", dtype=object))
+    rej["reason"].append(np.full(vetoed["onset"].size, VETO, dtype=object))
     rej["amplitude"].append(vetoed["amplitude"])
     text = ("channel", "reason")
     rejected = {k: np.concatenate(v).astype(object if k in text else float)
