@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
+from .detect.rules import describe
 from .quality import assess
 from .recording import Recording
 
@@ -104,7 +105,8 @@ def build_report(recording: Recording, results: Any, *, title: str | None = None
                 "unit": "µV" if ev["unit"][i] == "V" else (ev["unit"][i] or "a.u."),
                 "snr": ev["snr_db"][i], "conf": ev["confidence"][i]}
                for i in range(len(results))]
-    rejected = ", ".join(f"{k}: {v}" for k, v in s["rejected"].items()) or "none"
+    rejected = "; ".join(f"{k} ({describe(k)}): {v}" for k, v in s["rejected"].items()
+                         ) or "none"
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>ltr report: {html.escape(name)}</title><style>{_CSS}</style></head><body>",

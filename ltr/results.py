@@ -54,9 +54,8 @@ class TwitchResults:
     channel_events : dict of ndarray
         The accepted candidates of every channel (or accelerometer sensor) before fusion.
     rejected : dict of ndarray
-        Candidates turned away: ``onset``, ``offset``, ``channel``, ``reason``
-        (``needle_spike``, ``single_mup``, ``pop``, ``motion``, ``ecg``, ``clipping``,
-        ``movement``, ``contraction``), ``amplitude``.
+        Candidates turned away: ``onset``, ``offset``, ``channel``, ``reason`` (a name of
+        :data:`ltr.detect.rules.REASONS`, which describes each), ``amplitude``.
     contractions : dict of ndarray
         Sustained activity too long for a twitch: ``onset``, ``offset``, ``channel``,
         ``rms``.
@@ -350,6 +349,7 @@ class TwitchResults:
         and contractions as ``contraction``, so a viewer shows what was turned away too.
         """
         from .annotations import Annotations
+        from .detect.rules import REASONS  # here: ltr.detect imports this module
 
         ann = Annotations(self.events["onset"], self.events["duration"], "twitch")
         if with_rejected:
@@ -357,7 +357,8 @@ class TwitchResults:
             ann = ann + Annotations(rej["onset"], rej["offset"] - rej["onset"],
                                     [f"rejected: {r}" for r in rej["reason"]])
             con = self.contractions
-            ann = ann + Annotations(con["onset"], con["offset"] - con["onset"], "contraction")
+            ann = ann + Annotations(con["onset"], con["offset"] - con["onset"],
+                                    REASONS["contraction"].name)
         return ann
 
     def compare(self, reference: Any, tolerance: float = 0.05) -> dict[str, Any]:
