@@ -438,3 +438,22 @@ def test_six_digit_time_column_from_the_cli(tmp_path, capsys):
     assert "stamps rounded to 1 ms" in captured.err
     assert main(["info", str(path), "--sfreq", "2000", "--json"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_extras_all_and_dask_in_dev():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml")
+                            .read_text())["project"]
+    extras = project["optional-dependencies"]
+    assert "lazy_loader>=0.6" in project["dependencies"]
+    assert extras["all"] == ["ltr[plot,vendor,dask]"]
+    assert any(r.startswith("dask[distributed]") for r in extras["dev"])  # batch test runs
+    users = set(extras) - {"all", "dev"}
+    covered = {"plot", "vendor", "dask"}
+    vendor = set(extras["vendor"])
+    assert all(name in covered or set(extras[name]) <= vendor for name in users)
