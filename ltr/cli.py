@@ -36,6 +36,8 @@ def cli_words(message: str) -> str:
     'x.csv: exists; pass --overwrite to replace it'
     >>> cli_words("x.csv: no rate; pass sfreq= (Hz) or time_column=None")
     'x.csv: no rate; pass --sfreq (Hz) or --time-column none'
+    >>> cli_words("x.h5: ch_kinds names channel(s) ['EMG 9'] that are not in the recording")
+    "x.h5: --kind names channel(s) ['EMG 9'] that are not in the recording"
     """
     def unexpected(m: re.Match[str]) -> str:
         flag = _FLAGS.get(m.group("kw"), m.group("kw")).split()[0]
@@ -51,6 +53,7 @@ def cli_words(message: str) -> str:
 
     text = _UNEXPECTED_RE.sub(unexpected, str(message))
     text = text.replace("start=, stop=", "--epoch-labels IN,OUT")
+    text = re.sub(r"\bch_kinds (?=names|must)", "--kind ", text)
     text = _KWARG_RE.sub(flag, text)
     # one line: matplotlib's mathtext and others put the offending text on lines of their own
     parts = [ln.strip() for ln in text.splitlines()]
@@ -592,6 +595,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    shown = warnings.showwarning
+
+    def one_line(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        print(f"ltr {args.command}: warning: {cli_words(str(message))}", file=sys.stderr)
+
+    warnings.showwarning = one_line  # warnings outside a file's work: one line too
     try:
         return int(args.func(args))
     except BrokenPipeError:  # `ltr ... | head` closed the pipe: stop quietly
@@ -606,6 +615,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_error(args.command, err, args.verbose)
         return 1
     finally:
+        warnings.showwarning = shown
         if handler is not None:
             logging.getLogger("ltr").removeHandler(handler)
 

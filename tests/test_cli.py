@@ -457,3 +457,20 @@ def test_extras_all_and_dask_in_dev():
     covered = {"plot", "vendor", "dask"}
     vendor = set(extras["vendor"])
     assert all(name in covered or set(extras[name]) <= vendor for name in users)
+
+
+def test_warnings_outside_a_files_work_are_one_line(capsys, monkeypatch):
+    import warnings
+
+    import ltr.simulate
+
+    def noisy(path, **kwargs):
+        warnings.warn("x.csv: pass sfreq= (Hz)", ltr.LtrDataWarning, stacklevel=2)
+        return [path]
+
+    monkeypatch.setattr(ltr.simulate, "write_session", noisy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["simulate", "-o", "x.edf"]) == 0
+    err = capsys.readouterr().err
+    assert err == "ltr simulate: warning: x.csv: pass --sfreq (Hz)\n"
