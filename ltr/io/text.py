@@ -229,8 +229,7 @@ def read_text(
 def is_vicon_devices(lines: Sequence[str]) -> bool:
     """Whether text lines are a Vicon Nexus export whose first section is ``Devices``."""
     first = next((ln for ln in lines[:5] if ln.strip()), "")
-    return first.split(",")[0].strip() == "Devices" and not first.replace(",", "").strip(
-        )[len("Devices"):]
+    return first.replace(",", "").strip() == "Devices"
 
 
 def _read_vicon_devices(p: Path, lines: list[str], *, sfreq: float | None,
