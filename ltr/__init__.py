@@ -34,7 +34,13 @@ _ATTRS = {
     "results": ["TwitchResults", "cohort_table", "write_table"],
 }
 
-__getattr__, __dir__, _lazy_all = _lazy.attach(__name__, _SUBMODULES, _ATTRS)
+__getattr__, _lazy_dir, _lazy_all = _lazy.attach(__name__, _SUBMODULES, _ATTRS)
+
+
+def __dir__() -> list[str]:
+    """Public names and submodules, for completion (lazy_loader's own misses eager names)."""
+    return sorted({*__all__, *_SUBMODULES})
+
 
 __all__ = [  # the eager names and every name of _ATTRS (a test checks they agree)
     "Annotations",

@@ -161,6 +161,9 @@ def test_public_names_all_resolve():
         assert getattr(pkg, name) is not None, name
     lazy = {n for names in pkg._ATTRS.values() for n in names}
     assert set(pkg.__all__) == lazy | {"LtrDataWarning", "__version__", "set_log_level"}
+    for name in pkg._SUBMODULES:
+        assert getattr(pkg, name).__name__ == f"ltr.{name}"
+    assert {"LtrDataWarning", "simulate", "detect", "read"} <= set(dir(pkg))
 
 
 @pytest.mark.parametrize("flag", ["--version", "--help"])
@@ -474,3 +477,16 @@ def test_warnings_outside_a_files_work_are_one_line(capsys, monkeypatch):
         assert main(["simulate", "-o", "x.edf"]) == 0
     err = capsys.readouterr().err
     assert err == "ltr simulate: warning: x.csv: pass --sfreq (Hz)\n"
+
+
+def test_report_progress_only_on_a_terminal(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import ltr.cli
+    from ltr.simulate import write_session
+
+    path = write_session(tmp_path / "s.h5", duration=20, sfreq=1000, layout="emg", seed=2)[0]
+    assert main(["report", str(path), "-o", str(tmp_path / "a.html")]) == 0
+    assert "\r" not in capsys.readouterr().err
+    monkeypatch.setattr(ltr.cli, "_is_terminal", lambda stream: True)
+    assert main(["report", str(path), "-o", str(tmp_path / "b.html")]) == 0
+    assert "ltr report s.h5: writing" in capsys.readouterr().err
