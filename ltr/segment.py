@@ -269,4 +269,6 @@ def find_epochs(
                                  start_code=start_code, stop_code=stop_code)
         if len(ep):
             return ep
+    if len(recording.annotations):  # labels present, none matched: say so before guessing
+        import warnings; from ._validate import LtrDataWarning; warnings.warn(f"{recording.meta.get('source', 'recording')}: no annotation is {start!r}/{stop!r} (labels: {sorted(set(recording.annotations.description.astype(str).tolist()))[:8]}); epochs fall back to needling activity; name the labels with start=, stop=", LtrDataWarning, stacklevel=2)  # noqa: E501, E702, I001
     return Epochs(source="none")
