@@ -135,9 +135,11 @@ def process_file(
         # file on one file system), the manifest last: its presence means complete
         tmp.mkdir(parents=True, exist_ok=True)
         res.to_bids_events(tmp / "events.tsv", overwrite=True)
-        epochs = res.summary(by="epoch")
-        write_table(epochs or res.summary(by="recording"), tmp / "epochs.tsv", overwrite=True)
-        (tmp / "summary.json").write_text(json.dumps(res.summary(), indent=1, default=str)
+        table = res.summary(by="epoch")
+        write_table(table if len(table) else res.summary(by="recording"), tmp / "epochs.tsv",
+                    overwrite=True)
+        epochs = table.to_dict("records")
+        (tmp / "summary.json").write_text(json.dumps(res.overview(), indent=1, default=str)
                                           + "\n")
         files = ["events.tsv", "events.json", "epochs.tsv", "summary.json"]
         if report:
