@@ -221,3 +221,16 @@ def test_export_annotated_from_a_raw_types_channels_for_mne(raw, tmp_path):
     rec = ltr.read(path)
     assert rec.ch_names == ("EMG trapezius", "ACC X", "ACC Y", "ACC Z")
     assert rec.ch_kinds == ("emg", "acc", "acc", "acc")
+
+
+def test_cli_events_csv_reads_back_with_pandas(detected, tmp_path, capsys):
+    from ltr.cli import main
+
+    _, res = detected
+    path = tmp_path / "events.csv"
+    assert main(["detect", str(SAMPLE), "-o", str(path)]) == 0
+    capsys.readouterr()
+    back = pd.read_csv(path)
+    assert back.shape == (len(res), len(EVENT_TABLE_COLUMNS))
+    assert back["channels"].tolist() == res.events["channels"].tolist()
+    assert (back["modality"] == res.events["modality"]).all()
