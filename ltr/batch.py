@@ -338,7 +338,7 @@ def _write_outputs(rec: Any, res: Any, folder: Path, report: bool) -> None:
     epochs = _records(res.summary(by="epoch"))
     write_table(epochs or _records(res.summary(by="recording")), folder / "epochs.tsv",
                 overwrite=True)
-    (folder / "summary.json").write_text(json.dumps(res.summary(), indent=1, default=str)
+    (folder / "summary.json").write_text(json.dumps(res.overview(), indent=1, default=str)
                                          + "\n")
     if report:
         from .report import write_report

@@ -109,6 +109,13 @@ def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None
         return data
     if hasattr(data, "info") and hasattr(data, "get_data"):
         return Recording.from_mne(data)
+    if type(data).__module__.startswith("pandas"):
+        # samples in rows, channels named by the columns; as for an array, every channel
+        # is EMG unless a name says otherwise
+        rec = Recording(data, sfreq, ch_names)
+        if not {"emg", "acc"} & set(rec.ch_kinds):
+            rec.set_channel_kinds(dict.fromkeys(rec.ch_names, "emg"))
+        return rec
     if sfreq is None:
         raise TypeError("detect() needs sfreq= (Hz) when given an array")
     arr = np.asarray(data)
@@ -140,11 +147,13 @@ def detect(
 
     Parameters
     ----------
-    data : Recording | mne.io.BaseRaw | array_like
+    data : Recording | mne.io.BaseRaw | pandas.DataFrame | pandas.Series | array_like
         The recording. An array has shape ``(n_channels, n_samples)`` in SI units (V,
-        m/s²); its channels are EMG unless ``ch_names`` name them (``"ACC X"``...).
+        m/s²); its channels are EMG unless ``ch_names`` name them (``"ACC X"``...). A
+        DataFrame has samples in rows and one named column per channel (see
+        :class:`ltr.Recording`); its channels are EMG unless a column name says otherwise.
     sfreq : float | None
-        Sampling rate in Hz, needed for arrays.
+        Sampling rate in Hz, needed for arrays and for DataFrames without a time index.
     config : DetectorConfig | None
         Parameters (defaults when None).
     emg : sequence of str | None
@@ -244,7 +253,9 @@ def detect(
         meta={"ltr_version": __version__, "emg": emg_names, "acc": acc_names,
               "pieces": pieces, "block_s": block, "gaps": gaps,
               "unusable": {r.name: r.unusable for r in results if r.unusable},
-              "sensors": sensors},
+              "sensors": sensors,
+              "units": {r.name: r.unit for r in results},
+              "meas_date": rec.meas_date.isoformat() if rec.meas_date else None},
     )
 
 
