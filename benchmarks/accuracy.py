@@ -1,7 +1,8 @@
 """Accuracy of ltr.detect on held-out seeds: wild sessions, the named suite, confounder-only
 sessions, twitches on endplate trains and tremor, faint heartbeats, hybrids, calibration.
 
-Run from the repository root (full report, about 5-10 min on 2 cores)::
+Run from the repository root (full report: about 30 min of CPU measured under load,
+so 8-15 min on 2 cores)::
 
     python benchmarks/accuracy.py --jobs 2 --out benchmarks/results/accuracy.md
 
@@ -45,6 +46,11 @@ from ltr.simulate import SUITE, session
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 HELD_OUT = 1000  # seeds below this are for development
+
+#: Twitches of wild sessions scored in the headline F1: at least as strong as the baseline
+#: (habituation and scatter carry some below it, where they are don't-care, as outside an
+#: SNR band of the suite). The all-twitch figures are reported beside it.
+WILD_SCORED = (0.0, np.inf)
 
 BANDS = {">=6 dB": ((6.0, 24.0), (6.0, np.inf)), "0-6 dB": ((0.0, 6.0), (0.0, 6.0))}
 
@@ -160,7 +166,9 @@ def _run_task(task: tuple[Any, ...]) -> dict[str, Any]:
         rec, truth = session(condition="wild", seed=seed)
         onsets, conf, secs = _detect(rec)
         w = truth.info["wild"]
-        out.update(report=evaluate(onsets, truth), seconds=secs, confidence=conf,
+        scored = WILD_SCORED if truth.has_emg else None
+        out.update(report=evaluate(onsets, truth, snr_range=scored),
+                   report_all=evaluate(onsets, truth), seconds=secs, confidence=conf,
                    correct=detection_outcomes(onsets, truth),
                    layout=w["layout"], electrode=w["electrode"], sfreq=w["sfreq"],
                    duration=w["duration"], present=[k for k, v in w["present"].items() if v],
@@ -269,9 +277,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quick", action="store_true",
                    help="small sizes to check the tables (provisional numbers)")
     p.add_argument("--seed-start", type=int, default=HELD_OUT)
-    p.add_argument("--wild", type=int, default=None, help="wild sessions (default 240)")
+    p.add_argument("--wild", type=int, default=None, help="wild sessions (default 200)")
     p.add_argument("--per-cell", type=int, default=None,
-                   help="seeds per suite cell and confounder (default 20)")
+                   help="seeds per suite cell (default 15)")
+    p.add_argument("--confounder-seeds", type=int, default=None,
+                   help="twitch-free sessions per confounder kind (default 20)")
     p.add_argument("--duration", type=float, default=None, help="suite session length, s")
     p.add_argument("--confounder-duration", type=float, default=None)
     p.add_argument("--hybrid-seeds", type=int, default=None)
@@ -281,10 +291,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", default=None, help="write the Markdown report here")
     args = p.parse_args(argv)
     quick = args.quick
-    n_wild = args.wild or (30 if quick else 240)
-    per_cell = args.per_cell or (3 if quick else 20)
+    n_wild = args.wild or (30 if quick else 200)
+    per_cell = args.per_cell or (3 if quick else 15)
+    n_conf = args.confounder_seeds or (3 if quick else 20)
     duration = args.duration or (90.0 if quick else 120.0)
-    conf_duration = args.confounder_duration or (120.0 if quick else 300.0)
+    # 20 x 180 s: one hour per confounder kind, the resolution of the <= 1/hour target
+    conf_duration = args.confounder_duration or (120.0 if quick else 180.0)
     hybrid_seeds = args.hybrid_seeds or (2 if quick else 10)
     s0 = args.seed_start
     if s0 < HELD_OUT and not args.dev:
@@ -299,7 +311,8 @@ def main(argv: list[str] | None = None) -> None:
     tasks: list[tuple[Any, ...]] = [("wild", "wild", s) for s in range(s0, s0 + n_wild)]
     tasks += [("suite", f"{n}|{b}", s, duration, args.peers)
               for n in names for b in bands_of(n) for s in seeds]
-    tasks += [("confounder", k, s, conf_duration) for k in CONFOUNDERS for s in seeds]
+    tasks += [("confounder", k, s, conf_duration) for k in CONFOUNDERS
+              for s in range(s0, s0 + n_conf)]
     have_shared = SHARED.is_dir()
     if have_shared:
         tasks += [("hybrid", f, s) for f, _, _ in HYBRID_FILES
@@ -325,7 +338,7 @@ def main(argv: list[str] | None = None) -> None:
         f"ltr {ltr.__version__}. Seeds {s0} and up (detector development uses seeds below "
         f"{HELD_OUT}; nothing here was tuned on). {n_wild} wild sessions; {per_cell} seeds "
         f"per suite cell ({duration:g} s; a condition's own rate and length where it has "
-        f"one) and per confounder ({conf_duration:g} s). Tolerance 50 ms (100 ms "
+        f"one); {n_conf} per confounder kind ({conf_duration:g} s). Tolerance 50 ms (100 ms "
         f"accelerometer-only). Wall time {wall:.0f} s with {args.jobs} job(s).",
         "",
     ]
@@ -333,16 +346,24 @@ def main(argv: list[str] | None = None) -> None:
     # 1. wild ---------------------------------------------------------------------------
     wild = by("wild")
     c = _combine(wild)
+    call = _combine(wild, "report_all")
     per = np.asarray([r["report"].f1 for r in wild])
     minutes = sum(r["duration"] for r in wild) / 60
     lines += ["## 1. Wild sessions", "",
               f"{len(wild)} sessions, {minutes:.0f} min in all; every parameter drawn from "
-              "the documented ranges of `ltr.simulate._wild` (`wild_table()`).", "",
-              "| sessions | true | F1 | precision | recall | false/min | median session F1 | "
-              "sessions with F1 < 0.9 |", "|---|---|---|---|---|---|---|---|",
-              f"| {len(wild)} | {c.tp + c.fn} | {_fmt(c.f1)} | {_fmt(c.precision)} | "
-              f"{_fmt(c.recall)} | {_fmt(c.false_alarms_per_min, 2)} | "
-              f"{_fmt(float(np.median(per)))} | {int(np.sum(per < 0.9))} |", "",
+              "the documented ranges of `ltr.simulate._wild` (`wild_table()`). Headline: "
+              "twitches at SNR >= 0 dB scored (weaker ones, faded by habituation, are "
+              "don't-care: a detection on one is neither hit nor false alarm); all twitches "
+              "below it.", "",
+              "| scored | sessions | true | F1 | precision | recall | false/min | "
+              "median session F1 | sessions with F1 < 0.9 |",
+              "|---|---|---|---|---|---|---|---|---|",
+              f"| SNR >= 0 dB | {len(wild)} | {c.tp + c.fn} | {_fmt(c.f1)} | "
+              f"{_fmt(c.precision)} | {_fmt(c.recall)} | {_fmt(c.false_alarms_per_min, 2)} | "
+              f"{_fmt(float(np.median(per)))} | {int(np.sum(per < 0.9))} |",
+              f"| all twitches | {len(wild)} | {call.tp + call.fn} | {_fmt(call.f1)} | "
+              f"{_fmt(call.precision)} | {_fmt(call.recall)} | "
+              f"{_fmt(call.false_alarms_per_min, 2)} | | |", "",
               "F1 by what the session held (pooled over sessions):", "",
               "| group | sessions | true | F1 | precision | recall |", "|---|---|---|---|---|---|"]
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -362,7 +383,7 @@ def main(argv: list[str] | None = None) -> None:
                      f"{_fmt(cg.precision)} | {_fmt(cg.recall)} |")
     lines += ["", "Recall by twitch SNR (all wild sessions):", "",
               "| SNR band | true | found | recall |", "|---|---|---|---|"]
-    for band, v in c.recall_by_snr.items():
+    for band, v in call.recall_by_snr.items():
         if v["true"]:
             lines.append(f"| {band} | {v['true']} | {v['found']} | "
                          f"{_fmt(v['found'] / v['true'])} |")

@@ -77,9 +77,10 @@ WILD_ALWAYS: tuple[WildRange, ...] = (
     WildRange("muap_duration", 0.002, 0.015, pair=True,
               source=f"{_F}: motor-unit potentials last 2-15 ms"),
     WildRange("snr_jitter_db", 0.5, 4.0, source="(assumed)"),
-    WildRange("habituation", 0.75, 1.0, pair=True,
+    WildRange("habituation", 0.85, 1.0, pair=True,
               source="Baraja-Vegas 2020 and Cruz-Montecinos 2021: successive LTRs shrink; "
-                     "ratio per twitch (assumed)"),
+                     "up to 1.4 dB per twitch (assumed: stronger fading would carry long "
+                     "runs below the baseline, where no twitch is seen)"),
     WildRange("p_enter_target", 0.02, 0.2, source="(assumed) clustering: runs of twitches"),
     WildRange("p_stay_target", 0.3, 0.9, source="(assumed) clustering: length of runs"),
     WildRange("p_twitch", 0.5, 1.0, source="(assumed)"),
