@@ -513,6 +513,11 @@ def main(argv: list[str] | None = None) -> None:
               "(simulation and detection, summed over workers): " + ", ".join(
                   f"{k} {sum(r['task_s'] for r in by(k)):.0f} s"
                   for k in ("wild", "suite", "confounder", "hybrid")) + ".", ""]
+    from ltr.simulate._wild import WILD_SESSION, wild_table
+
+    lines += ["## Appendix: where the wild parameters are drawn from", "",
+              "Session: " + "; ".join(f"{k} {v[0]} ({v[1]})" for k, v in
+                                      WILD_SESSION.items()) + ".", "", wild_table(), ""]
     text = "\n".join(lines)
     print(text)
     if out_path:
