@@ -586,12 +586,16 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(FILE.truth.json and FILE.events.tsv beside it).")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="output recording (.edf, .bdf, .h5, .csv, .fif)")
-    p.add_argument("--duration", type=float, default=120.0, help="seconds (default 120)")
-    p.add_argument("--sfreq", type=float, default=2000.0, help="Hz (default 2000)")
-    p.add_argument("--layout", default="emg+acc",
-                   help="emg, acc, emg+acc or emg2 (two muscles; default emg+acc)")
+    p.add_argument("--duration", type=float, default=None,
+                   help="seconds (default: the condition's own, else 120; drawn for wild)")
+    p.add_argument("--sfreq", type=float, default=None,
+                   help="Hz (default: the condition's own, else 2000; drawn for wild)")
+    p.add_argument("--layout", default=None,
+                   help="emg, acc, emg+acc, emg2 or emg2+acc (default: the condition's own, "
+                        "else emg+acc; drawn for wild)")
     p.add_argument("--condition", default=None,
-                   help="a named condition of ltr.simulate.SUITE (e.g. clean, low_snr, ecg)")
+                   help="a named condition of ltr.simulate.SUITE (e.g. clean, low_snr, ecg, "
+                        "endplate) or wild (every parameter drawn from the seed)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
                    help="override a simulation parameter, e.g. --set mains_hz=60; repeatable")

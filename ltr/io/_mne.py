@@ -392,18 +392,26 @@ def write_edf(
 
 
 def _record_layout(n_samples: int, sfreq: float) -> int:
-    """Samples per data record: records near 1 s that tile the signal exactly."""
+    """Samples per data record: records near 1 s that tile the signal exactly, whose
+    duration the header's 8 characters hold exactly."""
     if n_samples == 0:
         raise ValueError("cannot write an empty recording to EDF/BDF")
+
+    def fits(spr: int) -> bool:
+        text = f"{spr / sfreq:g}"
+        return len(text) <= 8 and float(text) == spr / sfreq
+
     if float(sfreq).is_integer():
         target = int(sfreq)
-        divisors = [d for d in range(max(1, target // 10), 10 * target + 1) if n_samples % d == 0]
+        divisors = [d for d in range(max(1, target // 10), 10 * target + 1)
+                    if n_samples % d == 0 and fits(d)]
         if divisors:
-            spr = min(divisors, key=lambda d: abs(d - target))
-            return spr
-    if n_samples <= 99_999_999:
+            return min(divisors, key=lambda d: abs(d - target))
+    # one record holding everything
+    if n_samples <= 99_999_999 and fits(n_samples):
         return n_samples
     raise ValueError(
-        f"cannot tile {n_samples} samples at {sfreq} Hz into EDF data records; crop the "
-        "recording to a whole number of seconds"
+        f"cannot tile {n_samples} samples at {sfreq} Hz into EDF data records (the header "
+        "holds a record duration in 8 characters); crop the recording to a whole number "
+        "of seconds, or write HDF5 (.h5) or FIF (.fif), which keep any length"
     )

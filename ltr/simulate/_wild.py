@@ -249,7 +249,8 @@ def wild_draw(seed: int | None) -> dict[str, Any]:
     qrs = float(rng.uniform(2.0, 3.0))
     if present["ecg"] and faint:  # issue 12: faint heartbeat, band-passed QRS 2-3x baseline
         conditions["ecg_qrs_snr"] = (qrs, qrs)
-    return {"duration": round(duration, 3), "sfreq": sfreq, "layout": layout,
+    # whole seconds at a whole rate: every format can hold the session (EDF data records)
+    return {"duration": float(max(1, round(duration))), "sfreq": sfreq, "layout": layout,
             "electrode": electrode, "duration_band": band, "present": present,
             "conditions": conditions}
 
