@@ -430,7 +430,7 @@ def plot_epochs(results: TwitchResults) -> Any:
     matplotlib.figure.Figure
     """
     plt = _pyplot()
-    rows = results.summary(by="epoch")
+    rows = results.summary(by="epoch").to_dict("records")
     fig, (ax_n, ax_h) = plt.subplots(1, 2, figsize=(12, 3.8))
     if rows:
         idx = np.arange(len(rows))

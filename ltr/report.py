@@ -78,7 +78,7 @@ def build_report(recording: Recording, results: Any, *, title: str | None = None
     from .plot import plot_detections, plot_epochs, plot_gallery, plot_overview
 
     quality = assess(recording)
-    s = results.summary()
+    s = results.overview()
     name = title or Path(results.source or "recording").name
     zoom = _zoom_window(results, recording.duration)
     figs = {
@@ -124,7 +124,7 @@ def build_report(recording: Recording, results: Any, *, title: str | None = None
         f"<div class='box'><b>{sum(s['rejected'].values())}</b>look-alikes rejected</div>",
         "</div>",
         "<h2>Per needle insertion</h2>",
-        _table(results.summary(by="epoch"), [
+        _table(results.summary(by="epoch").to_dict("records"), [
             ("epoch", "epoch"), ("start_s", "start (s)"), ("stop_s", "stop (s)"),
             ("count", "twitches"), ("rate_per_min", "per min"),
             ("first_latency_s", "first after insertion (s)"),
@@ -146,7 +146,7 @@ def build_report(recording: Recording, results: Any, *, title: str | None = None
         "<h2>Twitch shapes</h2>",
         f"<img src='{figs['gallery']}' alt='twitch gallery'>",
         "<h2>Per channel</h2>",
-        _table(results.summary(by="channel"), [
+        _table(results.summary(by="channel").to_dict("records"), [
             ("channel", "channel"), ("count", "twitches"), ("rate_per_min", "per min"),
             ("snr_median_db", "median SNR (dB)"), ("rejected", "rejected"),
             ("contractions", "contractions")]),

@@ -56,8 +56,9 @@ def test_noise_alone_gives_an_empty_result_never_none(tmp_path):
     assert len(res) == 0
     for k, v in res.events.items():
         assert isinstance(v, np.ndarray) and v.size == 0, k
-    s = res.summary()
+    s = res.overview()
     assert s["count"] == 0 and s["median_snr_db"] is None
+    assert res.summary()["count"].tolist() == [0] and len(res.to_data_frame()) == 0
     path = res.to_bids_events(tmp_path / "events.tsv")
     assert path.read_text().splitlines()[0].startswith("onset\tduration\ttrial_type")
     assert len(path.read_text().splitlines()) == 1
@@ -192,10 +193,10 @@ def test_epochs_come_from_annotations():
     res = ltr.detect(rec)
     np.testing.assert_allclose(res.epochs.start, truth.epochs["start"])
     assert res.epochs.source == "annotations"
-    per_epoch = [row["count"] for row in res.summary()["per_epoch"]]
+    per_epoch = res.summary(by="epoch")["count"].tolist()
     assert per_epoch == np.bincount(res.events["epoch"][res.events["epoch"] >= 0],
                                     minlength=len(per_epoch)).tolist()
-    assert sum(per_epoch) + res.summary()["outside_epochs"] == len(res)
+    assert sum(per_epoch) + res.overview()["outside_epochs"] == len(res)
 
 
 def test_array_and_mne_input():
@@ -250,8 +251,8 @@ def test_exports(tmp_path):
     tsv = res.to_bids_events(tmp_path / "sub-01_events.tsv")
     lines = tsv.read_text().splitlines()
     assert lines[0].split("\t")[:10] == ["onset", "duration", "trial_type", "peak_time",
-                                         "channels", "amplitude", "snr_db", "confidence",
-                                         "epoch", "unit"]
+                                         "channels", "amplitude_uV", "amplitude_m_s2",
+                                         "snr_db", "confidence", "epoch"]
     assert len(lines) == len(res) + 1
     side = json.loads((tmp_path / "sub-01_events.json").read_text())
     assert side["onset"]["Units"] == "s" and "Description" in side["snr_db"]

@@ -150,3 +150,13 @@ def test_edf_writer_refuses_nan_and_long_labels(tmp_path):
     long = ltr.Recording(np.zeros((1, 100)), 100, ["EMG of the right upper trapezius"])
     with pytest.raises(ValueError, match="at most 16 characters"):
         ltr.write(long, tmp_path / "l.edf")
+
+
+def test_edf_writer_refuses_a_length_no_record_can_hold(tmp_path):
+    # 64651 samples at 1037 Hz: no record length near 1 s tiles it, and one record of
+    # 62.3442623... s does not fit the header's 8 characters (was edfio's own error)
+    rec = ltr.Recording(np.zeros((1, 64651)), 1037.0, ["EMG"], ch_kinds=["emg"])
+    with pytest.raises(ValueError, match=r"8 characters.*whole number of seconds"):
+        ltr.write_edf(rec, tmp_path / "x.edf")
+    ok = ltr.Recording(np.zeros((1, 1037 * 3)), 1037.0, ["EMG"], ch_kinds=["emg"])
+    assert ltr.read(ltr.write_edf(ok, tmp_path / "y.edf")).n_samples == 1037 * 3

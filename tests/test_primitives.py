@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from ltr.detect.core import (
     MovingSums,
+    at_blocks,
     block_floor,
     hysteresis_blocks,
     interp_blocks,
@@ -224,3 +225,25 @@ def test_place_edges_equals_a_loop(pairs, seed, reach, density):
         if want_off <= want_on:
             want_on, want_off = a, b
         assert (on[k], off[k]) == (want_on, want_off), k
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), nb=st.integers(1, 30), b=st.integers(1, 50),
+       extra=st.integers(-49, 49), nan_frac=st.sampled_from([0.0, 0.3]))
+def test_interp_blocks_and_at_blocks_equal_np_interp_between_centres(seed, nb, b, extra,
+                                                                    nan_frac):
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(1, 2, nb)
+    values[rng.random(nb) < nan_frac] = np.nan
+    n = max(1, nb * b + extra)
+    good = np.isfinite(values)
+    centres = (np.arange(nb) + 0.5) * b
+    if not good.any():
+        assert np.isnan(interp_blocks(values, b, n)).all()
+        return
+    # NaN blocks are filled from their neighbours first (as np.interp over the good ones)
+    filled = np.interp(np.arange(nb), np.flatnonzero(good), values[good])
+    want = np.interp(np.arange(n), centres, filled)
+    np.testing.assert_allclose(interp_blocks(values, b, n), want, rtol=RTOL)
+    idx = rng.integers(0, n, 20)
+    np.testing.assert_allclose(at_blocks(values, b, idx), want[idx], rtol=RTOL)

@@ -38,7 +38,8 @@ def _warned(caught, pattern: str) -> None:
                                                  ("fused", 5)])
 def test_sparse_nan_costs_only_the_samples_near_it(every, condition, seed):
     """Single missing samples, however many, change no event: each is filled from its
-    neighbours. On main one NaN per second lost 5 of 8 twitches, one per 50 samples all."""
+    neighbours. On main (clean, seed 3) one NaN per second lost 3 of 8 twitches, one per
+    50 samples all 8."""
     rec, _ = session(60.0, FS, SUITE[condition].layout, seed, condition=condition)
     ref = ltr.detect(rec)
     data = rec.data.copy()
@@ -154,3 +155,35 @@ def test_dc_offset_changes_nothing(condition, seed, offset):
     assert list(res.rejected["reason"]) == list(ref.rejected["reason"])
     np.testing.assert_allclose(res.events["amplitude"], ref.events["amplitude"],
                                rtol=1e-6)  # band-passed: the offset is gone but rounding
+
+
+def test_nan_and_dc_offset_together():
+    """On main a NaN was filtered as 0 V: beside an electrode offset that is a step of
+    the whole offset, and the band-pass rang over the twitches around it."""
+    rec, _ = session(60.0, FS, "emg", 12, condition="clean")
+    ref = ltr.detect(rec)
+    data = rec.data.copy() + 0.3  # 0.3 V of electrode offset
+    data[:, 11::997] = np.nan
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        res = ltr.detect(_with(rec, data))
+    assert len(ref) >= 3
+    _same_onsets(res.onset, ref.onset, 0.002)  # as for sparse NaN alone
+
+
+def test_an_unusable_channel_is_left_out_of_traces_and_the_report():
+    from ltr.detect import traces
+    from ltr.report import build_report
+
+    rec, _ = session(30.0, FS, "emg2", 14, condition="two_muscles")
+    data = rec.data.copy()
+    bad, good = rec.ch_names[0], rec.ch_names[1]
+    data[0] = np.nan
+    gappy = _with(rec, data)
+    tr = traces(gappy, tmin=5.0, tmax=10.0)
+    assert set(tr) == {good}
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        res = ltr.detect(gappy)
+        html = build_report(gappy, res)  # on main: detect failed on a window shape
+    assert bad in res.meta["unusable"] and good in html

@@ -148,3 +148,13 @@ def test_pop_step_is_read():
     assert find_steps(x, FS, dataclasses.replace(REJ, pop_jump=500.0), scale=scale).size == 0
     cfg = DetectorConfig.from_dict({"reject": {"pop_step": 500.0}})
     assert cfg.reject.pop_step == 500.0
+
+
+def test_every_reason_the_detector_gives_is_registered():
+    from ltr import detect
+    from ltr.simulate import session
+
+    rec, _ = session(60.0, 2000.0, "emg2+acc", 13, condition="everything")
+    res = detect(rec)
+    given = set(res.rejected["reason"].astype(str))
+    assert len(given) >= 3 and given <= set(R.REASONS)

@@ -30,6 +30,7 @@ from .config import (
     RejectConfig,
     SegmentConfig,
 )
+from .rules import CONTRACTION, NEEDLING, VETO
 from .stream import BLOCK, run_channels
 
 __all__ = [
@@ -108,6 +109,13 @@ def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None
         return data
     if hasattr(data, "info") and hasattr(data, "get_data"):
         return Recording.from_mne(data)
+    if type(data).__module__.startswith("pandas"):
+        # samples in rows, channels named by the columns; as for an array, every channel
+        # is EMG unless a name says otherwise
+        rec = Recording(data, sfreq, ch_names)
+        if not {"emg", "acc"} & set(rec.ch_kinds):
+            rec.set_channel_kinds(dict.fromkeys(rec.ch_names, "emg"))
+        return rec
     if sfreq is None:
         raise TypeError("detect() needs sfreq= (Hz) when given an array")
     arr = np.asarray(data)
@@ -139,11 +147,13 @@ def detect(
 
     Parameters
     ----------
-    data : Recording | mne.io.BaseRaw | array_like
+    data : Recording | mne.io.BaseRaw | pandas.DataFrame | pandas.Series | array_like
         The recording. An array has shape ``(n_channels, n_samples)`` in SI units (V,
-        m/s²); its channels are EMG unless ``ch_names`` name them (``"ACC X"``...).
+        m/s²); its channels are EMG unless ``ch_names`` name them (``"ACC X"``...). A
+        DataFrame has samples in rows and one named column per channel (see
+        :class:`ltr.Recording`); its channels are EMG unless a column name says otherwise.
     sfreq : float | None
-        Sampling rate in Hz, needed for arrays.
+        Sampling rate in Hz, needed for arrays and for DataFrames without a time index.
     config : DetectorConfig | None
         Parameters (defaults when None).
     emg : sequence of str | None
@@ -227,7 +237,7 @@ def detect(
     if epochs.source == "none":
         # nothing marks the insertions: needling activity does (twitches, needle contacts,
         # cable motion)
-        marks = np.isin(rejected["reason"].astype(str), ["needle_spike", "motion", "pop"])
+        marks = np.isin(rejected["reason"].astype(str), list(NEEDLING))
         epochs = epochs_from_activity(np.concatenate([events["onset"],
                                                       rejected["onset"][marks]]),
                                       end=rec.duration)
@@ -243,7 +253,9 @@ def detect(
         meta={"ltr_version": __version__, "emg": emg_names, "acc": acc_names,
               "pieces": pieces, "block_s": block, "gaps": gaps,
               "unusable": {r.name: r.unusable for r in results if r.unusable},
-              "sensors": sensors},
+              "sensors": sensors,
+              "units": {r.name: r.unit for r in results},
+              "meas_date": rec.meas_date.isoformat() if rec.meas_date else None},
     )
 
 
@@ -321,7 +333,7 @@ def _turned_away(results: list[ChannelResult], vetoed: dict[str, np.ndarray],
     con: dict[str, list] = {"onset": [], "offset": [], "channel": [], "rms": []}
     for r in results:
         out = ~r.accepted
-        piece = out & (r.reason == "contraction")
+        piece = out & (r.reason == CONTRACTION)
         other = out & ~piece
         con["onset"].append(r.onset[piece] / sfreq)
         con["offset"].append(r.offset[piece] / sfreq)
@@ -336,7 +348,7 @@ def _turned_away(results: list[ChannelResult], vetoed: dict[str, np.ndarray],
     rej["onset"].append(vetoed["onset"])
     rej["offset"].append(vetoed["offset"])
     rej["channel"].append(vetoed["channel"].astype(object))
-    rej["reason"].append(np.full(vetoed["onset"].size, "motion", dtype=object))
+    rej["reason"].append(np.full(vetoed["onset"].size, VETO, dtype=object))
     rej["amplitude"].append(vetoed["amplitude"])
     text = ("channel", "reason")
     rejected = {k: np.concatenate(v).astype(object if k in text else float)
@@ -367,6 +379,7 @@ def traces(
     cut to ``[tmin, tmax]``: ``time`` (s), ``conditioned`` (band-passed EMG without hum,
     heartbeats and spikes; or the accelerometer magnitude), ``envelope``, ``floor``,
     ``on`` and ``off`` thresholds (``keep`` names a subset). Values are in SI units.
+    Channels without a single finite sample in the window are left out.
     """
     cfg = config if config is not None else DetectorConfig()
     if tmax is None:
@@ -384,12 +397,16 @@ def traces(
     used = emg_names + acc_names
     data = part.get_data(picks=used)  # one read of the window for every channel
     row = {name: i for i, name in enumerate(used)}
+    # channels with no sample in the window (unusable, or inside a long gap) have no
+    # traces: they are left out
     results = [detect_emg_channel(data[row[n]], part.sfreq, n, cfg, motion=False,
                                   keep_traces=wanted)
-               for n in emg_names]
+               for n in emg_names if np.isfinite(data[row[n]]).any()]
     for sensor, idx in group_sensors(acc_names, ["acc"] * len(acc_names)).items():
         raw = data[[row[acc_names[i]] for i in idx]]
-        results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg, keep_traces=wanted))
+        if np.isfinite(raw).any():
+            results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg,
+                                             keep_traces=wanted))
     i0 = round((tmin - a) * part.sfreq)
     i1 = round((tmax - a) * part.sfreq)
     for r in results:

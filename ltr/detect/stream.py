@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .._logging import logger
+from .._logging import logger, report_progress
 from ..quality import merge_top_two, rails_of, top_two
 from ..recording import Recording
 from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel, mark_clipping
@@ -299,6 +299,7 @@ def run_channels(
                 u.parts.append(_keep(res, u.done, cut, s0))
                 u.add_extremes(rows_of(data, u)[:, u.done - w0: cut - w0], u.done)
                 u.done = cut
+        report_progress(min((u.done for u in usable), default=n), n)
     return [u.finish(sfreq, cfg) for u in units], pieces
 
 
