@@ -273,13 +273,28 @@ def _content(recording: Recording, results: Any, *, title: str | None,
     }
 
 
+#: Needle insertions drawn as panels at most; beyond, those with the most twitches.
+MAX_INSERTION_PANELS = 100
+
+
+def _insertions_drawn(results: Any) -> list[int]:
+    """The epochs drawn as panels, in time order: all of them up to
+    :data:`MAX_INSERTION_PANELS`, else the ones with the most twitches."""
+    n = len(results.epochs)
+    if n <= MAX_INSERTION_PANELS:
+        return list(range(n))
+    counts = np.bincount(results.events["epoch"][results.events["epoch"] >= 0].astype(int),
+                         minlength=n)[:n]
+    order = np.argsort(-counts, kind="stable")[:MAX_INSERTION_PANELS]
+    return sorted(int(k) for k in order)
+
+
 def _insertion_pages(results: Any) -> list[list[int]]:
-    """Epoch indices per page of insertion panels (all epochs, a page at a time)."""
+    """Epoch indices per page of insertion panels."""
     from .plot import INSERTIONS_PER_PAGE
 
-    n = len(results.epochs)
-    return [list(range(a, min(n, a + INSERTIONS_PER_PAGE)))
-            for a in range(0, n, INSERTIONS_PER_PAGE)]
+    drawn = _insertions_drawn(results)
+    return [drawn[a: a + INSERTIONS_PER_PAGE] for a in range(0, len(drawn), INSERTIONS_PER_PAGE)]
 
 
 def _figures(recording: Recording, results: Any, c: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -363,6 +378,14 @@ def build_report(recording: Recording, results: Any, *, title: str | None = None
     return _html(recording, results, c, _render(recording, results, c, None, png=True))
 
 
+def _drawn_note(results: Any) -> str:
+    n, shown = len(results.epochs), len(_insertions_drawn(results))
+    if shown == n:
+        return ""
+    return (f" {shown} of the {n} insertions are drawn: those with the most twitches "
+            "(every insertion is in the table).")
+
+
 def _first(figs: dict[str, list[str]], key: str) -> str:
     return figs.get(key, [""])[0]
 
@@ -402,7 +425,8 @@ def _html(recording: Recording, results: Any, c: dict[str, Any],
         f"<img src='{_first(figs, 'overview')}' alt='whole recording'>",
         "<h2>Each needle insertion</h2>",
         "<p class='note'>One panel per insertion, from 1 s before the needle went in to 1 s "
-        "after it came out, all on one amplitude scale.</p>",
+        "after it came out, all on one amplitude scale."
+        f"{_drawn_note(results)}</p>",
         *(f"<img src='{png}' alt='needle insertions, page {k + 1}'>"
           for k, png in enumerate(figs.get("insertions", []))),
         table("rejected"),
@@ -570,6 +594,8 @@ def _pdf_front(pdf: Any, recording: Recording, results: Any, c: dict[str, Any]) 
     lines.append("")
     for para in c["meaning"]:
         lines += [*textwrap.wrap(para, 100), ""]
+    if _drawn_note(results):
+        lines += textwrap.wrap(_drawn_note(results).strip(), 100)
     _text_pages(pdf, f"Local twitch responses: {c['name']}", lines, 8.0)
     for key in ("epochs", "rejected", "channels"):
         heading, cols, rows, digits = c["tables"][key]

@@ -210,6 +210,20 @@ def test_report_header_rejected_table_and_meaning(sample, no_figures):
     assert "What they are not: a count is not a diagnosis" in text
 
 
+def test_insertion_panels_are_limited_to_the_busiest(sample, monkeypatch, no_figures):
+    import ltr.report
+    from ltr.report import _insertion_pages, build_report
+
+    rec, res = sample
+    counts = [r["count"] for r in res.summary(by="epoch")]
+    monkeypatch.setattr(ltr.report, "MAX_INSERTION_PANELS", 2)
+    monkeypatch.setattr("ltr.plot.INSERTIONS_PER_PAGE", 1)
+    pages = _insertion_pages(res)
+    busiest = sorted(np.argsort(-np.asarray(counts), kind="stable")[:2].tolist())
+    assert pages == [[busiest[0]], [busiest[1]]]  # in time order, a page each
+    assert "2 of the 3 insertions are drawn" in build_report(rec, res)
+
+
 def test_header_falls_back_to_bids_name_and_metadata(sample, tmp_path, no_figures):
     from ltr.report import build_report
 
