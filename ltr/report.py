@@ -426,7 +426,8 @@ def _html(recording: Recording, results: Any, c: dict[str, Any],
         "<h2>Each needle insertion</h2>",
         "<p class='note'>One panel per insertion, from 1 s before the needle went in to 1 s "
         "after it came out, all on one amplitude scale."
-        f"{_drawn_note(results)}</p>",
+        f"{_drawn_note(results)}</p>" if len(results.epochs) else
+        "<p class='note'>No needle insertions were found.</p>",
         *(f"<img src='{png}' alt='needle insertions, page {k + 1}'>"
           for k, png in enumerate(figs.get("insertions", []))),
         table("rejected"),
@@ -480,7 +481,8 @@ def write_report(
     targets = [p] if as_pdf else [p] + ([p.with_suffix(".pdf")] if pdf else [])
     for q in targets:
         if q.exists() and not overwrite:
-            raise FileExistsError(f"{q}: exists; pass overwrite=True to replace it")
+            raise FileExistsError(f"{q}: exists; pass overwrite=True (--overwrite on the "
+                                  "command line) to replace it")
     p.parent.mkdir(parents=True, exist_ok=True)
     c = _content(recording, results, title=title, subject=subject, muscle=muscle, side=side)
     figs = _render(recording, results, c, targets[-1] if (as_pdf or pdf) else None,

@@ -186,6 +186,23 @@ def test_cli_report_with_a_mathtext_label(sample, tmp_path, capsys):
     assert "EMG $x_{$" in pdf_text((tmp_path / "r.pdf").read_bytes())
 
 
+def test_report_of_a_recording_without_twitches_or_insertions(tmp_path, capsys):
+    from ltr.report import write_report
+
+    rng = np.random.default_rng(0)
+    rec = ltr.Recording(rng.normal(0, 5e-6, (1, 20_000)), 2000.0, ["EMG quiet"], ["emg"])
+    res = ltr.detect(rec)
+    assert len(res) == 0 and len(res.epochs) == 0
+    html_path, pdf_path = write_report(rec, res, tmp_path / "q.html", pdf=True)
+    text = html_path.read_text()
+    assert "<b>0</b>twitches" in text and "No needle insertions were found." in text
+    assert "Per needle insertion" in pdf_text(pdf_path.read_bytes())
+    # a second run names the flag that replaces the outputs
+    assert main(["report", str(ltr.write_hdf5(rec, tmp_path / "q.h5")), "-o",
+                 str(html_path)]) == 1
+    assert "--overwrite" in capsys.readouterr().err
+
+
 # -- content ---------------------------------------------------------------------------
 def test_report_header_rejected_table_and_meaning(sample, no_figures):
     from ltr.report import build_report
