@@ -3,21 +3,46 @@
 The library reads EMG and accelerometer recordings into :class:`Recording` objects
 (SI units, channel kinds, annotations) with :func:`read`, and writes them back with
 :func:`write`, :func:`write_hdf5` and :func:`write_edf`.
+
+Submodules (``ltr.simulate``, ``ltr.segment``, ``ltr.plot`` ...) and the names below are
+loaded on first use (``lazy_loader``, as in MNE, SciPy and scikit-image): ``import ltr`` is
+cheap, and ``import ltr; ltr.simulate.session(...)`` works without importing the submodule.
 """
+
+from typing import TYPE_CHECKING
+
+import lazy_loader as _lazy
 
 from ._logging import set_log_level
 from ._validate import LtrDataWarning
 from ._version import __version__
-from .annotations import Annotations
-from .detect import DetectorConfig, detect
-from .export import annotate, export_annotated
-from .io import read, read_text, write, write_csv, write_edf, write_hdf5
-from .io.results_store import read_results, write_results
-from .quality import QualityReport, assess
-from .recording import Recording
-from .results import TwitchResults, cohort_table, write_table
 
-__all__ = [
+#: Submodules reached as attributes (``ltr.simulate``); ``ltr.detect`` is the function.
+_SUBMODULES = [
+    "annotations", "batch", "channels", "envelope", "evaluate", "export", "io", "plot",
+    "preprocess", "quality", "recording", "report", "results", "segment", "simulate", "units",
+]
+
+_ATTRS = {
+    "annotations": ["Annotations"],
+    "detect": ["DetectorConfig", "detect"],
+    "export": ["annotate", "export_annotated"],
+    "io": ["read", "read_text", "write", "write_csv", "write_edf", "write_hdf5"],
+    "io.results_store": ["read_results", "write_results"],
+    "quality": ["QualityReport", "assess"],
+    "recording": ["Recording"],
+    "results": ["TwitchResults", "cohort_table", "write_table"],
+}
+
+__getattr__, _lazy_dir, _lazy_all = _lazy.attach(__name__, _SUBMODULES, _ATTRS)
+
+
+def __dir__() -> list[str]:
+    """Public names and submodules, for completion (lazy_loader's own misses eager names)."""
+    return sorted({*__all__, *_SUBMODULES})
+
+
+__all__ = [  # the eager names and every name of _ATTRS (a test checks they agree)
     "Annotations",
     "DetectorConfig",
     "LtrDataWarning",
@@ -41,3 +66,31 @@ __all__ = [
     "write_results",
     "write_table",
 ]
+
+if TYPE_CHECKING:  # static analysers see the eager imports
+    from . import (  # noqa: F401
+        annotations,
+        batch,
+        channels,
+        envelope,
+        evaluate,
+        export,
+        io,
+        plot,
+        preprocess,
+        quality,
+        recording,
+        report,
+        results,
+        segment,
+        simulate,
+        units,
+    )
+    from .annotations import Annotations
+    from .detect import DetectorConfig, detect
+    from .export import annotate, export_annotated
+    from .io import read, read_text, write, write_csv, write_edf, write_hdf5
+    from .io.results_store import read_results, write_results
+    from .quality import QualityReport, assess
+    from .recording import Recording
+    from .results import TwitchResults, cohort_table, write_table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import inspect
 import logging
@@ -80,3 +81,28 @@ def verbose(func: F) -> F:
             return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+#: Called as ``hook(done, total)`` (samples) while a long recording is processed in pieces.
+_PROGRESS: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar(
+    "ltr_progress", default=None)
+
+
+@contextlib.contextmanager
+def progress_hook(callback: Callable[[int, int], None] | None) -> Iterator[None]:
+    """Call ``callback(done, total)`` as long work advances (pieces of a streamed file).
+
+    The command line feeds a progress bar with it; the library itself never prints.
+    """
+    token = _PROGRESS.set(callback)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
+def report_progress(done: int, total: int) -> None:
+    """Tell the active :func:`progress_hook` (if any) that ``done`` of ``total`` are done."""
+    hook = _PROGRESS.get()
+    if hook is not None:
+        hook(done, total)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -19,6 +20,10 @@ class Annotations:
         Duration in seconds (0 for an instant); broadcast if scalar.
     description : array_like of str
         Label of each annotation, e.g. ``"needle in"``.
+    orig_time : datetime.datetime | None
+        Wall-clock time of onset 0 (the recording's first sample) when known, e.g. the
+        ``meas_date`` of the recording the annotations came from. :meth:`to_mne` uses it
+        to line the onsets up with a Raw's annotations.
 
     Notes
     -----
@@ -32,13 +37,15 @@ class Annotations:
     (2, {'marker': 1, 'needle in': 1})
     """
 
-    __slots__ = ("description", "duration", "onset")
+    __slots__ = ("description", "duration", "onset", "orig_time")
 
     def __init__(
         self,
         onset: Iterable[float] = (),
         duration: Iterable[float] | float = 0.0,
         description: Iterable[str] | str = (),
+        *,
+        orig_time: _dt.datetime | None = None,
     ) -> None:
         on = np.asarray(list(onset) if not isinstance(onset, np.ndarray) else onset, float)
         on = on.reshape(-1)
@@ -61,6 +68,11 @@ class Annotations:
         self.onset: np.ndarray = on[order]
         self.duration: np.ndarray = dur[order]
         self.description: np.ndarray = desc[order]
+        if orig_time is not None and not isinstance(orig_time, _dt.datetime):
+            raise TypeError(f"orig_time must be a datetime or None, got {orig_time!r}")
+        if orig_time is not None and orig_time.tzinfo is None:
+            orig_time = orig_time.replace(tzinfo=_dt.timezone.utc)
+        self.orig_time: _dt.datetime | None = orig_time
 
     # -- container protocol -------------------------------------------------------------
     def __len__(self) -> int:
@@ -72,7 +84,8 @@ class Annotations:
 
     def __getitem__(self, index: Any) -> Annotations:
         idx = np.atleast_1d(np.arange(len(self))[index])
-        return Annotations(self.onset[idx], self.duration[idx], self.description[idx])
+        return Annotations(self.onset[idx], self.duration[idx], self.description[idx],
+                           orig_time=self.orig_time)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Annotations):
@@ -85,10 +98,12 @@ class Annotations:
         )
 
     def __add__(self, other: Annotations) -> Annotations:
+        """Both sets in one; ``orig_time`` is the first one known (onsets are not moved)."""
         return Annotations(
             np.concatenate([self.onset, other.onset]),
             np.concatenate([self.duration, other.duration]),
             np.concatenate([self.description, other.description]),
+            orig_time=self.orig_time if self.orig_time is not None else other.orig_time,
         )
 
     def __repr__(self) -> str:
@@ -116,20 +131,73 @@ class Annotations:
         keep = (end >= tmin) & (self.onset <= tmax)
         on = np.clip(self.onset[keep], tmin, tmax)
         off = np.clip(end[keep], tmin, tmax)
-        return Annotations(on - tmin, off - on, self.description[keep])
+        orig = None if self.orig_time is None else \
+            self.orig_time + _dt.timedelta(seconds=float(tmin))
+        return Annotations(on - tmin, off - on, self.description[keep], orig_time=orig)
 
     def copy(self) -> Annotations:
         """A deep copy."""
-        return Annotations(self.onset.copy(), self.duration.copy(), self.description.copy())
+        return Annotations(self.onset.copy(), self.duration.copy(), self.description.copy(),
+                           orig_time=self.orig_time)
+
+    def to_data_frame(self) -> Any:
+        """The annotations as a :class:`pandas.DataFrame`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``onset`` (s from the first sample), ``duration`` (s) and
+            ``description``.
+        """
+        import pandas as pd
+
+        return pd.DataFrame({"onset": self.onset, "duration": self.duration,
+                             "description": self.description.astype(str)})
 
     # -- MNE ----------------------------------------------------------------------------
-    def to_mne(self, orig_time: Any = None) -> Any:
-        """Return an :class:`mne.Annotations` with the same onsets (relative to ``orig_time``)."""
+    def to_mne(self, orig_time: Any = None, *, first_time: float = 0.0) -> Any:
+        """The annotations as :class:`mne.Annotations`.
+
+        Parameters
+        ----------
+        orig_time : datetime.datetime | None
+            The ``orig_time`` of the MNE annotations, e.g. ``raw.annotations.orig_time``.
+            None uses :attr:`orig_time` (the recording's start, when known: the
+            ``meas_date`` of a Raw read from a file with ``first_samp`` 0). When both are
+            known, onsets are shifted by their difference, so they keep their wall-clock
+            time.
+        first_time : float
+            Seconds from ``orig_time`` to the first sample when :attr:`orig_time` is not
+            known (``raw.first_samp / raw.info["sfreq"]``); ignored otherwise.
+
+        Returns
+        -------
+        mne.Annotations
+            Adding it to ``raw.annotations`` works when ``orig_time`` matches theirs.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> start = dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.timezone.utc)
+        >>> ann = Annotations([1.0], 0.5, "twitch", orig_time=start)
+        >>> ann.to_mne(start - dt.timedelta(seconds=10)).onset
+        array([11.])
+        """
         import mne
 
-        return mne.Annotations(
-            self.onset, self.duration, self.description.astype(str), orig_time=orig_time
-        )
+        if orig_time is None:
+            orig_time, shift = self.orig_time, 0.0
+        elif self.orig_time is not None:
+            orig = orig_time
+            if isinstance(orig, tuple):  # MNE's (seconds, microseconds)
+                orig = _dt.datetime.fromtimestamp(orig[0] + orig[1] * 1e-6, _dt.timezone.utc)
+            if orig.tzinfo is None:
+                orig = orig.replace(tzinfo=_dt.timezone.utc)
+            shift = (self.orig_time - orig).total_seconds()
+        else:
+            shift = float(first_time)
+        return mne.Annotations(self.onset + shift, self.duration,
+                               self.description.astype(str), orig_time=orig_time)
 
     @classmethod
     def from_mne(cls, annotations: Any, first_time: float = 0.0) -> Annotations:
@@ -139,6 +207,9 @@ class Annotations:
         first sample so onsets become relative to the recording start.
         """
         onset = np.asarray(annotations.onset, float)
+        orig = None
         if annotations.orig_time is not None:
             onset = onset - first_time
-        return cls(onset, np.asarray(annotations.duration, float), list(annotations.description))
+            orig = annotations.orig_time + _dt.timedelta(seconds=float(first_time))
+        return cls(onset, np.asarray(annotations.duration, float), list(annotations.description),
+                   orig_time=orig)

@@ -5,41 +5,77 @@
   ``joblib.parallel_config(backend="dask")`` hands the work to a Dask cluster without
   code changes), a progress bar, a status table and a cohort table.
 
-Outputs of ``IN/session.edf`` go to ``OUT/session/``: ``events.tsv`` (+ ``.json``
-sidecar), ``epochs.tsv``, ``summary.json``, optionally ``report.html``, and
-``manifest.json`` last. A re-run skips a file whose manifest is newer than the input and
-names the same configuration hash and ltr version. Every file is written to a temporary
-name and renamed, so an interrupted run never leaves a half-written output behind.
+Output layout: the outputs of ``IN/sub/session.run1.edf`` go to
+``OUT/sub/session.run1.edf/`` (the relative folder and the whole file name are kept, so
+two inputs never share a folder): ``events.tsv`` (+ ``.json`` sidecar), ``epochs.tsv``,
+``summary.json``, optionally ``report.html``, and ``manifest.json`` last. The manifest
+records the input (relative path, size, modification time in ns and a fingerprint of its
+first and last :data:`FINGERPRINT_BYTES` bytes), the configuration hash and the ltr
+version; a re-run skips a file only when all of them match and every listed output
+exists. Every file is written in a scratch folder ``.partial-PID`` and renamed into place,
+so an interrupted run never leaves a half-written output that a re-run would trust;
+scratch folders whose process is gone are removed by the next run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import ctypes
 import hashlib
 import json
+import math
 import os
+import re
 import shutil
+import threading
 import time
 import traceback
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ._logging import logger
-from ._validate import check_option
+from ._validate import check_option, check_positive
 from ._version import __version__
 from .detect import DetectorConfig
 from .io import READERS
 
 MANIFEST = "manifest.json"
+#: Bytes read from each end of an input for its fingerprint: cheap (128 KiB per file)
+#: and enough to see a re-recorded or re-exported file whose size and time were kept.
+FINGERPRINT_BYTES = 65536
+#: Default per-file time limit, s. The longest real recording we hold (4 h) takes about
+#: 2 min to read, detect and report, so 30 min leaves room for days-long files while a
+#: pathological one cannot hold a batch for hours.
+DEFAULT_TIMEOUT = 1800.0
+#: Tables of the output root: no input's output folder may take these names.
+TABLES = ("status.tsv", "failures.tsv", "cohort.tsv")
+_PARTIAL = re.compile(r"^\.partial-(\d+)$")
+#: Status of a file the run did not reach (interrupted).
+NOT_RUN = "not run"
+
+
+class FileTimeout(BaseException):
+    """Raised inside a file's work when it exceeds its time limit.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` in a reader
+    or the detector can swallow it.
+    """
 
 
 @dataclass
 class FileReport:
-    """What happened to one input file."""
+    """What happened to one input file.
+
+    ``status`` is ``"ok"``, ``"skipped"`` (up to date), ``"failed"`` or ``"not run"``
+    (the batch was interrupted first); ``seconds`` is wall time, ``duration_s`` the
+    recording's length, ``peak_rss_mb`` the worker's peak memory.
+    """
 
     path: str
-    status: str  # "ok", "skipped" or "failed"
+    status: str
     out_dir: str = ""
     twitches: int = -1
     duration_s: float = float("nan")
@@ -54,33 +90,146 @@ class FileReport:
         return d
 
 
+STATUS_COLUMNS = tuple(f.name for f in fields(FileReport) if f.name != "epochs")
+
+
 def config_hash(config: DetectorConfig) -> str:
     """A short stable hash of a configuration (its TOML text)."""
     return hashlib.sha256(config.to_toml().encode()).hexdigest()[:16]
 
 
-def _output_dir(path: Path, out_root: Path, root: Path | None) -> Path:
-    rel = path.relative_to(root) if root is not None and path.is_relative_to(root) else \
-        Path(path.name)
-    stem = rel.name
-    for suffix in reversed(rel.suffixes):
-        stem = stem[: -len(suffix)] if stem.endswith(suffix) else stem
-    return out_root / rel.parent / (stem or rel.name)
+def fingerprint(path: str | os.PathLike[str]) -> str:
+    """A cheap content fingerprint: SHA-256 of the size and the first and last
+    :data:`FINGERPRINT_BYTES` bytes (hex, 16 characters)."""
+    p = Path(path)
+    size = p.stat().st_size
+    h = hashlib.sha256(str(size).encode())
+    with open(p, "rb") as fh:
+        h.update(fh.read(FINGERPRINT_BYTES))
+        if size > FINGERPRINT_BYTES:
+            fh.seek(max(FINGERPRINT_BYTES, size - FINGERPRINT_BYTES))
+            h.update(fh.read(FINGERPRINT_BYTES))
+    return h.hexdigest()[:16]
 
 
-def is_up_to_date(path: Path, out_dir: Path, config: DetectorConfig) -> bool:
-    """Whether ``out_dir`` holds complete outputs of ``path`` made with ``config``."""
-    manifest = out_dir / MANIFEST
-    if not manifest.exists():
-        return False
+def _relative(path: Path, root: Path | None) -> Path:
+    """The part of ``path`` kept below the output root: the path relative to ``root``
+    when it lies below it, else the file name."""
+    if root is not None:
+        with contextlib.suppress(ValueError):
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(root))
+    return Path(path.name)
+
+
+def output_dir(path: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+               root: str | os.PathLike[str] | None = None) -> Path:
+    """The output folder of one input: ``out_dir / <path relative to root>``.
+
+    The whole file name is kept (``a/s01.run1.edf`` -> ``OUT/a/s01.run1.edf/``), so
+    distinct inputs below ``root`` get distinct folders. An input outside ``root`` (or
+    with ``root=None``) keeps only its name.
+    """
+    p = Path(path)
+    return Path(out_dir) / _relative(p, Path(root) if root is not None else None)
+
+
+def _input_record(path: Path, root: Path | None) -> dict[str, Any]:
+    st = path.stat()
+    return {"path": _relative(path, root).as_posix(), "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns, "fingerprint": fingerprint(path)}
+
+
+def _read_manifest(out_dir: Path) -> dict[str, Any] | None:
     try:
-        m = json.loads(manifest.read_text())
-    except (OSError, json.JSONDecodeError):
-        return False
-    return (m.get("config_hash") == config_hash(config)
-            and m.get("ltr_version") == __version__
-            and manifest.stat().st_mtime >= path.stat().st_mtime
-            and all((out_dir / f).exists() for f in m.get("files", [])))
+        m = json.loads((out_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return m if isinstance(m, dict) else None
+
+
+def _matching_manifest(path: Path, out_dir: Path, config: DetectorConfig,
+                       root: Path | None) -> dict[str, Any] | None:
+    m = _read_manifest(out_dir)
+    if m is None:
+        return None
+    files = m.get("files")
+    if (m.get("config_hash") != config_hash(config) or m.get("ltr_version") != __version__
+            or not isinstance(files, list)
+            or not all((out_dir / f).exists() for f in files)):
+        return None
+    try:
+        if m.get("input") != _input_record(path, root):
+            return None
+    except OSError:
+        return None
+    return m
+
+
+def is_up_to_date(path: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+                  config: DetectorConfig, root: str | os.PathLike[str] | None = None) -> bool:
+    """Whether ``out_dir`` holds complete outputs of ``path`` made with ``config``.
+
+    The manifest's input (path relative to ``root``, size, modification time, content
+    fingerprint), configuration hash and ltr version must all match, and every output
+    it lists must exist.
+    """
+    return _matching_manifest(Path(path), Path(out_dir), config,
+                              Path(root) if root is not None else None) is not None
+
+
+def _cohort_rows(res: Any) -> list[dict[str, Any]]:
+    """One row per epoch, or one whole-recording row when there are no epochs; values
+    JSON-normal (NaN as None), so rows read back from a manifest equal fresh ones."""
+    rows = _records(res.summary(by="epoch"))
+    if not rows:
+        rows = [{"epoch": None, **{k: v for k, v in row.items() if k != "recording"}}
+                for row in _records(res.summary(by="recording"))]
+    return json.loads(json.dumps(rows, default=_json_default, allow_nan=True),
+                      parse_constant=lambda c: None)
+
+
+def _records(table: Any) -> list[dict[str, Any]]:
+    if hasattr(table, "to_dict"):  # a pandas DataFrame
+        return list(table.to_dict("records"))
+    return [dict(r) for r in table]
+
+
+def _json_default(v: Any) -> Any:
+    """numpy scalars as Python numbers, anything else as its text."""
+    return v.item() if hasattr(v, "item") else str(v)
+
+
+F = TypeVar("F")
+
+
+def run_with_time_limit(fn: Callable[[], F], seconds: float | None) -> F:
+    """Call ``fn()``; raise :class:`FileTimeout` in it after ``seconds`` (None: no limit).
+
+    The exception is delivered to the calling thread between two Python bytecodes (as
+    a signal would be), so it works in any thread and any worker; a single long call
+    inside a C library ends before it is seen.
+    """
+    if not seconds:
+        return fn()
+    tid = threading.get_ident()
+    lock = threading.Lock()
+    done = False
+
+    def fire() -> None:
+        with lock:
+            if not done:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid),
+                                                           ctypes.py_object(FileTimeout))
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        return fn()
+    finally:
+        with lock:
+            done = True
+        timer.cancel()
 
 
 def process_file(
@@ -92,6 +241,7 @@ def process_file(
     overwrite: bool = False,
     read_options: dict[str, Any] | None = None,
     root: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
 ) -> FileReport:
     """Process one recording into its own output folder (a pure, picklable unit of work).
 
@@ -101,7 +251,8 @@ def process_file(
         The recording.
     config : DetectorConfig | None
     out_dir : path-like
-        Root of the outputs; this file's go to ``out_dir/<relative path>/<stem>/``.
+        Root of the outputs; this file's go to ``out_dir/<path relative to root>/``
+        (see :func:`output_dir`).
     report : bool
         Also write ``report.html``.
     overwrite : bool
@@ -110,6 +261,9 @@ def process_file(
         Passed to :func:`ltr.read`.
     root : path-like | None
         Input root: relative paths below it are kept in ``out_dir``.
+    timeout : float | None
+        Time limit for this file, s (None: none). Past it the file fails with a reason
+        saying so and nothing of it is written.
 
     Returns
     -------
@@ -119,42 +273,55 @@ def process_file(
     """
     from .detect import detect
     from .io import read
-    from .results import write_table
 
     t0 = time.perf_counter()
     cfg = config if config is not None else DetectorConfig()
     p = Path(path)
-    out = _output_dir(p, Path(out_dir), Path(root) if root is not None else None)
-    if not overwrite and p.exists() and is_up_to_date(p, out, cfg):
-        return FileReport(str(p), "skipped", str(out))
+    root_p = Path(root) if root is not None else None
+    out = output_dir(p, out_dir, root_p)
+    if not overwrite and p.exists():
+        m = _matching_manifest(p, out, cfg, root_p)
+        if m is not None:
+            return FileReport(str(p), "skipped", str(out), int(m.get("twitches", -1)),
+                              _float(m.get("duration_s")), epochs=list(m.get("cohort", [])))
     tmp = out / f".partial-{os.getpid()}"
     try:
-        rec = read(p, **(read_options or {}))
-        res = detect(rec, config=cfg)
-        # everything is written in a scratch folder, then renamed into place (atomic per
-        # file on one file system), the manifest last: its presence means complete
-        tmp.mkdir(parents=True, exist_ok=True)
-        res.to_bids_events(tmp / "events.tsv", overwrite=True)
-        epochs = res.summary(by="epoch")
-        write_table(epochs or res.summary(by="recording"), tmp / "epochs.tsv", overwrite=True)
-        (tmp / "summary.json").write_text(json.dumps(res.summary(), indent=1, default=str)
-                                          + "\n")
+        # the input as it was before reading: a change during the run shows next time
+        source = _input_record(p, root_p)
+
+        def work() -> tuple[Any, Any]:
+            rec = read(p, **(read_options or {}))
+            res = detect(rec, config=cfg)
+            # everything is written in a scratch folder, then renamed into place
+            # (atomic per file on one file system), the manifest last: its presence
+            # means complete
+            tmp.mkdir(parents=True, exist_ok=True)
+            _write_outputs(rec, res, tmp, report)
+            return rec, res
+
+        rec, res = run_with_time_limit(work, timeout)
         files = ["events.tsv", "events.json", "epochs.tsv", "summary.json"]
         if report:
-            from .report import write_report
-
-            write_report(rec, res, tmp / "report.html", overwrite=True)
             files.append("report.html")
+        if out.exists() and not out.is_dir():
+            raise FileExistsError(f"{out}: exists and is not a folder; cannot write outputs")
         (out / MANIFEST).unlink(missing_ok=True)
         for name in files:
             os.replace(tmp / name, out / name)
-        manifest = {"input": str(p), "input_size": p.stat().st_size,
+        cohort = _cohort_rows(res)
+        manifest = {"input": source, "input_abspath": os.path.abspath(p),
                     "config_hash": config_hash(cfg), "ltr_version": __version__,
-                    "files": files, "twitches": len(res), "config": cfg.to_dict()}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+                    "files": files, "twitches": len(res), "duration_s": rec.duration,
+                    "cohort": cohort, "config": cfg.to_dict()}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, default=_json_default)
+                                    + "\n")
         os.replace(tmp / MANIFEST, out / MANIFEST)
         return FileReport(str(p), "ok", str(out), len(res), rec.duration,
-                          time.perf_counter() - t0, peak_rss_mb=_peak_rss_mb(), epochs=epochs)
+                          time.perf_counter() - t0, peak_rss_mb=_peak_rss_mb(), epochs=cohort)
+    except FileTimeout:
+        return FileReport(str(p), "failed", str(out), seconds=time.perf_counter() - t0,
+                          error=f"timed out: still running after the {timeout:g} s limit "
+                                f"(--timeout); nothing written")
     except Exception as err:  # one file's failure is that file's, reported, not raised
         logger.debug("%s failed:\n%s", p, traceback.format_exc())
         return FileReport(str(p), "failed", str(out), seconds=time.perf_counter() - t0,
@@ -164,13 +331,48 @@ def process_file(
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _write_outputs(rec: Any, res: Any, folder: Path, report: bool) -> None:
+    from .results import write_table
+
+    res.to_bids_events(folder / "events.tsv", overwrite=True)
+    epochs = _records(res.summary(by="epoch"))
+    write_table(epochs or _records(res.summary(by="recording")), folder / "epochs.tsv",
+                overwrite=True)
+    (folder / "summary.json").write_text(json.dumps(res.overview(), indent=1, default=str)
+                                         + "\n")
+    if report:
+        from .report import write_report
+
+        write_report(rec, res, folder / "report.html", overwrite=True)
+
+
+def _float(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 @dataclass
 class BatchResult:
-    """The outcome of :func:`process_files`."""
+    """The outcome of :func:`process_files`.
+
+    ``cohort_rows`` is the number of rows of ``cohort.tsv``, ``earlier_rows`` how many of
+    them come from outputs of earlier runs (files skipped as up to date);
+    ``stale_dirs`` lists output folders of an earlier layout that name one of the
+    inputs (left in place, not used); ``cleaned`` the scratch folders of dead runs that
+    were removed; ``inside_output`` the given paths left out because they lie inside the
+    output folder (outputs of earlier runs, not recordings).
+    """
 
     reports: list[FileReport]
     out_dir: str
     seconds: float
+    cohort_rows: int = 0
+    earlier_rows: int = 0
+    stale_dirs: list[str] = field(default_factory=list)
+    cleaned: list[str] = field(default_factory=list)
+    inside_output: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[FileReport]:
@@ -197,6 +399,97 @@ def find_inputs(spec: str | os.PathLike[str], *, recursive: bool = False) -> lis
     return sorted(files)
 
 
+def input_root(paths: Iterable[str | os.PathLike[str]]) -> Path | None:
+    """The deepest folder holding every path (None for no paths)."""
+    parents = [os.path.dirname(os.path.abspath(p)) for p in paths]
+    return Path(os.path.commonpath(parents)) if parents else None
+
+
+def plan_outputs(files: list[Path], out_dir: Path, root: Path | None
+                 ) -> tuple[dict[Path, Path], dict[Path, str]]:
+    """Each input's output folder, and an error for every input whose folder another
+    input (or a table of the output root) would share."""
+    folded = _case_insensitive(out_dir)
+    dirs = {f: output_dir(f, out_dir, root) for f in files}
+    owner: dict[str, Path] = {}
+    errors: dict[Path, str] = {}
+    for f, d in dirs.items():
+        key = os.path.normcase(os.path.abspath(d))
+        key = key.casefold() if folded else key
+        if d.parent == out_dir and d.name in TABLES:
+            errors[f] = (f"its output folder {d} would take the name of the batch table "
+                         f"{d.name}; rename the file or process it on its own")
+        elif key in owner:
+            other = owner[key]
+            msg = (f"{other} and {f} would share the output folder {d}"
+                   + (" (the output file system ignores case)" if folded else "")
+                   + "; rename one, or pass an input root that holds both")
+            errors[f] = msg
+            errors.setdefault(other, msg)
+        else:
+            owner[key] = f
+    return dirs, errors
+
+
+def _case_insensitive(folder: Path) -> bool:
+    """Whether the file system of ``folder`` ignores case in names (probed)."""
+    probe = folder / f".ltr-case-probe-{os.getpid()}"
+    try:
+        probe.touch()
+        return (folder / probe.name.upper()).exists()
+    except OSError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill would terminate the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user
+        return True
+    return True
+
+
+def clean_partials(out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Remove scratch folders ``.partial-PID`` under ``out_dir`` whose process is gone
+    (left by a killed run). Those of live processes (a concurrent run, our own workers)
+    are kept. Returns the removed folders."""
+    removed = []
+    for d in Path(out_dir).rglob(".partial-*"):
+        m = _PARTIAL.match(d.name)
+        if m and d.is_dir() and int(m.group(1)) != os.getpid() \
+                and not _pid_alive(int(m.group(1))):
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    return removed
+
+
+def _stale_dirs(out_dir: Path, files: list[Path], dirs: dict[Path, Path]) -> list[str]:
+    """Output folders of an earlier layout (e.g. ``OUT/s01`` for ``s01.edf``): their
+    manifest names one of the inputs but they are not that input's folder now."""
+    current = {os.path.abspath(d) for d in dirs.values()}
+    names = {str(f) for f in files} | {os.path.abspath(f) for f in files}
+    stale = []
+    for m_path in out_dir.rglob(MANIFEST):
+        folder = m_path.parent
+        if os.path.abspath(folder) in current:
+            continue
+        m = _read_manifest(folder)
+        if m is None:
+            continue
+        named = m.get("input")
+        named = m.get("input_abspath") if isinstance(named, dict) else named
+        if isinstance(named, str) and (named in names or os.path.abspath(named) in names):
+            stale.append(str(folder))
+    return sorted(stale)
+
+
 def process_files(
     paths: Iterable[str | os.PathLike[str]],
     config: DetectorConfig | None,
@@ -209,16 +502,23 @@ def process_files(
     progress: bool = True,
     read_options: dict[str, Any] | None = None,
     root: str | os.PathLike[str] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> BatchResult:
     """Process many recordings in parallel.
 
     Parameters
     ----------
     paths : iterable of path-like
+        Inputs; a path given twice is processed once, and paths inside ``out_dir`` are
+        left out (see ``BatchResult.inside_output``).
     config : DetectorConfig | None
     out_dir : path-like
-        Output root; ``status.tsv``, ``failures.tsv`` and ``cohort.tsv`` (one row per
-        file × epoch) are written there.
+        Output root. Each input gets ``out_dir/<path relative to root>/`` (the whole file
+        name kept); ``status.tsv`` (one row per input), ``failures.tsv`` and
+        ``cohort.tsv`` (one row per file × epoch, for every input with results, those
+        up to date from earlier runs included) are written there, also when the run is
+        interrupted (Ctrl-C: files not reached are ``"not run"``). Tables are TSV written
+        with :mod:`csv`: a field holding a tab, newline or quote is quoted.
     n_jobs : int | None
         joblib semantics: None runs serially unless inside ``joblib.parallel_config``;
         -1 uses all cores. The joblib backend can be Dask or Ray. With worker processes,
@@ -237,7 +537,13 @@ def process_files(
     read_options : dict | None
         Passed to :func:`ltr.read`.
     root : path-like | None
-        Input root (relative sub-folders are kept in ``out_dir``).
+        Input root: relative sub-folders below it are kept in ``out_dir``. Default: the
+        deepest folder holding every input. Two inputs that would still share an output
+        folder (an input outside ``root``, names differing only in case on a file system
+        that ignores case) both fail with an error naming the other.
+    timeout : float | None
+        Per-file time limit, s (default :data:`DEFAULT_TIMEOUT`; None or 0: none). A
+        file past it fails alone ("timed out"); the others go on.
 
     Returns
     -------
@@ -245,41 +551,62 @@ def process_files(
     """
     import joblib
 
-    from .results import write_table
-
     check_option("on_error", on_error, ("raise", "warn", "skip"))
-    files = [Path(p) for p in paths]
+    timeout = check_positive("timeout", timeout) if timeout else None
     out = Path(out_dir)
+    files, inside = [], []
+    for f in dict.fromkeys(Path(p) for p in paths):
+        # a folder searched recursively may hold OUT itself: its tables are not inputs
+        (inside if Path(os.path.abspath(f)).is_relative_to(os.path.abspath(out))
+         else files).append(f)
+    if inside:
+        logger.info("left out %d file(s) inside the output folder %s", len(inside), out)
     out.mkdir(parents=True, exist_ok=True)
+    root_p = Path(root) if root is not None else input_root(files)
     cfg = config if config is not None else DetectorConfig()
     t0 = time.perf_counter()
-    jobs = (joblib.delayed(process_file)(f, cfg, out, report=report, overwrite=overwrite,
-                                         read_options=read_options, root=root) for f in files)
-    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    reports: list[FileReport] = []
-    bar = _progress(len(files), progress)
+    cleaned = [str(d) for d in clean_partials(out)]
+    if cleaned:
+        logger.info("removed %d scratch folder(s) left by killed runs", len(cleaned))
+    dirs, clashes = plan_outputs(files, out, root_p)
+    stale = _stale_dirs(out, files, dirs)
+    if stale:
+        logger.warning("%d output folder(s) of an earlier layout are not used any more "
+                       "(e.g. %s); outputs now go to one folder per whole file name; "
+                       "delete the old ones when you no longer need them", len(stale),
+                       stale[0])
+    done: dict[Path, FileReport] = {f: FileReport(str(f), "failed", str(dirs[f]), error=e)
+                                    for f, e in clashes.items()}
+    todo = [f for f in files if f not in done]
     kwargs = {"report": report, "overwrite": overwrite, "read_options": read_options,
-              "root": root}
+              "root": root_p, "timeout": timeout}
+    bar = _progress(len(files), progress)
+    bar.update(len(done))
+    result = BatchResult([], str(out), 0.0, stale_dirs=stale, cleaned=cleaned,
+                         inside_output=[str(f) for f in inside])
     try:
-        for rep in parallel(jobs):
-            reports.append(rep)
-            bar.update(1)
-            bar.set_postfix_str(f"failed {sum(r.status == 'failed' for r in reports)}")
-    except Exception as err:  # a worker process died (crash, OOM kill)
-        logger.warning("a worker died (%s); retrying the unfinished files one by one", err)
-        done = {r.path for r in reports}
-        for f in files:
-            if str(f) not in done:
-                reports.append(_isolated(f, cfg, out, kwargs))
+        jobs = (joblib.delayed(process_file)(f, cfg, out, **kwargs) for f in todo)
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+        try:
+            for f, rep in zip(todo, parallel(jobs), strict=False):
+                done[f] = rep
                 bar.update(1)
+                bar.set_postfix_str(
+                    f"failed {sum(r.status == 'failed' for r in done.values())}")
+        except Exception as err:  # a worker process died (crash, OOM kill)
+            logger.warning("a worker died (%s); retrying the unfinished files one by one",
+                           err)
+            for f in todo:
+                if f not in done:
+                    done[f] = _isolated(f, cfg, out, kwargs)
+                    bar.update(1)
     finally:
         bar.close()
-    result = BatchResult(reports, str(out), time.perf_counter() - t0)
-    write_table([r.row() for r in reports], out / "status.tsv", overwrite=True)
-    write_table([r.row() for r in result.failed], out / "failures.tsv", overwrite=True)
-    cohort = [{"recording": r.path, **e} for r in reports for e in r.epochs]
-    if cohort:
-        write_table(cohort, out / "cohort.tsv", overwrite=True)
+        # written whatever happened, Ctrl-C included: what is known
+        result.reports = [done.get(f) or FileReport(str(f), NOT_RUN, str(dirs[f]))
+                          for f in files]
+        result.seconds = time.perf_counter() - t0
+        _write_tables(result, cfg, root_p)
     if result.failed:
         listing = "; ".join(f"{r.path}: {r.error}" for r in result.failed)
         if on_error == "raise":
@@ -288,6 +615,57 @@ def process_files(
             logger.warning("%d of %d file(s) failed: %s", len(result.failed), len(files),
                            listing)
     return result
+
+
+def _write_tables(result: BatchResult, cfg: DetectorConfig, root: Path | None) -> None:
+    out = Path(result.out_dir)
+    rows = [r.row() for r in result.reports]
+    write_tsv(rows, out / "status.tsv", STATUS_COLUMNS)
+    write_tsv([r.row() for r in result.failed], out / "failures.tsv", STATUS_COLUMNS)
+    cohort, earlier = [], 0
+    for r in result.reports:
+        epochs = r.epochs
+        if r.status == NOT_RUN:  # interrupted: its outputs of an earlier run still count
+            m = _matching_manifest(Path(r.path), Path(r.out_dir), cfg, root)
+            epochs = list(m.get("cohort", [])) if m is not None else []
+        if r.status in ("skipped", NOT_RUN):
+            earlier += len(epochs)
+        cohort += [{"recording": r.path, **e} for e in epochs]
+    write_tsv(cohort, out / "cohort.tsv", ("recording",))
+    result.cohort_rows, result.earlier_rows = len(cohort), earlier
+    logger.info("cohort.tsv: %d row(s), %d of them from outputs of earlier runs",
+                len(cohort), earlier)
+
+
+def write_tsv(rows: list[dict[str, Any]], path: str | os.PathLike[str],
+              columns: Iterable[str] = ()) -> Path:
+    """Write rows (dicts) as a tab-separated table with :mod:`csv`, atomically.
+
+    Columns are ``columns`` then any others in order of appearance; fields holding a
+    tab, newline or quote are quoted, so ``pandas.read_csv(path, sep="\\t")`` reads the
+    values back. Missing values and non-finite numbers are written as ``n/a``.
+    """
+    p = Path(path)
+    cols = list(dict.fromkeys([*columns, *(k for row in rows for k in row)]))
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        w.writerow(cols)
+        w.writerows([_cell(row.get(c)) for c in cols] for row in rows)
+    os.replace(tmp, p)
+    return p
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float) or (hasattr(v, "dtype") and getattr(v.dtype, "kind", "") == "f"):
+        f = float(v)
+        return f"{f:.6g}" if math.isfinite(f) else "n/a"
+    s = str(v)
+    return s if s else "n/a"
 
 
 def _isolated(path: Path, cfg: DetectorConfig, out: Path, kwargs: dict[str, Any]) -> FileReport:
@@ -299,7 +677,8 @@ def _isolated(path: Path, cfg: DetectorConfig, out: Path, kwargs: dict[str, Any]
         return joblib.Parallel(n_jobs=2, backend="loky")(
             [joblib.delayed(process_file)(path, cfg, out, **kwargs)])[0]
     except Exception as err:
-        return FileReport(str(path), "failed", error=f"worker died: {type(err).__name__}: {err}")
+        return FileReport(str(path), "failed", str(output_dir(path, out, kwargs["root"])),
+                          error=f"worker died: {type(err).__name__}: {err}")
 
 
 def _peak_rss_mb() -> float:

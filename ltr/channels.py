@@ -15,12 +15,19 @@ ltr knows four channel kinds:
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from .units import is_acceleration
+from ._validate import LtrDataWarning
+from .units import is_acceleration, is_voltage
 
 #: The channel kinds ltr knows.
 KINDS = ("emg", "acc", "trigger", "misc")
+
+#: EMG sampled below this rate (Hz) loses most of a twitch's spectrum (surface EMG holds
+#: power up to 400-500 Hz; the band-pass then stops at 0.45 x the rate).
+MIN_EMG_SFREQ = 500.0
 
 _TOKEN = r"(?:^|[^a-z])"  # a kind keyword starts at the label start or after a non-letter
 
@@ -171,3 +178,56 @@ def _split_axis_number(label: str) -> tuple[str, str] | None:
     if m is None:
         return None
     return m.group(1).strip(), m.group(2)
+
+
+def check_setup(
+    recording: Any,
+    emg: Sequence[str] | None = None,
+    acc: Sequence[str] | None = None,
+) -> list[str]:
+    """Warn about setups that are readable but implausible, before detection.
+
+    - a channel analysed as EMG whose unit is an acceleration (``emg=["ACC X"]`` on a
+      channel in m/s²), or analysed as acceleration whose unit is a voltage while its label
+      says EMG;
+    - EMG sampled below :data:`MIN_EMG_SFREQ`.
+
+    Parameters
+    ----------
+    recording : Recording
+    emg, acc : sequence of str | None
+        The channels that will be analysed as EMG and as acceleration (default: the
+        channels of those kinds), as passed to :func:`ltr.detect`.
+
+    Returns
+    -------
+    messages : list of str
+        The warnings issued (:class:`ltr.LtrDataWarning`), empty when all is plausible.
+    """
+    names = list(recording.ch_names)
+    kinds = list(recording.ch_kinds)
+    units = list(recording.units)
+    where = recording.meta.get("source", "recording")
+    emg_names = list(emg) if emg is not None else [n for n, k in zip(names, kinds,
+                                                                      strict=True) if k == "emg"]
+    acc_names = list(acc) if acc is not None else [n for n, k in zip(names, kinds,
+                                                                      strict=True) if k == "acc"]
+    how = "emg=" if emg is not None else "its kind"
+    messages = []
+    for name in emg_names:
+        unit = units[names.index(name)] if name in names else ""
+        if is_acceleration(unit):
+            messages.append(f"{where}: channel {name!r} is analysed as EMG ({how}) but its "
+                            f"unit is {unit}, an acceleration; pass it with acc= instead")
+    for name in acc_names:
+        unit = units[names.index(name)] if name in names else ""
+        if is_voltage(unit) and infer_kind(name) == "emg":
+            messages.append(f"{where}: channel {name!r} is analysed as acceleration but its "
+                            f"label says EMG and its unit is {unit}; pass it with emg= instead")
+    if emg_names and recording.sfreq < MIN_EMG_SFREQ:
+        messages.append(f"{where}: EMG sampled at {recording.sfreq:g} Hz, below "
+                        f"{MIN_EMG_SFREQ:g} Hz: most of a twitch's EMG spectrum is lost and "
+                        "twitches may be missed or misjudged")
+    for m in messages:
+        warnings.warn(m, LtrDataWarning, stacklevel=2)
+    return messages

@@ -3,15 +3,96 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
+import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ._version import __version__
+
+#: Keyword arguments of the library and the flags that set them, for messages the CLI shows.
+_FLAGS = {
+    "overwrite": "--overwrite", "sfreq": "--sfreq", "time_column": "--time-column",
+    "time_unit": "--time-unit", "delimiter": "--delimiter", "skip_until": "--skip-until",
+    "exclude": "--exclude COLUMN", "ch_kinds": "--kind CH=KIND", "bipolar": "--bipolar",
+    "emg": "--emg", "acc": "--acc", "block": "--block", "n_jobs": "--n-jobs",
+    "config": "--config", "tolerance": "--tolerance",
+}
+_KWARG_RE = re.compile(r"\b(" + "|".join(_FLAGS) + r")=(True\b|None\b|\[\.\.\.\])?")
+_UNEXPECTED_RE = re.compile(r"(?:option not understood by the (?P<fmt>.+?) reader: )?"
+                            r"\S+\(\) got an unexpected keyword argument '(?P<kw>\w+)'")
+
+
+def cli_words(message: str) -> str:
+    """A library message in command-line words: flags instead of keyword arguments, one line.
+
+    >>> cli_words("x.csv: exists; pass overwrite=True to replace it")
+    'x.csv: exists; pass --overwrite to replace it'
+    >>> cli_words("x.csv: no rate; pass sfreq= (Hz) or time_column=None")
+    'x.csv: no rate; pass --sfreq (Hz) or --time-column none'
+    >>> cli_words("x.h5: ch_kinds names channel(s) ['EMG 9'] that are not in the recording")
+    "x.h5: --kind names channel(s) ['EMG 9'] that are not in the recording"
+    """
+    def unexpected(m: re.Match[str]) -> str:
+        flag = _FLAGS.get(m.group("kw"), m.group("kw")).split()[0]
+        fmt = m.group("fmt") or "this file's"
+        return f"{flag} does not apply to {fmt} files"
+
+    def flag(m: re.Match[str]) -> str:
+        name, value = m.group(1), m.group(2)
+        if value == "None":
+            return f"{_FLAGS[name].split()[0]} none"
+        nxt = m.string[m.end():m.end() + 1]
+        return _FLAGS[name] + (" " if nxt and not nxt.isspace() and nxt not in ",;)/" else "")
+
+    text = _UNEXPECTED_RE.sub(unexpected, str(message))
+    text = text.replace("start=, stop=", "--epoch-labels IN,OUT")
+    text = re.sub(r"\bch_kinds (?=names|must)", "--kind ", text)
+    text = _KWARG_RE.sub(flag, text)
+    # one line: matplotlib's mathtext and others put the offending text on lines of their own
+    parts = [ln.strip() for ln in text.splitlines()]
+    return " ".join(ln for ln in parts if ln and set(ln) != {"^"})
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _n_jobs(text: str) -> int:
+    """``--n-jobs``: a positive count, or -1 (-2 ...) for every core (but one ...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            "0 workers would run nothing; give 1 (serial), a count, or -1 for every core")
+    return value
+
+
+def _time_column(text: str) -> str | int | None:
+    """``--time-column``: a name, a 0-based index, 'auto' or 'none'."""
+    if text.lower() == "none":
+        return None
+    if text.lower() == "auto":
+        return "auto"
+    return int(text) if re.fullmatch(r"-?\d+", text) else text
+
+
+def _labels(text: str) -> tuple[str, str]:
+    parts = [s.strip() for s in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise argparse.ArgumentTypeError(f"expected IN,OUT (two labels), got {text!r}")
+    return parts[0], parts[1]
 
 
 def _key_value(text: str) -> tuple[str, str]:
@@ -30,6 +111,14 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
                    metavar="NAME=ANODE,CATHODE", help="derive a bipolar channel; repeatable")
     g.add_argument("--skip-until", help="text files: skip lines before the one containing this")
     g.add_argument("--delimiter", help="text files: field delimiter (default: detected)")
+    g.add_argument("--time-column", type=_time_column, default="auto", metavar="NAME|INDEX",
+                   help="text files: the time column by name or 0-based index, or 'none' "
+                        "(default: a column named time, t, timestamp ...)")
+    g.add_argument("--time-unit", metavar="UNIT", choices=("s", "ms", "us", "ns", "min"),
+                   help="text files: unit of the time column when its header does not say "
+                        "(s, ms, us, ns, min; default s)")
+    g.add_argument("--exclude", action="append", default=[], metavar="COLUMN",
+                   help="text files: leave a column out (e.g. a text date); repeatable")
 
 
 def _block_arg(text: str) -> float | str | None:
@@ -63,7 +152,67 @@ def _read_options(args: argparse.Namespace) -> dict[str, Any]:
         opts["skip_until"] = args.skip_until
     if args.delimiter:
         opts["delimiter"] = args.delimiter.encode().decode("unicode_escape")
+    if args.time_column != "auto":
+        opts["time_column"] = args.time_column
+    if args.time_unit:
+        opts["time_unit"] = args.time_unit
+    if args.exclude:
+        opts["exclude"] = list(args.exclude)
     return opts
+
+
+def _read(path: str, args: argparse.Namespace) -> Any:
+    """Read one input with the reading flags."""
+    from .io import read
+
+    return read(path, **_read_options(args))
+
+
+def _epochs(rec: Any, args: argparse.Namespace) -> Any:
+    """Epochs from --epoch-labels / --trigger (None: the library's default search)."""
+    if args.epoch_labels is None and args.trigger is None:
+        return None
+    from .segment import epochs_from_trigger, find_epochs
+
+    if args.trigger is not None:  # the user's trigger channel, even where annotations exist
+        if args.trigger not in rec.ch_names:
+            raise ValueError(f"{rec.meta.get('source', 'recording')}: --trigger "
+                             f"{args.trigger!r} is not a channel; channels: "
+                             f"{list(rec.ch_names)}")
+        return epochs_from_trigger(rec.get_data(picks=args.trigger)[0], rec.sfreq)
+    start, stop = args.epoch_labels
+    return find_epochs(rec, start=start, stop=stop)
+
+
+def _check_setup(rec: Any, args: argparse.Namespace) -> None:
+    from .channels import check_setup
+
+    check_setup(rec, emg=getattr(args, "emg", None), acc=getattr(args, "acc", None))
+
+
+@contextlib.contextmanager
+def _progress(desc: str, show: bool) -> Iterator[Any]:
+    """A tqdm bar on stderr fed by the library's progress hook (pieces of a long file);
+    nothing when ``show`` is False (stderr is not a terminal)."""
+    from ._logging import progress_hook
+
+    if not show:
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=desc, unit="%", file=sys.stderr, leave=False,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def update(done: int, total: int) -> None:
+        bar.n = round(100 * done / total) if total else 100
+        bar.refresh()
+
+    try:
+        with progress_hook(update):
+            yield bar
+    finally:
+        bar.close()
 
 
 def _load_config(args: argparse.Namespace, command: str) -> Any:
@@ -73,7 +222,7 @@ def _load_config(args: argparse.Namespace, command: str) -> Any:
     try:
         return DetectorConfig.from_toml(args.config) if args.config else DetectorConfig()
     except (OSError, ValueError) as err:
-        print(f"ltr {command}: error: {err}", file=sys.stderr)
+        print(f"ltr {command}: error: {cli_words(str(err))}", file=sys.stderr)
         return None
 
 
@@ -87,22 +236,47 @@ def _each_file(args: argparse.Namespace, command: str,
             warnings.simplefilter("always")
             try:
                 show = work(path)
-            except (OSError, ValueError, TypeError) as err:
-                print(f"ltr {command}: error: {err}", file=sys.stderr)
+            except Exception as err:  # one line per file, then the next file
+                _print_warnings(command, caught)
+                _print_error(command, err, args.verbose, path)
                 status = 1
                 continue
-        for w in caught:
-            print(f"ltr {command}: warning: {w.message}", file=sys.stderr)
+        _print_warnings(command, caught)
         show()
     return status
 
 
+def _print_warnings(command: str, caught: list[warnings.WarningMessage]) -> None:
+    for w in caught:
+        print(f"ltr {command}: warning: {cli_words(str(w.message))}", file=sys.stderr)
+
+
+#: Errors that say what is wrong with the input or the options: shown as their message.
+_EXPECTED = (OSError, ValueError, TypeError, ImportError, KeyError, RuntimeError, EOFError)
+
+
+def _print_error(command: str, err: BaseException, verbose: int, path: str | None = None) -> None:
+    """One line on stderr; the traceback too with -v."""
+    if verbose:
+        import traceback
+
+        traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
+    text = cli_words(str(err)) or type(err).__name__
+    if isinstance(err, ImportError) and "pip install" not in text:
+        text += ' (pip install "ltr[all]" installs every optional dependency)'
+    if not isinstance(err, _EXPECTED) or isinstance(err, NotImplementedError):
+        text = f"{type(err).__name__}: {text}" + ("" if verbose else
+                                                   " (run with -v for the traceback)")
+    if path is not None and path not in text and Path(path).name not in text:
+        text = f"{path}: {text}"
+    print(f"ltr {command}: error: {text}", file=sys.stderr)
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .io import read
     from .quality import assess
 
     def work(path: str) -> Callable[[], None]:
-        report = assess(read(path, **_read_options(args)))
+        report = assess(_read(path, args))
 
         def show() -> None:
             if args.json:
@@ -119,7 +293,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_detect(args: argparse.Namespace) -> int:
     from .detect import detect
-    from .io import read
 
     cfg = _load_config(args, "detect")
     if cfg is None:
@@ -129,8 +302,11 @@ def _cmd_detect(args: argparse.Namespace) -> int:
         return 2
 
     def work(path: str) -> Callable[[], None]:
-        res = detect(read(path, **_read_options(args)), config=cfg, emg=args.emg,
-                     acc=args.acc, block=args.block, n_jobs=args.n_jobs)
+        rec = _read(path, args)
+        _check_setup(rec, args)
+        with _progress(f"ltr detect {Path(path).name}", _is_terminal(sys.stderr)):
+            res = detect(rec, config=cfg, emg=args.emg, acc=args.acc, block=args.block,
+                         n_jobs=args.n_jobs, epochs=_epochs(rec, args))
         if args.output:
             res.write_events(args.output, per_channel=args.per_channel,
                              overwrite=args.overwrite)
@@ -151,7 +327,6 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from .detect import detect
     from .export import export_annotated
-    from .io import read
     from .report import write_report
 
     cfg = _load_config(args, "report")
@@ -159,10 +334,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
         return 2
 
     def work(path: str) -> Callable[[], None]:
-        rec = read(path, **_read_options(args))
-        res = detect(rec, config=cfg)
-        written = write_report(rec, res, args.output, pdf=args.pdf, overwrite=args.overwrite,
-                               subject=args.subject, muscle=args.muscle, side=args.side)
+        rec = _read(path, args)
+        _check_setup(rec, args)
+        with _progress(f"ltr report {Path(path).name}", _is_terminal(sys.stderr)) as bar:
+            res = detect(rec, config=cfg, epochs=_epochs(rec, args))
+            if bar is not None:
+                bar.set_description_str(f"ltr report {Path(path).name}: writing")
+            written = write_report(rec, res, args.output, pdf=args.pdf,
+                                   overwrite=args.overwrite, subject=args.subject,
+                                   muscle=args.muscle, side=args.side)
         if args.annotated:
             written.append(export_annotated(rec, res, args.annotated,
                                             overwrite=args.overwrite))
@@ -179,8 +359,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     import contextlib
+    import signal
+    import threading
 
-    from .batch import find_inputs, process_files
+    from .batch import DEFAULT_TIMEOUT, find_inputs, process_files
 
     cfg = _load_config(args, "batch")
     if cfg is None:
@@ -190,6 +372,11 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         print(f"ltr batch: error: no recordings found in {args.inputs}", file=sys.stderr)
         return 2
     root = args.inputs if Path(args.inputs).is_dir() else None
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+    if not timeout >= 0:  # NaN too
+        print(f"ltr batch: error: --timeout must be seconds >= 0 (0: no limit), got "
+              f"{timeout:g}", file=sys.stderr)
+        return 2
     backend: Any = contextlib.nullcontext()
     if args.scheduler:
         try:
@@ -202,13 +389,42 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         client = Client(args.scheduler)
         backend = joblib.parallel_config(backend="dask")
         print(f"ltr batch: sending work to {client.scheduler.address}")
-    with backend:
-        result = process_files(files, cfg, args.output, n_jobs=args.n_jobs, on_error="skip",
-                               overwrite=args.overwrite, report=args.report,
-                               read_options=_read_options(args), root=root)
+
+    def stop(signum: int, frame: Any) -> None:  # a scheduler's SIGTERM: as Ctrl-C
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if main_thread else None
+    try:
+        with backend:
+            result = process_files(files, cfg, args.output, n_jobs=args.n_jobs,
+                                   on_error="skip", overwrite=args.overwrite,
+                                   report=args.report, read_options=_read_options(args),
+                                   root=root, timeout=timeout,
+                                   progress=_is_terminal(sys.stderr))
+    except KeyboardInterrupt:
+        print(f"ltr batch: interrupted; status.tsv, failures.tsv and cohort.tsv in "
+              f"{args.output} hold what was done (files not reached are 'not run')",
+              file=sys.stderr)
+        return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     c = result.counts()
-    print(f"ltr batch: {len(files)} file(s) in {result.seconds:.1f} s: {c['ok']} done, "
+    if result.inside_output:
+        print(f"ltr batch: left out {len(result.inside_output)} file(s) inside the output "
+              f"folder {args.output}")
+    print(f"ltr batch: {len(result.reports)} file(s) in {result.seconds:.1f} s: {c['ok']} done, "
           f"{c['skipped']} up to date, {c['failed']} failed; outputs in {args.output}")
+    print(f"  cohort.tsv: {result.cohort_rows} row(s), {result.earlier_rows} of them from "
+          f"earlier runs")
+    if result.cleaned:
+        print(f"  removed {len(result.cleaned)} scratch folder(s) left by a killed run")
+    if result.stale_dirs:
+        print(f"  note: {len(result.stale_dirs)} output folder(s) from an earlier layout are "
+              f"not used any more (e.g. {result.stale_dirs[0]}); outputs now go to a folder "
+              f"named after the whole file name; delete the old ones when done",
+              file=sys.stderr)
     for r in result.failed:
         print(f"  FAILED {r.path}: {r.error}", file=sys.stderr)
     if result.failed:
@@ -228,7 +444,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             seed=args.seed, condition=args.condition, overwrite=args.overwrite, **conditions,
         )
     except (OSError, ValueError, TypeError) as err:
-        print(f"ltr simulate: error: {err}", file=sys.stderr)
+        print(f"ltr simulate: error: {cli_words(str(err))}", file=sys.stderr)
         return 1
     for p in paths:
         print(p)
@@ -241,13 +457,40 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     try:
         report = evaluate_files(args.detected, args.truth, tolerance=args.tolerance)
     except (OSError, ValueError, TypeError) as err:
-        print(f"ltr evaluate: error: {err}", file=sys.stderr)
+        print(f"ltr evaluate: error: {cli_words(str(err))}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=str))
     else:
         print(report.format())
     return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    cfg = _load_config(args, "config")
+    if cfg is None:
+        return 2
+    text = cfg.to_toml()
+    if args.output:
+        out = Path(args.output)
+        if out.exists() and not args.overwrite:
+            print(f"ltr config: error: {out}: exists; pass --overwrite to replace it",
+                  file=sys.stderr)
+            return 1
+        out.write_text(text)
+        print(f"ltr config: written to {out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _add_epoch_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("needle insertions (epochs)")
+    g.add_argument("--epoch-labels", type=_labels, metavar="IN,OUT",
+                   help="annotation labels that open and close an insertion (default "
+                        "'needle in,needle out')")
+    g.add_argument("--trigger", metavar="CH",
+                   help="channel that marks insertions (high while the needle is in)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,10 +501,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ltr {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="log progress (-v info, -vv debug)")
+                        help="log progress (-v info, -vv debug) and show tracebacks")
+    common = argparse.ArgumentParser(add_help=False)  # -v after the subcommand too
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="log progress (-v info, -vv debug) and show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("info", help="summarise a recording: channels, units, annotations, flags",
+    def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    p = add_parser("info", help="summarise a recording: channels, units, annotations, flags",
                        description="Print duration, rate, channels (kind, unit), annotation "
                                    "counts and quality flags: clipping, flat channels, NaN "
                                    "gaps, mains hum.")
@@ -270,7 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_read_options(p)
     p.set_defaults(func=_cmd_info)
 
-    p = sub.add_parser("detect", help="find and count local twitch responses",
+    p = add_parser("detect", help="find and count local twitch responses",
                        description="Detect local twitch responses in a recording: prints a "
                                    "summary (count, rate, per-epoch table); -o writes the "
                                    "events (BIDS .tsv with a .json sidecar, .csv or .json).")
@@ -288,12 +537,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read and process the file in pieces of this many seconds (default "
                         "'auto': 300-s pieces for files longer than 10 minutes; 0: all at "
                         "once); the events are the same either way")
-    p.add_argument("--n-jobs", type=int, default=None, metavar="N",
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
                    help="channels processed in parallel (threads; -1: every core)")
+    _add_epoch_options(p)
     _add_read_options(p)
     p.set_defaults(func=_cmd_detect)
 
-    p = sub.add_parser("report", help="detect and write a self-contained HTML report",
+    p = add_parser("report", help="detect and write a self-contained HTML report",
                        description="Detect twitches and write one HTML file a clinician can "
                                    "read: counts per needle insertion, figures, events, "
                                    "settings. --pdf adds a PDF; --annotated writes a copy of "
@@ -311,28 +561,34 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the recording with twitch annotations (EDF+, FIF, HDF5)")
     p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    _add_epoch_options(p)
     _add_read_options(p)
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("batch", help="process a folder or glob of recordings in parallel",
+    p = add_parser("batch", help="process a folder or glob of recordings in parallel",
                        description="Detect twitches in many recordings: one output folder "
                                    "per input, status.tsv, failures.tsv and cohort.tsv (one "
                                    "row per file x epoch). Re-runs skip files whose outputs "
                                    "are up to date. Exit status 1 if any file failed.")
     p.add_argument("inputs", metavar="DIR_OR_GLOB")
     p.add_argument("-o", "--output", required=True, metavar="OUT")
-    p.add_argument("--n-jobs", type=int, default=None,
+    p.add_argument("--n-jobs", type=_n_jobs, default=None,
                    help="parallel workers (joblib; -1 = all cores; default serial)")
     p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--report", action="store_true", help="also write an HTML report per file")
     p.add_argument("--overwrite", action="store_true", help="redo files that are up to date")
+    # the default lives in ltr.batch.DEFAULT_TIMEOUT (not imported here: --help stays
+    # fast); a test checks this text names it
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="per-file time limit in seconds; a file past it fails alone and "
+                        "the batch goes on (default 1800; 0: no limit)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="run on a Dask cluster (needs dask[distributed])")
     _add_read_options(p)
     p.set_defaults(func=_cmd_batch)
 
-    p = sub.add_parser("simulate", help="simulate a needling session with known twitches",
+    p = add_parser("simulate", help="simulate a needling session with known twitches",
                        description="Write a simulated needling session and its ground truth "
                                    "(FILE.truth.json and FILE.events.tsv beside it).")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
@@ -349,7 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace existing files")
     p.set_defaults(func=_cmd_simulate)
 
-    p = sub.add_parser("evaluate", help="score detected twitches against ground truth",
+    p = add_parser("evaluate", help="score detected twitches against ground truth",
                        description="Match detected onsets to true onsets one-to-one within a "
                                    "tolerance and print precision, recall, F1, onset error, "
                                    "false alarms per minute and per confounder, count error "
@@ -360,6 +616,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=float, default=0.05, help="seconds (default 0.05)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = add_parser("config", help="print the detector configuration as TOML",
+                       description="Print the default detector configuration (or --config "
+                                   "CFG.toml with its defaults filled in) as TOML, to edit "
+                                   "and pass back with --config.")
+    p.add_argument("--config", metavar="CFG.toml", help="start from this configuration")
+    p.add_argument("-o", "--output", metavar="OUT.toml", help="write to a file instead")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
+    p.set_defaults(func=_cmd_config)
     return parser
 
 
@@ -367,6 +632,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``ltr`` command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    handler = None
     if args.verbose:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
@@ -376,7 +642,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args))
+    shown = warnings.showwarning
+
+    def one_line(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        print(f"ltr {args.command}: warning: {cli_words(str(message))}", file=sys.stderr)
+
+    warnings.showwarning = one_line  # warnings outside a file's work: one line too
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # `ltr ... | head` closed the pipe: stop quietly
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes
+        return 141  # 128 + SIGPIPE, as a shell reports a pipe closed under a command
+    except KeyboardInterrupt:
+        print(f"ltr {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # anything a subcommand did not catch: one line, never a trace
+        _print_error(args.command, err, args.verbose)
+        return 1
+    finally:
+        warnings.showwarning = shown
+        if handler is not None:
+            logging.getLogger("ltr").removeHandler(handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

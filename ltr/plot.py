@@ -6,17 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .detect.rules import REASONS
 from .recording import Recording
 
 if TYPE_CHECKING:
     from .results import TwitchResults
     from .simulate.truth import Truth
 
-_CONFOUNDER_COLORS = {
-    "needle_spike": "tab:red", "pop": "tab:purple", "motion": "tab:brown", "ecg": "tab:pink",
-    "contraction": "tab:orange", "hand_pressure": "tab:olive", "single_mup": "tab:cyan",
-    "clipping": "black",
-}
+# simulated confounders are drawn in the colour of the reason they are turned away for
+_CONFOUNDER_COLORS = {**{name: reason.color for name, reason in REASONS.items()
+                         if name != "movement"}, "hand_pressure": REASONS["movement"].color}
 
 
 def _text(label: Any) -> str:
@@ -150,9 +149,7 @@ def _decimate_minmax(t: np.ndarray, x: np.ndarray, max_points: int) -> tuple[np.
     return tt, xx
 
 
-_REASON_COLORS = {"needle_spike": "tab:red", "pop": "tab:purple", "motion": "tab:brown",
-                  "ecg": "tab:pink", "single_mup": "tab:cyan", "clipping": "black",
-                  "movement": "tab:olive"}
+_REASON_COLORS = {name: reason.color for name, reason in REASONS.items()}
 
 
 def plot_detections(

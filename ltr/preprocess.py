@@ -127,6 +127,88 @@ def highpass(x: np.ndarray, sfreq: float, cutoff: float, order: int = 4) -> np.n
     return y
 
 
+@dataclass
+class Gaps:
+    """Runs of missing (NaN) samples found by :func:`fill_gaps`, per row.
+
+    ``start``/``stop`` are sample indices (stop exclusive) of every run, ``long`` tells
+    the runs left missing (longer than the fill limit); ``row`` is the row of a 2-D input.
+    """
+
+    row: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+    long: np.ndarray
+
+    @property
+    def filled(self) -> int:
+        """Samples filled by interpolation."""
+        return int(np.sum((self.stop - self.start)[~self.long]))
+
+    def cover(self, n: int, margin: int, rows: int | None = None) -> np.ndarray:
+        """Boolean mask (rows × ``n``, or ``n`` for 1-D) of the long gaps, widened by
+        ``margin`` samples on both sides (where filters transients would be)."""
+        shape = (rows, n) if rows is not None else (n,)
+        out = np.zeros(shape, bool)
+        for r, a, b in zip(self.row[self.long], self.start[self.long],  # a loop over gaps
+                           self.stop[self.long], strict=True):
+            sl = slice(max(0, int(a) - margin), min(n, int(b) + margin))
+            if rows is not None:
+                out[int(r), sl] = True
+            else:
+                out[sl] = True
+        return out
+
+
+def fill_gaps(x: np.ndarray, max_fill: int) -> tuple[np.ndarray, Gaps]:
+    """Fill NaN gaps along the last axis by straight lines between their neighbours.
+
+    Every gap is filled, so that no filter downstream sees a step into zero (a DC level
+    would make one, and the filter would ring for hundreds of milliseconds on both sides
+    of a single missing sample); gaps longer than ``max_fill`` samples are reported as
+    ``long`` so the caller can put them back as missing once filtered. A gap at the start
+    or end holds its one neighbour; a row without any finite sample becomes zeros.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_samples,) or (n_rows, n_samples)
+    max_fill : int
+        Longest gap (samples) that counts as filled rather than missing.
+
+    Returns
+    -------
+    filled : ndarray
+        ``x`` itself when it has no NaN, else a filled float64 copy.
+    gaps : Gaps
+    """
+    none = np.zeros(0, dtype=int)
+    x = np.asarray(x)
+    if np.isfinite(np.sum(x)):  # one pass; NaN anywhere reaches the sum
+        return x, Gaps(none, none, none, np.zeros(0, bool))
+    y = np.array(x, dtype=np.float64, copy=True)
+    two_d = y.ndim == 2
+    rows = y if two_d else y[np.newaxis]
+    out_r, out_a, out_b = [], [], []
+    for r, row in enumerate(rows):  # a loop over the rows (1-3)
+        bad = ~np.isfinite(row)
+        if not bad.any():
+            continue
+        edge = np.diff(np.r_[0, bad.astype(np.int8), 0])
+        a, b = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+        good = np.flatnonzero(~bad)
+        if good.size == 0:
+            row[:] = 0.0
+        else:
+            idx = np.flatnonzero(bad)
+            row[idx] = np.interp(idx, good, row[good])
+        out_r.append(np.full(a.size, r))
+        out_a.append(a)
+        out_b.append(b)
+    start, stop = np.concatenate(out_a), np.concatenate(out_b)
+    gaps = Gaps(np.concatenate(out_r), start, stop, (stop - start) > max_fill)
+    return y if two_d else rows[0], gaps
+
+
 # -- mains --------------------------------------------------------------------------------
 @dataclass
 class MainsInfo:
@@ -276,10 +358,18 @@ def remove_mains(
     # a block): one complex product per sample instead of one complex exponential
     first = (start + np.arange(nfull) * blen) / sfreq
     within = np.arange(blen) / sfreq
+    # each block's own mean is taken out of the demodulation: a block holds whole mains
+    # periods only to the nearest sample (and the refined frequency is not a whole number
+    # of periods per block), so the carrier's block mean is small but not zero, and a DC
+    # level (an electrode offset of volts beside µV of EMG) would leak into the hum
+    # estimate in proportion to its size
+    level = y0[: nb * blen].reshape(nb, blen).mean(axis=1)
     for h in harmonics:
         w = -2j * np.pi * frequency * h
         carrier = (np.exp(w * first)[:, None] * np.exp(w * within)[None, :]).ravel()[:n]
-        z = (y0[: nb * blen] * carrier[: nb * blen]).reshape(nb, blen).mean(axis=1)
+        blocks = carrier[: nb * blen].reshape(nb, blen)
+        z = (y0[: nb * blen].reshape(nb, blen) * blocks).mean(axis=1)
+        z -= level * blocks.mean(axis=1)
         ext_r = np.concatenate([np.full(half, np.nan), z.real, np.full(half, np.nan)])
         ext_i = np.concatenate([np.full(half, np.nan), z.imag, np.full(half, np.nan)])
         med_r = np.nanmedian(np.lib.stride_tricks.sliding_window_view(ext_r, k), axis=1)

@@ -36,15 +36,24 @@ class Recording:
 
     Parameters
     ----------
-    data : array_like, shape (n_channels, n_samples)
+    data : array_like, shape (n_channels, n_samples) | pandas.DataFrame | pandas.Series
         Samples in SI units: volts for EMG, m/s² for acceleration. A 1-D array is one
         channel. Stored as C-contiguous float64, or float32 when given float32 (half the
         memory; the detector then filters in float32, see :func:`ltr.detect`). NaN marks
-        missing samples; ±inf is refused.
-    sfreq : float
-        Sampling frequency in Hz, finite and > 0.
+        missing samples; ±inf is refused. A DataFrame has the pandas layout instead:
+        samples in rows, one named column per channel (a Series is one channel); the
+        column names become the channel names, and the index may give the sampling
+        rate (see ``sfreq``). An array whose first axis is more than
+        :data:`TALL_RATIO` times longer than its second (and longer than
+        :data:`TALL_MIN_ROWS`) looks like samples in rows and is refused with a message
+        saying how to pass it.
+    sfreq : float | None
+        Sampling frequency in Hz, finite and > 0. None only for a DataFrame or Series
+        whose index holds the sample times: a ``DatetimeIndex`` (its first time also
+        becomes ``meas_date``), a ``TimedeltaIndex`` or a float index in seconds.
     ch_names : sequence of str | None
-        Unique channel names. Defaults to ``"ch1"``, ``"ch2"``, ...
+        Unique channel names. Defaults to ``"ch1"``, ``"ch2"``, ... (the column names
+        for a DataFrame).
     ch_kinds : sequence of str | mapping | None
         Kind of each channel (``"emg"``, ``"acc"``, ``"trigger"``, ``"misc"``), or a mapping
         name -> kind overriding the kinds inferred from the names
@@ -81,7 +90,7 @@ class Recording:
     def __init__(
         self,
         data: Any,
-        sfreq: float,
+        sfreq: float | None = None,
         ch_names: Sequence[str] | None = None,
         ch_kinds: Sequence[str] | Mapping[str, str] | None = None,
         *,
@@ -91,13 +100,22 @@ class Recording:
         meas_date: _dt.datetime | None = None,
         meta: dict[str, Any] | None = None,
     ) -> None:
-        arr = np.asarray(data)
-        if arr.ndim == 1:
-            arr = arr[np.newaxis]
-        if arr.ndim != 2:
-            raise ValueError(
-                f"data must have shape (n_channels, n_samples), got an array of shape {arr.shape}"
-            )
+        if _is_pandas(data):
+            arr, sfreq, names, start = _from_pandas(data, sfreq)
+            ch_names = names if ch_names is None else ch_names
+            meas_date = start if meas_date is None else meas_date
+        else:
+            arr = np.asarray(data)
+            if arr.ndim == 1:
+                arr = arr[np.newaxis]
+            if arr.ndim != 2:
+                raise ValueError(
+                    "data must have shape (n_channels, n_samples), got an array of shape "
+                    f"{arr.shape}"
+                )
+            _check_not_tall(arr.shape)
+            if sfreq is None:
+                raise TypeError("Recording needs sfreq= (Hz) for array data")
         if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
             raise TypeError(f"data must hold real numbers, got dtype {arr.dtype}")
         # float32 stays float32 (half the memory; the detector filters it in float32),
@@ -468,8 +486,25 @@ class Recording:
         if self.meas_date is not None:
             raw.set_meas_date(self.meas_date)
         if len(self.annotations):
-            raw.set_annotations(self.annotations.to_mne(orig_time=raw.info["meas_date"]))
+            # onsets count from the first sample, which is the measurement date here
+            ann = self.annotations.copy()
+            ann.orig_time = None
+            raw.set_annotations(ann.to_mne(orig_time=raw.info["meas_date"]))
         return raw
+
+    def to_data_frame(self) -> Any:
+        """The samples as a :class:`pandas.DataFrame` in the pandas layout.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per sample, one column per channel (SI units: V, m/s²), indexed by
+            ``time_s`` (seconds from the first sample). ``Recording(df)`` reads it back.
+        """
+        import pandas as pd
+
+        index = pd.Index(self.times, name="time_s")
+        return pd.DataFrame(self.data.T, index=index, columns=list(self._ch_names))
 
     @classmethod
     def from_mne(
@@ -509,6 +544,96 @@ class Recording:
 
     def __len__(self) -> int:
         return self._n_samples
+
+
+#: An array with more rows than this many times its columns (and more than
+#: :data:`TALL_MIN_ROWS` rows) is taken for samples in rows and refused: no recording has
+#: ten times more channels than samples, while a (samples, channels) array always does.
+TALL_RATIO = 10
+#: Arrays with at most this many rows are never refused (tiny test arrays, many-channel
+#: grids): 256-channel high-density EMG is the largest layout in use.
+TALL_MIN_ROWS = 512
+
+
+def _check_not_tall(shape: tuple[int, ...]) -> None:
+    rows, cols = shape
+    if rows > TALL_MIN_ROWS and rows > TALL_RATIO * cols:
+        raise ValueError(
+            f"data of shape {shape} would be {rows} channels of {cols} samples each; ltr "
+            "wants (n_channels, n_samples). For samples in rows pass data.T, or a "
+            "pandas.DataFrame with one named column per channel"
+        )
+
+
+def _is_pandas(obj: Any) -> bool:
+    mod = type(obj).__module__
+    if not mod.startswith("pandas"):
+        return False
+    import pandas as pd
+
+    return isinstance(obj, pd.DataFrame | pd.Series)
+
+
+#: Largest spread of the sample intervals in a time index, relative to the mean interval,
+#: that still counts as regular sampling (timestamps rounded to a clock tick jitter a bit).
+INDEX_JITTER = 0.01
+
+
+def _from_pandas(obj: Any, sfreq: float | None) -> tuple[np.ndarray, float, list[str],
+                                                         _dt.datetime | None]:
+    """(data (n_channels, n_samples), sfreq, channel names, start time) of a DataFrame/Series.
+
+    Samples are rows, channels are columns; the sampling rate comes from ``sfreq`` or from
+    a time index (DatetimeIndex, TimedeltaIndex, float seconds).
+    """
+    import pandas as pd
+
+    frame = obj.to_frame(name=obj.name if obj.name is not None else "ch1") \
+        if isinstance(obj, pd.Series) else obj
+    names = [str(c) for c in frame.columns]
+    bad = [n for n, dt in zip(names, frame.dtypes, strict=True)
+           if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))]
+    if bad:
+        raise TypeError(f"DataFrame columns {bad} are not numeric; ltr wants one numeric "
+                        "column per channel (drop or set_index the others)")
+    index = frame.index
+    start: _dt.datetime | None = None
+    times: np.ndarray | None = None
+    if isinstance(index, pd.DatetimeIndex):
+        stamp = index[0] if len(index) else None
+        if stamp is not None:
+            stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+            start = stamp.to_pydatetime()
+        times = (index - index[0]).total_seconds().to_numpy() if len(index) else None
+    elif isinstance(index, pd.TimedeltaIndex):
+        times = index.total_seconds().to_numpy()
+    elif pd.api.types.is_float_dtype(index.dtype):
+        times = index.to_numpy(dtype=float)
+    from_index = None
+    if times is not None and times.size > 1:
+        step = np.diff(times)
+        mean = (times[-1] - times[0]) / (times.size - 1)
+        if not mean > 0 or np.max(np.abs(step - mean)) > INDEX_JITTER * mean:
+            raise ValueError(
+                f"the DataFrame index is not regularly sampled (intervals from "
+                f"{np.min(step):.6g} to {np.max(step):.6g} s); resample it, or pass sfreq= "
+                "to use the rows as they are")
+        from_index = 1.0 / mean
+        # the index times are exact to ~1e-9 relative (ns clock ticks, float rounding):
+        # a rate within 1e-6 relative of a whole number of Hz is that whole number
+        if abs(from_index - round(from_index)) < 1e-6 * from_index:
+            from_index = float(round(from_index))
+    if sfreq is None:
+        if from_index is None:
+            raise TypeError("pass sfreq= (Hz): the DataFrame index does not hold the sample "
+                            "times (a DatetimeIndex, TimedeltaIndex or float seconds would)")
+        sfreq = from_index
+    elif from_index is not None and abs(from_index - sfreq) > INDEX_JITTER * sfreq:
+        raise ValueError(f"sfreq={sfreq} Hz given, but the DataFrame index is sampled at "
+                         f"{from_index:.6g} Hz")
+    values = frame.to_numpy()
+    dtype = np.float32 if all(dt == np.float32 for dt in frame.dtypes) else np.float64
+    return np.ascontiguousarray(values.T, dtype=dtype), float(sfreq), names, start
 
 
 def _per_channel(values: Sequence[str] | None, names: tuple[str, ...], what: str,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
+from .detect.rules import describe
 from .quality import assess
 from .recording import Recording
 
@@ -80,17 +81,6 @@ def _zoom_window(results: Any, duration: float) -> tuple[float, float]:
     a = max(0.0, t0 - 1.0)
     return a, min(duration, a + 12.0)
 
-
-#: What each rejection reason means, in the report's words.
-REASONS: dict[str, str] = {
-    "needle_spike": "needle-contact spike: too brief and sharp for a twitch",
-    "pop": "electrode pop: a step with a slow return",
-    "motion": "cable or needle motion: low-frequency swing on the EMG lead",
-    "ecg": "heartbeat: in step with the ECG rhythm and shape",
-    "single_mup": "lone motor-unit potential: one spike, not a burst",
-    "clipping": "signal clipped at the amplifier's limit",
-    "movement": "movement on the accelerometer: too long or too slow for a twitch",
-}
 
 #: Times listed per rejection reason in the report (the count is always complete).
 MAX_REJECTED_TIMES = 12
@@ -177,7 +167,7 @@ def _rejected_rows(results: Any, clock: Any) -> list[dict[str, Any]]:
                           for t in shown)
         if on.size > shown.size:
             times += f" ... and {on.size - shown.size} more"
-        rows.append({"reason": reason, "meaning": REASONS.get(reason, ""),
+        rows.append({"reason": reason, "meaning": describe(reason),
                      "count": int(sel.size),
                      "channels": ", ".join(sorted(set(rj["channel"][sel].astype(str)))),
                      "times": times})
@@ -190,6 +180,7 @@ def _content(recording: Recording, results: Any, *, title: str | None,
 
     Summary columns read: epoch table ``epoch``, ``start_s``, ``stop_s``, ``count``,
     ``rate_per_min``, ``first_latency_s``, ``iti_median_s``, ``emg_amplitude_median_uV``,
+    ``acc_amplitude_median_m_s2`` (shown as "-" when absent),
     ``snr_median_db``, ``habituation_db_per_twitch``, ``rejected``, ``contractions``;
     channel table ``channel``, ``count``, ``rate_per_min``, ``snr_median_db``,
     ``rejected``, ``contractions``.
@@ -230,6 +221,7 @@ def _content(recording: Recording, results: Any, *, title: str | None,
                ("first_latency_s", "first after insertion (s)"),
                ("iti_median_s", "median interval (s)"),
                ("emg_amplitude_median_uV", "median EMG amplitude (µV)"),
+               ("acc_amplitude_median_m_s2", "median ACC amplitude (m/s²)"),
                ("snr_median_db", "median SNR (dB)"),
                ("habituation_db_per_twitch", "habituation (dB/twitch)"),
                ("rejected", "rejected"), ("contractions", "contractions")]
@@ -481,8 +473,7 @@ def write_report(
     targets = [p] if as_pdf else [p] + ([p.with_suffix(".pdf")] if pdf else [])
     for q in targets:
         if q.exists() and not overwrite:
-            raise FileExistsError(f"{q}: exists; pass overwrite=True (--overwrite on the "
-                                  "command line) to replace it")
+            raise FileExistsError(f"{q}: exists; pass overwrite=True to replace it")
     p.parent.mkdir(parents=True, exist_ok=True)
     c = _content(recording, results, title=title, subject=subject, muscle=muscle, side=side)
     figs = _render(recording, results, c, targets[-1] if (as_pdf or pdf) else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 from dataclasses import dataclass, field
@@ -10,8 +11,11 @@ from typing import Any
 
 import numpy as np
 
-#: Columns of the twitch table: description and unit. ``amplitude``, ``rms`` and ``area``
-#: are in the unit of the twitch's primary channel (``unit`` column).
+#: Columns of the event arrays (:attr:`TwitchResults.events`, ``channel_events``):
+#: description and unit. ``amplitude``, ``rms`` and ``area`` are in the SI unit of the
+#: twitch's primary channel (``unit`` column); the tables a person reads
+#: (:meth:`TwitchResults.to_data_frame`, the files written) split them into one column per
+#: unit instead (:data:`EVENT_TABLE_COLUMNS`).
 EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "onset": ("Twitch onset from the start of the recording", "s"),
     "duration": ("Onset to offset", "s"),
@@ -35,6 +39,74 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
 }
 _STRING_COLUMNS = ("unit", "channel", "channels", "modality")
 
+#: Per-unit columns of the tables: array column -> ((suffix, unit, factor from SI) per unit
+#: of the primary channel). EMG in µV, acceleration in m/s², a channel without a known
+#: unit (ADC counts) in arbitrary units; the columns of a unit no row has are still there
+#: (all NaN) for V and m/s², and only present for arbitrary units when a row needs them.
+UNIT_COLUMNS: dict[str, dict[str, tuple[str, str, float]]] = {
+    "amplitude": {"V": ("amplitude_uV", "µV", 1e6), "m/s^2": ("amplitude_m_s2", "m/s^2", 1.0),
+                  "a.u.": ("amplitude_au", "a.u.", 1.0)},
+    "rms": {"V": ("rms_uV", "µV", 1e6), "m/s^2": ("rms_m_s2", "m/s^2", 1.0),
+            "a.u.": ("rms_au", "a.u.", 1.0)},
+    "area": {"V": ("area_uV_s", "µV*s", 1e6), "m/s^2": ("area_m_s", "m/s", 1.0),
+             "a.u.": ("area_au_s", "a.u.*s", 1.0)},
+}
+
+_AMP = "the conditioned signal on the primary channel"
+#: Columns of :meth:`TwitchResults.to_data_frame` and of the event files: description and
+#: unit. One unit per column: a twitch led by EMG has its amplitudes in the ``*_uV``
+#: columns and NaN in the ``*_m_s2`` ones, an accelerometer-only twitch the reverse.
+EVENT_TABLE_COLUMNS: dict[str, tuple[str, str]] = {
+    "onset": EVENT_COLUMNS["onset"],
+    "duration": EVENT_COLUMNS["duration"],
+    "offset": EVENT_COLUMNS["offset"],
+    "peak_time": EVENT_COLUMNS["peak_time"],
+    "amplitude_uV": (f"Peak absolute value of {_AMP}, EMG-led twitches (else n/a)", "µV"),
+    "amplitude_m_s2": (f"Peak absolute value of {_AMP}, accelerometer-only twitches "
+                       "(else n/a)", "m/s^2"),
+    "rms_uV": (f"RMS of {_AMP} over the twitch, EMG-led twitches", "µV"),
+    "rms_m_s2": (f"RMS of {_AMP} over the twitch, accelerometer-only twitches", "m/s^2"),
+    "area_uV_s": (f"Integral of the rectified {_AMP[4:]}, EMG-led twitches", "µV*s"),
+    "area_m_s": (f"Integral of the rectified {_AMP[4:]}, accelerometer-only twitches",
+                 "m/s"),
+    "snr_db": EVENT_COLUMNS["snr_db"],
+    "rise_time": EVENT_COLUMNS["rise_time"],
+    "median_freq": EVENT_COLUMNS["median_freq"],
+    "channel": EVENT_COLUMNS["channel"],
+    "channels": EVENT_COLUMNS["channels"],
+    "modality": EVENT_COLUMNS["modality"],
+    "confidence": EVENT_COLUMNS["confidence"],
+    "epoch": EVENT_COLUMNS["epoch"],
+}
+#: Extra columns present only when a twitch's channel has no known unit (ADC counts).
+EVENT_TABLE_COLUMNS_AU: dict[str, tuple[str, str]] = {
+    "amplitude_au": (f"Peak absolute value of {_AMP}, channel without a known unit", "a.u."),
+    "rms_au": (f"RMS of {_AMP}, channel without a known unit", "a.u."),
+    "area_au_s": (f"Integral of the rectified {_AMP[4:]}, channel without a known unit",
+                  "a.u.*s"),
+}
+
+#: Columns of ``to_data_frame("rejected")``.
+REJECTED_TABLE_COLUMNS: dict[str, tuple[str, str]] = {
+    "onset": ("Start of the rejected candidate", "s"),
+    "offset": ("Its end", "s"),
+    "duration": ("offset - onset", "s"),
+    "channel": ("Channel or accelerometer sensor", "n/a"),
+    "reason": ("Why it was turned away (needle_spike, single_mup, pop, motion, ecg, "
+               "clipping, movement, contraction)", "n/a"),
+    "amplitude_uV": ("Peak of the conditioned signal, EMG channels", "µV"),
+    "amplitude_m_s2": ("Peak of the conditioned signal, accelerometer sensors", "m/s^2"),
+}
+#: Columns of ``to_data_frame("contractions")``.
+CONTRACTION_TABLE_COLUMNS: dict[str, tuple[str, str]] = {
+    "onset": ("Start of the sustained contraction", "s"),
+    "offset": ("Its end", "s"),
+    "duration": ("offset - onset", "s"),
+    "channel": ("Channel or accelerometer sensor", "n/a"),
+    "rms_uV": ("Largest RMS of the conditioned signal, EMG channels", "µV"),
+    "rms_m_s2": ("Largest RMS of the conditioned signal, accelerometer sensors", "m/s^2"),
+}
+
 
 def empty_table(columns: dict[str, Any] = EVENT_COLUMNS) -> dict[str, np.ndarray]:
     """A table with every column and no rows."""
@@ -54,9 +126,8 @@ class TwitchResults:
     channel_events : dict of ndarray
         The accepted candidates of every channel (or accelerometer sensor) before fusion.
     rejected : dict of ndarray
-        Candidates turned away: ``onset``, ``offset``, ``channel``, ``reason``
-        (``needle_spike``, ``single_mup``, ``pop``, ``motion``, ``ecg``, ``clipping``,
-        ``movement``, ``contraction``), ``amplitude``.
+        Candidates turned away: ``onset``, ``offset``, ``channel``, ``reason`` (a name of
+        :data:`ltr.detect.rules.REASONS`, which describes each), ``amplitude``.
     contractions : dict of ndarray
         Sustained activity too long for a twitch: ``onset``, ``offset``, ``channel``,
         ``rms``.
@@ -105,44 +176,50 @@ class TwitchResults:
         return len(self) / (self.duration / 60.0) if self.duration > 0 else float("nan")
 
     # -- summaries ----------------------------------------------------------------------
-    def summary(self, by: str | None = None) -> Any:
-        """Counts, rates and twitch statistics.
+    def summary(self, by: str = "recording") -> Any:
+        """Counts, rates and twitch statistics as a table.
 
         Parameters
         ----------
-        by : {None, "recording", "epoch", "channel"}
-            ``None`` gives one dict for the recording with nested breakdowns (what
-            ``ltr detect`` prints). ``"recording"``, ``"epoch"`` and ``"channel"`` give a
-            list of flat rows (dicts), one per recording, per epoch (zero-twitch epochs
-            included) or per analysed channel, with the statistics of
-            :data:`SUMMARY_COLUMNS`.
+        by : {"recording", "epoch", "channel"}
+            One row for the recording (default), one per needle-in epoch (zero-twitch
+            epochs included) or one per analysed channel / accelerometer sensor.
 
         Returns
         -------
-        dict | list of dict
+        pandas.DataFrame
+            Key columns (``recording``; ``epoch``, ``label``, ``source``; or ``channel``)
+            then :data:`SUMMARY_COLUMNS`, one unit per column (named in the column).
+            No rows, with every column, when there is nothing to summarise (no epochs).
+
+        See Also
+        --------
+        overview : the nested dictionary ``ltr detect`` prints.
         """
-        if by is None:
-            return self._overview()
+        import pandas as pd
+
         if by == "recording":
-            return [self._row(np.ones(len(self), bool), 0.0, self.duration,
+            keys = ["recording"]
+            rows = [self._row(np.ones(len(self), bool), 0.0, self.duration,
                               {"recording": self.source or "recording"})]
-        if by == "epoch":
-            rows = []
-            for k in range(len(self.epochs)):
-                s0, e0 = float(self.epochs.start[k]), float(self.epochs.stop[k])
-                rows.append(self._row(self.events["epoch"] == k, s0, e0,
-                                      {"epoch": k, "label": str(self.epochs.label[k]),
-                                       "source": self.epochs.source}))
-            return rows
-        if by == "channel":
+        elif by == "epoch":
+            keys = ["epoch", "label", "source"]
+            rows = [self._row(self.events["epoch"] == k, float(self.epochs.start[k]),
+                              float(self.epochs.stop[k]),
+                              {"epoch": k, "label": str(self.epochs.label[k]),
+                               "source": self.epochs.source})
+                    for k in range(len(self.epochs))]
+        elif by == "channel":
+            keys = ["channel"]
             rows = []
             for ch in self._channels():
                 mask = np.array([ch in str(c).split(",") for c in self.events["channels"]],
                                 dtype=bool)
                 rows.append(self._row(mask, 0.0, self.duration, {"channel": ch},
                                       channel=ch))
-            return rows
-        raise ValueError(f"by must be None, 'recording', 'epoch' or 'channel', got {by!r}")
+        else:
+            raise ValueError(f"by must be 'recording', 'epoch' or 'channel', got {by!r}")
+        return pd.DataFrame(rows, columns=keys + list(SUMMARY_COLUMNS))
 
     def _channels(self) -> list[str]:
         names = list(self.meta.get("emg", [])) + list(self.meta.get("sensors", {}))
@@ -154,8 +231,9 @@ class TwitchResults:
         span = max(t1 - t0, 0.0)
         onset = ev["onset"]
         iti = np.diff(onset)
-        emg_amp = ev["amplitude"][(ev["unit"] == "V") & (ev["modality"] != "acc")]
-        acc_amp = ev["amplitude"][(ev["modality"] == "acc") | (ev["unit"] == "m/s^2")]
+        unit = ev["unit"].astype(str)
+        emg_amp = ev["amplitude"][unit == "V"] * 1e6
+        acc_amp = ev["amplitude"][unit == "m/s^2"]
         rej = self.rejected
         in_span = (rej["onset"] >= t0) & (rej["onset"] <= t1)
         con = self.contractions
@@ -163,6 +241,10 @@ class TwitchResults:
         if channel is not None:
             in_span &= rej["channel"] == channel
             con_in &= con["channel"] == channel
+
+        def stat(f: Any, a: np.ndarray) -> float:
+            return float(f(a)) if a.size else float("nan")
+
         row = dict(keys)
         row.update({
             "start_s": t0, "stop_s": t1, "duration_s": span,
@@ -172,34 +254,42 @@ class TwitchResults:
             "first_latency_s": float(onset[0] - t0) if onset.size and
             getattr(self.epochs, "source", "") != "activity" and "epoch" in keys
             else float("nan"),
-            "iti_median_s": float(np.median(iti)) if iti.size else float("nan"),
+            "iti_median_s": stat(np.median, iti),
             "iti_cv": float(np.std(iti) / np.mean(iti)) if iti.size > 1 else float("nan"),
-            "emg_amplitude_median_uV": float(np.median(emg_amp)) * 1e6 if emg_amp.size
-            else float("nan"),
-            "emg_amplitude_max_uV": float(np.max(emg_amp)) * 1e6 if emg_amp.size
-            else float("nan"),
-            "acc_amplitude_median": float(np.median(acc_amp)) if acc_amp.size
-            else float("nan"),
-            "snr_median_db": float(np.median(ev["snr_db"])) if onset.size else float("nan"),
+            "emg_amplitude_median_uV": stat(np.median, emg_amp),
+            "emg_amplitude_max_uV": stat(np.max, emg_amp),
+            "acc_amplitude_median_m_s2": stat(np.median, acc_amp),
+            "acc_amplitude_max_m_s2": stat(np.max, acc_amp),
+            "snr_median_db": stat(np.median, ev["snr_db"]),
             "habituation_db_per_twitch": habituation_slope(ev["amplitude"], ev["unit"]),
             "contractions": int(con_in.sum()),
             "rejected": int(in_span.sum()),
         })
         return row
 
-    def _overview(self) -> dict[str, Any]:
+    def overview(self) -> dict[str, Any]:
+        """The whole result in one nested dictionary (what ``ltr detect`` prints).
+
+        Returns
+        -------
+        dict
+            ``count``, ``rate_per_min`` (per minute), ``duration_s``, ``per_channel``
+            (twitches seen on each channel), ``per_modality``, ``epochs_source``,
+            ``per_epoch`` (``epoch``, ``start_s``, ``stop_s``, ``count``,
+            ``rate_per_min``, ``first_latency_s``, ``habituation_db_per_twitch``),
+            ``outside_epochs``, ``rejected`` (count per reason), ``contractions`` and
+            ``median_snr_db`` (dB, None without twitches).
+        """
         ev = self.events
         per_channel: dict[str, int] = {}
         for chans in ev["channels"]:
             for ch in str(chans).split(","):
                 per_channel[ch] = per_channel.get(ch, 0) + 1
-        per_epoch = [
-            {"epoch": r["epoch"], "start": r["start_s"], "stop": r["stop_s"],
-             "count": r["count"], "rate_per_min": r["rate_per_min"],
-             "first_latency_s": r["first_latency_s"],
-             "habituation_db_per_twitch": r["habituation_db_per_twitch"]}
-            for r in self.summary(by="epoch")
-        ]
+        cols = ["epoch", "start_s", "stop_s", "count", "rate_per_min", "first_latency_s",
+                "habituation_db_per_twitch"]
+        per_epoch = [{k: int(v) if k in ("epoch", "count") else float(v)
+                      for k, v in r.items()}
+                     for r in self.summary(by="epoch")[cols].to_dict("records")]
         reasons, counts = np.unique(self.rejected["reason"].astype(str), return_counts=True)
         return {
             "count": len(self),
@@ -218,7 +308,7 @@ class TwitchResults:
 
     def format_summary(self) -> str:
         """The summary as text (what ``ltr detect`` prints)."""
-        s = self.summary()
+        s = self.overview()
         lines = [f"{self.source or 'recording'}: {s['count']} twitches in "
                  f"{self.duration:.1f} s ({s['rate_per_min']:.2f} per minute)"]
         if s["count"]:
@@ -231,8 +321,9 @@ class TwitchResults:
             lines.append("  epoch  start (s)  stop (s)  twitches  per min  first after (s)")
             for row in s["per_epoch"]:
                 lat = row["first_latency_s"]
-                lines.append(f"  {row['epoch']:>5}  {row['start']:>9.2f}  {row['stop']:>8.2f}"
-                             f"  {row['count']:>8}  {row['rate_per_min']:>7.2f}  "
+                lines.append(f"  {row['epoch']:>5}  {row['start_s']:>9.2f}  "
+                             f"{row['stop_s']:>8.2f}  {row['count']:>8}  "
+                             f"{row['rate_per_min']:>7.2f}  "
                              f"{'-' if not np.isfinite(lat) else f'{lat:.2f}':>15}")
             lines.append(f"  outside epochs: {s['outside_epochs']}")
         if s["rejected"]:
@@ -243,61 +334,96 @@ class TwitchResults:
         return "\n".join(lines)
 
     # -- exports ------------------------------------------------------------------------
-    def to_data_frame(self) -> Any:
-        """The twitch table as a :class:`pandas.DataFrame` (pandas is needed)."""
-        try:
-            import pandas as pd
-        except ImportError as err:  # pragma: no cover - depends on the environment
-            raise ImportError("to_data_frame needs pandas: pip install pandas") from err
-        return pd.DataFrame({k: self.events[k] for k in EVENT_COLUMNS})
+    def to_data_frame(self, table: str = "events") -> Any:
+        """A table of the results as a :class:`pandas.DataFrame`, one unit per column.
+
+        Parameters
+        ----------
+        table : {"events", "channel_events", "rejected", "contractions"}
+            The fused twitches (default), the accepted candidates of each channel before
+            fusion, the rejected look-alikes, or the sustained contractions.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per event. Columns :data:`EVENT_TABLE_COLUMNS` (twitches; plus
+            :data:`EVENT_TABLE_COLUMNS_AU` when a channel has no known unit),
+            :data:`REJECTED_TABLE_COLUMNS` or :data:`CONTRACTION_TABLE_COLUMNS`. Times in
+            seconds from the first sample; amplitudes in µV (EMG) or m/s²
+            (acceleration), each in its own column.
+        """
+        import pandas as pd
+
+        if table in ("events", "channel_events"):
+            return pd.DataFrame(_event_table(getattr(self, table)))
+        if table in ("rejected", "contractions"):
+            t = getattr(self, table)
+            units = self.meta.get("units", {})
+            unit = np.asarray([units.get(str(c), self._guess_unit(str(c)))
+                               for c in t["channel"]], dtype=object)
+            cols = {"onset": t["onset"], "offset": t["offset"],
+                    "duration": t["offset"] - t["onset"], "channel": t["channel"]}
+            if table == "rejected":
+                cols["reason"] = t["reason"]
+            cols.update(_split_by_unit({"amplitude" if table == "rejected" else "rms":
+                                        t["amplitude" if table == "rejected" else "rms"]},
+                                       unit))
+            return pd.DataFrame(cols)
+        raise ValueError("table must be 'events', 'channel_events', 'rejected' or "
+                         f"'contractions', got {table!r}")
+
+    def _guess_unit(self, channel: str) -> str:
+        # results stored before units were kept: EMG in V, sensors in m/s^2
+        return "m/s^2" if channel in self.meta.get("sensors", {}) else "V"
 
     def to_bids_events(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write a BIDS-style ``events.tsv`` and its ``events.json`` sidecar.
 
         Columns start ``onset``, ``duration``, ``trial_type`` (``twitch``), then
-        ``peak_time``, ``channels``, ``amplitude``, ``snr_db``, ``confidence``, ``epoch``,
-        then ``unit`` (of amplitude) and the other features. Missing values are ``n/a``.
+        ``peak_time``, ``channels``, ``amplitude_uV``, ``amplitude_m_s2``, ``snr_db``,
+        ``confidence``, ``epoch``, then the other columns of :data:`EVENT_TABLE_COLUMNS`.
+        Missing values are ``n/a``; fields are quoted as :mod:`csv` does when they hold a
+        tab, a quote or a line break.
 
         Returns
         -------
         Path
             The ``.tsv`` file; the sidecar has the same stem and ``.json``.
         """
+        from .io.tables import write_frame
+
         p = Path(path)
         side = p.with_suffix(".json")
         for q in (p, side):
             if q.exists() and not overwrite:
                 raise FileExistsError(f"{q}: exists; pass overwrite=True to replace it")
-        order = ["onset", "duration", "trial_type", "peak_time", "channels", "amplitude",
-                 "snr_db", "confidence", "epoch", "unit", "offset", "rms", "area",
-                 "rise_time", "median_freq", "channel", "modality"]
-        rows = ["\t".join(order)]
-        ev = self.events
-        for i in range(len(self)):
-            vals = []
-            for col in order:
-                v = "twitch" if col == "trial_type" else ev[col][i]
-                vals.append(_fmt(v))
-            rows.append("\t".join(vals))
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text("\n".join(rows) + "\n")
+        df = self.to_data_frame()
+        df.insert(2, "trial_type", "twitch")
+        first = ["onset", "duration", "trial_type", "peak_time", "channels", "amplitude_uV",
+                 "amplitude_m_s2", "snr_db", "confidence", "epoch"]
+        df = df[first + [c for c in df.columns if c not in first]]
+        write_frame(df, p, delimiter="\t", overwrite=True)
+        described = {**EVENT_TABLE_COLUMNS, **EVENT_TABLE_COLUMNS_AU}
         sidecar: dict[str, Any] = {
-            col: {"Description": desc, "Units": unit} for col, (desc, unit) in
-            EVENT_COLUMNS.items()
+            col: {"Description": described[col][0], "Units": described[col][1]}
+            for col in df.columns if col in described
         }
         sidecar["trial_type"] = {"Description": "Event type", "Levels": {
             "twitch": "Local twitch response detected by ltr"}}
         sidecar["GeneratedBy"] = [{"Name": "ltr", "Version": self.meta.get("ltr_version", ""),
                                    "Description": "ltr.detect", "Config":
                                    self.config.to_dict() if self.config is not None else {}}]
-        side.write_text(json.dumps(sidecar, indent=2) + "\n")
+        side.write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
         return p
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *,
                 overwrite: bool = False) -> str:
-        """Summary, events, rejected candidates and contractions as JSON text.
+        """Overview, events, rejected candidates and contractions as JSON text.
 
-        Written to ``path`` too when given (refusing to overwrite unless asked).
+        The event arrays are as in :attr:`events` (SI units, ``unit`` column); ``summary``
+        holds :meth:`overview`. Written to ``path`` too when given (refusing to overwrite
+        unless asked).
         """
 
         def table(t: dict[str, np.ndarray]) -> dict[str, list[Any]]:
@@ -305,7 +431,7 @@ class TwitchResults:
 
         doc = {
             "source": self.source, "sfreq": self.sfreq, "duration_s": self.duration,
-            "summary": self.summary(), "events": table(self.events),
+            "summary": self.overview(), "events": table(self.events),
             "rejected": table(self.rejected), "contractions": table(self.contractions),
             "noise_floor": self.noise_floor, "processing": self.processing,
             "config": self.config.to_dict() if self.config is not None else {},
@@ -321,9 +447,24 @@ class TwitchResults:
 
     def write_events(self, path: str | os.PathLike[str], *, per_channel: bool = False,
                      overwrite: bool = False) -> Path:
-        """Write the twitch table by suffix: ``.tsv`` (BIDS, with sidecar), ``.csv`` or
-        ``.json``. ``per_channel=True`` writes the candidates of each channel before
-        fusion instead (``.tsv``/``.csv``)."""
+        """Write the twitch table by suffix.
+
+        Parameters
+        ----------
+        path : path-like
+            ``.tsv`` (BIDS, with a JSON sidecar), ``.csv`` (the columns of
+            :meth:`to_data_frame`) or ``.json`` (:meth:`to_json`).
+        per_channel : bool
+            Write the candidates of each channel before fusion instead (``.tsv``/``.csv``).
+        overwrite : bool
+            Replace an existing file.
+
+        Returns
+        -------
+        Path
+        """
+        from .io.tables import write_frame
+
         p = Path(path)
         suffix = p.suffix.lower()
         if suffix == ".json" and not per_channel:
@@ -333,31 +474,31 @@ class TwitchResults:
             return self.to_bids_events(p, overwrite=overwrite)
         if suffix not in (".tsv", ".csv"):
             raise ValueError(f"{p}: events are written as .tsv, .csv or .json, got {suffix!r}")
-        if p.exists() and not overwrite:
-            raise FileExistsError(f"{p}: exists; pass overwrite=True to replace it")
-        t = self.channel_events if per_channel else self.events
-        sep = "," if suffix == ".csv" else "\t"
-        cols = list(EVENT_COLUMNS)
-        rows = [sep.join(cols)]
-        rows += [sep.join(_fmt(t[c][i]) for c in cols) for i in range(t["onset"].size)]
-        p.write_text("\n".join(rows) + "\n")
-        return p
+        df = self.to_data_frame("channel_events" if per_channel else "events")
+        return write_frame(df, p, overwrite=overwrite)
 
     def to_annotations(self, *, with_rejected: bool = False) -> Any:
         """The twitches as :class:`ltr.Annotations` (``twitch``, with duration).
 
         With ``with_rejected``, rejected look-alikes are added as ``rejected: <reason>``
         and contractions as ``contraction``, so a viewer shows what was turned away too.
+        The annotations carry the recording's start time (``orig_time``) when it was known,
+        so :meth:`ltr.Annotations.to_mne` lines them up with the Raw's own annotations.
         """
         from .annotations import Annotations
+        from .detect.rules import REASONS  # here: ltr.detect imports this module
 
-        ann = Annotations(self.events["onset"], self.events["duration"], "twitch")
+        start = self.meta.get("meas_date")
+        orig = _dt.datetime.fromisoformat(start) if start else None
+        ann = Annotations(self.events["onset"], self.events["duration"], "twitch",
+                          orig_time=orig)
         if with_rejected:
             rej = self.rejected
             ann = ann + Annotations(rej["onset"], rej["offset"] - rej["onset"],
                                     [f"rejected: {r}" for r in rej["reason"]])
             con = self.contractions
-            ann = ann + Annotations(con["onset"], con["offset"] - con["onset"], "contraction")
+            ann = ann + Annotations(con["onset"], con["offset"] - con["onset"],
+                                    REASONS["contraction"].name)
         return ann
 
     def compare(self, reference: Any, tolerance: float = 0.05) -> dict[str, Any]:
@@ -368,24 +509,29 @@ class TwitchResults:
         return compare(self.onset, ref, tolerance)
 
 
-#: Statistics in the rows of :meth:`TwitchResults.summary` and :func:`cohort_table`.
+#: Statistics in the rows of :meth:`TwitchResults.summary` and :func:`cohort_table`:
+#: column -> description with its unit.
 SUMMARY_COLUMNS: dict[str, str] = {
-    "start_s": "start of the span summarised, s", "stop_s": "its end, s",
-    "duration_s": "its length, s", "count": "twitches",
+    "start_s": "start of the span summarised, s from the first sample",
+    "stop_s": "its end, s from the first sample",
+    "duration_s": "its length, s",
+    "count": "twitches (count)",
     "rate_per_min": "twitches per minute of the span",
     "first_latency_s": "first twitch onset after the needle insertion, s (epochs from "
-                       "annotations or a trigger only)",
+                       "annotations or a trigger only, else NaN)",
     "iti_median_s": "median interval between successive twitch onsets, s",
-    "iti_cv": "coefficient of variation of those intervals",
+    "iti_cv": "coefficient of variation of those intervals (no unit)",
     "emg_amplitude_median_uV": "median peak amplitude of EMG-led twitches, µV (NaN when "
-                               "the EMG unit is not known)",
+                               "there are none or the EMG unit is not known)",
     "emg_amplitude_max_uV": "largest peak amplitude of EMG-led twitches, µV",
-    "acc_amplitude_median": "median peak of accelerometer-only twitches (their unit)",
+    "acc_amplitude_median_m_s2": "median peak of accelerometer-only twitches, m/s² (NaN "
+                                 "when there are none or the unit is not known)",
+    "acc_amplitude_max_m_s2": "largest peak of accelerometer-only twitches, m/s²",
     "snr_median_db": "median twitch SNR, dB",
     "habituation_db_per_twitch": "slope of 20 log10(amplitude) over successive twitches, "
                                  "dB per twitch (negative: shrinking); NaN under 3 twitches",
-    "contractions": "sustained contractions overlapping the span",
-    "rejected": "look-alikes rejected in the span",
+    "contractions": "sustained contractions overlapping the span (count)",
+    "rejected": "look-alikes rejected in the span (count)",
 }
 
 
@@ -414,7 +560,7 @@ def habituation_slope(amplitude: np.ndarray, unit: np.ndarray) -> float:
     return float(np.polyfit(np.arange(a.size), 20 * np.log10(a), 1)[0])
 
 
-def cohort_table(results: Any, names: Any = None) -> list[dict[str, Any]]:
+def cohort_table(results: Any, names: Any = None) -> Any:
     """One row per recording × epoch over many results, for cohort statistics.
 
     Parameters
@@ -425,40 +571,98 @@ def cohort_table(results: Any, names: Any = None) -> list[dict[str, Any]]:
 
     Returns
     -------
-    list of dict
+    pandas.DataFrame
         Columns ``recording``, ``epoch`` (-1 for a recording without epochs, summarised
-        whole), ``label``, ``source`` and :data:`SUMMARY_COLUMNS`.
+        whole), ``label``, ``source`` (where the epochs came from) and
+        :data:`SUMMARY_COLUMNS`, one unit per column.
     """
+    import pandas as pd
+
     results = list(results)
     names = [r.source or f"recording {i}" for i, r in enumerate(results)] if names is None \
         else list(names)
     if len(names) != len(results):
         raise ValueError(f"got {len(names)} names for {len(results)} results")
-    rows = []
+    columns = ["recording", "epoch", "label", "source", *SUMMARY_COLUMNS]
+    frames = []
     for name, res in zip(names, results, strict=True):
-        epoch_rows = res.summary(by="epoch")
-        if not epoch_rows:
-            whole = res.summary(by="recording")[0]
-            whole.pop("recording")
-            epoch_rows = [{"epoch": -1, "label": "whole recording", "source": "none", **whole}]
-        for row in epoch_rows:
-            rows.append({"recording": name, **row})
-    return rows
+        table = res.summary(by="epoch")
+        if not len(table):
+            table = res.summary(by="recording").drop(columns="recording")
+            table.insert(0, "epoch", -1)
+            table.insert(1, "label", "whole recording")
+            table.insert(2, "source", "none")
+        table.insert(0, "recording", name)
+        frames.append(table[columns])
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)
 
 
-def write_table(rows: list[dict[str, Any]], path: Any, *, overwrite: bool = False) -> Path:
-    """Write rows (dicts) as TSV (``.tsv``) or CSV (``.csv``); NaN as ``n/a``."""
-    p = Path(path)
-    if p.suffix.lower() not in (".tsv", ".csv"):
-        raise ValueError(f"{p}: tables are written as .tsv or .csv, got {p.suffix!r}")
-    if p.exists() and not overwrite:
-        raise FileExistsError(f"{p}: exists; pass overwrite=True to replace it")
-    sep = "," if p.suffix.lower() == ".csv" else "\t"
-    cols = list(dict.fromkeys(k for row in rows for k in row))
-    lines = [sep.join(cols)]
-    lines += [sep.join(_fmt(row.get(c, float("nan"))) for c in cols) for row in rows]
-    p.write_text("\n".join(lines) + "\n")
-    return p
+def write_table(table: Any, path: str | os.PathLike[str], *,
+                overwrite: bool = False) -> Path:
+    """Write a table as TSV (``.tsv``) or CSV (``.csv``) with the :mod:`csv` module.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame | sequence of dict
+        The table (the index is not written), or rows as dicts (columns in order of first
+        appearance, missing cells empty).
+    path : path-like
+        ``.tsv`` or ``.csv``.
+    overwrite : bool
+        Replace an existing file (default False: ``FileExistsError``).
+
+    Returns
+    -------
+    Path
+
+    Notes
+    -----
+    NaN and None are written as ``n/a`` (``pandas.read_csv`` reads them back as NaN),
+    floats with 10 significant digits, and a field holding the delimiter, a quote or a
+    line break is quoted, so ``pandas.read_csv(path, sep=None or "\t")`` gives the table
+    back.
+    """
+    import pandas as pd
+
+    from .io.tables import delimiter_for, write_frame
+
+    delimiter_for(path)  # the suffix is checked before anything is built
+    if not isinstance(table, pd.DataFrame):
+        rows = list(table)
+        if rows and not all(isinstance(r, dict) for r in rows):
+            raise TypeError("write_table needs a pandas.DataFrame or a sequence of dicts, got "
+                            f"{type(rows[0]).__name__} rows")
+        table = pd.DataFrame(rows, columns=list(dict.fromkeys(k for r in rows for k in r)))
+    return write_frame(table, path, overwrite=overwrite)
+
+
+def _split_by_unit(values: dict[str, np.ndarray], unit: np.ndarray) -> dict[str, np.ndarray]:
+    """SI value columns mixed by row -> one column per unit (µV, m/s², a.u.), NaN elsewhere.
+
+    The arbitrary-unit columns appear only when a row needs them.
+    """
+    unit = np.asarray(unit).astype(str)
+    known = np.isin(unit, ("V", "m/s^2"))
+    out: dict[str, np.ndarray] = {}
+    for col, x in values.items():
+        x = np.asarray(x, float)
+        for u, (name, _, factor) in UNIT_COLUMNS[col].items():
+            rows = ~known if u == "a.u." else unit == u
+            if u == "a.u." and not rows.any():
+                continue
+            out[name] = np.where(rows, x * factor, np.nan)
+    return out
+
+
+def _event_table(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns of :data:`EVENT_TABLE_COLUMNS` from event arrays."""
+    split = _split_by_unit({c: t[c] for c in UNIT_COLUMNS}, t["unit"])
+    au = [c for c in EVENT_TABLE_COLUMNS_AU if c in split]
+    out = {c: split[c] if c in split else t[c] for c in EVENT_TABLE_COLUMNS}
+    out.update({c: split[c] for c in au})
+    return out
 
 
 def _json_value(v: Any) -> Any:
@@ -469,12 +673,3 @@ def _json_value(v: Any) -> Any:
     if isinstance(v, np.ndarray):
         return [_json_value(x) for x in v.tolist()]
     return v
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float | np.floating):
-        return "n/a" if not np.isfinite(v) else f"{float(v):.6g}"
-    if isinstance(v, int | np.integer):
-        return str(int(v))
-    s = str(v)
-    return s if s else "n/a"

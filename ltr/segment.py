@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -61,6 +62,22 @@ class Epochs:
     def assign(self, times: np.ndarray) -> np.ndarray:
         """Index of the epoch holding each time, -1 outside every epoch."""
         return assign_epochs(times, self.start, self.stop)
+
+    def to_data_frame(self) -> Any:
+        """The epochs as a :class:`pandas.DataFrame`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per epoch: ``epoch`` (index from 0), ``start_s`` and ``stop_s`` (s from
+            the first sample), ``duration_s`` (s), ``label`` and ``source``.
+        """
+        import pandas as pd
+
+        return pd.DataFrame({"epoch": np.arange(len(self)), "start_s": self.start,
+                             "stop_s": self.stop, "duration_s": self.duration,
+                             "label": self.label.astype(str),
+                             "source": np.full(len(self), self.source, dtype=object)})
 
     def to_annotations(self, description: str = "needle") -> Annotations:
         """One annotation with a duration per epoch."""
@@ -269,4 +286,6 @@ def find_epochs(
                                  start_code=start_code, stop_code=stop_code)
         if len(ep):
             return ep
+    if len(recording.annotations):  # labels present, none matched: say so before guessing
+        import warnings; from ._validate import LtrDataWarning; warnings.warn(f"{recording.meta.get('source', 'recording')}: no annotation is {start!r}/{stop!r} (labels: {sorted(set(recording.annotations.description.astype(str).tolist()))[:8]}); epochs fall back to needling activity; name the labels with start=, stop=", LtrDataWarning, stacklevel=2)  # noqa: E501, E702, I001
     return Epochs(source="none")

@@ -14,6 +14,7 @@ import pytest
 
 import ltr
 from ltr.cli import main
+from ltr.plot import _rows
 
 pytest.importorskip("matplotlib")
 
@@ -133,7 +134,7 @@ def test_insertion_panels_read_only_the_insertions(sample):
         del rec.get_data
     shown = [ax for ax in fig.axes if ax.get_visible()]
     assert len(shown) == len(res.epochs)
-    counts = [r["count"] for r in res.summary(by="epoch")]
+    counts = [int(r["count"]) for r in _rows(res.summary(by="epoch"))]
     for ax, k, n in zip(shown, range(len(counts)), counts, strict=True):
         assert ax.get_title(loc="left").startswith(f"#{k}")
         assert f": {n} twitch" in ax.get_title(loc="left")
@@ -232,7 +233,7 @@ def test_insertion_panels_are_limited_to_the_busiest(sample, monkeypatch, no_fig
     from ltr.report import _insertion_pages, build_report
 
     rec, res = sample
-    counts = [r["count"] for r in res.summary(by="epoch")]
+    counts = [int(r["count"]) for r in _rows(res.summary(by="epoch"))]
     monkeypatch.setattr(ltr.report, "MAX_INSERTION_PANELS", 2)
     monkeypatch.setattr("ltr.plot.INSERTIONS_PER_PAGE", 1)
     pages = _insertion_pages(res)

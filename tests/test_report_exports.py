@@ -138,7 +138,8 @@ def test_results_store_round_trip_alone_and_inside_the_recording(detected, tmp_p
                 assert list(map(str, b[k])) == list(map(str, a[k])), (table, k)
     assert back.config == res.config
     assert back.epochs.source == res.epochs.source
-    for ra, rb in zip(res.summary(by="epoch"), back.summary(by="epoch"), strict=True):
+    for ra, rb in zip(res.summary(by="epoch").to_dict("records"),
+                      back.summary(by="epoch").to_dict("records"), strict=True):
         assert ra.keys() == rb.keys()
         for k in ra:
             if isinstance(ra[k], float):

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import ltr
 from ltr.detect import DetectorConfig
-from ltr.results import EVENT_COLUMNS, TwitchResults, cohort_table, empty_table, write_table
+from ltr.results import (
+    EVENT_COLUMNS,
+    EVENT_TABLE_COLUMNS,
+    SUMMARY_COLUMNS,
+    TwitchResults,
+    cohort_table,
+    empty_table,
+    write_table,
+)
 from ltr.segment import (
     Epochs,
     epochs_from_activity,
@@ -136,9 +145,10 @@ def test_summary_by_epoch_on_a_hand_made_case():
     res = _results(onsets, amps, ep, rejected=[(11.0, "EMG a", "needle_spike"),
                                                (75.0, "EMG a", "motion")],
                    contractions=[(80.0, 85.0)])
-    rows = res.summary(by="epoch")
-    assert [r["count"] for r in rows] == [4, 1, 0]
-    r0, r1, r2 = rows
+    table = res.summary(by="epoch")
+    assert isinstance(table, pd.DataFrame)
+    assert list(table["count"]) == [4, 1, 0]
+    r0, r1, r2 = table.to_dict("records")
     assert r0["first_latency_s"] == pytest.approx(2.0)
     assert r0["rate_per_min"] == pytest.approx(12.0)
     assert r0["iti_median_s"] == pytest.approx(2.0)  # intervals 1, 2, 4
@@ -150,12 +160,13 @@ def test_summary_by_epoch_on_a_hand_made_case():
     assert np.isnan(r1["habituation_db_per_twitch"])  # fewer than 3 twitches
     assert r2["count"] == 0 and np.isnan(r2["first_latency_s"])
     assert r2["rejected"] == 1 and r2["contractions"] == 1
-    whole = res.summary(by="recording")[0]
+    whole = res.summary().iloc[0]  # by recording, the default
     assert whole["count"] == 5 and whole["rate_per_min"] == pytest.approx(3.0)
-    overview = res.summary()
+    overview = res.overview()
     assert [p["count"] for p in overview["per_epoch"]] == [4, 1, 0]
+    assert overview["per_epoch"][0]["start_s"] == 10.0  # the same names as the tables
     assert overview["outside_epochs"] == 0
-    with pytest.raises(ValueError, match="by must be None"):
+    with pytest.raises(ValueError, match="by must be 'recording'"):
         res.summary(by="muscle")
 
 
@@ -164,24 +175,57 @@ def test_summary_by_channel_and_mixed_units():
     res = _results([1, 2, 3, 4], [1e-5, 2e-5, 0.3, 0.4], ep,
                    channels=["EMG a", "EMG a,EMG b", "ACC", "ACC"],
                    units=["V", "V", "m/s^2", "m/s^2"])
-    rows = {r["channel"]: r for r in res.summary(by="channel")}
-    assert rows["EMG a"]["count"] == 2 and rows["EMG b"]["count"] == 1
-    whole = res.summary(by="recording")[0]
+    rows = res.summary(by="channel").set_index("channel")
+    assert rows.loc["EMG a", "count"] == 2 and rows.loc["EMG b", "count"] == 1
+    whole = res.summary(by="recording").iloc[0]
+    # one unit per column: EMG in µV, acceleration in m/s², never mixed by row
     assert whole["emg_amplitude_median_uV"] == pytest.approx(15.0)
-    assert whole["acc_amplitude_median"] == pytest.approx(0.35)
+    assert whole["emg_amplitude_max_uV"] == pytest.approx(20.0)
+    assert whole["acc_amplitude_median_m_s2"] == pytest.approx(0.35)
+    assert whole["acc_amplitude_max_m_s2"] == pytest.approx(0.4)
+    assert not [c for c in whole.index if "amplitude" in c and not c.endswith(("_uV", "_m_s2"))]
+    df = res.to_data_frame()
+    np.testing.assert_allclose(df["amplitude_uV"], [10.0, 20.0, np.nan, np.nan],
+                               rtol=1e-12)  # V -> µV is one multiplication
+    np.testing.assert_allclose(df["amplitude_m_s2"], [np.nan, np.nan, 0.3, 0.4])
+    assert "amplitude" not in df and "unit" not in df
+    assert res.events["unit"].tolist() == ["V", "V", "m/s^2", "m/s^2"]  # arrays stay SI
+
+
+def test_every_table_column_is_documented_with_its_unit():
+    ep = Epochs([0.0], [100.0])
+    res = _results([1, 2], [1e-5, 0.3], ep, channels=["EMG a", "ACC"], units=["V", "m/s^2"])
+    for by, keys in (("recording", ["recording"]), ("epoch", ["epoch", "label", "source"]),
+                     ("channel", ["channel"])):
+        assert list(res.summary(by=by).columns) == keys + list(SUMMARY_COLUMNS)
+    assert list(res.to_data_frame().columns) == list(EVENT_TABLE_COLUMNS)
+    assert all(unit for _, unit in EVENT_TABLE_COLUMNS.values())
+    # intervals are start_s/stop_s everywhere
+    assert {"start_s", "stop_s"} <= set(res.epochs.to_data_frame().columns)
+    # counts in ADC units get their own columns
+    au = _results([1], [120.0], ep, channels=["EMG a"], units=["a.u."]).to_data_frame()
+    assert au["amplitude_au"].tolist() == [120.0] and np.isnan(au["amplitude_uV"][0])
 
 
 def test_cohort_table_rows_per_file_and_epoch(tmp_path):
     a = _results([12.0, 45.0], [1e-5, 1e-5], Epochs([10.0, 40.0], [30.0, 60.0]))
     b = _results([5.0], [1e-5], Epochs())
     rows = cohort_table([a, b], names=["s01_trapezius", "s02_trapezius"])
-    assert [(r["recording"], r["epoch"], r["count"]) for r in rows] == [
+    assert isinstance(rows, pd.DataFrame)
+    assert list(rows[["recording", "epoch", "count"]].itertuples(index=False, name=None)) == [
         ("s01_trapezius", 0, 1), ("s01_trapezius", 1, 1), ("s02_trapezius", -1, 1)]
+    assert list(rows.columns) == ["recording", "epoch", "label", "source",
+                                  *SUMMARY_COLUMNS]
     path = write_table(rows, tmp_path / "cohort.tsv")
     lines = path.read_text().splitlines()
     assert lines[0].split("\t")[:3] == ["recording", "epoch", "label"]
     assert len(lines) == 4 and "n/a" in lines[3]
+    back = pd.read_csv(path, sep="\t")
+    assert back.shape == rows.shape and list(back.columns) == list(rows.columns)
+    # floats written with 10 significant digits
+    np.testing.assert_allclose(back["rate_per_min"], rows["rate_per_min"], rtol=1e-9)
     with pytest.raises(FileExistsError):
         write_table(rows, path)
+    assert cohort_table([]).columns.tolist() == list(rows.columns)
     with pytest.raises(ValueError, match="names for"):
         cohort_table([a], names=["x", "y"])

@@ -74,7 +74,7 @@ def test_detector_leaves_needle_emg_motor_units_alone(shared_data):
         res = ltr.detect(rec)
         assert len(res) <= most, (name, res.onset)
     res = ltr.detect(_wfdb_format16(shared_data / "physionet_emgdb", "emg_neuropathy"))
-    assert res.summary()["rejected"].get("needle_spike", 0) > 50
+    assert res.overview()["rejected"].get("needle_spike", 0) > 50
 
 
 def test_detector_finds_and_removes_ecg_on_real_emg(shared_data):

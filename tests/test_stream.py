@@ -170,8 +170,10 @@ def test_gaps_across_piece_edges_equal_whole():
     data[:, int(243.5 * 2000): (245 * 2000)] = np.nan  # over the 244-s boundary
     data[0, (100 * 2000): int(100.01 * 2000)] = np.nan
     gappy = ltr.Recording(data, rec.sfreq, rec.ch_names, rec.ch_kinds, units=rec.units)
-    whole = ltr.detect(gappy, block=None)
-    pieces = ltr.detect(gappy, block=BLOCK)
+    with pytest.warns(UserWarning, match="gap"):
+        whole = ltr.detect(gappy, block=None)
+    with pytest.warns(UserWarning, match="gap"):
+        pieces = ltr.detect(gappy, block=BLOCK)
     assert len(whole) > 20
     _same(whole, pieces)
 

@@ -5,19 +5,20 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .._logging import logger, verbose
-from .._validate import check_sfreq
+from .._validate import LtrDataWarning, check_sfreq
 from .._version import __version__
 from ..channels import group_sensors
 from ..recording import Recording
 from ..results import TwitchResults, empty_table
 from ..segment import Epochs, epochs_from_activity, find_epochs
-from ._channel import detect_acc_sensor, detect_emg_channel
+from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel
 from ._fusion import channel_table, fuse
 from .config import (
     AccConfig,
@@ -25,9 +26,11 @@ from .config import (
     EmgConfig,
     FloorConfig,
     FusionConfig,
+    GapConfig,
     RejectConfig,
     SegmentConfig,
 )
+from .rules import CONTRACTION, NEEDLING, VETO
 from .stream import BLOCK, run_channels
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "EmgConfig",
     "FloorConfig",
     "FusionConfig",
+    "GapConfig",
     "RejectConfig",
     "SegmentConfig",
     "detect",
@@ -61,6 +65,43 @@ def _merge_contractions(con: dict[str, np.ndarray], margin: float) -> dict[str, 
             "rms": np.asarray([r[3] for r in rows], float)}
 
 
+def _gap_table(results: list, sfreq: float, cfg: DetectorConfig,
+               sensors: dict[str, list[str]], source: str) -> dict[str, np.ndarray]:
+    """The missing-sample runs of every channel as one table, summarised in each
+    channel's ``processing["gaps"]``, with a warning per channel that has any.
+
+    The table (``results.meta["gaps"]``) has one row per run of missing samples on one
+    raw channel: ``channel``, ``onset`` and ``duration`` (s), ``action`` (``"filled"``
+    by interpolation, or ``"skipped"``: left out of detection with the filter's reach
+    around it), as lists."""
+    cols: dict[str, list] = {"channel": [], "onset": [], "duration": [], "action": []}
+    for r in results:
+        g = r.gaps
+        if not g or g["start"].size == 0:
+            continue
+        axes = [r.name] if r.modality == "emg" else sensors[r.name]
+        length = (g["stop"] - g["start"]) / sfreq
+        long_ = g["long"]
+        cols["channel"].extend(axes[k] for k in g["row"].tolist())
+        cols["onset"].extend((g["start"] / sfreq).tolist())
+        cols["duration"].extend(length.tolist())
+        cols["action"].extend(np.where(long_, "skipped", "filled").tolist())
+        r.processing["gaps"] = {"count": int(length.size), "filled": int((~long_).sum()),
+                                "skipped": int(long_.sum()),
+                                "missing_s": float(length.sum()),
+                                "skipped_s": float(length[long_].sum())}
+        warnings.warn(
+            f"{source}: channel {r.name!r} has {length.size} gap(s) of missing samples "
+            f"(NaN), {length.sum():.3g} s in all, the longest {length.max():.3g} s: "
+            f"{int((~long_).sum())} up to {cfg.gaps.max_fill:g} s filled by interpolation, "
+            f"{int(long_.sum())} longer left out of detection (with 3 periods of the band's "
+            f"lower edge on each side); the gap table is in results.meta['gaps']",
+            LtrDataWarning, stacklevel=5)
+    # plain lists: meta is stored as JSON (ltr.write_results)
+    return {k: [str(v) if k in ("channel", "action") else float(v) for v in col]
+            for k, col in cols.items()}
+
+
 def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None) -> Recording:
     if isinstance(data, Recording):
         if sfreq is not None and abs(sfreq - data.sfreq) > 1e-9:
@@ -68,6 +109,13 @@ def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None
         return data
     if hasattr(data, "info") and hasattr(data, "get_data"):
         return Recording.from_mne(data)
+    if type(data).__module__.startswith("pandas"):
+        # samples in rows, channels named by the columns; as for an array, every channel
+        # is EMG unless a name says otherwise
+        rec = Recording(data, sfreq, ch_names)
+        if not {"emg", "acc"} & set(rec.ch_kinds):
+            rec.set_channel_kinds(dict.fromkeys(rec.ch_names, "emg"))
+        return rec
     if sfreq is None:
         raise TypeError("detect() needs sfreq= (Hz) when given an array")
     arr = np.asarray(data)
@@ -99,11 +147,13 @@ def detect(
 
     Parameters
     ----------
-    data : Recording | mne.io.BaseRaw | array_like
+    data : Recording | mne.io.BaseRaw | pandas.DataFrame | pandas.Series | array_like
         The recording. An array has shape ``(n_channels, n_samples)`` in SI units (V,
-        m/s²); its channels are EMG unless ``ch_names`` name them (``"ACC X"``...).
+        m/s²); its channels are EMG unless ``ch_names`` name them (``"ACC X"``...). A
+        DataFrame has samples in rows and one named column per channel (see
+        :class:`ltr.Recording`); its channels are EMG unless a column name says otherwise.
     sfreq : float | None
-        Sampling rate in Hz, needed for arrays.
+        Sampling rate in Hz, needed for arrays and for DataFrames without a time index.
     config : DetectorConfig | None
         Parameters (defaults when None).
     emg : sequence of str | None
@@ -165,91 +215,34 @@ def detect(
     if not isinstance(cfg, DetectorConfig):
         raise TypeError(f"config must be a DetectorConfig, got {type(cfg).__name__}")
     rec = _as_recording(data, sfreq, ch_names)
-    names = list(rec.ch_names)
-    emg_names = list(emg) if emg is not None else [n for n, k in zip(names, rec.ch_kinds,
-                                                                      strict=True) if k == "emg"]
-    acc_names = list(acc) if acc is not None else [n for n, k in zip(names, rec.ch_kinds,
-                                                                      strict=True) if k == "acc"]
-    missing = sorted(set(emg_names + acc_names) - set(names))
-    if missing:
-        raise ValueError(f"channel(s) {missing} not in the recording; channels: {names}")
-    if not emg_names and not acc_names:
-        kinds = dict(zip(names, rec.ch_kinds, strict=True))
-        raise ValueError(
-            f"{rec.meta.get('source', 'recording')}: no EMG or accelerometer channel to "
-            f"analyse (channels and kinds: {kinds}); name them with emg=/acc= or ch_kinds="
-        )
-    sensors = group_sensors(acc_names, ["acc"] * len(acc_names))
-    if isinstance(block, str):
-        if block != "auto":
-            raise ValueError(f"block must be 'auto', None or seconds, got {block!r}")
-        block = BLOCK if (not rec.preloaded and rec.duration > 2 * BLOCK) else None
-    results, pieces = run_channels(rec, cfg, emg_names,
-                           {s: [acc_names[i] for i in idx] for s, idx in sensors.items()},
-                           block=block, n_jobs=n_jobs)
-    for r in results:
-        first = r.name if r.modality == "emg" else acc_names[sensors[r.name][0]]
-        # amplitudes are in the channel's unit: V, or whatever the file held (ADC counts)
-        r.unit = rec.units[rec.ch_names.index(first)] or "a.u."
-        logger.info("%s: %d candidates, %d accepted", r.name, r.onset.size,
-                    int(r.accepted.sum()))
-    ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
-    per_channel = channel_table(results, rec.sfreq, ratios)
-    spans = [r.motion for r in results if r.modality == "emg"]
-    m_on = np.concatenate([s[0] for s in spans]) / rec.sfreq if spans else np.zeros(0)
-    m_off = np.concatenate([s[1] for s in spans]) / rec.sfreq if spans else np.zeros(0)
-    vetoed = np.zeros(0, dtype=int)
-    if per_channel["onset"].size:
-        events, vetoed = fuse(per_channel, cfg, (m_on, m_off))
-    else:
-        events = empty_table()
+    emg_names, acc_names = _pick_channels(rec, emg, acc)
+    sensors = {s: [acc_names[i] for i in idx]
+               for s, idx in group_sensors(acc_names, ["acc"] * len(acc_names)).items()}
     if epochs is None:
         epochs = find_epochs(rec)
     if not isinstance(epochs, Epochs):
         raise TypeError(f"epochs must be ltr.segment.Epochs or None, got {type(epochs)}")
-
-    rej: dict[str, list] = {"onset": [], "offset": [], "channel": [], "reason": [],
-                            "amplitude": []}
-    con: dict[str, list] = {"onset": [], "offset": [], "channel": [], "rms": []}
-    for r in results:
-        out = ~r.accepted
-        piece = out & (r.reason == "contraction")
-        other = out & ~piece
-        con["onset"].append(r.onset[piece] / rec.sfreq)
-        con["offset"].append(r.offset[piece] / rec.sfreq)
-        con["channel"].append(np.full(int(piece.sum()), r.name, dtype=object))
-        con["rms"].append(r.features["rms"][piece])
-        rej["onset"].append(r.onset[other] / rec.sfreq)
-        rej["offset"].append(r.offset[other] / rec.sfreq)
-        rej["channel"].append(np.full(int(other.sum()), r.name, dtype=object))
-        rej["reason"].append(r.reason[other].astype(object))
-        rej["amplitude"].append(r.features["amplitude"][other])
-    # accelerometer events vetoed by a movement on the EMG leads
-    rej["onset"].append(per_channel["onset"][vetoed])
-    rej["offset"].append(per_channel["offset"][vetoed])
-    rej["channel"].append(per_channel["channel"][vetoed].astype(object))
-    rej["reason"].append(np.full(vetoed.size, "motion", dtype=object))
-    rej["amplitude"].append(per_channel["amplitude"][vetoed])
-    if vetoed.size:
-        keep = np.setdiff1d(np.arange(per_channel["onset"].size), vetoed)
-        per_channel = {k: v[keep] for k, v in per_channel.items()}
-    text = ("channel", "reason")
-    rejected = {k: np.concatenate(v).astype(object if k in text else float)
-                for k, v in rej.items()}
-    order = np.argsort(rejected["onset"], kind="stable")
-    rejected = {k: v[order] for k, v in rejected.items()}
+    if isinstance(block, str):
+        if block != "auto":
+            raise ValueError(f"block must be 'auto', None or seconds, got {block!r}")
+        block = BLOCK if (not rec.preloaded and rec.duration > 2 * BLOCK) else None
+    # the steps: per channel, candidates judged by the rule tables; gaps and unusable
+    # channels reported; accepted candidates fused over channels; what was turned away
+    # collected; epochs assigned
+    results, pieces = run_channels(rec, cfg, emg_names, sensors, block=block,
+                                   n_jobs=n_jobs)
+    gaps = _report_channels(results, rec, cfg, sensors)
+    events, per_channel, vetoed = _fuse_channels(results, rec.sfreq, cfg)
+    rejected, contractions = _turned_away(results, vetoed, rec.sfreq, cfg)
     if epochs.source == "none":
         # nothing marks the insertions: needling activity does (twitches, needle contacts,
         # cable motion)
-        marks = np.isin(rejected["reason"].astype(str), ["needle_spike", "motion", "pop"])
+        marks = np.isin(rejected["reason"].astype(str), list(NEEDLING))
         epochs = epochs_from_activity(np.concatenate([events["onset"],
                                                       rejected["onset"][marks]]),
                                       end=rec.duration)
     events["epoch"] = epochs.assign(events["onset"])
     per_channel["epoch"] = epochs.assign(per_channel["onset"])
-    contractions = _merge_contractions(
-        {k: np.concatenate(v).astype(object if k in text else float)
-         for k, v in con.items()}, cfg.reject.contraction_margin)
     return TwitchResults(
         events=events, channel_events=per_channel, rejected=rejected,
         contractions=contractions,
@@ -258,9 +251,114 @@ def detect(
         epochs=epochs, config=cfg, sfreq=rec.sfreq,
         duration=rec.duration, source=str(rec.meta.get("source", "")),
         meta={"ltr_version": __version__, "emg": emg_names, "acc": acc_names,
-              "pieces": pieces, "block_s": block,
-              "sensors": {k: [acc_names[i] for i in v] for k, v in sensors.items()}},
+              "pieces": pieces, "block_s": block, "gaps": gaps,
+              "unusable": {r.name: r.unusable for r in results if r.unusable},
+              "sensors": sensors,
+              "units": {r.name: r.unit for r in results},
+              "meas_date": rec.meas_date.isoformat() if rec.meas_date else None},
     )
+
+
+def _pick_channels(rec: Recording, emg: Sequence[str] | None, acc: Sequence[str] | None,
+                   ) -> tuple[list[str], list[str]]:
+    """The EMG and accelerometer channels to analyse (by kind unless named)."""
+    names = list(rec.ch_names)
+    kinds = list(rec.ch_kinds)
+    emg_names = list(emg) if emg is not None else [
+        n for n, k in zip(names, kinds, strict=True) if k == "emg"]
+    acc_names = list(acc) if acc is not None else [
+        n for n, k in zip(names, kinds, strict=True) if k == "acc"]
+    missing = sorted(set(emg_names + acc_names) - set(names))
+    if missing:
+        raise ValueError(f"channel(s) {missing} not in the recording; channels: {names}")
+    if not emg_names and not acc_names:
+        raise ValueError(
+            f"{rec.meta.get('source', 'recording')}: no EMG or accelerometer channel to "
+            f"analyse (channels and kinds: {dict(zip(names, kinds, strict=True))}); name "
+            f"them with emg=/acc= or ch_kinds="
+        )
+    return emg_names, acc_names
+
+
+def _report_channels(results: list[ChannelResult], rec: Recording, cfg: DetectorConfig,
+                     sensors: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    """Units from the recording; gaps and unusable channels warned about (the gap table
+    is returned); candidate counts logged."""
+    source = str(rec.meta.get("source", "")) or "recording"
+    gaps = _gap_table(results, rec.sfreq, cfg, sensors, source)
+    for r in results:
+        first = r.name if r.modality == "emg" else sensors[r.name][0]
+        # amplitudes are in the channel's unit: V, or whatever the file held (ADC counts)
+        r.unit = rec.units[rec.ch_names.index(first)] or "a.u."
+        if r.unusable:
+            warnings.warn(f"{source}: channel {r.name!r} is unusable and was left out: "
+                          f"{r.unusable}", LtrDataWarning, stacklevel=4)
+            continue
+        logger.info("%s: %d candidates, %d accepted", r.name, r.onset.size,
+                    int(r.accepted.sum()))
+    return gaps
+
+
+def _fuse_channels(results: list[ChannelResult], sfreq: float, cfg: DetectorConfig,
+                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
+                              dict[str, np.ndarray]]:
+    """Accepted candidates of every channel fused into twitches.
+
+    Returns the twitches, the per-channel table without the accelerometer events
+    vetoed by a movement on the EMG leads, and those vetoed rows.
+    """
+    ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
+    per_channel = channel_table(results, sfreq, ratios, cfg.fusion)
+    spans = [r.motion for r in results if r.modality == "emg"]
+    m_on = np.concatenate([s[0] for s in spans]) / sfreq if spans else np.zeros(0)
+    m_off = np.concatenate([s[1] for s in spans]) / sfreq if spans else np.zeros(0)
+    vetoed = np.zeros(0, dtype=int)
+    if per_channel["onset"].size:
+        events, vetoed = fuse(per_channel, cfg, (m_on, m_off))
+    else:
+        events = empty_table()
+    out = {k: v[vetoed] for k, v in per_channel.items()}
+    if vetoed.size:
+        keep = np.setdiff1d(np.arange(per_channel["onset"].size), vetoed)
+        per_channel = {k: v[keep] for k, v in per_channel.items()}
+    return events, per_channel, out
+
+
+def _turned_away(results: list[ChannelResult], vetoed: dict[str, np.ndarray],
+                 sfreq: float, cfg: DetectorConfig,
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The rejected candidates (sorted by onset) and the contractions (one row each)."""
+    rej: dict[str, list] = {"onset": [], "offset": [], "channel": [], "reason": [],
+                            "amplitude": []}
+    con: dict[str, list] = {"onset": [], "offset": [], "channel": [], "rms": []}
+    for r in results:
+        out = ~r.accepted
+        piece = out & (r.reason == CONTRACTION)
+        other = out & ~piece
+        con["onset"].append(r.onset[piece] / sfreq)
+        con["offset"].append(r.offset[piece] / sfreq)
+        con["channel"].append(np.full(int(piece.sum()), r.name, dtype=object))
+        con["rms"].append(r.features["rms"][piece])
+        rej["onset"].append(r.onset[other] / sfreq)
+        rej["offset"].append(r.offset[other] / sfreq)
+        rej["channel"].append(np.full(int(other.sum()), r.name, dtype=object))
+        rej["reason"].append(r.reason[other].astype(object))
+        rej["amplitude"].append(r.features["amplitude"][other])
+    # accelerometer events vetoed by a movement on the EMG leads
+    rej["onset"].append(vetoed["onset"])
+    rej["offset"].append(vetoed["offset"])
+    rej["channel"].append(vetoed["channel"].astype(object))
+    rej["reason"].append(np.full(vetoed["onset"].size, VETO, dtype=object))
+    rej["amplitude"].append(vetoed["amplitude"])
+    text = ("channel", "reason")
+    rejected = {k: np.concatenate(v).astype(object if k in text else float)
+                for k, v in rej.items()}
+    order = np.argsort(rejected["onset"], kind="stable")
+    rejected = {k: v[order] for k, v in rejected.items()}
+    contractions = _merge_contractions(
+        {k: np.concatenate(v).astype(object if k in text else float)
+         for k, v in con.items()}, cfg.reject.contraction_margin)
+    return rejected, contractions
 
 
 def traces(
@@ -281,6 +379,7 @@ def traces(
     cut to ``[tmin, tmax]``: ``time`` (s), ``conditioned`` (band-passed EMG without hum,
     heartbeats and spikes; or the accelerometer magnitude), ``envelope``, ``floor``,
     ``on`` and ``off`` thresholds (``keep`` names a subset). Values are in SI units.
+    Channels without a single finite sample in the window are left out.
     """
     cfg = config if config is not None else DetectorConfig()
     if tmax is None:
@@ -298,12 +397,16 @@ def traces(
     used = emg_names + acc_names
     data = part.get_data(picks=used)  # one read of the window for every channel
     row = {name: i for i, name in enumerate(used)}
+    # channels with no sample in the window (unusable, or inside a long gap) have no
+    # traces: they are left out
     results = [detect_emg_channel(data[row[n]], part.sfreq, n, cfg, motion=False,
                                   keep_traces=wanted)
-               for n in emg_names]
+               for n in emg_names if np.isfinite(data[row[n]]).any()]
     for sensor, idx in group_sensors(acc_names, ["acc"] * len(acc_names)).items():
         raw = data[[row[acc_names[i]] for i in idx]]
-        results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg, keep_traces=wanted))
+        if np.isfinite(raw).any():
+            results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg,
+                                             keep_traces=wanted))
     i0 = round((tmin - a) * part.sfreq)
     i1 = round((tmax - a) * part.sfreq)
     for r in results:

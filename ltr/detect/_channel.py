@@ -10,6 +10,7 @@ import numpy as np
 
 from ..envelope import tkeo, window_samples
 from ..preprocess import (
+    MAX_EDGE_FRACTION,
     band_edges,
     bandpass,
     beats,
@@ -17,12 +18,13 @@ from ..preprocess import (
     condition_acc,
     decimate_mean,
     ecg_template,
+    fill_gaps,
     qrs_decimation,
     remove_mains,
     repair_glitches,
     subtract_ecg,
 )
-from .config import DetectorConfig
+from .config import DetectorConfig, RejectConfig
 from .core import (
     MovingSums,
     at_blocks,
@@ -37,6 +39,8 @@ from .core import (
     split_at_valleys,
 )
 from .plan import AccPlan, EmgPlan, calibration_samples, plan_acc, plan_emg
+from .rules import ACC_RULES, EMG_RULES, Candidates, clipping, judge
+from .rules import near as _near
 
 
 @dataclass
@@ -59,6 +63,11 @@ class ChannelResult:
     """Running noise floor per block of ``floor_block`` samples from the stretch start."""
     floor_block: int = 1
     heartbeats: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    gaps: dict[str, np.ndarray] = field(default_factory=dict)
+    """Runs of missing samples (set by :mod:`ltr.detect.stream`): ``row``, ``start``,
+    ``stop`` (samples, stop exclusive) and ``long`` (left out of detection)."""
+    unusable: str = ""
+    """Why the channel could not be analysed at all ("" when it could)."""
 
     @property
     def accepted(self) -> np.ndarray:
@@ -83,32 +92,25 @@ def _extremes_in(x: np.ndarray, onset: np.ndarray, offset: np.ndarray,
 
 def mark_clipping(res: ChannelResult, rails: list[tuple[float | None, float | None]]) -> None:
     """Turn away candidates that touch a saturated rail (``rails``: one pair per raw
-    channel, from the whole recording). Clipping comes first among the reasons, so it
-    replaces whatever else a candidate was turned away for; blanked spikes keep theirs."""
-    clip = np.zeros(res.onset.size, bool)
-    for k, (top, bottom) in enumerate(rails):
-        hi = res.features.get(f"raw_max_{k}")
-        lo = res.features.get(f"raw_min_{k}")
-        if hi is None or lo is None:
-            continue
-        if top is not None:
-            clip |= hi == top
-        if bottom is not None:
-            clip |= lo == bottom
-    res.reason[clip] = "clipping"
+    channel, from the whole recording; :func:`ltr.detect.rules.clipping`). Clipping is
+    first in the rule tables, so it replaces whatever else a candidate was turned away
+    for; blanked spikes keep theirs."""
+    c = Candidates(res.onset, res.offset, 1.0, res.features, np.zeros(res.onset.size),
+                   rails=rails)
+    res.reason[clipping(c, RejectConfig())] = "clipping"
 
 
-def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0,
+def find_steps(x: np.ndarray, sfreq: float, r: RejectConfig, *,
                scale: float | None = None, where: np.ndarray | None = None) -> np.ndarray:
     """Electrode pops: one-sample jumps that leave the level shifted.
 
-    A jump larger than ``factor`` robust standard deviations of the sample-to-sample
+    A jump larger than ``r.pop_jump`` robust standard deviations of the sample-to-sample
     difference (``scale``; estimated from ``x`` when None) counts when (a) the mean
-    level 3-25 ms after it differs from the level 3-25 ms before it by at least half the
-    jump (a needle spike or a motor-unit potential returns to baseline within a few ms;
-    a pop does not) and (b) that shift is at least 10 times the RMS sample-to-sample
-    difference around it (the signal around a pop is smooth, the inside of an EMG burst
-    is not).
+    level ``r.pop_settle`` s after it differs from the level over the same span before
+    it by at least ``r.pop_hold`` of the jump (a needle spike or a motor-unit potential
+    returns to baseline within a few ms; a pop does not) and (b) that shift is at least
+    ``r.pop_step`` times the RMS sample-to-sample difference around it (the signal
+    around a pop is smooth, the inside of an EMG burst is not).
 
     ``where`` (sorted sample indices) limits the search to jumps into those samples.
 
@@ -122,82 +124,51 @@ def find_steps(x: np.ndarray, sfreq: float, *, factor: float = 20.0,
             raise ValueError("find_steps(where=...) needs scale=")
         i = where[(where >= 1) & (where < x.size)]
         dj = np.nan_to_num(x[i]) - np.nan_to_num(x[i - 1])
-        limit = factor * scale
-        return _confirm_steps(x, sfreq, i[(dj > limit) | (dj < -limit)])
+        limit = r.pop_jump * scale
+        return _confirm_steps(x, sfreq, i[(dj > limit) | (dj < -limit)], r)
     z = x if np.isfinite(np.sum(x)) else np.where(np.isfinite(x), x, 0.0)
     d = np.diff(z)
     if scale is None:
+        # median absolute value / 0.6745: the standard deviation of a normal variable
         scale = float(np.median(np.abs(d)) / 0.6745) if d.size else 0.0
     if scale <= 0:
         return np.zeros(0, dtype=int)
-    limit = factor * scale
-    return _confirm_steps(x, sfreq, np.flatnonzero((d > limit) | (d < -limit)) + 1)
+    limit = r.pop_jump * scale
+    return _confirm_steps(x, sfreq, np.flatnonzero((d > limit) | (d < -limit)) + 1, r)
 
 
-def _confirm_steps(x: np.ndarray, sfreq: float, jumps: np.ndarray) -> np.ndarray:
+def _confirm_steps(x: np.ndarray, sfreq: float, jumps: np.ndarray,
+                   r: RejectConfig) -> np.ndarray:
     """Keep the jumps after which the level stays shifted (see :func:`find_steps`)."""
     if jumps.size == 0:
         return jumps.astype(int)
-    m1, m2 = max(1, int(0.003 * sfreq)), max(2, int(0.025 * sfreq))
+    m1 = max(1, int(r.pop_settle[0] * sfreq))
+    m2 = max(m1 + 1, int(r.pop_settle[1] * sfreq))
     ok = (jumps - m2 - 2 >= 0) & (jumps + m2 < x.size)
     jumps = jumps[ok]
     if jumps.size == 0:
         return jumps.astype(int)
-    # the samples from 25 ms before to 25 ms after each jump
+    # the samples from m2 before to m2 after each jump
     win = np.nan_to_num(x[jumps[:, None] + np.arange(-m2 - 2, m2)[None, :]])
     c = m2 + 2  # column of the jump's sample
     span = np.arange(m1, m2)
     before = win[:, c - span - 1].mean(axis=1)
     after = win[:, c + span].mean(axis=1)
     shift = np.abs(after - before)
-    # RMS sample-to-sample difference 3-25 ms either side of the jump
+    # RMS sample-to-sample difference over the same spans either side of the jump
     d = np.diff(win, axis=1)  # d[:, k] = win[:, k + 1] - win[:, k]
     d_after = d[:, c + span - 1]
     d_before = d[:, c - span - 2]
     rough = np.sqrt((np.sum(d_after**2, axis=1) + np.sum(d_before**2, axis=1))
                     / (2 * (m2 - m1)))
-    keep = (shift >= 0.5 * np.abs(d[:, c - 1])) & (shift >= 10 * rough)
+    keep = (shift >= r.pop_hold * np.abs(d[:, c - 1])) & (shift >= r.pop_step * rough)
     return jumps[keep].astype(int)
-
-
-def _dense(onset: np.ndarray, offset: np.ndarray, sfreq: float, r: Any) -> np.ndarray:
-    """Candidates belonging to dense, sustained activity (a voluntary contraction that the
-    envelope crosses on and off): runs of candidates separated by less than
-    ``r.dense_gap`` s that last longer than ``r.max_duration`` and are active at least
-    ``r.dense_duty`` of the time. Twitches while fanning leave longer quiet gaps."""
-    out = np.zeros(onset.size, bool)
-    if onset.size < 2:
-        return out
-    new = np.r_[True, (onset[1:] - offset[:-1]) / sfreq >= r.dense_gap]
-    group = np.cumsum(new) - 1
-    first = np.flatnonzero(new)
-    last = np.r_[first[1:] - 1, onset.size - 1]
-    span = (offset[last] - onset[first]) / sfreq
-    active = np.add.reduceat(offset - onset, first) / sfreq
-    sustained = (last > first) & (span > r.max_duration) & (active >= r.dense_duty * span)
-    return sustained[group]
 
 
 def _median(x: np.ndarray) -> float:
     """Median of the finite values, NaN when there are none (a flat or empty channel)."""
     finite = x[np.isfinite(x)]
     return float(np.median(finite)) if finite.size else float("nan")
-
-
-def _inside(starts: np.ndarray, stops: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Whether each ``t`` lies in one of the ``[start, stop]`` spans (starts sorted)."""
-    if starts.size == 0:
-        return np.zeros(t.size, bool)
-    i = np.searchsorted(starts, t, side="right") - 1
-    return (i >= 0) & (t <= stops[np.clip(i, 0, None)])
-
-
-def _near(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Whether any of the sorted ``points`` lies in each ``[lo, hi]``."""
-    if points.size == 0:
-        return np.zeros(lo.size, bool)
-    return np.searchsorted(points, hi, side="right") > np.searchsorted(points, lo, side="left")
-
 
 
 def _index_runs(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -220,11 +191,13 @@ def _covering(starts: np.ndarray, stops: np.ndarray, reach: int, n: int) -> np.n
 
 def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
                 floor_blocks: np.ndarray, b: int, *, isolation: float, min_ratio: float,
-                pad: float, step: int = 1) -> tuple[np.ndarray, np.ndarray]:
+                pad: float, inner: float = 0.002, step: int = 1,
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Needle-contact spikes: brief, large transients standing alone.
 
-    A sample belongs to a spike when the mean square over ~2 ms around it is at least
-    ``isolation``² times the mean square of the ring from there to ±20 ms, and at least
+    A sample belongs to a spike when the mean square over ``inner`` s (~2 ms) around it
+    is at least ``isolation``² times the mean square of the ring from there to the outer
+    ``window`` samples (±20 ms), and at least
     (``min_ratio`` × noise floor)². Motor-unit potentials inside a twitch have
     neighbours in that ring; a needle touching tissue or a metal contact gives a lone
     transient of 1-3 ms.
@@ -247,7 +220,7 @@ def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
     starts, stops : ndarray of int
         Sample ranges to blank.
     """
-    n_s = max(3, window_samples(0.002, sfreq))
+    n_s = max(3, window_samples(inner, sfreq))
     n_w = window
     if n_w < n_s + 4:
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
@@ -278,21 +251,29 @@ def motion_spans(xd: np.ndarray, fs: float, q: int, cfg: DetectorConfig, n: int,
 
     The raw signal, decimated by ``q`` to ``fs`` (~500 Hz: group means, which null the
     content near multiples of ``fs`` that could fold into the band), is band-passed
-    1-8 Hz (cable and needle movement, below heartbeats' QRS), its 100 ms RMS compared
-    with its own running floor; spans above ``reject.motion_ratio`` × floor are returned
+    to ``reject.motion_band`` (1-8 Hz: cable and needle movement, below heartbeats'
+    QRS), its RMS over ``reject.motion_window`` (100 ms) compared with its own running
+    floor; spans above ``reject.motion_ratio`` × floor are returned
     (sample indices at the full rate).
     """
-    if fs < 40 or xd.size < 16:
+    if fs < 40 or xd.size < 16:  # too slow or short for the 1-8 Hz band and its floor
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
-    lf, _ = bandpass(xd, fs, (1.0, 8.0), 2)
+    lf, _ = bandpass(xd, fs, cfg.reject.motion_band, 2)
     sums = MovingSums(lf * lf)
-    env2 = sums.mean(window_samples(0.1, fs) // 2)
+    env2 = sums.mean(window_samples(cfg.reject.motion_window, fs) // 2)
     b = block_length(cfg.floor.block, fs)
     floor, _ = block_floor(env2, b, cfg.floor.window, cfg.floor.block, squared=True)
     thr = interp_blocks((cfg.reject.motion_ratio * floor) ** 2, b, env2.size)
     with np.errstate(invalid="ignore"):
         on, off = runs(env2 > thr)
     return on * q, np.minimum(off * q, n)
+
+
+def gap_margin(sfreq: float, low: float) -> int:
+    """Samples on each side of a long gap left out with it: three periods of the band's
+    lower edge ``low`` (Hz), where a zero-phase filter's transient would be (the same
+    margin :func:`ltr.preprocess.bandpass` gives NaN gaps)."""
+    return int(np.ceil(3.0 / low * sfreq))
 
 
 def grid_step(sfreq: float, b: int, seconds: float) -> int:
@@ -354,10 +335,189 @@ def _short_floor(sums: MovingSums, half: int, b: int, n: int,
     return floor
 
 
+@dataclass
+class _Emg:
+    """What the EMG steps hand each other (one channel or a stretch of it)."""
+
+    raw: np.ndarray
+    sfreq: float
+    cfg: DetectorConfig
+    plan: EmgPlan
+    start: int
+    raw0: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """The samples as given (NaN kept): their extremes decide clipping."""
+    x: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """The conditioned signal (band-passed, without hum, heartbeats, spikes)."""
+    x_with_ecg: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    edges: tuple[float, float] = (0.0, 0.0)
+    xd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    r_peaks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    sums: MovingSums | None = None
+    short_floor: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    ring2: np.ndarray | None = None
+    spikes: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
+    env_sums: MovingSums | None = None
+    seg: dict[str, Any] = field(default_factory=dict)
+    onset: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    offset: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    feats: dict[str, np.ndarray] = field(default_factory=dict)
+    reason: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    processing: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return self.x.size
+
+    @property
+    def b(self) -> int:
+        return block_length(self.cfg.floor.block, self.sfreq)
+
+
+def _condition(s: _Emg) -> None:
+    """Hum subtracted (found in the raw spectrum, before the band-pass, so the filter
+    never rings on a sinusoid starting at the file's edge), then the zero-phase
+    band-pass; long gaps go back to missing with the filter's reach around them."""
+    e, plan, sfreq = s.cfg.emg, s.plan, s.sfreq
+    edges = band_edges(e.band, sfreq)
+    s.processing.update({"band_hz": list(edges), "mains_hz": plan.mains_hz,
+                         "mains_harmonics": plan.harmonics})
+    raw = s.raw
+    if plan.mains_hz is not None and plan.harmonics:
+        raw = remove_mains(raw, sfreq, plan.mains_hz, plan.harmonics, start=s.start)
+    s.raw = raw
+    s.x, s.edges = bandpass(raw, sfreq, e.band, e.filter_order)
+
+
+def _heartbeats(s: _Emg, motion: bool) -> None:
+    """R peaks of the channel's heartbeat (when the plan found one) and the beats
+    subtracted by template; the decimated raw signal serves the motion spans too."""
+    plan, sfreq = s.plan, s.sfreq
+    q = qrs_decimation(sfreq)
+    s.xd = decimate_mean(s.raw if (plan.ecg is not None or motion) else s.raw[:0], q)
+    s.x_with_ecg = s.x
+    if plan.ecg is not None:
+        s.r_peaks = beats(s.xd, sfreq / q, q, plan.ecg.rhythm, s.n)
+        if not plan.ecg.settled and s.start == 0:
+            _settle_ecg(plan, s.x, sfreq, s.r_peaks, s.cfg)
+        if s.r_peaks.size and plan.ecg.template is not None:
+            s.x = subtract_ecg(s.x, sfreq, s.r_peaks, template=plan.ecg.template)
+    s.processing["heartbeats"] = int(s.r_peaks.size)
+
+
+def _grid(s: _Emg) -> tuple[int, int]:
+    """The spike test looks at every ~1 ms (a needle contact lasts 1-3 ms), the 40-ms
+    detection envelope at every ~2 ms (the same points, every other one): numerical
+    resolutions, not thresholds."""
+    step = grid_step(s.sfreq, s.b, 0.001)
+    thin = max(d for d in range(1, max(1, int(0.002 * s.sfreq / step)) + 1)
+               if (s.b // step) % d == 0)
+    return step, thin
+
+
+def _blank_spikes(s: _Emg) -> None:
+    """Needle-contact spikes (:func:`find_spikes`) removed as if they had never entered
+    the band-pass (:func:`_despike`)."""
+    e, r, sfreq = s.cfg.emg, s.cfg.reject, s.sfreq
+    step, _ = _grid(s)
+    s.sums = MovingSums(s.x * s.x)
+    s.short_floor = _short_floor(s.sums, window_samples(e.onset_window, sfreq) // 2, s.b,
+                                 s.n, s.cfg)
+    n_ring = window_samples(r.spike_ring, sfreq)
+    s.ring2 = s.sums.mean_grid(n_ring // 2, step)
+    if r.spike_isolation > 0:
+        s.spikes = find_spikes(s.sums, s.ring2, n_ring, sfreq, s.short_floor, s.b,
+                               isolation=r.spike_isolation, min_ratio=r.spike_min_ratio,
+                               pad=r.spike_pad, inner=r.spike_window, step=step)
+        spike_on, spike_off = s.spikes
+        if spike_on.size:
+            # in place: x_with_ecg is x only when no beat was subtracted, and then it is
+            # never read
+            s.x = _despike(s.raw, s.x, sfreq, spike_on, spike_off, s.edges,
+                           e.filter_order)
+            # the band-pass's response to a spike has died out within 0.25 s (5 periods
+            # of its 20-Hz lower edge): a numerical reach, not a threshold
+            s.sums.refresh(s.x, spike_on, spike_off, int(0.25 * sfreq))
+            s.ring2 = None  # the short floor stays: its block medians ignore a spike
+    s.processing["spikes_blanked"] = int(s.spikes[0].size)
+
+
+def _find_candidates(s: _Emg) -> None:
+    """Detection envelope against the running floor, hysteresis, merging, edges."""
+    e, sfreq = s.cfg.emg, s.sfreq
+    assert s.sums is not None
+    step, thin = _grid(s)
+    h_w = window_samples(e.window, sfreq) // 2
+    n_ring = window_samples(s.cfg.reject.spike_ring, sfreq)
+    s.env_sums = (MovingSums(np.maximum(tkeo(s.x), 0.0)) if e.envelope == "tkeo"
+                  else s.sums)
+    if e.envelope != "tkeo" and s.ring2 is not None and n_ring // 2 == h_w:
+        env2 = s.ring2[::thin]  # the detection envelope is the spike test's ring window
+    else:
+        env2 = s.env_sums.mean_grid(h_w, step * thin)
+    s.seg = _segment(s.sums, env2, sfreq, e.on_ratio, e.off_ratio, e.edge_ratio, e.window,
+                     e.onset_window, s.cfg, s.short_floor, step=step * thin)
+    s.onset, s.offset = s.seg["onset"], s.seg["offset"]
+
+
+def _describe(s: _Emg) -> None:
+    """Per-candidate features of the conditioned signal, and the raw extremes
+    (whether a candidate touches a saturated rail is decided once the whole channel has
+    been seen: :func:`mark_clipping`)."""
+    floor_on = at_blocks(s.seg["floor"], s.b, s.onset)
+    s.feats = segment_features(s.x, s.onset, s.offset, s.sfreq, floor_on,
+                               high_band=s.cfg.reject.high_band)
+    s.feats["rise_time"] = (s.feats["peak"] - s.onset) / s.sfreq
+    s.feats["raw_max_0"], s.feats["raw_min_0"] = _extremes_in(s.raw0, s.onset, s.offset)
+
+
+def _judge(s: _Emg) -> None:
+    """The candidates and their context (level steps, heartbeats, what template
+    subtraction left) through :data:`ltr.detect.rules.EMG_RULES`."""
+    r, sfreq, onset, offset = s.cfg.reject, s.sfreq, s.onset, s.offset
+    margin = int(r.pop_margin * sfreq)
+    cands = Candidates(onset, offset, sfreq, s.feats, at_blocks(s.seg["floor"], s.b, onset),
+                       beats=s.r_peaks,
+                       steps=find_steps(s.raw, sfreq, r, scale=s.plan.step_scale,
+                                        where=_covering(onset, offset, margin + 1, s.n)))
+    w = int(r.ecg_window * sfreq)
+    ecg = s.plan.ecg
+    if ecg is not None and ecg.residue is not None and _near(s.r_peaks, onset - w,
+                                                             offset + w).any():
+        # a candidate at a heartbeat whose energy left after template subtraction is what
+        # subtraction typically leaves of a beat is residue, not a twitch
+        cands.energy_before = _energy(s.x_with_ecg, onset, offset)
+        cands.energy_after = _energy(s.x, onset, offset)
+        cands.ecg_residue = ecg.residue
+        s.processing["ecg_residue"] = ecg.residue
+    s.reason = judge(EMG_RULES, cands, r)
+
+
+def _add_blanked_spikes(s: _Emg) -> None:
+    """Blanked spikes are rejected candidates too, for the audit (features NaN)."""
+    spike_on, spike_off = s.spikes
+    if not spike_on.size:
+        return
+    k = spike_on.size
+    spike_feats = {key: np.full(k, np.nan) for key in s.feats}
+    spike_feats["peak"] = ((spike_on + spike_off) // 2).astype(int)
+    s.feats = {key: np.concatenate([s.feats[key], spike_feats[key]]).astype(
+        s.feats[key].dtype) for key in s.feats}
+    s.onset = np.concatenate([s.onset, spike_on])
+    s.offset = np.concatenate([s.offset, spike_off])
+    s.reason = np.concatenate([s.reason, np.full(k, "needle_spike", dtype=object)])
+
+
 def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
                        plan: EmgPlan | None = None, *, start: int = 0, motion: bool = True,
                        keep_traces: bool | Collection[str] = False) -> ChannelResult:
     """Condition one EMG channel (or a stretch of it), find candidates, judge them.
+
+    The steps, in order: fill gaps; subtract hum and band-pass (:func:`_condition`);
+    find and subtract heartbeats (:func:`_heartbeats`); blank needle spikes
+    (:func:`_blank_spikes`); find candidates (:func:`_find_candidates`); describe them
+    (:func:`_describe`); judge them by the rule table (:func:`_judge`); add the blanked
+    spikes for the audit (:func:`_add_blanked_spikes`).
 
     Parameters
     ----------
@@ -376,127 +536,34 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
         only the ones named: ``"conditioned"``, ``"envelope"``, ``"floor"``, ``"on"``,
         ``"off"``).
     """
-    e = cfg.emg
-    r = cfg.reject
+    # gaps are filled by straight lines (no step for the filters, whatever the DC level);
+    # long ones go back to missing once filtered
+    filled, gaps = fill_gaps(raw, max(1, round(cfg.gaps.max_fill * sfreq)))
     if plan is None:
-        plan = plan_emg(raw, sfreq, cfg)
-    edges = band_edges(e.band, sfreq)
-    processing: dict[str, Any] = {"band_hz": list(edges), "mains_hz": plan.mains_hz,
-                                  "mains_harmonics": plan.harmonics}
-    raw0 = raw
-    if plan.mains_hz is not None and plan.harmonics:
-        # hum is found in the raw spectrum and subtracted before the band-pass, so the
-        # filter never sees (and never rings on) the sinusoid starting at the file's edge
-        raw = remove_mains(raw, sfreq, plan.mains_hz, plan.harmonics, start=start)
-    x, edges = bandpass(raw, sfreq, e.band, e.filter_order)
-    n = x.size
-    q = qrs_decimation(sfreq)
-    need_xd = plan.ecg is not None or motion
-    xd = decimate_mean(np.where(np.isfinite(raw), raw, 0.0) if need_xd else raw[:0], q)
-    r_peaks = np.zeros(0, dtype=int)
-    x_with_ecg = x
-    if plan.ecg is not None:
-        r_peaks = beats(xd, sfreq / q, q, plan.ecg.rhythm, n)
-        if not plan.ecg.settled and start == 0:
-            _settle_ecg(plan, x, sfreq, r_peaks)
-        if r_peaks.size and plan.ecg.template is not None:
-            x = subtract_ecg(x, sfreq, r_peaks, template=plan.ecg.template)
-    processing["heartbeats"] = int(r_peaks.size)
-    b = block_length(cfg.floor.block, sfreq)
-    h_o = window_samples(e.onset_window, sfreq) // 2
-    h_w = window_samples(e.window, sfreq) // 2
-    # the spike test looks at every ~1 ms (a needle contact lasts 1-3 ms), the 40-ms
-    # detection envelope at every ~2 ms (the same points, every other one)
-    step = grid_step(sfreq, b, 0.001)
-    thin = max(d for d in range(1, max(1, int(0.002 * sfreq / step)) + 1)
-               if (b // step) % d == 0)
-    sums = MovingSums(x * x)
-    short_floor = _short_floor(sums, h_o, b, n, cfg)
-    n_ring = window_samples(0.04, sfreq)
-    ring2 = sums.mean_grid(n_ring // 2, step)
-    spike_on = spike_off = np.zeros(0, dtype=int)
-    if r.spike_isolation > 0:
-        spike_on, spike_off = find_spikes(sums, ring2, n_ring, sfreq, short_floor, b,
-                                          isolation=r.spike_isolation,
-                                          min_ratio=r.spike_min_ratio, pad=0.002,
-                                          step=step)
-        if spike_on.size:
-            # in place: x_with_ecg is x only when no beat was subtracted, and then it is
-            # never read
-            x = _despike(raw, x, sfreq, spike_on, spike_off, edges, e.filter_order)
-            sums.refresh(x, spike_on, spike_off, int(0.25 * sfreq))
-            ring2 = None  # the short floor stays: its block medians ignore a spike
-    processing["spikes_blanked"] = int(spike_on.size)
-    env_sums = MovingSums(np.maximum(tkeo(x), 0.0)) if e.envelope == "tkeo" else sums
-    if e.envelope != "tkeo" and ring2 is not None and n_ring // 2 == h_w:
-        env2 = ring2[::thin]  # the detection envelope is the spike test's ring window
-    else:
-        env2 = env_sums.mean_grid(h_w, step * thin)
-    seg = _segment(sums, env2, sfreq, e.on_ratio, e.off_ratio, e.edge_ratio, e.window,
-                   e.onset_window, cfg, short_floor, step=step * thin)
-    onset, offset, floor = seg["onset"], seg["offset"], seg["floor"]
-    floor_on = at_blocks(floor, b, onset)
-    feats = segment_features(x, onset, offset, sfreq, floor_on)
-    feats["rise_time"] = (feats["peak"] - onset) / sfreq
-    reason = np.full(onset.size, "", dtype=object)
-
-    def mark(cond: np.ndarray, why: str) -> None:
-        reason[(reason == "") & cond] = why
-
-    # extremes of the raw samples: whether a candidate touches a saturated rail is
-    # decided once the whole channel has been seen (mark_clipping)
-    feats["raw_max_0"], feats["raw_min_0"] = _extremes_in(raw0, onset, offset)
-    margin = int(0.01 * sfreq)
-    steps = find_steps(raw, sfreq, scale=plan.step_scale,
-                       where=_covering(onset, offset, margin + 1, n))
-    mark(_near(steps, onset - margin, offset + margin), "pop")
-    duration = (offset - onset) / sfreq
-    long_ = (duration > r.max_duration) | _dense(onset, offset, sfreq, r)
-    mark(long_, "contraction")
-    if long_.any():  # fragments of a contraction's ramps belong to it
-        m = int(r.contraction_margin * sfreq)
-        c_on, c_off = np.sort(onset[long_] - m), np.sort(offset[long_] + m)
-        mark(_near(c_on, onset, offset) | _near(c_off, onset, offset)
-             | _inside(c_on, c_off, onset), "contraction")
-    short_burst = feats["burst"] < r.min_burst
-    mark(short_burst & (feats["crest"] >= r.spike_crest), "needle_spike")
-    mark(short_burst, "single_mup")
-    # low-frequency residue (motion, ECG) unless real EMG-band activity rides on it
-    emg_inside = feats["high_rms"] > r.high_band_ratio * floor_on
-    low = (feats["median_freq"] < r.min_median_freq) & ~emg_inside
-    beat = int(0.06 * sfreq)
-    near_beat = _near(r_peaks, onset - beat, offset + beat)
-    if near_beat.any() and plan.ecg is not None and plan.ecg.residue is not None:
-        # a candidate at a heartbeat whose energy left after template subtraction is what
-        # subtraction typically leaves of a beat is residue, not a twitch
-        before = _energy(x_with_ecg, onset, offset)
-        after = _energy(x, onset, offset)
-        processing["ecg_residue"] = plan.ecg.residue
-        limit = min(r.ecg_explained, r.ecg_residue_factor * plan.ecg.residue)
-        mark(near_beat & (after < limit * before), "ecg")
-    mark(low & near_beat, "ecg")
-    mark(low, "motion")
-    if spike_on.size:  # blanked spikes are rejected candidates too, for the audit
-        k = spike_on.size
-        spike_feats = {key: np.full(k, np.nan) for key in feats}
-        spike_feats["peak"] = ((spike_on + spike_off) // 2).astype(int)
-        feats = {key: np.concatenate([feats[key], spike_feats[key]]).astype(feats[key].dtype)
-                 for key in feats}
-        onset = np.concatenate([onset, spike_on])
-        offset = np.concatenate([offset, spike_off])
-        reason = np.concatenate([reason, np.full(k, "needle_spike", dtype=object)])
-    res = ChannelResult(name=name, modality="emg", unit="V", onset=onset, offset=offset,
-                        features=feats, reason=reason, floor=_median(floor),
-                        processing=processing, floor_blocks=floor, floor_block=b,
-                        heartbeats=r_peaks)
+        plan = plan_emg(filled, sfreq, cfg)
+    s = _Emg(raw=filled, sfreq=sfreq, cfg=cfg, plan=plan, start=start, raw0=raw)
+    _condition(s)
+    if gaps.long.any():
+        s.x[gaps.cover(s.n, gap_margin(sfreq, s.edges[0]))] = np.nan
+    _heartbeats(s, motion)
+    for step in (_blank_spikes, _find_candidates, _describe, _judge, _add_blanked_spikes):
+        step(s)
+    floor, b, n = s.seg["floor"], s.b, s.n
+    res = ChannelResult(name=name, modality="emg", unit="V", onset=s.onset,
+                        offset=s.offset, features=s.feats, reason=s.reason,
+                        floor=_median(floor), processing=s.processing, floor_blocks=floor,
+                        floor_block=b, heartbeats=s.r_peaks)
     if motion:
-        res.motion = motion_spans(xd, sfreq / q, q, cfg, n)
+        q = qrs_decimation(sfreq)
+        res.motion = motion_spans(s.xd, sfreq / q, q, cfg, n)
     if keep_traces:
+        env_sums, h_w = s.env_sums, window_samples(cfg.emg.window, sfreq) // 2
+        assert env_sums is not None
         res.traces = _pick_traces(keep_traces, {
-            "conditioned": lambda: x, "envelope": lambda: np.sqrt(env_sums.mean(h_w)),
+            "conditioned": lambda: s.x, "envelope": lambda: np.sqrt(env_sums.mean(h_w)),
             "floor": lambda: interp_blocks(floor, b, n),
-            "on": lambda: interp_blocks(seg["on"], b, n),
-            "off": lambda: interp_blocks(seg["off"], b, n)})
+            "on": lambda: interp_blocks(s.seg["on"], b, n),
+            "off": lambda: interp_blocks(s.seg["off"], b, n)})
     return res
 
 
@@ -523,18 +590,19 @@ def _energy(x: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
     return out
 
 
-def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray) -> None:
+def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray,
+                cfg: DetectorConfig) -> None:
     """Fix the channel's beat template and typical residue from the calibration beats."""
     assert plan.ecg is not None
     plan.ecg.settled = True
     cal = calibration_samples(sfreq)
-    edge = int(0.5 * sfreq)
+    edge = int(0.5 * sfreq)  # beats whose template window fits inside the stretch
     first = r_peaks[r_peaks < min(cal, x.size) - edge] if x.size > cal else r_peaks
     template = ecg_template(x, sfreq, first)
     plan.ecg.template = template
     if template is None:
         return
-    beat = int(0.06 * sfreq)
+    beat = int(cfg.reject.ecg_window * sfreq)
     lo, hi = np.clip(first - beat, 0, x.size), np.clip(first + beat, 0, x.size)
     cleaned = subtract_ecg(x[: int(hi.max()) + 1] if hi.size else x[:0], sfreq, first,
                            template=template)
@@ -556,7 +624,7 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
 
     sos = butter_sos(order, edges, "bandpass", sfreq)
     y = x  # corrected in place: the caller hands over its own array
-    reach = int(0.25 * sfreq)
+    reach = int(0.25 * sfreq)  # as in detect_emg_channel: the filter's response dies out
     n = raw.size
     for s0, s1 in zip(starts, stops, strict=True):  # a loop over spikes (few)
         a, b = max(s0 - 1, 0), min(s1, n - 1)
@@ -568,6 +636,37 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
         if delta.size > 3 * (2 * sos.shape[0] + 1):
             y[lo:hi] += signal.sosfiltfilt(sos, delta)
     return y
+
+
+def _rise_half(short: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Samples from each onset to the first where ``short`` reaches half its peak over
+    the candidate (0 for an empty candidate)."""
+    out = np.zeros(onset.size)
+    ln = offset - onset
+    ok = ln > 0
+    if ok.any():
+        starts = np.r_[0, np.cumsum(ln[ok])[:-1]]
+        idx = np.repeat(onset[ok] - starts, ln[ok]) + np.arange(ln[ok].sum())
+        vals = np.nan_to_num(short[idx])
+        top = np.maximum.reduceat(vals, starts)
+        hit = vals >= np.repeat(0.5 * top, ln[ok])
+        pos = np.arange(vals.size) - np.repeat(starts, ln[ok])
+        out[ok] = np.minimum.reduceat(np.where(hit, pos, vals.size), starts)
+    return out
+
+
+def _low_ratio(xyz: np.ndarray, mag: np.ndarray, onset: np.ndarray, offset: np.ndarray,
+               fs: float, band: tuple[float, float], plan: AccPlan) -> np.ndarray:
+    """RMS of the movement band (``band``, upper edge capped at 0.45 × ``fs``) over the
+    twitch band's RMS, over each candidate. Filtered causally like the twitch band, so
+    neither leaks in time."""
+    if onset.size == 0:
+        return np.zeros(0)
+    low_mag, _, _ = condition_acc(xyz, fs, (band[0], min(band[1], MAX_EDGE_FRACTION * fs)),
+                                  2, origin=plan.origin)
+    # 1e-300: an all-zero candidate has ratio 0, not NaN
+    return np.sqrt(_energy(low_mag, onset, offset)
+                   / np.maximum(_energy(mag, onset, offset), 1e-300))
 
 
 def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
@@ -586,9 +685,15 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     q = plan.q
     fs = sfreq / q
     n_full = raw_xyz.shape[-1]
+    raw0 = raw_xyz
+    raw_xyz, gaps = fill_gaps(raw_xyz, max(1, round(cfg.gaps.max_fill * sfreq)))
     xyz = decimate_mean(raw_xyz, q)
     xyz, glitches = repair_glitches(xyz, scale=plan.glitch_scale)
     mag, _, edges = condition_acc(xyz, fs, a.band, a.filter_order, origin=plan.origin)
+    if gaps.long.any():  # long gaps (any axis) are left out, decimation groups whole
+        out = gaps.cover(n_full, gap_margin(sfreq, edges[0]), rows=raw_xyz.shape[0]).any(0)
+        m = mag.size
+        mag[out[: m * q].reshape(m, q).any(axis=1)] = np.nan
     sums = MovingSums(mag * mag)
     env2 = sums.mean(window_samples(a.window, fs) // 2)
     seg = _segment(sums, env2, fs, a.on_ratio, a.off_ratio, a.edge_ratio, a.window,
@@ -603,42 +708,14 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     feats["median_freq"] = np.full(onset.size, np.nan)
     feats["rise_time"] = (feats["peak"] - onset) / fs
     r = cfg.reject
-    reason = np.full(onset.size, "", dtype=object)
-
-    def mark(cond: np.ndarray, why: str) -> None:
-        reason[(reason == "") & cond] = why
-
     full_on, full_off = onset * q, np.minimum(offset * q, n_full)
-    for k, axis in enumerate(raw_xyz):  # decided at the end (mark_clipping)
+    for k, axis in enumerate(raw0):  # decided at the end (mark_clipping)
         feats[f"raw_max_{k}"], feats[f"raw_min_{k}"] = _extremes_in(axis, full_on, full_off)
-    duration = (offset - onset) / fs
-    mark(duration > r.acc_max_duration, "movement")
-    # time from onset to half the short envelope's peak
     short = np.sqrt(sums.mean(window_samples(a.onset_window, fs) // 2))
-    rise_half = np.zeros(onset.size)
-    ln = offset - onset
-    ok = ln > 0
-    if ok.any():
-        starts = np.r_[0, np.cumsum(ln[ok])[:-1]]
-        idx = np.repeat(onset[ok] - starts, ln[ok]) + np.arange(ln[ok].sum())
-        vals = np.nan_to_num(short[idx])
-        top = np.maximum.reduceat(vals, starts)
-        hit = vals >= np.repeat(0.5 * top, ln[ok])
-        pos = np.arange(vals.size) - np.repeat(starts, ln[ok])
-        rise_half[ok] = np.minimum.reduceat(np.where(hit, pos, vals.size), starts) / fs
-    feats["rise_half"] = rise_half
-    mark(rise_half > r.acc_max_rise, "movement")
-    if onset.size:
-        # movement content (0.5-5 Hz) over the candidate itself, filtered causally like
-        # the twitch band so neither leaks in time
-        low_mag, _, _ = condition_acc(xyz, fs, (0.5, min(5.0, 0.45 * fs)), 2,
-                                      origin=plan.origin)
-        ratio = np.sqrt(_energy(low_mag, onset, offset)
-                        / np.maximum(_energy(mag, onset, offset), 1e-300))
-        feats["low_ratio"] = ratio
-        mark(ratio > r.acc_low_ratio, "movement")
-    else:
-        feats["low_ratio"] = np.zeros(0)
+    feats["rise_half"] = _rise_half(short, onset, offset) / fs
+    feats["low_ratio"] = _low_ratio(xyz, mag, onset, offset, fs, r.acc_low_band, plan)
+    reason = judge(ACC_RULES, Candidates(onset, offset, fs, feats,
+                                         at_blocks(floor, b, onset)), r)
     # back to the full rate: a group's middle sample
     mid = q // 2
     feats["peak"] = np.minimum(feats["peak"] * q + mid, n_full - 1)

@@ -6,12 +6,18 @@ import numpy as np
 
 from ..results import EVENT_COLUMNS
 from ._channel import ChannelResult
-from .config import DetectorConfig
+from .config import DetectorConfig, FusionConfig
 
 
 def channel_table(results: list[ChannelResult], sfreq: float,
-                  on_ratios: dict[str, float]) -> dict[str, np.ndarray]:
-    """Accepted candidates of every channel, one row each, with the event columns."""
+                  on_ratios: dict[str, float],
+                  fusion: FusionConfig | None = None) -> dict[str, np.ndarray]:
+    """Accepted candidates of every channel, one row each, with the event columns.
+
+    A row's confidence rises linearly with its SNR over the channel's on threshold
+    (``fusion.confidence``, ``fusion.confidence_span_db``)."""
+    fusion = fusion if fusion is not None else FusionConfig()
+    c_lo, c_hi = fusion.confidence
     cols: dict[str, list] = {k: [] for k in EVENT_COLUMNS}
     for r in results:
         acc = r.accepted
@@ -20,7 +26,8 @@ def channel_table(results: list[ChannelResult], sfreq: float,
         on, off = r.onset[acc] / sfreq, r.offset[acc] / sfreq
         snr = f["snr_db"][acc]
         thr_db = 20 * np.log10(on_ratios[r.modality])
-        conf = 0.3 + 0.6 * np.clip((np.nan_to_num(snr, nan=thr_db) - thr_db) / 15.0, 0, 1)
+        conf = c_lo + (c_hi - c_lo) * np.clip(
+            (np.nan_to_num(snr, nan=thr_db) - thr_db) / fusion.confidence_span_db, 0, 1)
         cols["onset"].extend(on)
         cols["offset"].extend(off)
         cols["duration"].extend(off - on)

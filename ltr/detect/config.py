@@ -164,9 +164,44 @@ class RejectConfig:
     high_band_ratio : float
         ... unless their content above 60 Hz alone exceeds this many times the whole
         noise floor: a twitch riding on a motion transient is kept.
+    pop_jump : float
+        Electrode pops: a one-sample jump of the raw signal larger than this many robust
+        standard deviations of the sample-to-sample difference (estimated over the
+        calibration stretch) is examined ...
+    pop_settle : (float, float)
+        ... by comparing the mean level from ``pop_settle[0]`` to ``pop_settle[1]`` s
+        after it with the same span before it (a needle spike or a motor-unit potential
+        returns to baseline within a few ms, a pop does not) ...
+    pop_hold : float
+        ... which must differ by at least this fraction of the jump ...
     pop_step : float
-        A level step in the raw signal of more than this many times the EMG candidate's
-        peak marks an electrode pop.
+        ... and by at least this many times the RMS sample-to-sample difference over
+        those spans (the signal around a pop is smooth, the inside of an EMG burst is
+        not). Up to ltr 0.1.0 this key was documented as a step relative to the candidate's
+        peak but never read; the default keeps the detector's behaviour.
+    pop_margin : float
+        A pop within this many seconds of a candidate turns it away.
+    ecg_window : float
+        A candidate within this many seconds of an R peak is at a heartbeat (half a QRS
+        complex and the filter's spread of it).
+    high_band : float
+        Lower edge (Hz) of the content counted by ``high_band_ratio``: above the 1-40 Hz
+        of motion and ECG residue, within the twitch potentials' band.
+    spike_window : float
+        Span (s) of the needle-spike test's inner window (a needle contact lasts 1-3 ms)
+        ...
+    spike_ring : float
+        ... and of the ring it is compared with (±20 ms) ...
+    spike_pad : float
+        ... and the seconds blanked on both sides of a spike: the band-pass makes a sharp
+        spike ring for a few periods of its upper edge (2 ms at 450 Hz).
+    motion_band : (float, float)
+        Band (Hz) of cable and needle movement on an EMG lead, below heartbeats' QRS.
+    motion_window : float
+        RMS window (s) of the movement envelope of an EMG lead.
+    acc_low_band : (float, float)
+        Movement band (Hz) of the accelerometer, compared with the twitch band by
+        ``acc_low_ratio`` (the upper edge capped at 0.45 × the rate).
     acc_max_duration : float
         Accelerometer candidates longer than this (s) are movements (hand pressure,
         flinch), not jolts.
@@ -196,11 +231,46 @@ class RejectConfig:
     spike_crest: float = 6.0
     min_median_freq: float = 45.0
     high_band_ratio: float = 1.5
-    pop_step: float = 2.0
+    pop_jump: float = 20.0
+    pop_settle: tuple[float, float] = (0.003, 0.025)
+    pop_hold: float = 0.5
+    pop_step: float = 10.0
+    pop_margin: float = 0.01
+    ecg_window: float = 0.06
+    high_band: float = 60.0
+    spike_window: float = 0.002
+    spike_ring: float = 0.04
+    spike_pad: float = 0.002
+    motion_band: tuple[float, float] = (1.0, 8.0)
+    motion_window: float = 0.1
+    acc_low_band: tuple[float, float] = (0.5, 5.0)
     acc_max_duration: float = 0.45
     acc_low_ratio: float = 1.0
     acc_max_rise: float = 0.07
     motion_ratio: float = 3.0
+
+
+@dataclass(frozen=True)
+class GapConfig:
+    """Missing samples (NaN) in a channel.
+
+    Attributes
+    ----------
+    max_fill : float
+        Gaps up to this long (s) are filled by a straight line between their neighbours
+        and cost nothing else; longer ones are filled for the filters, then left out of
+        detection over the gap and three periods of the band's lower edge on each side
+        (where the filter's transients would be), and reported. 10 ms is half the
+        shortest twitch burst (20 ms, :class:`RejectConfig` ``min_burst`` × 2), so a
+        filled gap can shave a twitch but neither make nor hide one; a dropped sample or
+        a short transmission loss (a few ms) is well inside it.
+    """
+
+    max_fill: float = 0.01
+
+    def __post_init__(self) -> None:
+        if not self.max_fill >= 0:
+            raise ValueError(f"gaps: need max_fill >= 0 (s), got {self.max_fill!r}")
 
 
 @dataclass(frozen=True)
@@ -216,10 +286,18 @@ class FusionConfig:
         Accelerometer onset minus EMG onset (s) for the two to be one twitch: the jolt
         follows the burst by the electromechanical delay (10-40 ms), and both onsets are
         uncertain by a few tens of ms on weak twitches.
+    confidence : (float, float)
+        A channel's confidence in an event goes from ``confidence[0]`` at the on
+        threshold's SNR to ``confidence[1]`` at ``confidence_span_db`` above it (linear in
+        dB, clipped): a heuristic scale, not yet calibrated (issue 12).
+    confidence_span_db : float
+        See ``confidence``.
     """
 
     emg_window: float = 0.03
     acc_delay: tuple[float, float] = (-0.04, 0.1)
+    confidence: tuple[float, float] = (0.3, 0.9)
+    confidence_span_db: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -242,6 +320,7 @@ class DetectorConfig:
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     reject: RejectConfig = field(default_factory=RejectConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    gaps: GapConfig = field(default_factory=GapConfig)
 
     # -- dict / TOML --------------------------------------------------------------------
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -278,7 +357,7 @@ class DetectorConfig:
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> DetectorConfig:
         """Read a TOML file with sections ``[emg]``, ``[acc]``, ``[floor]``, ``[segment]``,
-        ``[reject]``, ``[fusion]`` (any may be left out)."""
+        ``[reject]``, ``[fusion]``, ``[gaps]`` (any may be left out)."""
         try:
             import tomllib
         except ModuleNotFoundError:  # pragma: no cover - Python 3.10
@@ -306,7 +385,8 @@ class DetectorConfig:
 
 
 _SECTION_TYPES = {"emg": EmgConfig, "acc": AccConfig, "floor": FloorConfig,
-                  "segment": SegmentConfig, "reject": RejectConfig, "fusion": FusionConfig}
+                  "segment": SegmentConfig, "reject": RejectConfig, "fusion": FusionConfig,
+                  "gaps": GapConfig}
 
 
 def _toml_value(v: Any) -> str:

@@ -22,6 +22,7 @@ from ..preprocess import (
     QrsRhythm,
     band_edges,
     decimate_mean,
+    fill_gaps,
     find_mains,
     find_rhythm,
     glitch_scale,
@@ -85,6 +86,7 @@ def plan_emg(head: np.ndarray, sfreq: float, cfg: DetectorConfig) -> EmgPlan:
         The channel's first :data:`CALIBRATION` s (more is ignored).
     """
     head = np.asarray(head, dtype=np.float64)[: calibration_samples(sfreq)]
+    head, _ = fill_gaps(head, 0)  # gaps as the detector fills them (straight lines)
     e = cfg.emg
     edges = band_edges(e.band, sfreq)
     plan = EmgPlan(n_calibration=head.size)
@@ -114,6 +116,7 @@ def acc_decimation(sfreq: float) -> int:
 def plan_acc(head: np.ndarray, sfreq: float) -> AccPlan:
     """Estimate an accelerometer sensor's plan from its first samples (axes × samples)."""
     head = np.atleast_2d(np.asarray(head, dtype=np.float64))[:, : calibration_samples(sfreq)]
+    head, _ = fill_gaps(head, 0)  # gaps as the detector fills them (straight lines)
     q = acc_decimation(sfreq)
     dec = decimate_mean(head, q)
     origin = np.nan_to_num(dec[:, :1])  # the filter sees the decimated axes

@@ -28,11 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from .._logging import logger
+from .._logging import logger, report_progress
 from ..quality import merge_top_two, rails_of, top_two
 from ..recording import Recording
 from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel, mark_clipping
 from .config import DetectorConfig
+from .core import runs
 from .plan import (
     AccPlan,
     EmgPlan,
@@ -60,16 +61,57 @@ class _Unit:
     parts: list[ChannelResult] = field(default_factory=list)
     extremes: list[np.ndarray] = field(default_factory=list)  # top_two per raw channel
 
-    def add_extremes(self, data: np.ndarray) -> None:
-        """Fold the raw samples handed over into the rail summaries."""
+    gap_runs: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
+    """Missing-sample runs per hand-over: (row, starts, stops)."""
+    unusable: str = ""
+
+    def add_extremes(self, data: np.ndarray, start: int = 0) -> None:
+        """Fold the raw samples handed over (``data[:, 0]`` is sample ``start``) into the
+        rail summaries and the gap table."""
         stats = [top_two(row) for row in data]
         self.extremes = stats if not self.extremes else [
             merge_top_two(a, b) for a, b in zip(self.extremes, stats, strict=True)]
+        if np.isfinite(np.sum(data)):
+            return
+        for r, row in enumerate(data):  # a loop over the unit's rows (1-3)
+            on, off = runs(~np.isfinite(row))
+            if on.size == 0:
+                continue
+            on, off = on + start, off + start
+            mine = [k for k, g in enumerate(self.gap_runs) if g[0] == r]
+            if mine and self.gap_runs[mine[-1]][2][-1] == on[0]:
+                # a gap running over a hand-over continues the one before it
+                self.gap_runs[mine[-1]][2][-1] = off[0]
+                on, off = on[1:], off[1:]
+            self.gap_runs.append((r, on, off))
 
-    def finish(self) -> ChannelResult:
+    def finish(self, sfreq: float, cfg: DetectorConfig) -> ChannelResult:
+        if self.unusable:
+            return unusable_result(self.name, self.modality, self.unusable)
         res = _concat(self.parts)
         mark_clipping(res, [rails_of(s) for s in self.extremes])
+        row = np.concatenate([np.full(g[1].size, g[0]) for g in self.gap_runs]
+                             + [np.zeros(0, int)]).astype(int)
+        start = np.concatenate([g[1] for g in self.gap_runs] + [np.zeros(0, int)])
+        stop = np.concatenate([g[2] for g in self.gap_runs] + [np.zeros(0, int)])
+        order = np.lexsort((start, row))
+        limit = max(1, round(cfg.gaps.max_fill * sfreq))
+        res.gaps = {"row": row[order], "start": start[order].astype(int),
+                    "stop": stop[order].astype(int),
+                    "long": (stop[order] - start[order]) > limit}
         return res
+
+
+def unusable_result(name: str, modality: str, why: str) -> ChannelResult:
+    """An empty result for a channel that could not be analysed, saying why."""
+    none = np.zeros(0)
+    feats = {k: none for k in ("amplitude", "rms", "area", "snr_db", "burst", "crest",
+                               "median_freq", "high_rms", "rise_time")}
+    feats["peak"] = np.zeros(0, dtype=int)
+    return ChannelResult(name=name, modality=modality, unit="", onset=np.zeros(0, int),
+                         offset=np.zeros(0, int), features=feats,
+                         reason=np.zeros(0, dtype=object), floor=float("nan"),
+                         processing={"unusable": why}, unusable=why)
 
 
 def _run_unit(u: _Unit, data: np.ndarray, sfreq: float, cfg: DetectorConfig, start: int,
@@ -215,43 +257,50 @@ def run_channels(
         return block[idx]
 
     for u in units:
+        if not np.isfinite(rows_of(head, u)).any():
+            u.unusable = (f"no finite sample in the first {head.shape[-1] / sfreq:g} s "
+                          f"(the calibration stretch): all NaN")
+            u.done = n
+            continue
         if u.modality == "emg":
             u.plan = plan_emg(rows_of(head, u)[0], sfreq, cfg)
         else:
             u.plan = plan_acc(rows_of(head, u), sfreq)
+    usable = [u for u in units if not u.unusable]
     if whole:
         results = _parallel(
-            [(u, rows_of(data, u), 0) for u in units], sfreq, cfg, motion,
+            [(u, rows_of(data, u), 0) for u in usable], sfreq, cfg, motion,
             n_jobs)
-        for u, res in zip(units, results, strict=True):
+        for u, res in zip(usable, results, strict=True):
             u.parts = [_keep(res, 0, n, 0)]
             u.add_extremes(rows_of(data, u))
-        return [u.finish() for u in units], 1
-    grid = alignment(sfreq, cfg, [u.plan for u in units if u.plan is not None])
+        return [u.finish(sfreq, cfg) for u in units], 1
+    grid = alignment(sfreq, cfg, [u.plan for u in usable if u.plan is not None])
     step = max(grid, (round(block * sfreq) // grid) * grid)
     ctx = round(context * sfreq)
     guard = round((max(cfg.reject.contraction_margin, cfg.reject.dense_gap,
-                       cfg.segment.merge_gap) + 0.05) * sfreq)
+                       cfg.segment.merge_gap) + 0.05) * sfreq)  # + 50 ms: envelope spread
     nominal = 0
     pieces = 0
-    while min(u.done for u in units) < n:
+    while usable and min(u.done for u in usable) < n:
         nominal = min(n, nominal + step)
-        starts = {u.name: max(0, ((u.done - ctx) // grid) * grid) for u in units}
+        starts = {u.name: max(0, ((u.done - ctx) // grid) * grid) for u in usable}
         stop = min(n, nominal + ctx)
         w0 = min(starts.values())
         data = rec.get_data(w0, stop, picks=rows)
         logger.info("piece %.0f-%.0f s", w0 / sfreq, stop / sfreq)
         jobs = [(u, rows_of(data, u)[:, starts[u.name] - w0:], starts[u.name])
-                for u in units if u.done < n]
+                for u in usable if u.done < n]
         results = _parallel(jobs, sfreq, cfg, motion, n_jobs)
         pieces += 1
         for (u, _, s0), res in zip(jobs, results, strict=True):
             cut = n if nominal >= n else _quiet_cut(res, u.done, nominal, guard, s0)
             if cut > u.done:
                 u.parts.append(_keep(res, u.done, cut, s0))
-                u.add_extremes(rows_of(data, u)[:, u.done - w0: cut - w0])
+                u.add_extremes(rows_of(data, u)[:, u.done - w0: cut - w0], u.done)
                 u.done = cut
-    return [u.finish() for u in units], pieces
+        report_progress(min((u.done for u in usable), default=n), n)
+    return [u.finish(sfreq, cfg) for u in units], pieces
 
 
 def _run_unit_with_plan(u: _Unit, data: np.ndarray, sfreq: float, cfg: DetectorConfig,

@@ -61,15 +61,20 @@ FORMATS: dict[str, Callable[..., Any]] = {
 }
 
 
-def read(path: str | os.PathLike[str], **options: Any) -> Recording:
+def read(path: str | os.PathLike[str] | Any, **options: Any) -> Recording:
     """Read a recording, choosing the reader from the file suffix.
 
     Parameters
     ----------
-    path : path-like
+    path : path-like | mne.io.BaseRaw | pandas.DataFrame | pandas.Series
         EDF/EDF+ (``.edf``), BDF/BDF+ (``.bdf``), GDF (``.gdf``), BrainVision (``.vhdr``),
         FIF (``.fif``), delimited text (``.csv``, ``.tsv``, ``.txt``), HDF5 in ltr's layout
-        (``.h5``, ``.hdf5``) or NumPy (``.npz``).
+        (``.h5``, ``.hdf5``) or NumPy (``.npz``). Objects already in memory are wrapped:
+        an MNE Raw (:meth:`Recording.from_mne`, options ``ch_kinds``, ``bipolar``,
+        ``preload``) or a DataFrame/Series with samples in rows and one named column per
+        channel (options ``sfreq``, needed unless the index holds the sample times,
+        ``ch_kinds``, ``units``, ``orig_units``, ``annotations``, ``meas_date``, ``meta``;
+        see :class:`Recording`).
     **options
         Passed to the reader. Common to all: ``ch_kinds`` (mapping name -> kind overriding
         the inferred kinds) and ``bipolar`` (mapping new name -> (anode, cathode)). Text
@@ -99,6 +104,8 @@ def read(path: str | os.PathLike[str], **options: Any) -> Recording:
     >>> rec.ch_kinds  # doctest: +SKIP
     ('emg', 'acc', 'acc', 'acc')
     """
+    if not isinstance(path, str | os.PathLike):
+        return _read_object(path, options)
     p = Path(path)
     fmt = options.pop("format", None)
     if fmt is not None:
@@ -131,6 +138,31 @@ def read(path: str | os.PathLike[str], **options: Any) -> Recording:
             raise TypeError(f"{p}: option not understood by the {READERS[suffix][0]} reader: "
                             f"{err}") from err
         raise
+
+
+def _read_object(obj: Any, options: dict[str, Any]) -> Recording:
+    """A Recording from an object in memory: an MNE Raw or a pandas DataFrame/Series."""
+    import mne
+
+    if isinstance(obj, mne.io.BaseRaw):
+        allowed = {"ch_kinds", "bipolar", "preload"}
+        reader = "an mne.io.Raw"
+        make = Recording.from_mne
+    elif type(obj).__module__.startswith("pandas"):
+        allowed = {"sfreq", "ch_kinds", "ch_names", "units", "orig_units", "annotations",
+                   "meas_date", "meta"}
+        reader = "a pandas table"
+
+        def make(data: Any, **kw: Any) -> Recording:
+            return Recording(data, kw.pop("sfreq", None), **kw)
+    else:
+        raise TypeError("read needs a file path, an mne.io.Raw or a pandas DataFrame/Series, "
+                        f"got {type(obj).__name__}")
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"option(s) {unknown} not understood when reading {reader}; "
+                        f"options are {sorted(allowed)}")
+    return make(obj, **options)
 
 
 def write(recording: Recording, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:

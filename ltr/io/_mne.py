@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._validate import check_file
+from .._validate import LtrDataWarning, check_file
 from ..annotations import Annotations
 from ..channels import infer_kind, resolve_kinds
 from ..recording import _META_TAG, Recording
@@ -86,6 +88,7 @@ def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     except ValueError:
         raise ValueError(f"{p}: malformed EDF/BDF header (samples per record)") from None
     bytes_per_sample = 3 if bdf else 2
+    _check_record_duration(p, record_duration, labels, spr)
     if n_records > 0:
         expected = header_bytes + n_records * sum(spr) * bytes_per_sample
         size = p.stat().st_size
@@ -105,6 +108,31 @@ def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
         "header_bytes": header_bytes,
         "bytes_per_sample": bytes_per_sample,
     }
+
+
+#: Highest sampling rate an EDF/BDF header may imply, Hz. Needle EMG is recorded at up to
+#: 50 kHz; a higher rate comes from a corrupt record duration (1e-9 s gives 1e12 Hz, and
+#: the detector then runs for hours on a few nanoseconds of "signal").
+MAX_EDF_SFREQ = 1e6
+
+
+def _check_record_duration(p: Path, duration: float, labels: list[str],
+                           spr: list[int]) -> None:
+    """Refuse a record duration that is not positive or implies an absurd sampling rate
+    (annotation-only signals are exempt: EDF+ allows 0 s records for them)."""
+    data = [(lab, n) for lab, n in zip(labels, spr, strict=True)
+            if n > 0 and lab not in ("EDF Annotations", "BDF Annotations")]
+    if not data:
+        return
+    if not np.isfinite(duration) or duration <= 0:
+        raise ValueError(f"{p}: malformed EDF/BDF header: data record duration "
+                         f"{duration:g} s; it must be a positive number of seconds")
+    label, n = max(data, key=lambda item: item[1])
+    if n / duration > MAX_EDF_SFREQ:
+        raise ValueError(
+            f"{p}: implausible EDF/BDF header: data records of {duration:g} s with {n} "
+            f"samples give channel {label!r} a sampling rate of {n / duration:.3g} Hz "
+            f"(above {MAX_EDF_SFREQ:g} Hz); the record duration field is likely corrupt")
 
 
 def read_mne_file(
@@ -137,6 +165,11 @@ def read_mne_file(
         raw = reader(p, preload=False, verbose="error", **mne_kwargs)
     except (ValueError, OSError, RuntimeError, KeyError, IndexError) as err:
         raise ValueError(f"{p}: could not be read as {suffix[1:].upper()}: {err}") from err
+    if suffix in (".edf", ".bdf") and not mne_kwargs.get("infer_types"):
+        renames = _strip_type_prefixes(raw.ch_names)
+        if renames:
+            raw.rename_channels(renames, verbose="error")
+            file_units = {renames.get(k, k): v for k, v in file_units.items()}
     rec = recording_from_raw(raw, ch_kinds=ch_kinds, bipolar=bipolar, preload=preload,
                              file_units=file_units, description=str(p))
     rec.meta.setdefault("source", str(p))
@@ -180,7 +213,9 @@ def recording_from_raw(
         "units": units,
         "orig_units": orig,
         "annotations": annotations,
-        "meas_date": raw.info["meas_date"],
+        # the recording starts at its first sample, first_time after the measurement date
+        "meas_date": None if raw.info["meas_date"] is None else
+        raw.info["meas_date"] + _dt.timedelta(seconds=first_time),
         "meta": meta,
     }
     if preload or (preload is None and raw.preload):
@@ -192,6 +227,43 @@ def recording_from_raw(
     if bipolar:
         rec = rec.set_bipolar(bipolar)
     return rec
+
+
+#: The label prefix MNE's ``read_raw_edf(..., infer_types=True)`` reads as a channel type,
+#: per ltr kind. EMG labels usually start with ``EMG`` already; MNE has no accelerometer
+#: type, so acceleration (like :meth:`ltr.Recording.to_mne`) is ``misc``. Trigger
+#: channels keep their label: MNE's ``stim_channel="auto"`` finds ``Status``/``Trigger``.
+EDF_TYPE_PREFIX = {"emg": "EMG", "acc": "MISC", "misc": "MISC"}
+_EDF_LABEL = 16
+
+
+def edf_label(name: str, kind: str) -> str:
+    """The EDF label of a channel: its name behind MNE's type prefix for its kind.
+
+    Examples
+    --------
+    >>> edf_label("EMG trapezius", "emg"), edf_label("trapezius", "emg")
+    ('EMG trapezius', 'EMG trapezius')
+    >>> edf_label("ACC X", "acc"), edf_label("Trigger", "trigger")
+    ('MISC ACC X', 'Trigger')
+    """
+    prefix = EDF_TYPE_PREFIX.get(kind)
+    if prefix is None or name.split(" ", 1)[0].upper() == prefix:
+        return name
+    return f"{prefix} {name}"
+
+
+def _strip_type_prefixes(names: list[str]) -> dict[str, str]:
+    """Renames that undo the ``MISC`` prefix of :func:`edf_label` (kept on a name clash)."""
+    renames = {n: n.split(" ", 1)[1] for n in names
+               if n.upper().startswith("MISC ") and n.split(" ", 1)[1].strip()}
+    taken = set(names) - set(renames)
+    out = {}
+    for old, new in renames.items():
+        if new not in taken:
+            out[old] = new
+            taken.add(new)
+    return out
 
 
 def _ltr_metadata(raw: Any) -> dict[str, Any] | None:
@@ -229,6 +301,13 @@ def write_edf(
     physical range is its minimum and maximum, so the quantisation step is
     ``(max - min) / 65535`` for EDF (16 bit) and ``/ 16777215`` for BDF (24 bit).
 
+    Labels carry the type prefix MNE's ``read_raw_edf(..., infer_types=True)`` reads
+    (:data:`EDF_TYPE_PREFIX`): EMG channels start with ``EMG`` (``trapezius`` becomes
+    ``EMG trapezius``), accelerometer and other channels with ``MISC`` (``MISC ACC X``),
+    so MNE types them ``emg`` and ``misc``; :func:`ltr.read` takes the ``MISC`` prefix
+    off again. A channel whose prefixed label would pass 16 characters keeps its bare name
+    (MNE then types it ``eeg``) with a :class:`ltr.LtrDataWarning`.
+
     Parameters
     ----------
     recording : Recording
@@ -252,9 +331,19 @@ def write_edf(
         raise ValueError(f"{p}: write_edf writes .edf or .bdf, got suffix {suffix!r}")
     if p.exists() and not overwrite:
         raise FileExistsError(f"{p}: exists; pass overwrite=True to replace it")
-    long = [n for n in recording.ch_names if len(n) > 16]
+    long = [n for n in recording.ch_names if len(n) > _EDF_LABEL]
     if long:
         raise ValueError(f"{p}: EDF/BDF channel labels have at most 16 characters: {long}")
+    labels = [edf_label(n, k) for n, k in zip(recording.ch_names, recording.ch_kinds,
+                                              strict=True)]
+    bare = [n for n, lab in zip(recording.ch_names, labels, strict=True)
+            if len(lab) > _EDF_LABEL]
+    if bare:
+        warnings.warn(f"{p}: channel(s) {bare} are too long for MNE's type prefix within "
+                      "16 characters; written without it (MNE will type them eeg)",
+                      LtrDataWarning, stacklevel=2)
+        labels = [n if n in bare else lab for n, lab in zip(recording.ch_names, labels,
+                                                            strict=True)]
     sfreq = recording.sfreq
     spr = _record_layout(recording.n_samples, sfreq)
     bdf = suffix == ".bdf"
@@ -281,7 +370,7 @@ def write_edf(
             lo, hi = float(digital[0]), float(digital[1])
         elif hi - lo <= 1e-12 * max(1.0, abs(hi)):
             lo, hi = lo - 1.0, hi + 1.0
-        signals.append(signal_cls(x, sfreq, label=name, physical_dimension=dim,
+        signals.append(signal_cls(x, sfreq, label=labels[i], physical_dimension=dim,
                                   physical_range=(lo, hi), digital_range=digital))
     ann = [
         edfio.EdfAnnotation(float(o), float(d) if d > 0 else None, s)

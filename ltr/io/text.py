@@ -113,6 +113,9 @@ def read_text(
         text = p.read_text(encoding="latin-1")
     lines = text.splitlines()
     comments = (comment,) if isinstance(comment, str) else tuple(comment)
+    if skip_until is None and is_vicon_devices(lines):
+        rec = _read_vicon_devices(p, lines, sfreq=sfreq, ch_kinds=ch_kinds, exclude=exclude)
+        return rec.set_bipolar(bipolar) if bipolar else rec
 
     start = 0
     if skip_until is not None:
@@ -168,11 +171,17 @@ def read_text(
     col_names = [col_names[i] for i in used]
     col_units = [col_units[i] for i in used]
     table = _parse_rows(p, rows, split, n_fields, col_names, used)
+    fmt = p.suffix[1:].upper() or "TEXT"
+    if header is None and time_column == "auto" and not exclude and _is_pdkit(table):
+        # cloudUPDRS / PDKit smartphone accelerometer: ns time stamp, x, y, z (m/s²)[, flag]
+        col_names = ["time", "ACC X", "ACC Y", "ACC Z", "accuracy"][: table.shape[1]]
+        col_units = ["ns", "m/s^2", "m/s^2", "m/s^2", ""][: table.shape[1]]
+        fmt = "cloudUPDRS/PDKit CSV"
 
     # time column
     t_idx = _find_time_column(p, col_names, time_column)
     keep = [i for i in range(len(used)) if i != t_idx]
-    meta: dict[str, Any] = {"source": str(p), "format": p.suffix[1:].upper() or "TEXT"}
+    meta: dict[str, Any] = {"source": str(p), "format": fmt}
     if meta_lines:
         meta["preamble"] = meta_lines[:200]
     if t_idx is not None:
@@ -183,15 +192,8 @@ def read_text(
                 f"expected one of {sorted(_TIME_SCALE)}"
             )
         t = table[:, t_idx] * _TIME_SCALE[unit]
-        rate = _rate_from_times(p, t, rows, col_names[t_idx])
-        if sfreq is not None:
-            given = check_sfreq(sfreq, where=str(p))
-            if abs(given - rate) > 0.01 * given:
-                raise ValueError(
-                    f"{p}: sfreq={given:g} Hz disagrees with the time column "
-                    f"{col_names[t_idx]!r}, which implies {rate:g} Hz"
-                )
-            rate = given
+        given = check_sfreq(sfreq, where=str(p)) if sfreq is not None else None
+        rate = _rate_from_times(p, t, rows, col_names[t_idx], given)
         meta["first_time"] = float(t[0])
     elif sfreq is not None:
         rate = check_sfreq(sfreq, where=str(p))
@@ -222,6 +224,82 @@ def read_text(
     if bipolar:
         rec = rec.set_bipolar(bipolar)
     return rec
+
+
+def is_vicon_devices(lines: Sequence[str]) -> bool:
+    """Whether text lines are a Vicon Nexus export whose first section is ``Devices``."""
+    first = next((ln for ln in lines[:5] if ln.strip()), "")
+    return first.replace(",", "").strip() == "Devices"
+
+
+def _read_vicon_devices(p: Path, lines: list[str], *, sfreq: float | None,
+                        ch_kinds: Mapping[str, str] | Sequence[str] | None,
+                        exclude: Sequence[str]) -> Recording:
+    """The ``Devices`` section of a Vicon Nexus CSV export.
+
+    Layout: ``Devices``; the analog rate (Hz); a row of device names (each over its first
+    column); ``Frame,Sub Frame,<channel>...``; a row of units; data rows until a blank
+    line or the next section (``Trajectories``, ``Model Outputs``).
+    """
+    if len(lines) < 6:
+        raise ValueError(f"{p}: Vicon 'Devices' export too short ({len(lines)} lines)")
+    try:
+        stated = float(lines[1].split(",")[0])
+    except ValueError:
+        raise ValueError(f"{p}: line 2 of a Vicon 'Devices' export should be the rate (Hz), "
+                         f"got {lines[1][:40]!r}") from None
+    rate = check_sfreq(sfreq if sfreq is not None else stated, where=str(p))
+    devices, labels, unit_row = (ln.split(",") for ln in lines[2:5])
+    if [x.strip() for x in labels[:2]] != ["Frame", "Sub Frame"]:
+        raise ValueError(f"{p}: line 4 of a Vicon 'Devices' export should start "
+                         f"'Frame,Sub Frame', got {lines[3][:40]!r}")
+    n = len(labels)
+    end = next((i for i in range(5, len(lines)) if not lines[i].replace(",", "").strip()
+                or not _is_number(lines[i].split(",")[0])), len(lines))
+    rows = [(i + 1, lines[i]) for i in range(5, end)]
+    if not rows:
+        raise ValueError(f"{p}: Vicon 'Devices' export without data rows")
+    device, names, described = "", [], []
+    for j in range(2, n):
+        device = devices[j].strip() if j < len(devices) and devices[j].strip() else device
+        label = labels[j].strip()
+        # numbered channels take their group's name as in the C3D: "... - Voltage" -> Voltage.1
+        names.append(label if label and not label.isdigit()
+                     else f"{device.rsplit(' - ', 1)[-1]}.{label}")
+        described.append(f"{device}: {label}")  # the device tells the kind ("Analog EMG")
+    names = _unique(names)
+    units = [normalize_unit(unit_row[j]) if j < len(unit_row) else "" for j in range(2, n)]
+    table = _parse_rows(p, rows, lambda line: line.split(","), n, ["Frame", "Sub Frame",
+                                                                     *names], list(range(n)))
+    frame, sub = table[:, 0], table[:, 1]
+    per_frame = int(np.nanmax(sub)) + 1
+    index = (frame - frame[0]) * per_frame + sub - sub[0]
+    if not np.array_equal(index, np.arange(index.size)):
+        k = int(np.flatnonzero(index != np.arange(index.size))[0])
+        raise ValueError(f"{p}: line {rows[k][0]}: frame {frame[k]:g}, sub-frame {sub[k]:g} "
+                         "breaks the sequence of analog samples (missing or repeated rows)")
+    keep = [j for j, name in enumerate(names) if name not in exclude]
+    names = [names[j] for j in keep]
+    orig = [units[j] for j in keep]
+    data, si_units = to_si(np.ascontiguousarray(table[:, 2:][:, keep].T), orig)
+    kinds = resolve_kinds(names, [infer_kind(described[j], units[j]) for j in keep], ch_kinds,
+                          where=str(p))
+    warn_nan_gaps(data, names, rate, p)
+    meta = {"source": str(p), "format": "Vicon Nexus Devices CSV",
+            "first_time": float((frame[0] - 1) / (rate / per_frame) + sub[0] / rate),
+            "frame_rate": rate / per_frame}
+    return Recording(data, rate, names, kinds, units=si_units, orig_units=orig, meta=meta)
+
+
+def _is_pdkit(table: np.ndarray) -> bool:
+    """Headerless cloudUPDRS/PDKit accelerometer CSV: integer ns stamps, x, y, z[, flag]."""
+    if table.shape[1] not in (4, 5) or table.shape[0] < 4:
+        return False
+    t = table[:, 0]
+    if not np.all(np.isfinite(t)) or np.any(t != np.round(t)) or t[0] < 1e12:
+        return False
+    step = float(np.median(np.diff(t)))
+    return 1e5 <= step <= 1e9  # 1 ms to 1 s in nanoseconds
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -364,31 +442,96 @@ def _find_time_column(p: Path, names: list[str], time_column: str | int | None) 
     return names.index(time_column)
 
 
-def _rate_from_times(p: Path, t: np.ndarray, rows: list[tuple[int, str]], name: str) -> float:
+#: Time stamps may stray this many sample intervals (beyond their printed resolution) from
+#: the uniform grid fitted to them before a file counts as irregular and is refused.
+MAX_TIME_STRAY = 2.0
+#: Interval jitter (fraction of the interval) above which the fitted rate is reported.
+TIME_JITTER_WARN = 0.05
+
+
+def fit_uniform_rate(t: np.ndarray) -> tuple[float, float, float, np.ndarray]:
+    """Fit a uniform sampling grid to time stamps.
+
+    The interval is the median of lagged differences ``(t[k + m] - t[k]) / m`` (``m`` up to
+    1000 samples), which is robust to a few gaps and to stamps rounded to fewer digits than
+    the interval needs (a time column written with 6 significant digits repeats stamps past
+    100 s at 2 kHz).
+
+    Parameters
+    ----------
+    t : ndarray
+        Non-decreasing time stamps, s.
+
+    Returns
+    -------
+    step : float
+        Fitted sample interval, s.
+    resolution : float
+        Printed resolution of the stamps (s) when they repeat (the smallest step after a
+        repeat), else 0.
+    stray : float
+        Largest distance (s) of a stamp from the fitted grid, gaps taken out.
+    gaps : ndarray of int
+        Indices ``i`` with a gap between stamps ``i`` and ``i + 1``.
+    """
+    n = t.size
+    dt = np.diff(t)
+    m = max(1, min(1000, (n - 1) // 4))
+    step = float(np.median((t[m:] - t[:-m]) / m))
+    after_repeat = dt[1:][(dt[:-1] == 0) & (dt[1:] > 0)]  # the step a rounded stamp makes
+    resolution = float(after_repeat.min()) if after_repeat.size else 0.0
+    gap = dt > 1.5 * step + resolution
+    inc = np.where(gap, np.maximum(1, np.rint(dt / step)), 1.0)
+    k = np.r_[0.0, np.cumsum(inc)]
+    e = t - t[0] - k * step
+    e -= np.median(e)
+    return step, resolution, float(np.max(np.abs(e))), np.flatnonzero(gap)
+
+
+def _rate_from_times(p: Path, t: np.ndarray, rows: list[tuple[int, str]], name: str,
+                     sfreq: float | None = None) -> float:
     if t.size < 2:
         raise ValueError(f"{p}: a time column needs at least 2 rows, got {t.size}")
     if np.isnan(t).any():
         i = int(np.flatnonzero(np.isnan(t))[0])
         raise ValueError(f"{p}: time column {name!r} is empty at line {rows[i][0]}")
+    ways_out = ("pass sfreq= (Hz) to treat the samples as uniform at a rate you know, or "
+                "time_column=None to ignore the time column")
     dt = np.diff(t)
-    bad = np.flatnonzero(dt <= 0)
-    if bad.size:
-        i = int(bad[0]) + 1
+    back = np.flatnonzero(dt < 0)
+    if back.size or not np.any(dt > 0):
+        i = int(back[0]) + 1 if back.size else 1
+        if sfreq is not None:
+            return sfreq
         raise ValueError(
             f"{p}: time column {name!r} is not strictly increasing: line {rows[i][0]} has "
-            f"t={t[i]:g} after t={t[i - 1]:g} ({bad.size} such step(s))"
+            f"t={t[i]:g} after t={t[i - 1]:g} ({max(back.size, 1)} such step(s)); {ways_out}"
         )
-    step = float(np.median(dt))
+    step, resolution, stray, gaps = fit_uniform_rate(t)
     rate = float(f"{1.0 / step:.9g}")  # drop float noise of printed time stamps
-    jitter = np.abs(dt - step) / step
-    if jitter.max() > 0.05:
-        gaps = np.flatnonzero(dt > 1.5 * step)
-        where = ", ".join(f"{t[g]:.3f} s" for g in gaps[:5])
+    if sfreq is not None:
+        if abs(sfreq - rate) > 0.01 * sfreq:
+            raise ValueError(
+                f"{p}: sfreq={sfreq:g} Hz disagrees with the time column {name!r}, which "
+                f"implies {rate:g} Hz; pass time_column=None to ignore the time column"
+            )
+        return sfreq
+    if stray > MAX_TIME_STRAY * step + resolution:
+        raise ValueError(
+            f"{p}: time column {name!r} is irregular: stamps stray up to {stray * 1e3:.3g} ms "
+            f"({stray / step:.3g} intervals) from a uniform {rate:.6g}-Hz grid; {ways_out}"
+        )
+    jitter = np.abs(np.delete(dt, gaps) - step).max(initial=0.0) / step
+    if jitter > TIME_JITTER_WARN or gaps.size:
+        where = ", ".join(f"{t[g] - t[0]:.3f} s" for g in gaps[:5])
+        rounded = (f" (stamps rounded to {resolution * 1e3:.3g} ms)" if resolution else "")
         warnings.warn(
             f"{p}: irregular time column {name!r}: sample intervals from {dt.min() * 1e3:.3g} "
-            f"to {dt.max() * 1e3:.3g} ms (median {step * 1e3:.3g} ms); samples are treated "
-            f"as uniform at {rate:.6g} Hz"
-            + (f"; {gaps.size} gap(s) longer than 1.5 intervals, at {where}" if gaps.size else ""),
+            f"to {dt.max() * 1e3:.3g} ms{rounded}; stamps stray up to {stray * 1e3:.3g} ms "
+            f"from a uniform grid; samples are treated as uniform at {rate:.6g} Hz fitted "
+            "to the time column"
+            + (f"; {gaps.size} gap(s) longer than 1.5 intervals, at {where}" if gaps.size else "")
+            + "; pass sfreq= or time_column=None to override",
             LtrDataWarning,
             stacklevel=4,
         )

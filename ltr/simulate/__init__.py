@@ -4,8 +4,10 @@ No public needling recording has labelled twitches, so ltr's detector is develop
 judged on sessions simulated here, then checked on real recordings. Researchers can use
 the simulator to test their own protocols.
 
-Main entry points: :func:`session`, :func:`suite` / :data:`SUITE`, :func:`write_session`,
-:class:`Truth`, :class:`SimulationConfig`.
+Main entry points: :func:`session` (``condition="wild"`` for a randomized session,
+:func:`wild_draw` for what it draws), :func:`suite` / :data:`SUITE`, :func:`hybrid` (real
+baselines with simulated twitches), :func:`write_session`, :class:`Truth`,
+:class:`SimulationConfig`.
 """
 
 from __future__ import annotations
@@ -15,21 +17,26 @@ from pathlib import Path
 from typing import Any
 
 from ._session import session
+from ._wild import wild_draw
 from .config import LAYOUTS, SimulationConfig
+from .hybrid import hybrid
 from .suite import SUITE, Condition, suite
-from .truth import CONFOUNDER_KINDS, TWITCH_COLUMNS, Truth
+from .truth import CONFOUNDER_KINDS, MARKER_KINDS, TWITCH_COLUMNS, Truth
 
 __all__ = [
     "CONFOUNDER_KINDS",
     "LAYOUTS",
+    "MARKER_KINDS",
     "SUITE",
     "TWITCH_COLUMNS",
     "Condition",
     "SimulationConfig",
     "Truth",
+    "hybrid",
     "session",
     "suite",
     "truth_paths",
+    "wild_draw",
     "write_session",
 ]
 
@@ -44,9 +51,9 @@ def truth_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
 def write_session(
     path: str | os.PathLike[str],
     *,
-    duration: float = 120.0,
-    sfreq: float = 2000.0,
-    layout: str = "emg+acc",
+    duration: float | None = 120.0,
+    sfreq: float | None = 2000.0,
+    layout: str | None = "emg+acc",
     seed: int = 0,
     condition: str | None = None,
     overwrite: bool = False,
@@ -57,6 +64,8 @@ def write_session(
     Writes the recording (format from the suffix: ``.edf``, ``.bdf``, ``.h5``, ``.csv``,
     ``.fif``), ``NAME.truth.json`` (:meth:`Truth.to_json`) and ``NAME.events.tsv``
     (:meth:`Truth.to_events_tsv`). Nothing is overwritten unless ``overwrite=True``.
+    With ``condition="wild"``, pass ``duration``, ``sfreq`` or ``layout`` as None to
+    keep the drawn ones.
 
     Returns
     -------

@@ -1,0 +1,334 @@
+"""The rejection rule table: one named function per look-alike, in order of precedence.
+
+Each rule is a function of the candidates of one channel and their context
+(:class:`Candidates`) and the thresholds (:class:`~ltr.detect.config.RejectConfig`),
+returning a boolean mask: True where the candidate is turned away. A table is a list of
+:class:`Rule` (rule name, reason, function); :func:`judge` gives each candidate the
+reason of the *first* rule that turns it away, so the order of the table is the
+precedence. Every reason is one entry of :data:`REASONS`, which results, figures and
+reports show to users.
+
+Like :func:`scipy.signal.find_peaks`, the properties are computed once as arrays (the
+features of :func:`ltr.detect.core.segment_features`, and the context such as
+heartbeats and level steps) and every rule is a comparison of those arrays with its
+thresholds: nothing loops over candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import RejectConfig
+
+
+# -- the reasons registry ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Reason:
+    """Why a candidate was turned away, as shown to users."""
+
+    name: str
+    """Short name stored in the results (``rejected["reason"]``)."""
+    description: str
+    """One sentence for reports and figure legends."""
+    color: str
+    """Matplotlib colour of the reason in figures."""
+
+
+#: Every reason a candidate can be turned away for, by name (the order of first use).
+REASONS: dict[str, Reason] = {r.name: r for r in (
+    Reason("clipping", "touches a saturated rail of the amplifier or converter",
+           "black"),
+    Reason("pop", "electrode pop: a one-sample jump that leaves the level shifted",
+           "tab:purple"),
+    Reason("contraction", "part of a sustained (voluntary) contraction, reported apart",
+           "tab:orange"),
+    Reason("needle_spike", "needle-contact spike: a lone, sharp transient of 1-3 ms",
+           "tab:red"),
+    Reason("single_mup", "a lone motor-unit potential: 90 % of its energy within 10 ms",
+           "tab:cyan"),
+    Reason("ecg", "heartbeat (ECG) residue at an R peak", "tab:pink"),
+    Reason("motion", "low-frequency motion artifact (cable or needle movement), or an "
+           "accelerometer event while the EMG leads moved", "tab:brown"),
+    Reason("movement", "accelerometer movement (hand pressure, flinch), not a twitch's "
+           "jolt", "tab:olive"),
+)}
+
+
+#: The reason of an accelerometer event vetoed by movement on the EMG leads (fusion).
+VETO = REASONS["motion"].name
+#: Look-alikes that mark needling activity: without annotations or a trigger channel,
+#: epochs come from them and the twitches (:func:`ltr.segment.epochs_from_activity`).
+NEEDLING = (REASONS["needle_spike"].name, REASONS["motion"].name, REASONS["pop"].name)
+#: The reason whose candidates are reported as contractions rather than rejected.
+CONTRACTION = REASONS["contraction"].name
+
+
+def describe(reason: str) -> str:
+    """The user-facing description of a reason (the name itself when unknown)."""
+    r = REASONS.get(str(reason))
+    return r.description if r is not None else str(reason)
+
+
+# -- candidates and their context -------------------------------------------------------
+_NONE = np.zeros(0, dtype=int)
+
+
+@dataclass
+class Candidates:
+    """The candidates of one channel and what the rules look at.
+
+    Attributes
+    ----------
+    onset, offset : ndarray of int
+        Samples, offset exclusive.
+    sfreq : float
+        Rate of ``onset``/``offset``, Hz.
+    features : dict of ndarray
+        Per-candidate features (:func:`ltr.detect.core.segment_features` and those the
+        front end adds: ``rise_half``, ``low_ratio``, ``raw_max_k``/``raw_min_k``).
+    floor : ndarray
+        Noise floor (RMS) at each onset.
+    steps : ndarray of int
+        Sorted samples of electrode pops (level steps) near the candidates.
+    beats : ndarray of int
+        Sorted R peaks (samples) of the channel's heartbeat, empty without one.
+    energy_before, energy_after : ndarray | None
+        Energy of each candidate before and after heartbeat subtraction (None when no
+        beat template is settled).
+    ecg_residue : float | None
+        What subtraction typically leaves of a beat's energy on this channel.
+    rails : list of (float | None, float | None)
+        Saturation rails (top, bottom) of each raw channel; empty until the whole
+        channel has been seen.
+    """
+
+    onset: np.ndarray
+    offset: np.ndarray
+    sfreq: float
+    features: dict[str, np.ndarray]
+    floor: np.ndarray
+    steps: np.ndarray = field(default_factory=lambda: _NONE)
+    beats: np.ndarray = field(default_factory=lambda: _NONE)
+    energy_before: np.ndarray | None = None
+    energy_after: np.ndarray | None = None
+    ecg_residue: float | None = None
+    rails: Sequence[tuple[float | None, float | None]] = ()
+
+    @property
+    def duration(self) -> np.ndarray:
+        """Seconds, onset to offset."""
+        return (self.offset - self.onset) / self.sfreq
+
+
+def near(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Whether any of the sorted ``points`` lies in each ``[lo, hi]``."""
+    if points.size == 0:
+        return np.zeros(lo.size, bool)
+    return np.searchsorted(points, hi, side="right") > np.searchsorted(points, lo, side="left")
+
+
+def inside(starts: np.ndarray, stops: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Whether each ``t`` lies in one of the ``[start, stop]`` spans (starts sorted)."""
+    if starts.size == 0:
+        return np.zeros(t.size, bool)
+    i = np.searchsorted(starts, t, side="right") - 1
+    return (i >= 0) & (t <= stops[np.clip(i, 0, None)])
+
+
+# -- the rules --------------------------------------------------------------------------
+def clipping(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """The candidate's raw samples reach a saturated rail (``raw_max_k == top`` or
+    ``raw_min_k == bottom`` for any raw channel ``k``): its shape is cut off. Decided once
+    the whole channel has been seen (``c.rails``); blanked spikes (NaN extremes) keep
+    their own reason."""
+    clip = np.zeros(c.onset.size, bool)
+    for k, (top, bottom) in enumerate(c.rails):
+        hi = c.features.get(f"raw_max_{k}")
+        lo = c.features.get(f"raw_min_{k}")
+        if hi is None or lo is None:
+            continue
+        if top is not None:
+            clip |= hi == top
+        if bottom is not None:
+            clip |= lo == bottom
+    return clip
+
+
+def pop(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """An electrode pop (``c.steps``, see :func:`ltr.detect._channel.find_steps`) lies
+    within ``r.pop_margin`` s of the candidate."""
+    m = int(r.pop_margin * c.sfreq)
+    return near(c.steps, c.onset - m, c.offset + m)
+
+
+def dense(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Candidates of dense, sustained activity (a voluntary contraction that the
+    envelope crosses on and off): runs of candidates separated by less than
+    ``r.dense_gap`` s that last longer than ``r.max_duration`` and are active at least
+    ``r.dense_duty`` of the time. Twitches while fanning leave longer quiet gaps."""
+    onset, offset, sfreq = c.onset, c.offset, c.sfreq
+    out = np.zeros(onset.size, bool)
+    if onset.size < 2:
+        return out
+    new = np.r_[True, (onset[1:] - offset[:-1]) / sfreq >= r.dense_gap]
+    group = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, onset.size - 1]
+    span = (offset[last] - onset[first]) / sfreq
+    active = np.add.reduceat(offset - onset, first) / sfreq
+    sustained = (last > first) & (span > r.max_duration) & (active >= r.dense_duty * span)
+    return sustained[group]
+
+
+def sustained(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Longer than ``r.max_duration`` s, or part of a dense run (:func:`dense`): a
+    sustained contraction. An LTR lasts 20-300 ms."""
+    return (c.duration > r.max_duration) | dense(c, r)
+
+
+def contraction_fragment(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Within ``r.contraction_margin`` s of a sustained contraction (:func:`sustained`):
+    a fragment of its ramps."""
+    long_ = sustained(c, r)
+    out = np.zeros(c.onset.size, bool)
+    if long_.any():
+        m = int(r.contraction_margin * c.sfreq)
+        c_on, c_off = np.sort(c.onset[long_] - m), np.sort(c.offset[long_] + m)
+        out = (near(c_on, c.onset, c.offset) | near(c_off, c.onset, c.offset)
+               | inside(c_on, c_off, c.onset))
+    return out
+
+
+def _short_burst(c: Candidates, r: RejectConfig) -> np.ndarray:
+    return c.features["burst"] < r.min_burst
+
+
+def needle_spike(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """90 % of the energy within ``r.min_burst`` s and a crest factor (peak / RMS) of
+    at least ``r.spike_crest``: a needle-contact spike that was not blanked."""
+    return _short_burst(c, r) & (c.features["crest"] >= r.spike_crest)
+
+
+def single_mup(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """90 % of the energy within ``r.min_burst`` s: one motor-unit potential (2-15 ms)
+    rather than a train of them (an LTR)."""
+    return _short_burst(c, r)
+
+
+def _low(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Median frequency below ``r.min_median_freq`` with no EMG-band content above
+    ``r.high_band_ratio`` × floor riding on it."""
+    emg_inside = c.features["high_rms"] > r.high_band_ratio * c.floor
+    return (c.features["median_freq"] < r.min_median_freq) & ~emg_inside
+
+
+def _at_beat(c: Candidates, r: RejectConfig) -> np.ndarray:
+    w = int(r.ecg_window * c.sfreq)
+    return near(c.beats, c.onset - w, c.offset + w)
+
+
+def ecg_residue(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Within ``r.ecg_window`` s of an R peak, and the energy left after subtracting the
+    beat template is below ``min(r.ecg_explained, r.ecg_residue_factor × typical
+    residue)`` of the energy before: what subtraction typically leaves of a beat."""
+    if c.energy_before is None or c.energy_after is None or c.ecg_residue is None:
+        return np.zeros(c.onset.size, bool)
+    limit = min(r.ecg_explained, r.ecg_residue_factor * c.ecg_residue)
+    return _at_beat(c, r) & (c.energy_after < limit * c.energy_before)
+
+
+def ecg_low_frequency(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Low-frequency content (:func:`low_frequency`) within ``r.ecg_window`` s of an R
+    peak: the heartbeat's slow waves."""
+    return _low(c, r) & _at_beat(c, r)
+
+
+def low_frequency(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Median frequency below ``r.min_median_freq`` Hz (twitch potentials have most
+    energy above 50 Hz) unless the content above ``r.high_band`` Hz alone exceeds
+    ``r.high_band_ratio`` × the noise floor (a twitch riding on a motion transient is
+    kept): motion residue."""
+    return _low(c, r)
+
+
+def long_jolt(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """An accelerometer candidate longer than ``r.acc_max_duration`` s (hand pressure,
+    flinch), not a jolt."""
+    return c.duration > r.acc_max_duration
+
+
+def slow_rise(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Short envelope taking longer than ``r.acc_max_rise`` s from onset to half its
+    peak (``rise_half``): a jolt of 8 Hz or more swings to half its size within half a
+    cycle, a hand or cable movement swells slowly."""
+    return c.features["rise_half"] > r.acc_max_rise
+
+
+def slow_content(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """More than ``r.acc_low_ratio`` × the twitch-band content in the movement band
+    (``low_ratio``, :attr:`RejectConfig.acc_low_band`)."""
+    return c.features["low_ratio"] > r.acc_low_ratio
+
+
+# -- the tables -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    """One row of a rule table: a named test and the reason it gives."""
+
+    name: str
+    reason: str
+    test: Callable[[Candidates, RejectConfig], np.ndarray]
+
+    def __post_init__(self) -> None:
+        if self.reason not in REASONS:
+            raise ValueError(f"rule {self.name!r}: unknown reason {self.reason!r}; "
+                             f"known: {list(REASONS)}")
+
+    @property
+    def description(self) -> str:
+        """The rule's documentation (its function's first paragraph)."""
+        return " ".join((self.test.__doc__ or "").split("\n\n")[0].split())
+
+
+#: EMG rules in order of precedence. ``clipping`` is first: it is decided once the whole
+#: channel has been seen (:func:`ltr.detect._channel.mark_clipping`) and replaces any
+#: other reason.
+EMG_RULES: tuple[Rule, ...] = (
+    Rule("clipping", "clipping", clipping),
+    Rule("pop", "pop", pop),
+    Rule("sustained", "contraction", sustained),
+    Rule("contraction_fragment", "contraction", contraction_fragment),
+    Rule("needle_spike", "needle_spike", needle_spike),
+    Rule("single_mup", "single_mup", single_mup),
+    Rule("ecg_residue", "ecg", ecg_residue),
+    Rule("ecg_low_frequency", "ecg", ecg_low_frequency),
+    Rule("low_frequency", "motion", low_frequency),
+)
+
+#: Accelerometer rules in order of precedence (clipping as for EMG).
+ACC_RULES: tuple[Rule, ...] = (
+    Rule("clipping", "clipping", clipping),
+    Rule("long_jolt", "movement", long_jolt),
+    Rule("slow_rise", "movement", slow_rise),
+    Rule("slow_content", "movement", slow_content),
+)
+
+
+def judge(rules: Sequence[Rule], c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Each candidate's reason: that of the first rule turning it away ("" if none).
+
+    Returns
+    -------
+    ndarray of object
+        One reason name per candidate.
+    """
+    reason = np.full(c.onset.size, "", dtype=object)
+    for rule in rules:  # a loop over the table's rows
+        free = reason == ""
+        if not free.any():
+            break
+        reason[free & rule.test(c, r)] = rule.reason
+    return reason
