@@ -9,6 +9,10 @@ loaded on first use (``lazy_loader``, as in MNE, SciPy and scikit-image): ``impo
 cheap, and ``import ltr; ltr.simulate.session(...)`` works without importing the submodule.
 """
 
+import copyreg as _copyreg
+import importlib as _importlib
+import sys as _sys
+import types as _types
 from typing import TYPE_CHECKING
 
 import lazy_loader as _lazy
@@ -35,6 +39,17 @@ _ATTRS = {
 }
 
 __getattr__, _lazy_dir, _lazy_all = _lazy.attach(__name__, _SUBMODULES, _ATTRS)
+
+
+def _module_by_name(module: _types.ModuleType) -> tuple:
+    return _importlib.import_module, (module.__name__,)
+
+
+# lazy_loader gives this package its own module class (so that importing the submodule
+# ltr.detect never hides the function ltr.detect); pickle it by name as a plain module
+# is, or joblib/loky could not send a function that refers to ltr to a worker process
+if type(_sys.modules[__name__]) is not _types.ModuleType:
+    _copyreg.pickle(type(_sys.modules[__name__]), _module_by_name)
 
 
 def __dir__() -> list[str]:

@@ -341,7 +341,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.set_description_str(f"ltr report {Path(path).name}: writing")
             written = write_report(rec, res, args.output, pdf=args.pdf,
-                                   overwrite=args.overwrite)
+                                   overwrite=args.overwrite, subject=args.subject,
+                                   muscle=args.muscle, side=args.side)
         if args.annotated:
             written.append(export_annotated(rec, res, args.annotated,
                                             overwrite=args.overwrite))
@@ -548,8 +549,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "settings. --pdf adds a PDF; --annotated writes a copy of "
                                    "the recording with the detections as annotations.")
     p.add_argument("files", nargs=1, metavar="FILE")
-    p.add_argument("-o", "--output", required=True, metavar="REPORT.html")
-    p.add_argument("--pdf", action="store_true", help="also write REPORT.pdf")
+    p.add_argument("-o", "--output", required=True, metavar="REPORT.html|.pdf",
+                   help="the report: HTML, or a PDF when the name ends in .pdf")
+    p.add_argument("--pdf", action="store_true", help="also write REPORT.pdf beside the HTML")
+    p.add_argument("--subject", metavar="ID",
+                   help="subject shown in the header (default: the file's metadata or a "
+                        "BIDS-like name, sub-ID_...)")
+    p.add_argument("--muscle", metavar="NAME", help="muscle shown in the header")
+    p.add_argument("--side", metavar="SIDE", help="side shown in the header (left, right)")
     p.add_argument("--annotated", metavar="OUT.edf|.fif|.h5",
                    help="write the recording with twitch annotations (EDF+, FIF, HDF5)")
     p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")

@@ -18,6 +18,20 @@ _CONFOUNDER_COLORS = {**{name: reason.color for name, reason in REASONS.items()
                          if name != "movement"}, "hand_pressure": REASONS["movement"].color}
 
 
+def _text(label: Any) -> str:
+    """A label as matplotlib shows it literally: ``$`` would start mathtext, which fails
+    (or renders something else) on labels such as ``EMG $left`` or ``ACC_$x$``."""
+    return str(label).replace("$", r"\$")
+
+
+def _rows(table: Any) -> list[dict[str, Any]]:
+    """A summary table as a list of row dicts, whether it is a list of dicts or a
+    :class:`pandas.DataFrame` (the columns read are named where they are used)."""
+    if hasattr(table, "to_dict") and hasattr(table, "columns"):
+        return list(table.to_dict("records"))
+    return [dict(r) for r in table]
+
+
 def _pyplot() -> Any:
     try:
         import matplotlib
@@ -77,13 +91,13 @@ def plot_session(
         scale, unit = (1e6, "µV") if rec.units[i] == "V" else (1.0, rec.units[i] or "a.u.")
         tt, xx = _decimate_minmax(t, x * scale, max_points)
         ax.plot(tt, xx, lw=0.5, color="0.15")
-        ax.set_ylabel(f"{rec.ch_names[i]}\n[{unit}]", fontsize=8)
+        ax.set_ylabel(f"{_text(rec.ch_names[i])}\n[{unit}]", fontsize=8)
         ax.margins(x=0)
         for onset, _dur, desc in recording.annotations:
             if tmin <= onset <= tmax:
                 ax.axvline(onset, color="tab:blue", lw=0.8, ls="--")
                 if i == 0:
-                    ax.text(onset, 1.0, f" {desc}", transform=ax.get_xaxis_transform(),
+                    ax.text(onset, 1.0, f" {_text(desc)}", transform=ax.get_xaxis_transform(),
                             fontsize=7, color="tab:blue", va="bottom")
         if truth is None:
             continue
@@ -109,7 +123,7 @@ def plot_session(
         title = (f"simulated session (layout {truth.info.get('layout')}, seed "
                  f"{truth.info.get('seed')}, condition {truth.info.get('condition')}): "
                  f"green = true twitches, grey = needle in")
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(_text(title), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -170,8 +184,6 @@ def plot_detections(
     -------
     matplotlib.figure.Figure
     """
-    from .preprocess import bandpass, highpass, remove_mains
-
     plt = _pyplot()
     if tmax is None:
         tmax = recording.duration
@@ -191,34 +203,43 @@ def plot_detections(
         tt_parts, xx_parts = [], []
         for a in range(start, stop, piece):  # a loop over pieces of the recording
             b = min(stop, a + piece)
-            pad = int(min(a, 2 * rec.sfreq))
-            x = rec.get_data(a - pad, min(rec.n_samples, b + 2 * round(rec.sfreq)),
-                             picks=[i])[0]
-            if conditioned and rec.ch_kinds[i] == "emg":
-                mains = results.processing.get(name, {})
-                if mains.get("mains_hz") and mains.get("mains_harmonics"):
-                    x = remove_mains(x, rec.sfreq, mains["mains_hz"],
-                                     mains["mains_harmonics"])
-                x, _ = bandpass(x, rec.sfreq, tuple(results.config.emg.band))
-            elif conditioned and rec.sfreq > 2:
-                x = highpass(x, rec.sfreq, 0.5, 2)
-            x = x[pad: pad + b - a]
+            x = _conditioned_piece(rec, results, i, a, b, conditioned=conditioned)
             scale = 1e6 if rec.units[i] == "V" else 1.0
             tt, xx = _decimate_minmax(np.arange(a, b) / rec.sfreq, x * scale, per_piece)
             tt_parts.append(tt)
             xx_parts.append(xx)
         unit = "µV" if rec.units[i] == "V" else (rec.units[i] or "a.u.")
         ax.plot(np.concatenate(tt_parts), np.concatenate(xx_parts), lw=0.5, color="0.15")
-        ax.set_ylabel(f"{name}\n[{unit}]", fontsize=8)
+        ax.set_ylabel(f"{_text(name)}\n[{unit}]", fontsize=8)
         _shade_results(ax, results, {name, sensor_of.get(name, name)}, tmin, tmax)
         ax.margins(x=0)
     axes[-1, 0].set_xlim(tmin, min(tmax, rec.duration))
     axes[-1, 0].set_xlabel("time [s]")
     source = results.source or str(recording.meta.get("source", "recording"))
-    fig.suptitle(f"{source}: {len(results)} twitches (green), rejected look-alikes "
-                 "labelled, contractions orange, needle-in epochs grey", fontsize=10)
+    fig.suptitle(f"{_text(source)}: {len(results)} twitches (green bands, triangles "
+                 "above), rejected look-alikes labelled (crosses below), contractions "
+                 "orange, needle-in epochs grey", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _conditioned_piece(rec: Recording, results: Any, i: int, a: int, b: int, *,
+                       conditioned: bool = True) -> np.ndarray:
+    """Samples ``a:b`` of channel ``i`` as shown: EMG without hum and band-passed with
+    the detector's band, acceleration with gravity removed (0.5 Hz high-pass). Only
+    the piece and 2 s either side are read."""
+    from .preprocess import bandpass, highpass, remove_mains
+
+    pad = int(min(a, 2 * rec.sfreq))
+    x = rec.get_data(a - pad, min(rec.n_samples, b + 2 * round(rec.sfreq)), picks=[i])[0]
+    if conditioned and rec.ch_kinds[i] == "emg":
+        mains = results.processing.get(rec.ch_names[i], {})
+        if mains.get("mains_hz") and mains.get("mains_harmonics"):
+            x = remove_mains(x, rec.sfreq, mains["mains_hz"], mains["mains_harmonics"])
+        x, _ = bandpass(x, rec.sfreq, tuple(results.config.emg.band))
+    elif conditioned and rec.sfreq > 2:
+        x = highpass(x, rec.sfreq, 0.5, 2)
+    return x[pad: pad + b - a]
 
 
 def _spans(ax: Any, on: np.ndarray, off: np.ndarray, colors: Any, zorder: float = -2) -> None:
@@ -228,6 +249,27 @@ def _spans(ax: Any, on: np.ndarray, off: np.ndarray, colors: Any, zorder: float 
     ax.broken_barh(list(zip(on, np.maximum(off - on, 0.0), strict=True)), (0, 1),
                    transform=ax.get_xaxis_transform(), facecolors=colors, lw=0,
                    zorder=zorder)
+
+
+def _rug(ax: Any, times: np.ndarray, y: float, marker: str, color: Any,
+         own: Any = None) -> None:
+    """One marker per event at height ``y`` (axes fraction), so that events stay visible
+    when a whole recording makes their bands narrower than a pixel. Events of other
+    channels (``own`` false) are drawn hollow."""
+    if len(times) == 0:
+        return
+    t = np.asarray(times, dtype=float)
+    mine = np.ones(t.size, bool) if own is None else np.array([bool(o) for o in own])
+    colors = [color] * t.size if isinstance(color, str) else list(color)
+    for sel, face in ((mine, True), (~mine, False)):  # filled: this channel's own
+        if not sel.any():
+            continue
+        c = [colors[k] for k in np.flatnonzero(sel)]
+        ax.scatter(t[sel], np.full(sel.sum(), y), s=18, marker=marker, linewidths=1.0,
+                   c=c if (face or marker == "x") else "none",
+                   edgecolors=None if marker == "x" else c,
+                   transform=ax.get_xaxis_transform(), clip_on=False, zorder=5,
+                   gid="rug-twitch" if marker == "v" else "rug-rejected")
 
 
 #: Rejected look-alikes are labelled with their reason when at most this many are in view.
@@ -248,16 +290,20 @@ def _shade_results(ax: Any, results: Any, own: set[str], tmin: float, tmax: floa
                       if set(str(ev["channels"][k]).split(",")) & own else 0.08)
               for k in sel]
     _spans(ax, ev["onset"][sel], ev["offset"][sel], colors)
+    _rug(ax, ev["onset"][sel], 0.97, "v", "tab:green",
+         [set(str(ev["channels"][k]).split(",")) & own for k in sel])
     rj = results.rejected
     mine = np.array([str(c) in own for c in rj["channel"]], dtype=bool)
     sel = np.flatnonzero(mine & (rj["offset"] >= tmin) & (rj["onset"] <= tmax))
     colors = [to_rgba(_REASON_COLORS.get(str(rj["reason"][k]), "tab:red"), 0.3) for k in sel]
     _spans(ax, rj["onset"][sel], np.maximum(rj["offset"][sel], rj["onset"][sel] + 0.004),
            colors)
+    _rug(ax, rj["onset"][sel], 0.03, "x",
+         [_REASON_COLORS.get(str(rj["reason"][k]), "tab:red") for k in sel])
     if sel.size <= MAX_LABELS:
         for k in sel:  # a loop over the labels drawn (few)
             color = _REASON_COLORS.get(str(rj["reason"][k]), "tab:red")
-            ax.text(rj["onset"][k], 0.98, str(rj["reason"][k]), fontsize=6, rotation=90,
+            ax.text(rj["onset"][k], 0.98, _text(rj["reason"][k]), fontsize=6, rotation=90,
                     va="top", color=color, transform=ax.get_xaxis_transform())
     ct = results.contractions
     mine = np.array([str(c) in own for c in ct["channel"]], dtype=bool)
@@ -314,7 +360,7 @@ def plot_overview(
         ax.plot(tt, xx, lw=0.5, color="0.1", label="conditioned")
         lim = np.nanpercentile(np.abs(d["conditioned"] * scale), 99.9) * 1.6 + 1e-30
         ax.set_ylim(-lim if emg else -0.05 * lim, lim)
-        ax.set_ylabel(f"{name}\n[{unit}]", fontsize=8)
+        ax.set_ylabel(f"{_text(name)}\n[{unit}]", fontsize=8)
         ax.legend(loc="upper right", fontsize=6, framealpha=0.6)
         _shade_results(ax, results, {name, *members}, tmin, tmax)
         tt, ee = _decimate_minmax(d["time"], d["envelope"] * scale, max_points)
@@ -328,7 +374,8 @@ def plot_overview(
         _shade_results(ax_env, results, {name, *members}, tmin, tmax)
     axes[-1, 0].set_xlim(tmin, min(tmax, recording.duration))
     axes[-1, 0].set_xlabel("time [s]")
-    fig.suptitle(f"{results.source or 'recording'}: {tmin:.1f}-{tmax:.1f} s", fontsize=10)
+    fig.suptitle(f"{_text(results.source or 'recording')}: {tmin:.1f}-{tmax:.1f} s",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -405,7 +452,7 @@ def plot_gallery(
             ax.legend(fontsize=7, loc="upper right")
         ax.axvline(0, color="0.5", lw=0.8, ls="--")
         shown = "" if len(drawn[u]) == count[u] else f" ({len(drawn[u])} drawn)"
-        ax.set_title(f"{u}: {count[u]} twitches{shown}", fontsize=9)
+        ax.set_title(f"{_text(u)}: {count[u]} twitches{shown}", fontsize=9)
         ax.set_xlabel("time from onset [ms]")
         ax.set_ylabel(f"[{unit}]")
     fig.tight_layout()
@@ -419,45 +466,206 @@ def _unit_of(recording: Recording, results: TwitchResults, unit: str) -> str:
 
 
 def plot_epochs(results: TwitchResults) -> Any:
-    """Twitches per needle-in epoch (bars) and their amplitude across successive twitches.
+    """Twitches per needle insertion and habituation, readable for any number of epochs.
 
-    The right panel shows, per epoch, 20 log10 of each twitch's amplitude relative to the
-    first one of the epoch (twitches of the most common unit, as in
-    :func:`ltr.results.habituation_slope`), with the fitted slope in the legend.
+    Left: twitches per needle-in epoch (bars). Middle: amplitude of each twitch relative
+    to the first one of its epoch, 20 log10 (twitches of the most common unit, as in
+    :func:`ltr.results.habituation_slope`), against the twitch's number within the epoch:
+    every epoch's twitches as dots, their median and interquartile range across epochs as
+    a line and band (twitch numbers that at least 3 epochs reach). Right: each epoch's
+    habituation slope, dB per twitch, one dot per epoch, with the median. No figure element
+    grows with the number of epochs beyond one bar and one dot each.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    plt = _pyplot()
+    rows = _rows(results.summary(by="epoch"))
+    fig, (ax_n, ax_h, ax_s) = plt.subplots(
+        1, 3, figsize=(14, 3.8), gridspec_kw={"width_ratios": [5, 4, 2]})
+    counts = np.array([r["count"] for r in rows], dtype=float)
+    idx = np.arange(len(rows))
+    if rows:
+        ax_n.bar(idx, counts, color="tab:green", width=0.8)
+        ax_n.set_xlim(-0.6, len(rows) - 0.4)
+        if len(rows) <= 15:
+            ax_n.set_xticks(idx, [str(r["epoch"]) for r in rows])
+            for i, r in enumerate(rows):
+                ax_n.text(i, r["count"], f"{r['rate_per_min']:.1f}/min", ha="center",
+                          va="bottom", fontsize=7)
+        else:
+            ax_n.xaxis.set_major_locator(MaxNLocator(12, integer=True))
+        ax_n.axhline(float(np.median(counts)), color="0.3", lw=0.8, ls="--",
+                     label=f"median {np.median(counts):g}")
+        ax_n.legend(fontsize=7, loc="upper right")
+    ax_n.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_n.set_xlabel(f"needle-in epoch ({results.epochs.source})")
+    ax_n.set_ylabel("twitches")
+    ax_n.set_title(f"{len(rows)} insertions, {len(results)} twitches", fontsize=9)
+    ev = results.events
+    units, n_unit = np.unique(ev["unit"].astype(str), return_counts=True)
+    main_unit = units[np.argmax(n_unit)] if units.size else "V"
+    numbers, dbs, slopes = [], [], []
+    for r in rows:  # a loop over epochs
+        slope = r["habituation_db_per_twitch"]
+        if np.isfinite(slope):
+            slopes.append(slope)
+        sel = (ev["epoch"] == r["epoch"]) & (ev["unit"].astype(str) == main_unit)
+        amp = ev["amplitude"][sel]
+        if amp.size < 2 or not amp[0] > 0:
+            continue
+        numbers.append(np.arange(1, amp.size + 1))
+        dbs.append(20 * np.log10(np.maximum(amp, 1e-300) / amp[0]))
+    if dbs:
+        num, db = np.concatenate(numbers), np.concatenate(dbs)
+        ax_h.plot(num, db, "o", ms=2.5, color="tab:green", alpha=0.35, label="a twitch")
+        grid = np.arange(1, num.max() + 1)
+        reach = np.array([np.sum(num == n) for n in grid])
+        grid = grid[reach >= 3]
+        if grid.size:
+            q = np.array([np.percentile(db[num == n], [25, 50, 75]) for n in grid])
+            ax_h.fill_between(grid, q[:, 0], q[:, 2], color="0.2", alpha=0.15, lw=0,
+                              label="interquartile range")
+            ax_h.plot(grid, q[:, 1], "-", color="k", lw=1.5, label="median over epochs")
+        ax_h.legend(fontsize=7, loc="lower left")
+    ax_h.axhline(0, color="0.6", lw=0.8)
+    ax_h.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_h.set_xlabel("twitch number within the epoch")
+    ax_h.set_ylabel("amplitude re first twitch [dB]")
+    ax_h.set_title(f"habituation, {len(dbs)} epochs with 2 or more twitches", fontsize=9)
+    if slopes:
+        sl = np.asarray(slopes)
+        jitter = (np.arange(sl.size) % 7 - 3) * 0.04  # deterministic spread, no overlap
+        ax_s.plot(jitter, sl, "o", ms=3.5, color="tab:green", alpha=0.6)
+        ax_s.plot([-0.3, 0.3], [np.median(sl)] * 2, "k-", lw=1.5)
+        ax_s.text(0.32, float(np.median(sl)), f"median\n{np.median(sl):+.2f}", fontsize=7,
+                  va="center")
+    ax_s.axhline(0, color="0.6", lw=0.8)
+    ax_s.set_xlim(-0.5, 0.9)
+    ax_s.set_xticks([])
+    ax_s.set_ylabel("slope per epoch [dB/twitch]")
+    ax_s.set_title(f"{len(slopes)} slopes", fontsize=9)
+    fig.suptitle(f"{_text(results.source or 'recording')}: {len(results)} twitches",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+#: Needle insertions drawn per page of :func:`plot_insertions` in the report.
+INSERTIONS_PER_PAGE = 20
+
+
+def plot_insertions(
+    recording: Recording,
+    results: TwitchResults,
+    epochs: Any = None,
+    *,
+    channel: str | None = None,
+    ncols: int = 4,
+    margin: float = 1.0,
+    clock: Any = None,
+    ylim: float | None = None,
+    max_points: int = 1500,
+) -> Any:
+    """One small panel per needle insertion: its trace with the twitches marked.
+
+    Each panel shows one channel, conditioned as in :func:`plot_detections`, from
+    ``margin`` s before the needle went in to ``margin`` s after it came out, with the
+    twitches as green bands and triangles and rejected look-alikes as crosses. All panels
+    share one amplitude scale, the same on every page, so insertions can be compared.
+    Only the insertions' spans are read, so a long recording is never held in memory.
+
+    Parameters
+    ----------
+    recording : Recording
+    results : TwitchResults
+    epochs : sequence of int | None
+        Indices of the epochs to draw (default: all; the report pages them
+        :data:`INSERTIONS_PER_PAGE` at a time).
+    channel : str | None
+        Channel to show (default: the first analysed EMG channel, else the first
+        accelerometer axis).
+    ncols : int
+        Panels per row.
+    margin : float
+        Seconds shown either side of each epoch.
+    clock : callable | None
+        ``clock(t)`` gives the wall-clock text of time ``t`` s for the panel titles.
+    ylim : float | None
+        Half-height of every panel in the channel's display unit (µV for EMG). Default:
+        1.3 times the 95th percentile of the peak amplitudes of the twitches found on
+        the channel (so that every page of a report has the same scale; the largest
+        twitches may reach the edge), or of the samples drawn when it has none.
+    max_points : int
+        Samples drawn per panel at most (min/max decimation keeps peaks visible).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     plt = _pyplot()
-    rows = results.summary(by="epoch").to_dict("records")
-    fig, (ax_n, ax_h) = plt.subplots(1, 2, figsize=(12, 3.8))
-    if rows:
-        idx = np.arange(len(rows))
-        ax_n.bar(idx, [r["count"] for r in rows], color="tab:green")
-        ax_n.set_xticks(idx, [str(r["epoch"]) for r in rows])
-        for i, r in enumerate(rows):
-            ax_n.text(i, r["count"], f"{r['rate_per_min']:.1f}/min", ha="center",
-                      va="bottom", fontsize=7)
-    ax_n.set_xlabel(f"needle-in epoch ({results.epochs.source})")
-    ax_n.set_ylabel("twitches")
-    ev = results.events
-    units, counts = np.unique(ev["unit"].astype(str), return_counts=True)
-    main_unit = units[np.argmax(counts)] if units.size else "V"
-    for k, r in enumerate(rows):
-        sel = (ev["epoch"] == k) & (ev["unit"].astype(str) == main_unit)
-        amp = ev["amplitude"][sel]
-        if amp.size < 2:
+    ep = results.epochs
+    sel = list(range(len(ep))) if epochs is None else [int(k) for k in epochs]
+    if channel is None:
+        names = list(results.meta.get("emg", [])) + list(results.meta.get("acc", []))
+        channel = names[0] if names else recording.ch_names[0]
+    if channel not in recording.ch_names:
+        raise ValueError(f"{results.source or 'recording'}: channel {channel!r} is not in "
+                         f"the recording (channels: {', '.join(recording.ch_names)})")
+    i = recording.ch_names.index(channel)
+    sensor_of = {ch: s for s, chs in results.meta.get("sensors", {}).items() for ch in chs}
+    own = {channel, sensor_of.get(channel, channel)}
+    nrows = max(1, -(-len(sel) // ncols))
+    from matplotlib.ticker import MaxNLocator
+
+    height = 0.9 + 1.9 * nrows
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(14, height))
+    # fixed margins: tight_layout on dozens of panels costs more than drawing them
+    fig.subplots_adjust(left=0.06, right=0.99, top=1 - 0.55 / height,
+                        bottom=0.35 / height, hspace=0.45, wspace=0.08)
+    scale, unit = ((1e6, "µV") if recording.units[i] == "V"
+                   else (1.0, recording.units[i] or "a.u."))
+    ce = results.channel_events
+    amp = ce["amplitude"][np.isin(ce["channel"].astype(str), list(own))] * scale
+    amp = amp[np.isfinite(amp)]
+    if ylim is None and amp.size:
+        ylim = 1.3 * float(np.percentile(amp, 95))
+    traces, lim = [], 0.0
+    for k in sel:  # a loop over the epochs drawn: read and reduce each
+        t0 = max(0.0, float(ep.start[k]) - margin)
+        t1 = min(recording.duration, float(ep.stop[k]) + margin)
+        a, b = round(t0 * recording.sfreq), round(t1 * recording.sfreq)
+        if b <= a:
+            traces.append((t0, t1, np.zeros(0), np.zeros(0)))
             continue
-        db = 20 * np.log10(amp / amp[0])
-        slope = r["habituation_db_per_twitch"]
-        label = f"epoch {k}" + (f": {slope:+.2f} dB/twitch" if np.isfinite(slope) else "")
-        ax_h.plot(np.arange(1, amp.size + 1), db, "o-", ms=3, lw=1, label=label)
-    ax_h.axhline(0, color="0.6", lw=0.8)
-    ax_h.set_xlabel("twitch number within the epoch")
-    ax_h.set_ylabel("amplitude re first twitch [dB]")
-    if ax_h.lines[1:]:
-        ax_h.legend(fontsize=7)
-    fig.suptitle(f"{results.source or 'recording'}: {len(results)} twitches", fontsize=10)
-    fig.tight_layout()
+        x = _conditioned_piece(recording, results, i, a, b) * scale
+        if np.isfinite(x).any():
+            lim = max(lim, float(np.nanpercentile(np.abs(x), 99.9)))
+        traces.append((t0, t1, *_decimate_minmax(np.arange(a, b) / recording.sfreq, x,
+                                                 max_points)))
+    half = ylim if ylim is not None and ylim > 0 else 1.3 * lim + 1e-30
+    for j, (k, (t0, t1, tt, xx)) in enumerate(zip(sel, traces, strict=True)):  # epochs
+        ax = axes[j // ncols, j % ncols]
+        # limits first and fixed: autoscaling dozens of panels per artist is slow
+        ax.set_xlim(t0, t1)
+        ax.set_ylim(-half, half)
+        ax.set_autoscale_on(False)
+        ax.plot(tt, xx, lw=0.4, color="0.15")
+        _shade_results(ax, results, own, t0, t1)
+        n = int(np.sum(results.events["epoch"] == k))
+        when = f" {clock(float(ep.start[k]))}" if clock is not None else ""
+        ax.set_title(f"#{k}{when}: {n} twitch{'es' if n != 1 else ''}", fontsize=8,
+                     loc="left")
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.yaxis.set_major_locator(MaxNLocator(3, symmetric=True))
+        ax.tick_params(labelsize=6, labelleft=j % ncols == 0)
+    for ax in axes.ravel()[len(sel):]:
+        ax.set_visible(False)
+    for r in range(nrows):
+        axes[r, 0].set_ylabel(f"[{unit}]", fontsize=7)
+    fig.suptitle(f"{_text(channel)} per needle insertion (time in s; one scale for all "
+                 "panels)", fontsize=10)
     return fig

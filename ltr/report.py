@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as _dt
 import html
 import io
 import os
+import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -31,35 +34,41 @@ th{background:#eef} td.l,th.l{text-align:left}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0}
 pre{background:#f7f7f7;padding:.8em;font-size:.8em;overflow-x:auto}
 .note{color:#555;font-size:.85em}
+.fields{border:none;font-size:.95em} .fields td,.fields th{border:none;text-align:left;
+padding:.1em 1.2em .1em 0} .fields th{background:none;color:#555;font-weight:normal}
+.meaning{background:#fbfaf2;border-left:4px solid #cc9;padding:.5em 1em;font-size:.9em}
+.meaning p{margin:.3em 0}
 """
-
-
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _num(v: Any, digits: int = 2) -> str:
     if isinstance(v, float | np.floating):
         return "-" if not np.isfinite(v) else f"{v:.{digits}f}"
-    return html.escape(str(v))
+    if v is None:
+        return "-"
+    return str(v)
 
 
 def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], digits: int = 2) -> str:
     if not rows:
         return "<p class='note'>none</p>"
-    head = "".join(f"<th{' class=l' if i == 0 else ''}>{html.escape(label)}</th>"
+    left = [i == 0 or isinstance(rows[0].get(key), str) for i, (key, _) in enumerate(columns)]
+    head = "".join(f"<th{' class=l' if left[i] else ''}>{html.escape(label)}</th>"
                    for i, (_, label) in enumerate(columns))
     body = []
     for row in rows:
-        cells = "".join(f"<td{' class=l' if i == 0 else ''}>{_num(row.get(key), digits)}</td>"
+        cells = "".join(f"<td{' class=l' if left[i] else ''}>"
+                        f"{html.escape(_num(row.get(key), digits))}</td>"
                         for i, (key, _) in enumerate(columns))
         body.append(f"<tr>{cells}</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _rows(table: Any) -> list[dict[str, Any]]:
+    """Rows of a summary table, a list of dicts or a :class:`pandas.DataFrame`."""
+    from .plot import _rows as rows
+
+    return rows(table)
 
 
 def _zoom_window(results: Any, duration: float) -> tuple[float, float]:
@@ -73,20 +82,120 @@ def _zoom_window(results: Any, duration: float) -> tuple[float, float]:
     return a, min(duration, a + 12.0)
 
 
-def build_report(recording: Recording, results: Any, *, title: str | None = None) -> str:
-    """The HTML text of the report (figures embedded as PNG, no network needed)."""
-    from .plot import plot_detections, plot_epochs, plot_gallery, plot_overview
+#: Times listed per rejection reason in the report (the count is always complete).
+MAX_REJECTED_TIMES = 12
 
+_BIDS_ENTITY = re.compile(r"(?:^|_)([A-Za-z]+)-([A-Za-z0-9]+)")
+
+
+def _clock(meas_date: _dt.datetime | None) -> Any:
+    """``clock(t)``: the wall-clock time ``t`` s into the recording, or None."""
+    if meas_date is None:
+        return None
+
+    def clock(t: float) -> str:
+        return (meas_date + _dt.timedelta(seconds=float(t))).strftime("%H:%M:%S")
+
+    return clock
+
+
+def _fields(recording: Recording, results: Any, subject: str | None, muscle: str | None,
+            side: str | None) -> dict[str, str]:
+    """Subject, muscle and side: the options, else the recording's metadata, else the
+    entities of a BIDS-like file name (``sub-07_ses-01_..._emg.edf``; ``muscle-`` and
+    ``side-`` entities are read too); "not given" when none says."""
+    meta = recording.meta
+    info = meta.get("subject_info") if isinstance(meta.get("subject_info"), dict) else {}
+    stem = Path(str(results.source or meta.get("source", ""))).name
+    ent = {k.lower(): v for k, v in _BIDS_ENTITY.findall(stem.split(".")[0])}
+    out: dict[str, str] = {}
+    for key, given, meta_keys in (
+            ("subject", subject, ("subject", "subject_id", "his_id")),
+            ("session", None, ("session",)),
+            ("muscle", muscle, ("muscle",)),
+            ("side", side, ("side", "laterality"))):
+        value = given
+        for mk in meta_keys:
+            if value is None:
+                value = meta.get(mk) or info.get(mk)
+        if value is None:
+            value = ent.get({"subject": "sub", "session": "ses"}.get(key, key))
+        if value is not None or key != "session":
+            out[key] = str(value) if value not in (None, "") else "not given"
+    if recording.meas_date is not None:
+        out["recorded"] = recording.meas_date.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    else:
+        out["recorded"] = "start time unknown (times are seconds from the start)"
+    return out
+
+
+def _meaning(results: Any, clock: Any) -> list[str]:
+    """A short plain statement of what the counts mean and do not mean."""
+    src = results.epochs.source
+    where = {"annotations": "from the needle in/out marks in the file",
+             "trigger": "from the trigger channel",
+             "activity": "guessed from clusters of needling activity (no marks in the "
+                         "file): their start is the first activity, so no latency is "
+                         "given"}.get(src, "not found: the whole recording is one span")
+    return [
+        "What the counts are: a twitch is a short burst that the detector found on the EMG "
+        "and/or the skin accelerometer and that passed its checks against look-alikes "
+        "(needle-contact spikes, electrode pops, cable motion, heartbeats, lone motor "
+        f"units, movements). Needle insertions are {where}. Times are seconds from the "
+        "start of the recording" + (", with the clock time where the file has a start "
+        "time." if clock is not None else "."),
+        "What they are not: a count is not a diagnosis, and neither a high nor a zero "
+        "count proves that a trigger point was or was not reached. Twitches smaller than "
+        "the noise floor are missed, twitches during a sustained contraction are not "
+        "counted (the contraction is listed instead), and a look-alike can still be "
+        "counted now and then. Look at the traces and at the rejected look-alikes before "
+        "relying on a number; counts from different recording set-ups (needle or surface "
+        "EMG, accelerometer or not) are not directly comparable.",
+    ]
+
+
+def _rejected_rows(results: Any, clock: Any) -> list[dict[str, Any]]:
+    """One row per rejection reason: count, channels and the times."""
+    rj = results.rejected
+    reasons = rj["reason"].astype(str)
+    rows = []
+    for reason in sorted(set(reasons.tolist()), key=lambda r: (-np.sum(reasons == r), r)):
+        sel = np.flatnonzero(reasons == reason)
+        on = np.sort(rj["onset"][sel])
+        shown = on[:MAX_REJECTED_TIMES]
+        times = ", ".join(f"{t:.1f}" + (f" ({clock(t)})" if clock is not None else "")
+                          for t in shown)
+        if on.size > shown.size:
+            times += f" ... and {on.size - shown.size} more"
+        rows.append({"reason": reason, "meaning": describe(reason),
+                     "count": int(sel.size),
+                     "channels": ", ".join(sorted(set(rj["channel"][sel].astype(str)))),
+                     "times": times})
+    return rows
+
+
+def _content(recording: Recording, results: Any, *, title: str | None,
+             subject: str | None, muscle: str | None, side: str | None) -> dict[str, Any]:
+    """What the HTML and the PDF report both show: header, key numbers, tables.
+
+    Summary columns read: epoch table ``epoch``, ``start_s``, ``stop_s``, ``count``,
+    ``rate_per_min``, ``first_latency_s``, ``iti_median_s``, ``emg_amplitude_median_uV``,
+    ``acc_amplitude_median_m_s2`` (shown as "-" when absent),
+    ``snr_median_db``, ``habituation_db_per_twitch``, ``rejected``, ``contractions``;
+    channel table ``channel``, ``count``, ``rate_per_min``, ``snr_median_db``,
+    ``rejected``, ``contractions``.
+    """
     quality = assess(recording)
-    s = results.overview()
+    reasons, n_reason = np.unique(results.rejected["reason"].astype(str), return_counts=True)
+    s = {"count": len(results), "rate_per_min": results.rate_per_min,
+         "both": int(np.sum(results.events["modality"].astype(str) == "emg+acc")),
+         "rejected": {str(r): int(n) for r, n in zip(reasons, n_reason, strict=True)},
+         "contractions": int(results.contractions["onset"].size)}
+    clock = _clock(recording.meas_date)
     name = title or Path(results.source or "recording").name
-    zoom = _zoom_window(results, recording.duration)
-    figs = {
-        "overview": _png(plot_detections(recording, results)),
-        "zoom": _png(plot_overview(recording, results, tmin=zoom[0], tmax=zoom[1])),
-        "epochs": _png(plot_epochs(results)),
-        "gallery": _png(plot_gallery(recording, results)),
-    }
+    by_epoch = _rows(results.summary(by="epoch"))
+    for r in by_epoch:
+        r["clock"] = clock(r["start_s"]) if clock is not None else "-"
     ch_rows = [{"name": c.name, "kind": c.kind, "unit": c.orig_unit or "-",
                 "rms": c.rms * (1e6 if c.unit == "V" else 1.0),
                 "rms_unit": "µV" if c.unit == "V" else (c.unit or "-"),
@@ -98,70 +207,232 @@ def build_report(recording: Recording, results: Any, *, title: str | None = None
                   "floor": results.noise_floor.get(ch, float("nan"))}
                  for ch, p in results.processing.items()]
     ev = results.events
-    ev_rows = [{"i": i + 1, "onset": ev["onset"][i], "duration": ev["duration"][i] * 1e3,
-                "epoch": int(ev["epoch"][i]), "channels": ev["channels"][i],
-                "modality": ev["modality"][i],
+    ev_rows = [{"i": i + 1, "onset": ev["onset"][i],
+                "clock": clock(ev["onset"][i]) if clock is not None else "-",
+                "duration": ev["duration"][i] * 1e3,
+                "epoch": int(ev["epoch"][i]), "channels": str(ev["channels"][i]),
+                "modality": str(ev["modality"][i]),
                 "amplitude": ev["amplitude"][i] * (1e6 if ev["unit"][i] == "V" else 1.0),
-                "unit": "µV" if ev["unit"][i] == "V" else (ev["unit"][i] or "a.u."),
+                "unit": "µV" if ev["unit"][i] == "V" else (str(ev["unit"][i]) or "a.u."),
                 "snr": ev["snr_db"][i], "conf": ev["confidence"][i]}
                for i in range(len(results))]
-    rejected = "; ".join(f"{k} ({describe(k)}): {v}" for k, v in s["rejected"].items()
-                         ) or "none"
+    ep_cols = [("epoch", "epoch"), ("clock", "clock"), ("start_s", "start (s)"),
+               ("stop_s", "stop (s)"), ("count", "twitches"), ("rate_per_min", "per min"),
+               ("first_latency_s", "first after insertion (s)"),
+               ("iti_median_s", "median interval (s)"),
+               ("emg_amplitude_median_uV", "median EMG amplitude (µV)"),
+               ("acc_amplitude_median_m_s2", "median ACC amplitude (m/s²)"),
+               ("snr_median_db", "median SNR (dB)"),
+               ("habituation_db_per_twitch", "habituation (dB/twitch)"),
+               ("rejected", "rejected"), ("contractions", "contractions")]
+    if clock is None:
+        ep_cols.pop(1)
+    ev_cols = [("i", "#"), ("onset", "onset (s)"), ("clock", "clock"),
+               ("duration", "duration (ms)"), ("epoch", "epoch"), ("channels", "seen on"),
+               ("modality", "modality"), ("amplitude", "amplitude"), ("unit", "unit"),
+               ("snr", "SNR (dB)"), ("conf", "confidence")]
+    if clock is None:
+        ev_cols.pop(2)
+    return {
+        "name": name, "clock": clock, "summary": s,
+        "zoom": _zoom_window(results, recording.duration),
+        "fields": _fields(recording, results, subject, muscle, side),
+        "meaning": _meaning(results, clock),
+        "keys": [(str(s["count"]), "twitches"), (f"{s['rate_per_min']:.1f}", "per minute"),
+                 (str(len(results.epochs)), f"needle insertions ({results.epochs.source})"),
+                 (str(s["both"]), "seen on EMG and accelerometer"),
+                 (str(sum(s["rejected"].values())), "look-alikes rejected")],
+        "tables": {
+            "epochs": ("Per needle insertion", ep_cols, by_epoch, 2),
+            "rejected": ("Rejected look-alikes", [
+                ("reason", "reason"), ("count", "count"), ("channels", "channels"),
+                ("meaning", "what it is"),
+                ("times", "times (s" + (", clock" if clock is not None else "") + ")")],
+                _rejected_rows(results, clock), 2),
+            "channels": ("Per channel", [
+                ("channel", "channel"), ("count", "twitches"), ("rate_per_min", "per min"),
+                ("snr_median_db", "median SNR (dB)"), ("rejected", "rejected"),
+                ("contractions", "contractions")], _rows(results.summary(by="channel")), 2),
+            "events": ("Events", ev_cols, ev_rows, 3),
+            "recording": ("Recording", [
+                ("name", "channel"), ("kind", "kind"), ("unit", "file unit"),
+                ("rms", "RMS"), ("rms_unit", "unit"), ("flags", "flags")], ch_rows, 2),
+            "settings": ("Detection settings", [
+                ("channel", "channel"), ("band", "band used (Hz)"),
+                ("mains", "mains removed"), ("beats", "heartbeats removed"),
+                ("floor", "median noise floor (channel unit, SI)")], proc_rows, 6),
+        },
+    }
+
+
+#: Needle insertions drawn as panels at most; beyond, those with the most twitches.
+MAX_INSERTION_PANELS = 100
+
+
+def _insertions_drawn(results: Any) -> list[int]:
+    """The epochs drawn as panels, in time order: all of them up to
+    :data:`MAX_INSERTION_PANELS`, else the ones with the most twitches."""
+    n = len(results.epochs)
+    if n <= MAX_INSERTION_PANELS:
+        return list(range(n))
+    counts = np.bincount(results.events["epoch"][results.events["epoch"] >= 0].astype(int),
+                         minlength=n)[:n]
+    order = np.argsort(-counts, kind="stable")[:MAX_INSERTION_PANELS]
+    return sorted(int(k) for k in order)
+
+
+def _insertion_pages(results: Any) -> list[list[int]]:
+    """Epoch indices per page of insertion panels."""
+    from .plot import INSERTIONS_PER_PAGE
+
+    drawn = _insertions_drawn(results)
+    return [drawn[a: a + INSERTIONS_PER_PAGE] for a in range(0, len(drawn), INSERTIONS_PER_PAGE)]
+
+
+def _figures(recording: Recording, results: Any, c: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The report's figures in order, as (key, function making the figure)."""
+    from . import plot
+
+    zoom = c["zoom"]
+    figs: list[tuple[str, Any]] = [
+        ("epochs", lambda: plot.plot_epochs(results)),
+        ("overview", lambda: plot.plot_detections(recording, results))]
+    figs += [("insertions", lambda page=page: plot.plot_insertions(
+        recording, results, page, clock=c["clock"]))
+        for page in _insertion_pages(results)]
+    figs += [("zoom", lambda: plot.plot_overview(recording, results, tmin=zoom[0],
+                                                 tmax=zoom[1])),
+             ("gallery", lambda: plot.plot_gallery(recording, results))]
+    return figs
+
+
+def _render(recording: Recording, results: Any, c: dict[str, Any], pdf_path: Path | None,
+            png: bool) -> dict[str, list[str]]:
+    """Make each figure once, one at a time: into the PDF at ``pdf_path`` (with the text
+    pages) and/or as PNG data URIs for the HTML (returned by figure key)."""
+    plt = _pyplot()
+    pngs: dict[str, list[str]] = {}
+    pdf = None
+    with contextlib.ExitStack() as stack:
+        if pdf_path is not None:
+            from matplotlib.backends.backend_pdf import PdfPages
+
+            pdf = stack.enter_context(PdfPages(pdf_path))
+            info = pdf.infodict()
+            info["Title"] = f"Local twitch responses: {c['name']}"
+            info["Creator"] = f"ltr {__version__}"
+            _pdf_front(pdf, recording, results, c)
+        for key, make in _figures(recording, results, c):  # a loop over figures
+            fig = make()
+            try:
+                if pdf is not None:
+                    pdf.savefig(fig)
+                if png:
+                    buf = io.BytesIO()
+                    fig.savefig(buf, format="png", dpi=80)
+                    pngs.setdefault(key, []).append(
+                        "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
+            finally:
+                plt.close(fig)
+        if pdf is not None:
+            _pdf_back(pdf, results, c)
+    return pngs
+
+
+def _pyplot() -> Any:
+    from .plot import _pyplot as pyplot
+
+    return pyplot()
+
+
+def build_report(recording: Recording, results: Any, *, title: str | None = None,
+                 subject: str | None = None, muscle: str | None = None,
+                 side: str | None = None) -> str:
+    """The HTML text of the report (figures embedded as PNG, no network needed).
+
+    Parameters
+    ----------
+    recording : Recording
+        The recording that was analysed (read piece by piece for the figures).
+    results : TwitchResults
+        What :func:`ltr.detect` returned for it.
+    title : str | None
+        Heading; the file name by default.
+    subject, muscle, side : str | None
+        Shown in the header; by default taken from the recording's metadata or from a
+        BIDS-like file name (``sub-07_..._emg.edf``), else "not given".
+
+    Returns
+    -------
+    str
+    """
+    c = _content(recording, results, title=title, subject=subject, muscle=muscle, side=side)
+    return _html(recording, results, c, _render(recording, results, c, None, png=True))
+
+
+def _drawn_note(results: Any) -> str:
+    n, shown = len(results.epochs), len(_insertions_drawn(results))
+    if shown == n:
+        return ""
+    return (f" {shown} of the {n} insertions are drawn: those with the most twitches "
+            "(every insertion is in the table).")
+
+
+def _first(figs: dict[str, list[str]], key: str) -> str:
+    return figs.get(key, [""])[0]
+
+
+def _html(recording: Recording, results: Any, c: dict[str, Any],
+          figs: dict[str, list[str]]) -> str:
+    s, name, tables, zoom = c["summary"], c["name"], c["tables"], c["zoom"]
+    rejected = ", ".join(f"{k}: {v}" for k, v in s["rejected"].items()) or "none"
+
+    def table(key: str) -> str:
+        heading, cols, rows, digits = tables[key]
+        return f"<h2>{html.escape(heading)}</h2>" + _table(rows, cols, digits)
+
+    fields = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                     for k, v in c["fields"].items())
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>ltr report: {html.escape(name)}</title><style>{_CSS}</style></head><body>",
         f"<h1>Local twitch responses: {html.escape(name)}</h1>",
+        f"<table class='fields'>{fields}</table>",
         f"<p class='note'>{html.escape(results.source)} · {recording.duration:.1f} s at "
         f"{recording.sfreq:g} Hz · ltr {__version__} · generated "
         f"{_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}</p>",
         "<div class='key'>",
-        f"<div class='box'><b>{s['count']}</b>twitches</div>",
-        f"<div class='box'><b>{s['rate_per_min']:.1f}</b>per minute</div>",
-        f"<div class='box'><b>{len(results.epochs)}</b>needle insertions "
-        f"({html.escape(results.epochs.source)})</div>",
-        f"<div class='box'><b>{s['per_modality'].get('emg+acc', 0)}</b>seen on EMG and "
-        "accelerometer</div>",
-        f"<div class='box'><b>{sum(s['rejected'].values())}</b>look-alikes rejected</div>",
+        *(f"<div class='box'><b>{html.escape(v)}</b>{html.escape(k)}</div>"
+          for v, k in c["keys"]),
         "</div>",
-        "<h2>Per needle insertion</h2>",
-        _table(results.summary(by="epoch").to_dict("records"), [
-            ("epoch", "epoch"), ("start_s", "start (s)"), ("stop_s", "stop (s)"),
-            ("count", "twitches"), ("rate_per_min", "per min"),
-            ("first_latency_s", "first after insertion (s)"),
-            ("iti_median_s", "median interval (s)"),
-            ("emg_amplitude_median_uV", "median EMG amplitude (µV)"),
-            ("snr_median_db", "median SNR (dB)"),
-            ("habituation_db_per_twitch", "habituation (dB/twitch)"),
-            ("rejected", "rejected"), ("contractions", "contractions")]),
-        f"<img src='{figs['epochs']}' alt='twitches per epoch and habituation'>",
+        "<div class='meaning'>", *(f"<p>{html.escape(t)}</p>" for t in c["meaning"]),
+        "</div>",
+        table("epochs"),
+        f"<img src='{_first(figs, 'epochs')}' alt='twitches per insertion and habituation'>",
         "<h2>Whole recording</h2>",
-        "<p class='note'>Green: twitches (darker = more confident). Coloured and labelled: "
-        "look-alikes the detector turned away. Orange: sustained contractions. Grey: needle "
-        f"in. Rejected: {html.escape(rejected)}; contractions: {s['contractions']}.</p>",
-        f"<img src='{figs['overview']}' alt='whole recording'>",
+        "<p class='note'>Green bands and triangles: twitches (darker = more confident; "
+        "hollow = seen on another channel). Crosses and labels: look-alikes the detector "
+        "turned away. Orange: sustained contractions. Grey: needle in. "
+        f"Rejected: {html.escape(rejected)}; contractions: {s['contractions']}.</p>",
+        f"<img src='{_first(figs, 'overview')}' alt='whole recording'>",
+        "<h2>Each needle insertion</h2>",
+        "<p class='note'>One panel per insertion, from 1 s before the needle went in to 1 s "
+        "after it came out, all on one amplitude scale."
+        f"{_drawn_note(results)}</p>" if len(results.epochs) else
+        "<p class='note'>No needle insertions were found.</p>",
+        *(f"<img src='{png}' alt='needle insertions, page {k + 1}'>"
+          for k, png in enumerate(figs.get("insertions", []))),
+        table("rejected"),
         f"<h2>Closer look, {zoom[0]:.1f}-{zoom[1]:.1f} s</h2>",
         "<p class='note'>Upper panels: the conditioned signal over the raw one; lower panels: "
         "the detection envelope with its running noise floor and the on/off thresholds.</p>",
-        f"<img src='{figs['zoom']}' alt='zoom with envelope and thresholds'>",
+        f"<img src='{_first(figs, 'zoom')}' alt='zoom with envelope and thresholds'>",
         "<h2>Twitch shapes</h2>",
-        f"<img src='{figs['gallery']}' alt='twitch gallery'>",
-        "<h2>Per channel</h2>",
-        _table(results.summary(by="channel").to_dict("records"), [
-            ("channel", "channel"), ("count", "twitches"), ("rate_per_min", "per min"),
-            ("snr_median_db", "median SNR (dB)"), ("rejected", "rejected"),
-            ("contractions", "contractions")]),
-        "<h2>Events</h2>",
-        _table(ev_rows, [("i", "#"), ("onset", "onset (s)"), ("duration", "duration (ms)"),
-                         ("epoch", "epoch"), ("channels", "seen on"), ("modality", "modality"),
-                         ("amplitude", "amplitude"), ("unit", "unit"), ("snr", "SNR (dB)"),
-                         ("conf", "confidence")], 3),
-        "<h2>Recording</h2>",
-        _table(ch_rows, [("name", "channel"), ("kind", "kind"), ("unit", "file unit"),
-                         ("rms", "RMS"), ("rms_unit", "unit"), ("flags", "flags")]),
-        "<h2>Detection settings</h2>",
-        _table(proc_rows, [("channel", "channel"), ("band", "band used (Hz)"),
-                           ("mains", "mains removed"), ("beats", "heartbeats removed"),
-                           ("floor", "median noise floor (channel unit, SI)")], 6),
+        f"<img src='{_first(figs, 'gallery')}' alt='twitch gallery'>",
+        table("channels"),
+        table("events"),
+        table("recording"),
+        table("settings"),
         f"<pre>{html.escape(results.config.to_toml())}</pre>",
         "</body></html>",
     ]
@@ -171,55 +442,171 @@ def build_report(recording: Recording, results: Any, *, title: str | None = None
 def write_report(
     recording: Recording, results: Any, path: str | os.PathLike[str], *,
     pdf: bool = False, overwrite: bool = False, title: str | None = None,
+    subject: str | None = None, muscle: str | None = None, side: str | None = None,
 ) -> list[Path]:
-    """Write the HTML report (and, with ``pdf``, a PDF of the figures and tables).
+    """Write the HTML report, a PDF report, or both.
 
     Parameters
     ----------
     recording : Recording
     results : TwitchResults
     path : path-like
-        ``.html`` output; the PDF goes beside it with ``.pdf``.
+        ``.pdf``: a PDF report only. Any other suffix (``.html``): the HTML report, and
+        with ``pdf`` the PDF beside it with ``.pdf``.
     pdf : bool
-        Also write a PDF (matplotlib's PDF backend, no extra dependency).
+        Also write a PDF (matplotlib's PDF backend, no extra dependency): the header,
+        tables as text pages and the figures.
     overwrite : bool
         Replace existing files (default False).
     title : str | None
         Heading; the file name by default.
+    subject, muscle, side : str | None
+        Header fields (see :func:`build_report`).
 
     Returns
     -------
     list of Path
+        The files written.
     """
     p = Path(path)
-    targets = [p] + ([p.with_suffix(".pdf")] if pdf else [])
+    as_pdf = p.suffix.lower() == ".pdf"
+    targets = [p] if as_pdf else [p] + ([p.with_suffix(".pdf")] if pdf else [])
     for q in targets:
         if q.exists() and not overwrite:
             raise FileExistsError(f"{q}: exists; pass overwrite=True to replace it")
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(build_report(recording, results, title=title), encoding="utf-8")
-    if pdf:
-        _write_pdf(recording, results, targets[1])
+    c = _content(recording, results, title=title, subject=subject, muscle=muscle, side=side)
+    figs = _render(recording, results, c, targets[-1] if (as_pdf or pdf) else None,
+                   png=not as_pdf)
+    if not as_pdf:
+        p.write_text(_html(recording, results, c, figs), encoding="utf-8")
     return targets
 
 
-def _write_pdf(recording: Recording, results: Any, path: Path) -> None:
-    from matplotlib.backends.backend_pdf import PdfPages
+def _text_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]],
+                digits: int) -> list[str]:
+    """A table as monospaced lines, each column as wide as its widest cell (<= 60)."""
+    cells = [[_num(r.get(k), digits) for k, _ in columns] for r in rows]
+    width, heads = [], []
+    for j, (_, label) in enumerate(columns):  # headings on up to two lines
+        w = min(60, max([0] + [len(c[j]) for c in cells]))
+        w = max(w, *(len(x) for x in label.split()), -(-len(label) // 2))
+        while len(textwrap.wrap(label, w)) > 2:
+            w += 1
+        width.append(w)
+        heads.append(textwrap.wrap(label, w))
+    top = [h[0] if len(h) == 2 else "" for h in heads]
+    bottom = [h[-1] for h in heads]
 
-    from .plot import _pyplot, plot_detections, plot_epochs, plot_gallery, plot_overview
+    right = [j > 0 and bool(cells) and all(_numeric(c[j]) for c in cells)
+             for j in range(len(columns))]
+
+    def line(vals: list[str]) -> str:
+        out = []
+        for j, v in enumerate(vals):
+            v = v if len(v) <= width[j] else v[: width[j] - 3] + "..."
+            out.append(v.rjust(width[j]) if right[j] else v.ljust(width[j]))
+        return "  ".join(out).rstrip()
+
+    head = [line(top)] if any(top) else []
+    return [*head, line(bottom), "  ".join("-" * w for w in width)] + [line(c) for c in cells]
+
+
+def _head_lines(lines: list[str]) -> int:
+    """Lines of a :func:`_text_table`'s heading (through its dashed rule)."""
+    for k, x in enumerate(lines[:3]):
+        if x and set(x) <= {"-", " "}:
+            return k + 1
+    return 0
+
+
+def _numeric(v: str) -> bool:
+    try:
+        float(v)
+    except ValueError:
+        return v == "-"
+    return True
+
+
+#: The PDF's text pages use the standard PDF fonts: real, searchable text, no font
+#: embedded (and only characters of the Latin-1 range).
+_PDF_TEXT_RC = {"pdf.use14corefonts": True, "axes.unicode_minus": False,
+                "font.family": "monospace", "font.monospace": ["Courier"],
+                "font.weight": "medium"}  # the weight of the standard Courier
+
+_A4 = (8.27, 11.69)
+
+
+def _text_pages(pdf: Any, heading: str, lines: list[str], size: float = 7.0,
+                head: int = 0) -> None:
+    """Monospaced lines on as many A4 pages as they need: landscape when a line is too
+    long for portrait, and a smaller font (down to 5 pt) when it is too long for that.
+    The first ``head`` lines (a table's heading) are repeated on every page."""
+    import matplotlib
+
+    from .plot import _text
 
     plt = _pyplot()
-    zoom = _zoom_window(results, recording.duration)
-    with PdfPages(path) as pdf:
-        page = plt.figure(figsize=(8.27, 11.69))
-        page.text(0.05, 0.95, "Local twitch responses", fontsize=16, va="top")
-        page.text(0.05, 0.91, results.source, fontsize=8, va="top")
-        page.text(0.05, 0.87, results.format_summary(), fontsize=7, va="top",
-                  family="monospace")
-        pdf.savefig(page)
-        plt.close(page)
-        for fig in (plot_epochs(results), plot_detections(recording, results),
-                    plot_overview(recording, results, tmin=zoom[0], tmax=zoom[1]),
-                    plot_gallery(recording, results)):
-            pdf.savefig(fig)
-            plt.close(fig)
+    width = max([len(x) for x in lines] + [1])
+    fits = [pt for pt in (size, 6.0, 5.0) if pt <= size]
+    shape = _A4
+    for pt in fits:  # portrait, then landscape, at falling font sizes
+        if width * _COURIER_EM * pt <= 0.9 * _A4[0] * 72:
+            size = pt
+            break
+        if width * _COURIER_EM * pt <= 0.9 * _A4[1] * 72:
+            size, shape = pt, (_A4[1], _A4[0])
+            break
+    else:
+        size, shape = fits[-1], (_A4[1], _A4[0])
+    per_page = max(10, int(0.86 * shape[1] * 72 / (_LINE_HEIGHT * size))) - head
+    top, body = lines[:head], lines[head:]
+    with matplotlib.rc_context(_PDF_TEXT_RC):
+        for start in range(0, max(1, len(body)), per_page):  # a loop over pages
+            page = plt.figure(figsize=shape)
+            more = " (continued)" if start else ""
+            page.text(0.05, 0.965, _text(heading + more), fontsize=12, va="top")
+            text = "\n".join(_text(x) for x in top + body[start: start + per_page])
+            page.text(0.05, 0.93, text, fontsize=size, va="top", linespacing=1.25)
+            pdf.savefig(page)
+            plt.close(page)
+
+
+#: Width of a Courier character and height of a text line, in units of the font size.
+_COURIER_EM, _LINE_HEIGHT = 0.6, 1.0
+
+
+def _pdf_front(pdf: Any, recording: Recording, results: Any, c: dict[str, Any]) -> None:
+    """The title page (header fields, key numbers, what the counts mean), then the
+    tables a reader looks at first."""
+    lines = [f"{k:<10} {v}" for k, v in c["fields"].items()]
+    lines += ["", f"source     {results.source}",
+              f"length     {recording.duration:.1f} s at {recording.sfreq:g} Hz",
+              f"ltr        {__version__}", ""]
+    lines += [f"{v:>8}  {k}" for v, k in c["keys"]]
+    lines.append("")
+    for para in c["meaning"]:
+        lines += [*textwrap.wrap(para, 100), ""]
+    if _drawn_note(results):
+        lines += textwrap.wrap(_drawn_note(results).strip(), 100)
+    _text_pages(pdf, f"Local twitch responses: {c['name']}", lines, 8.0)
+    for key in ("epochs", "rejected", "channels"):
+        heading, cols, rows, digits = c["tables"][key]
+        if key == "rejected":  # the explanation and times would be too wide
+            lines = [*_text_table(rows, cols[:3], digits), ""] if rows else ["none"]
+            for r in rows:
+                lines += [f"{r['reason']}: {r['meaning']}"]
+                lines += ["    " + x for x in textwrap.wrap(r["times"], 100)]
+        else:
+            lines = _text_table(rows, cols, digits) if rows else ["none"]
+        _text_pages(pdf, heading, lines, 6.5 if key == "epochs" else 7.0,
+                    head=_head_lines(lines) if key != "rejected" else 0)
+
+
+def _pdf_back(pdf: Any, results: Any, c: dict[str, Any]) -> None:
+    """The long tables after the figures: events, channels, settings, configuration."""
+    for key in ("events", "recording", "settings"):
+        heading, cols, rows, digits = c["tables"][key]
+        lines = _text_table(rows, cols, digits) if rows else ["none"]
+        _text_pages(pdf, heading, lines, head=_head_lines(lines))
+    _text_pages(pdf, "Detector configuration", results.config.to_toml().splitlines())

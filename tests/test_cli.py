@@ -490,3 +490,19 @@ def test_report_progress_only_on_a_terminal(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(ltr.cli, "_is_terminal", lambda stream: True)
     assert main(["report", str(path), "-o", str(tmp_path / "b.html")]) == 0
     assert "ltr report s.h5: writing" in capsys.readouterr().err
+
+
+def test_the_lazy_package_pickles_by_name_for_worker_processes():
+    """lazy_loader swaps ltr's module class; joblib/loky pickle a script's functions by
+    value with their globals, ltr among them (was: cannot pickle '_ShadowGuardModule')."""
+    import pickle
+
+    cloudpickle = pytest.importorskip("cloudpickle")  # what loky pickles with (dask needs it too)
+
+    import ltr
+
+    assert pickle.loads(pickle.dumps(ltr)) is ltr
+    namespace: dict = {"ltr": ltr}
+    exec("def count(path):\n    return ltr.__name__ + str(path)", namespace)  # a script's function
+    fn = cloudpickle.loads(cloudpickle.dumps(namespace["count"]))
+    assert fn(1) == "ltr1"

@@ -88,7 +88,8 @@ def test_html_report_is_self_contained(detected, tmp_path):
     assert "<h1>Local twitch responses: sample_emg_acc.edf</h1>" in text
     assert "http://" not in text and "https://" not in text  # nothing fetched
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", text)
-    assert len(images) == 4
+    # 5 figures, insertion panels on one page (the sample has 3 insertions)
+    assert len(images) == 5
     assert base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"<b>{len(res)}</b>twitches" in text
     assert paths[1].read_bytes()[:5] == b"%PDF-"
