@@ -101,7 +101,8 @@ def mark_clipping(res: ChannelResult, rails: list[tuple[float | None, float | No
 
 
 def find_steps(x: np.ndarray, sfreq: float, r: RejectConfig, *,
-               scale: float | None = None, where: np.ndarray | None = None) -> np.ndarray:
+               scale: float | None = None, where: np.ndarray | None = None,
+               return_shift: bool = False) -> Any:
     """Electrode pops: one-sample jumps that leave the level shifted.
 
     A jump larger than ``r.pop_jump`` robust standard deviations of the sample-to-sample
@@ -118,6 +119,8 @@ def find_steps(x: np.ndarray, sfreq: float, r: RejectConfig, *,
     -------
     ndarray of int
         Sample indices of the steps.
+    shift : ndarray
+        With ``return_shift``: the level shift at each step (absolute, units of ``x``).
     """
     if where is not None:
         if scale is None:
@@ -125,29 +128,33 @@ def find_steps(x: np.ndarray, sfreq: float, r: RejectConfig, *,
         i = where[(where >= 1) & (where < x.size)]
         dj = np.nan_to_num(x[i]) - np.nan_to_num(x[i - 1])
         limit = r.pop_jump * scale
-        return _confirm_steps(x, sfreq, i[(dj > limit) | (dj < -limit)], r)
+        steps, shift = _confirm_steps(x, sfreq, i[(dj > limit) | (dj < -limit)], r)
+        return (steps, shift) if return_shift else steps
     z = x if np.isfinite(np.sum(x)) else np.where(np.isfinite(x), x, 0.0)
     d = np.diff(z)
     if scale is None:
         # median absolute value / 0.6745: the standard deviation of a normal variable
         scale = float(np.median(np.abs(d)) / 0.6745) if d.size else 0.0
     if scale <= 0:
-        return np.zeros(0, dtype=int)
+        none = np.zeros(0, dtype=int)
+        return (none, np.zeros(0)) if return_shift else none
     limit = r.pop_jump * scale
-    return _confirm_steps(x, sfreq, np.flatnonzero((d > limit) | (d < -limit)) + 1, r)
+    steps, shift = _confirm_steps(x, sfreq, np.flatnonzero((d > limit) | (d < -limit)) + 1, r)
+    return (steps, shift) if return_shift else steps
 
 
 def _confirm_steps(x: np.ndarray, sfreq: float, jumps: np.ndarray,
-                   r: RejectConfig) -> np.ndarray:
-    """Keep the jumps after which the level stays shifted (see :func:`find_steps`)."""
+                   r: RejectConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the jumps after which the level stays shifted (see :func:`find_steps`), with
+    the size of each shift."""
     if jumps.size == 0:
-        return jumps.astype(int)
+        return jumps.astype(int), np.zeros(0)
     m1 = max(1, int(r.pop_settle[0] * sfreq))
     m2 = max(m1 + 1, int(r.pop_settle[1] * sfreq))
     ok = (jumps - m2 - 2 >= 0) & (jumps + m2 < x.size)
     jumps = jumps[ok]
     if jumps.size == 0:
-        return jumps.astype(int)
+        return jumps.astype(int), np.zeros(0)
     # the samples from m2 before to m2 after each jump
     win = np.nan_to_num(x[jumps[:, None] + np.arange(-m2 - 2, m2)[None, :]])
     c = m2 + 2  # column of the jump's sample
@@ -162,7 +169,7 @@ def _confirm_steps(x: np.ndarray, sfreq: float, jumps: np.ndarray,
     rough = np.sqrt((np.sum(d_after**2, axis=1) + np.sum(d_before**2, axis=1))
                     / (2 * (m2 - m1)))
     keep = (shift >= r.pop_hold * np.abs(d[:, c - 1])) & (shift >= r.pop_step * rough)
-    return jumps[keep].astype(int)
+    return jumps[keep].astype(int), shift[keep]
 
 
 def _median(x: np.ndarray) -> float:
@@ -243,6 +250,22 @@ def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
     n = sums.n
     kpad = max(1, round(pad * sfreq)) + step - 1
     return merge_close(np.maximum(starts - kpad, 0), np.minimum(stops + kpad, n), 1)
+
+
+def in_trains(starts: np.ndarray, stops: np.ndarray, sfreq: float, *, gap: float,
+              min_span: float, min_spikes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The spikes (sorted sample ranges) that belong to a train: runs of spikes each
+    within ``gap`` s of the previous one, spanning at least ``min_span`` s and holding at
+    least ``min_spikes``. Endplate spikes fire for 1-6 s; the potentials of one twitch,
+    however spiky, last no longer than the twitch (at most a few hundred ms)."""
+    if starts.size == 0:
+        return starts, stops
+    new = np.r_[True, (starts[1:] - stops[:-1]) > gap * sfreq]
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, starts.size - 1]
+    ok = ((stops[last] - starts[first]) >= min_span * sfreq) & (last - first + 1 >= min_spikes)
+    keep = np.repeat(ok, last - first + 1)
+    return starts[keep], stops[keep]
 
 
 def motion_spans(xd: np.ndarray, fs: float, q: int, cfg: DetectorConfig, n: int,
@@ -429,6 +452,7 @@ def _blank_spikes(s: _Emg) -> None:
         s.spikes = find_spikes(s.sums, s.ring2, n_ring, sfreq, s.short_floor, s.b,
                                isolation=r.spike_isolation, min_ratio=r.spike_min_ratio,
                                pad=r.spike_pad, inner=r.spike_window, step=step)
+        s.spikes = _with_train_spikes(s, *s.spikes, step)
         spike_on, spike_off = s.spikes
         if spike_on.size:
             # in place: x_with_ecg is x only when no beat was subtracted, and then it is
@@ -440,6 +464,28 @@ def _blank_spikes(s: _Emg) -> None:
             s.sums.refresh(s.x, spike_on, spike_off, int(0.25 * sfreq))
             s.ring2 = None  # the short floor stays: its block medians ignore a spike
     s.processing["spikes_blanked"] = int(s.spikes[0].size)
+
+
+def _with_train_spikes(s: _Emg, spike_on: np.ndarray, spike_off: np.ndarray, step: int,
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Add the lone spikes of endplate-spike trains (a narrower isolation test,
+    ``reject.train_*``; only spikes that form a train, :func:`in_trains`)."""
+    r, sfreq = s.cfg.reject, s.sfreq
+    if not (r.train_spike_window > 0 and r.train_spike_ring > r.train_spike_window):
+        return spike_on, spike_off
+    assert s.sums is not None
+    n_tr = window_samples(r.train_spike_ring, sfreq)
+    t_on, t_off = find_spikes(s.sums, s.sums.mean_grid(n_tr // 2, step), n_tr, sfreq,
+                              s.short_floor, s.b, isolation=r.train_isolation,
+                              min_ratio=r.spike_min_ratio, pad=r.spike_pad,
+                              inner=r.train_spike_window, step=step)
+    t_on, t_off = in_trains(t_on, t_off, sfreq, gap=r.train_gap, min_span=r.train_min_span,
+                            min_spikes=r.train_min_spikes)
+    if t_on.size == 0:
+        return spike_on, spike_off
+    both_on, both_off = np.r_[spike_on, t_on], np.r_[spike_off, t_off]
+    order = np.argsort(both_on, kind="stable")
+    return merge_close(both_on[order], both_off[order], 1)
 
 
 def _find_candidates(s: _Emg) -> None:
@@ -476,10 +522,11 @@ def _judge(s: _Emg) -> None:
     subtraction left) through :data:`ltr.detect.rules.EMG_RULES`."""
     r, sfreq, onset, offset = s.cfg.reject, s.sfreq, s.onset, s.offset
     margin = int(r.pop_margin * sfreq)
+    steps, shifts = find_steps(s.raw, sfreq, r, scale=s.plan.step_scale,
+                               where=_covering(onset, offset, margin + 1, s.n),
+                               return_shift=True)
     cands = Candidates(onset, offset, sfreq, s.feats, at_blocks(s.seg["floor"], s.b, onset),
-                       beats=s.r_peaks,
-                       steps=find_steps(s.raw, sfreq, r, scale=s.plan.step_scale,
-                                        where=_covering(onset, offset, margin + 1, s.n)))
+                       beats=s.r_peaks, steps=steps, step_shift=shifts)
     w = int(r.ecg_window * sfreq)
     ecg = s.plan.ecg
     if ecg is not None and ecg.residue is not None and _near(s.r_peaks, onset - w,
@@ -490,6 +537,10 @@ def _judge(s: _Emg) -> None:
         cands.energy_after = _energy(s.x, onset, offset)
         cands.ecg_residue = ecg.residue
         s.processing["ecg_residue"] = ecg.residue
+        if ecg.beat_level is not None and ecg.beat_spread:
+            assert s.sums is not None
+            cands.beat_z = _beat_z(s.sums, s.r_peaks, onset, offset, w, ecg.beat_level,
+                                   ecg.beat_spread)
     s.reason = judge(EMG_RULES, cands, r)
 
 
@@ -577,6 +628,26 @@ def _pick_traces(keep: bool | Collection[str],
     return {k: f() for k, f in makers.items() if k in want}
 
 
+def _beat_z(sums: MovingSums, r_peaks: np.ndarray, onset: np.ndarray, offset: np.ndarray,
+            w: int, level: float, spread: float) -> np.ndarray:
+    """For each candidate lying within ``w`` samples of an R peak, how many robust
+    standard deviations the mean square around that beat (``sums``: of the cleaned
+    signal) exceeds an ordinary beat's; +inf for candidates not confined to a beat."""
+    z = np.full(onset.size, np.inf)
+    if r_peaks.size == 0 or onset.size == 0:
+        return z
+    mid = (onset + offset) // 2
+    j = np.clip(np.searchsorted(r_peaks, mid), 1, r_peaks.size) - 1
+    nxt = np.minimum(j + 1, r_peaks.size - 1)
+    k = np.where(np.abs(r_peaks[nxt] - mid) < np.abs(r_peaks[j] - mid), nxt, j)
+    beat = r_peaks[k]
+    confined = (onset >= beat - w) & (offset <= beat + w)
+    if confined.any():
+        ms = sums.mean_at(beat[confined], w)
+        z[confined] = (ms - level) / spread
+    return z
+
+
 def _energy(x: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """Sum of squares of ``x`` over each ``[onset, offset)``."""
     out = np.zeros(onset.size)
@@ -609,16 +680,25 @@ def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray,
     before = _energy(x, lo, hi)
     after = _energy(cleaned, lo, hi)
     plan.ecg.residue = float(np.median(after / np.maximum(before, 1e-300)))
+    # what an ordinary beat leaves (noise included), in absolute terms
+    ms = after / np.maximum(hi - lo, 1)
+    if ms.size >= 3:
+        level = float(np.median(ms))
+        plan.ecg.beat_level = level
+        plan.ecg.beat_spread = float(1.4826 * np.median(np.abs(ms - level)))
 
 
 def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
              stops: np.ndarray, edges: tuple[float, float], order: int) -> np.ndarray:
     """Remove spikes as if they had never entered the band-pass.
 
-    In the raw signal each spike range is replaced by a straight line between its edges;
-    because the filter is linear, the conditioned signal is corrected by adding the
-    filtered difference, computed on a short window around each spike only (so the
-    filter's ringing around a sharp spike goes too, and nothing else is refiltered).
+    In the raw signal each spike range is replaced by a straight line between the levels
+    on either side; because the filter is linear, the conditioned signal is corrected by
+    adding the filtered difference, computed on a short window around each spike only
+    (so the filter's ringing around a sharp spike goes too, and nothing else is
+    refiltered). Each level is the mean over one period of the band's upper edge: a
+    single raw sample carries the recording's whole-band noise, which a line would carry
+    into the band (at 10 kHz several times the band's own noise).
     """
     from scipy import signal
 
@@ -626,9 +706,11 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
     y = x  # corrected in place: the caller hands over its own array
     reach = int(0.25 * sfreq)  # as in detect_emg_channel: the filter's response dies out
     n = raw.size
+    k = max(1, round(sfreq / edges[1]))  # one period of the upper edge, samples
     for s0, s1 in zip(starts, stops, strict=True):  # a loop over spikes (few)
         a, b = max(s0 - 1, 0), min(s1, n - 1)
-        za, zb = np.nan_to_num(raw[[a, b]])
+        za = float(np.mean(np.nan_to_num(raw[max(a - k + 1, 0): a + 1])))
+        zb = float(np.mean(np.nan_to_num(raw[b: b + k])))
         line = np.interp(np.arange(s0, s1), [a, b], [za, zb])
         lo, hi = max(s0 - reach, 0), min(s1 + reach, n)
         delta = np.zeros(hi - lo)

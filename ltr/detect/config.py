@@ -180,7 +180,21 @@ class RejectConfig:
         not). Up to ltr 0.1.0 this key was documented as a step relative to the candidate's
         peak but never read; the default keeps the detector's behaviour.
     pop_margin : float
-        A pop within this many seconds of a candidate turns it away.
+        A pop within this many seconds of a candidate turns it away ...
+    pop_explains : float
+        ... when its level shift is at least this fraction of the candidate's peak in the
+        EMG band: the band-passed transient of a step is about as high as the step, so a
+        candidate made by a pop has ``shift / peak`` near 1, while a genuine burst during
+        which the limb moved and the baseline stepped (real surface EMG: 0.8-1.2 mV
+        bursts with a smaller step) stands well above its step.
+    ecg_beat_z : float
+        A candidate lying within ``ecg_window`` s of an R peak is an ordinary heartbeat
+        when the mean square left there after template subtraction exceeds that of the
+        channel's calibration beats by less than this many robust standard deviations.
+        This holds whatever the beat's size: when the QRS is faint (2-3x the baseline
+        after the band-pass) subtraction leaves much of each beat, so the relative test
+        (``ecg_explained``) cannot fire, while a twitch adds energy that ordinary beats
+        do not have.
     ecg_window : float
         A candidate within this many seconds of an R peak is at a heartbeat (half a QRS
         complex and the filter's spread of it).
@@ -192,6 +206,23 @@ class RejectConfig:
         ...
     spike_ring : float
         ... and of the ring it is compared with (±20 ms) ...
+    train_spike_window, train_spike_ring : float
+        A second isolation test for longer lone spikes in a train: endplate spikes
+        (biphasic, 3-5 ms, 15-50x the baseline, firing irregularly at 5-40 Hz for
+        seconds; Simons' spontaneous electrical activity) sit too close together for the
+        ±20 ms ring of the needle-spike test, but each stands alone within a few ms: the
+        mean square over ``train_spike_window`` s must exceed ``train_isolation``²
+        times that of the ring out to ``train_spike_ring`` s (full width) and
+        ``spike_min_ratio`` × floor. 0 disables the test.
+    train_isolation : float
+        Isolation ratio of that test (amplitude; the needle-spike test uses
+        ``spike_isolation``).
+    train_gap, train_min_span, train_min_spikes : float, float, int
+        Only spikes of a train are blanked by that test: runs of spikes each within
+        ``train_gap`` s of the previous one (endplate spikes fire at 5-40 Hz, irregularly),
+        spanning at least ``train_min_span`` s and holding at least ``train_min_spikes``
+        spikes. The potentials of a twitch (20-300 ms) or of a large movement burst
+        (< 0.6 s) never form such a run, so a twitch keeps its own potentials.
     spike_pad : float
         ... and the seconds blanked on both sides of a spike: the band-pass makes a sharp
         spike ring for a few periods of its upper edge (2 ms at 450 Hz).
@@ -236,11 +267,19 @@ class RejectConfig:
     pop_hold: float = 0.5
     pop_step: float = 10.0
     pop_margin: float = 0.01
+    pop_explains: float = 0.5
     ecg_window: float = 0.06
+    ecg_beat_z: float = 6.0
     high_band: float = 60.0
     spike_window: float = 0.002
     spike_ring: float = 0.04
     spike_pad: float = 0.002
+    train_spike_window: float = 0.004
+    train_spike_ring: float = 0.012
+    train_isolation: float = 3.0
+    train_gap: float = 0.35
+    train_min_span: float = 0.8
+    train_min_spikes: int = 6
     motion_band: tuple[float, float] = (1.0, 8.0)
     motion_window: float = 0.1
     acc_low_band: tuple[float, float] = (0.5, 5.0)

@@ -49,6 +49,11 @@ class EcgPlan:
     """Median beat of the band-passed EMG (set while the first stretch is processed)."""
     residue: float | None = None
     """What template subtraction typically leaves of a beat's energy on this channel."""
+    beat_level: float | None = None
+    """Median mean square of the cleaned EMG within ``reject.ecg_window`` s of the
+    calibration beats: what an ordinary beat leaves, noise included."""
+    beat_spread: float | None = None
+    """Robust standard deviation (1.4826 × MAD) of that mean square over the beats."""
     settled: bool = False
 
 

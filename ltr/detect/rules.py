@@ -93,6 +93,8 @@ class Candidates:
         Noise floor (RMS) at each onset.
     steps : ndarray of int
         Sorted samples of electrode pops (level steps) near the candidates.
+    step_shift : ndarray
+        The level shift at each of ``steps`` (raw units, absolute).
     beats : ndarray of int
         Sorted R peaks (samples) of the channel's heartbeat, empty without one.
     energy_before, energy_after : ndarray | None
@@ -100,6 +102,10 @@ class Candidates:
         beat template is settled).
     ecg_residue : float | None
         What subtraction typically leaves of a beat's energy on this channel.
+    beat_z : ndarray | None
+        For candidates confined to ``ecg_window`` s around an R peak, how many robust
+        standard deviations the energy left there exceeds an ordinary beat's (+inf
+        elsewhere; None without a settled beat template).
     rails : list of (float | None, float | None)
         Saturation rails (top, bottom) of each raw channel; empty until the whole
         channel has been seen.
@@ -111,10 +117,12 @@ class Candidates:
     features: dict[str, np.ndarray]
     floor: np.ndarray
     steps: np.ndarray = field(default_factory=lambda: _NONE)
+    step_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
     beats: np.ndarray = field(default_factory=lambda: _NONE)
     energy_before: np.ndarray | None = None
     energy_after: np.ndarray | None = None
     ecg_residue: float | None = None
+    beat_z: np.ndarray | None = None
     rails: Sequence[tuple[float | None, float | None]] = ()
 
     @property
@@ -159,9 +167,21 @@ def clipping(c: Candidates, r: RejectConfig) -> np.ndarray:
 
 def pop(c: Candidates, r: RejectConfig) -> np.ndarray:
     """An electrode pop (``c.steps``, see :func:`ltr.detect._channel.find_steps`) lies
-    within ``r.pop_margin`` s of the candidate."""
+    within ``r.pop_margin`` s of the candidate and its level shift is at least
+    ``r.pop_explains`` × the candidate's peak in the EMG band (``amplitude``): the
+    candidate is the pop's own transient. A genuine burst during which the limb moved
+    and the baseline stepped is larger than its step and is kept."""
     m = int(r.pop_margin * c.sfreq)
-    return near(c.steps, c.onset - m, c.offset + m)
+    hit = near(c.steps, c.onset - m, c.offset + m)
+    if not hit.any() or c.step_shift.size != c.steps.size:
+        return hit
+    # the largest shift among the steps near each candidate
+    lo = np.searchsorted(c.steps, c.onset - m, side="left")
+    hi = np.searchsorted(c.steps, c.offset + m, side="right")
+    top = np.zeros(c.onset.size)
+    for i in np.flatnonzero(hit):  # a loop over the few candidates beside a pop
+        top[i] = c.step_shift[lo[i]:hi[i]].max()
+    return hit & (top >= r.pop_explains * c.features["amplitude"])
 
 
 def dense(c: Candidates, r: RejectConfig) -> np.ndarray:
@@ -240,6 +260,15 @@ def ecg_residue(c: Candidates, r: RejectConfig) -> np.ndarray:
     return _at_beat(c, r) & (c.energy_after < limit * c.energy_before)
 
 
+def ordinary_beat(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Confined to ``r.ecg_window`` s around an R peak, with less energy left there after
+    subtraction than ``r.ecg_beat_z`` robust standard deviations above what the channel's
+    ordinary beats leave (``beat_z``): a heartbeat, however faint."""
+    if c.beat_z is None:
+        return np.zeros(c.onset.size, bool)
+    return c.beat_z < r.ecg_beat_z
+
+
 def ecg_low_frequency(c: Candidates, r: RejectConfig) -> np.ndarray:
     """Low-frequency content (:func:`low_frequency`) within ``r.ecg_window`` s of an R
     peak: the heartbeat's slow waves."""
@@ -298,12 +327,14 @@ class Rule:
 #: other reason.
 EMG_RULES: tuple[Rule, ...] = (
     Rule("clipping", "clipping", clipping),
+    # a heartbeat first: at 250 Hz a QRS complex is a few samples and looks like a step
+    Rule("ecg_residue", "ecg", ecg_residue),
+    Rule("ordinary_beat", "ecg", ordinary_beat),
     Rule("pop", "pop", pop),
     Rule("sustained", "contraction", sustained),
     Rule("contraction_fragment", "contraction", contraction_fragment),
     Rule("needle_spike", "needle_spike", needle_spike),
     Rule("single_mup", "single_mup", single_mup),
-    Rule("ecg_residue", "ecg", ecg_residue),
     Rule("ecg_low_frequency", "ecg", ecg_low_frequency),
     Rule("low_frequency", "motion", low_frequency),
 )
