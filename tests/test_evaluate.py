@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ltr.cli import main
@@ -36,14 +36,18 @@ times = st.lists(st.floats(0, 10, allow_nan=False).map(lambda x: round(x, 3)), m
                  unique=True)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(times, times, st.floats(0.0, 1.0))
 def test_matching_equals_greedy_closest_first(det, ref, tol):
+    # "closest first" is ambiguous when two pairs are exactly as close (onsets on a ms
+    # grid make such ties common): either choice is closest-first, and the choice can
+    # change the count and distance of later matches (e.g. det [3.0, 3.528], ref
+    # [3.634, 3.422], tol 0.5). The property holds for distances without exact ties.
+    dists = [abs(a - b) for a in det for b in ref]
+    assume(len(set(dists)) == len(dists))
     md, mr = match_onsets(det, ref, tol)
     got = list(zip(md.tolist(), mr.tolist(), strict=True))
     want = _greedy(det, ref, tol)
-    # ties in distance may pick different partners; the number of matches and the
-    # total matched distance must agree
     assert len(got) == len(want)
     dist = sum(abs(det[i] - ref[j]) for i, j in got)
     assert dist == pytest.approx(sum(abs(det[i] - ref[j]) for i, j in want), abs=1e-9)
