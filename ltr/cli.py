@@ -21,6 +21,16 @@ def _key_value(text: str) -> tuple[str, str]:
     return k.strip(), v.strip()
 
 
+def _probability(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    return v
+
+
 def _add_read_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("reading options")
     g.add_argument("--sfreq", type=float, help="sampling rate in Hz (text files without time)")
@@ -130,7 +140,8 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
     def work(path: str) -> Callable[[], None]:
         res = detect(read(path, **_read_options(args)), config=cfg, emg=args.emg,
-                     acc=args.acc, block=args.block, n_jobs=args.n_jobs)
+                     acc=args.acc, block=args.block, n_jobs=args.n_jobs,
+                     min_confidence=args.min_confidence)
         if args.output:
             res.write_events(args.output, per_channel=args.per_channel,
                              overwrite=args.overwrite)
@@ -289,6 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "once); the events are the same either way")
     p.add_argument("--n-jobs", type=int, default=None, metavar="N",
                    help="channels processed in parallel (threads; -1: every core)")
+    p.add_argument("--min-confidence", type=_probability, default=None, metavar="P",
+                   help="set aside twitches of calibrated confidence below P (0-1): they "
+                        "are listed as rejected (low_confidence); higher P, fewer but "
+                        "surer twitches")
     _add_read_options(p)
     p.set_defaults(func=_cmd_detect)
 

@@ -19,9 +19,11 @@ from ..recording import Recording
 from ..results import TwitchResults, empty_table
 from ..segment import Epochs, epochs_from_activity, find_epochs
 from ._channel import detect_acc_sensor, detect_emg_channel
-from ._fusion import channel_table, fuse
+from ._fusion import channel_table, fuse, strip_private
 from .config import (
+    CONFIDENCE_FEATURES,
     AccConfig,
+    ConfidenceConfig,
     DetectorConfig,
     EmgConfig,
     FloorConfig,
@@ -34,6 +36,7 @@ from .stream import BLOCK, run_channels
 
 __all__ = [
     "AccConfig",
+    "ConfidenceConfig",
     "DetectorConfig",
     "EmgConfig",
     "FloorConfig",
@@ -129,6 +132,7 @@ def detect(
     epochs: Epochs | None = None,
     block: float | str | None = "auto",
     n_jobs: int | None = None,
+    min_confidence: float | None = None,
     verbose: bool | str | int | None = None,
 ) -> TwitchResults:
     """Find, count and describe local twitch responses.
@@ -162,6 +166,10 @@ def detect(
     n_jobs : int | None
         EMG channels and accelerometer sensors processed in parallel (joblib semantics:
         None or 1 serial, -1 every core).
+    min_confidence : float | None
+        Set aside the twitches whose calibrated confidence is below this (0-1): they move
+        to the rejected candidates with reason ``low_confidence``
+        (:meth:`TwitchResults.filter`). None keeps every twitch.
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -189,6 +197,13 @@ def detect(
     Fusion: EMG candidates on several channels within 30 ms are one twitch; an
     accelerometer jolt 40 ms before to 100 ms after an EMG onset joins it.
 
+    Confidence: each twitch's ``confidence`` is a logistic regression of its SNR over
+    the threshold, duration, median frequency, burst span, crest factor, nearness to a
+    heartbeat, channels agreeing, sampling rate and neighbouring twitches, with one set
+    of coefficients for EMG-only, accelerometer-only and fused twitches
+    (:class:`ConfidenceConfig`), fitted on simulated sessions so that among twitches of
+    confidence c about a fraction c are true.
+
     Examples
     --------
     >>> from ltr.simulate import session
@@ -200,6 +215,12 @@ def detect(
     cfg = config if config is not None else DetectorConfig()
     if not isinstance(cfg, DetectorConfig):
         raise TypeError(f"config must be a DetectorConfig, got {type(cfg).__name__}")
+    if min_confidence is not None and (
+            isinstance(min_confidence, bool)
+            or not isinstance(min_confidence, int | float | np.integer | np.floating)
+            or not 0 <= float(min_confidence) <= 1):
+        raise ValueError(f"min_confidence must be None or a number from 0 to 1, got "
+                         f"{min_confidence!r}")
     rec = _as_recording(data, sfreq, ch_names)
     names = list(rec.ch_names)
     emg_names = list(emg) if emg is not None else [n for n, k in zip(names, rec.ch_kinds,
@@ -237,15 +258,17 @@ def detect(
         logger.info("%s: %d candidates, %d accepted", r.name, r.onset.size,
                     int(r.accepted.sum()))
     ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
-    per_channel = channel_table(results, rec.sfreq, ratios, cfg.fusion)
+    per_channel = channel_table(results, rec.sfreq, ratios, cfg)
     spans = [r.motion for r in results if r.modality == "emg"]
     m_on = np.concatenate([s[0] for s in spans]) / rec.sfreq if spans else np.zeros(0)
     m_off = np.concatenate([s[1] for s in spans]) / rec.sfreq if spans else np.zeros(0)
     vetoed = np.zeros(0, dtype=int)
     if per_channel["onset"].size:
-        events, vetoed = fuse(per_channel, cfg, (m_on, m_off))
+        events, vetoed = fuse(per_channel, cfg, (m_on, m_off), sfreq=rec.sfreq)
     else:
         events = empty_table()
+    # the confidence model's inputs, one row per event (benchmarks/calibrate_confidence.py)
+    conf_x = events.pop("_x", np.zeros((0, len(CONFIDENCE_FEATURES))))
     if epochs is None:
         epochs = find_epochs(rec)
     if not isinstance(epochs, Epochs):
@@ -276,6 +299,7 @@ def detect(
     if vetoed.size:
         keep = np.setdiff1d(np.arange(per_channel["onset"].size), vetoed)
         per_channel = {k: v[keep] for k, v in per_channel.items()}
+    per_channel = strip_private(per_channel)
     text = ("channel", "reason")
     rejected = {k: np.concatenate(v).astype(object if k in text else float)
                 for k, v in rej.items()}
@@ -293,7 +317,7 @@ def detect(
     contractions = _merge_contractions(
         {k: np.concatenate(v).astype(object if k in text else float)
          for k, v in con.items()}, cfg.reject.contraction_margin)
-    return TwitchResults(
+    res = TwitchResults(
         events=events, channel_events=per_channel, rejected=rejected,
         contractions=contractions,
         noise_floor={r.name: r.floor for r in results},
@@ -302,9 +326,11 @@ def detect(
         duration=rec.duration, source=str(rec.meta.get("source", "")),
         meta={"ltr_version": __version__, "emg": emg_names, "acc": acc_names,
               "pieces": pieces, "block_s": block, "gaps": gaps,
+              "confidence_features": conf_x,
               "unusable": {r.name: r.unusable for r in results if r.unusable},
               "sensors": {k: [acc_names[i] for i in v] for k, v in sensors.items()}},
     )
+    return res if min_confidence is None else res.filter(min_confidence=min_confidence)
 
 
 def traces(
