@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import re
+import textwrap
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -56,17 +57,21 @@ THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
 RIDGE = 1e-3
 
 
+_FITTED_BLOCK = re.compile(r"# BEGIN fitted coefficients\n.*?# END fitted coefficients", re.S)
+
+
 def _seeds(text: str) -> range:
     a, _, b = text.partition(":")
     return range(int(a), int(b)) if b else range(int(a), int(a) + 1)
 
 
 def source_hash() -> str:
-    """A digest of ltr's source: cached sessions are reused only by the same code."""
+    """A digest of ltr's source: cached sessions are reused only by the same code (the
+    fitted coefficients aside: they change the confidences, not the features)."""
     h = hashlib.sha256()
     for p in sorted((ROOT / "ltr").rglob("*.py")):
         h.update(p.relative_to(ROOT).as_posix().encode())
-        h.update(p.read_bytes())
+        h.update(_FITTED_BLOCK.sub("", p.read_text()).encode())
     return h.hexdigest()[:16]
 
 
@@ -208,12 +213,14 @@ def toml_section(coefs: dict[str, tuple[float, ...]]) -> str:
 def write_defaults(coefs: dict[str, tuple[float, ...]]) -> Path:
     path = ROOT / "ltr" / "detect" / "config.py"
     text = path.read_text()
-    body = "\n".join(f'    "{k}": ({", ".join(repr(float(v)) for v in coefs[k])}),'
-                     for k in KINDS)
+    body = "\n".join(
+        f'    "{k}": (\n' + textwrap.fill(", ".join(repr(float(v)) for v in coefs[k]) + ",",
+                                       width=88, initial_indent=" " * 8,
+                                       subsequent_indent=" " * 8) + "\n    ),"
+        for k in KINDS)
     block = ("# BEGIN fitted coefficients\n_FITTED: dict[str, tuple[float, ...]] = {\n"
              f"{body}\n}}\n# END fitted coefficients")
-    new, n = re.subn(r"# BEGIN fitted coefficients\n.*?# END fitted coefficients", block,
-                     text, flags=re.S)
+    new, n = _FITTED_BLOCK.subn(block, text)
     if n != 1:
         raise SystemExit(f"{path}: the BEGIN/END fitted coefficients markers are missing")
     path.write_text(new)

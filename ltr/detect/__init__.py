@@ -258,7 +258,7 @@ def detect(
         logger.info("%s: %d candidates, %d accepted", r.name, r.onset.size,
                     int(r.accepted.sum()))
     ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
-    per_channel = channel_table(results, rec.sfreq, ratios, cfg)
+    per_channel = channel_table(results, rec.sfreq, ratios, cfg, duration=rec.duration)
     spans = [r.motion for r in results if r.modality == "emg"]
     m_on = np.concatenate([s[0] for s in spans]) / rec.sfreq if spans else np.zeros(0)
     m_off = np.concatenate([s[1] for s in spans]) / rec.sfreq if spans else np.zeros(0)

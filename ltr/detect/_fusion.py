@@ -17,7 +17,7 @@ def confidence_features(
     *, emg_margin: np.ndarray, acc_margin: np.ndarray, duration: np.ndarray,
     median_freq: np.ndarray, burst: np.ndarray, crest: np.ndarray,
     near_beat: np.ndarray, channels: np.ndarray, sfreq: float,
-    neighbours: np.ndarray | None = None,
+    neighbours: np.ndarray | None = None, look_alikes: np.ndarray | None = None,
 ) -> np.ndarray:
     """The design matrix of the confidence model, one row per event, one column per name
     of :data:`~ltr.detect.config.CONFIDENCE_FEATURES` (scaled and clipped as documented
@@ -26,11 +26,13 @@ def confidence_features(
     ``emg_margin`` and ``acc_margin`` are SNRs over the on threshold, dB (NaN where the
     modality did not see the event: 0 then); ``duration`` and ``burst`` are in s,
     ``median_freq`` in Hz (NaN without EMG), ``near_beat`` and ``channels`` are 0/1;
-    ``neighbours`` counts the other events within 1 s (:func:`neighbour_count`; 0 when
+    ``neighbours`` counts the other events within 1 s (:func:`neighbour_count`) and
+    ``look_alikes`` the candidates turned away per minute on the primary channel (0 when
     None).
     """
     n = np.asarray(duration).size
     neighbours = np.zeros(n) if neighbours is None else np.asarray(neighbours, float)
+    look_alikes = np.zeros(n) if look_alikes is None else np.asarray(look_alikes, float)
 
     def col(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
         v = np.broadcast_to(np.asarray(v, dtype=float), (n,))
@@ -49,6 +51,7 @@ def confidence_features(
             col(channels, 0.0, 1.0),
             col(np.full(n, np.log2(sfreq / 2000.0)), -3.0, 3.0),
             col(np.log2(1.0 + neighbours), 0.0, 4.0),
+            col(np.log2(1.0 + np.maximum(look_alikes, 0.0)), 0.0, 8.0),
         ])
     return x
 
@@ -141,13 +144,15 @@ def _heuristic(margin_db: np.ndarray, fusion: FusionConfig) -> np.ndarray:
 
 def channel_table(results: list[ChannelResult], sfreq: float,
                   on_ratios: dict[str, float],
-                  cfg: DetectorConfig | None = None) -> dict[str, np.ndarray]:
+                  cfg: DetectorConfig | None = None, *,
+                  duration: float | None = None) -> dict[str, np.ndarray]:
     """Accepted candidates of every channel, one row each, with the event columns.
 
     A row's confidence is the calibrated model of its modality alone
     (:class:`~ltr.detect.config.ConfidenceConfig` ``emg`` or ``acc``). The features the
     fused confidence needs ride along as private columns (names starting ``_``), which
-    :func:`fuse` reads and :func:`strip_private` drops."""
+    :func:`fuse` reads and :func:`strip_private` drops. ``duration`` (s) is the
+    recording's, for the rate of look-alikes (none counted when None)."""
     cfg = cfg if cfg is not None else DetectorConfig()
     cols: dict[str, list] = {k: [] for k in (*EVENT_COLUMNS, *_PRIVATE)}
     for r in results:
@@ -184,6 +189,9 @@ def channel_table(results: list[ChannelResult], sfreq: float,
         cols["_crest"].extend(f["crest"][acc])
         cols["_near_beat"].extend(beat.astype(float))
         cols["_neighbours"].extend(neighbour_count(on))
+        per_min = (int((~acc).sum()) / (duration / 60.0) if duration and duration > 0
+                   else 0.0)
+        cols["_look_alikes"].extend([per_min] * n)
     out = {k: np.asarray(v, dtype=object if k in ("unit", "channel", "channels", "modality")
                          else (int if k == "epoch" else float)) for k, v in cols.items()}
     is_emg = out["modality"] == "emg"
@@ -192,7 +200,8 @@ def channel_table(results: list[ChannelResult], sfreq: float,
         acc_margin=np.where(is_emg, np.nan, out["_margin"]),
         duration=out["duration"], median_freq=out["median_freq"], burst=out["_burst"],
         crest=out["_crest"], near_beat=out["_near_beat"],
-        channels=np.zeros(is_emg.size), sfreq=sfreq, neighbours=out["_neighbours"])
+        channels=np.zeros(is_emg.size), sfreq=sfreq, neighbours=out["_neighbours"],
+        look_alikes=out["_look_alikes"])
     if cfg.confidence.method == "heuristic":
         out["confidence"] = _heuristic(out["_margin"], cfg.fusion)
     else:
@@ -202,7 +211,7 @@ def channel_table(results: list[ChannelResult], sfreq: float,
 
 
 #: Private per-row columns of :func:`channel_table` (features of the confidence model).
-_PRIVATE = ("_margin", "_burst", "_crest", "_near_beat", "_neighbours")
+_PRIVATE = ("_margin", "_burst", "_crest", "_near_beat", "_neighbours", "_look_alikes")
 
 
 def strip_private(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -306,7 +315,7 @@ def fuse(
     snr = np.nan_to_num(table["snr_db"], nan=-np.inf).tolist()
     out: dict[str, list] = {k: [] for k in EVENT_COLUMNS}
     feat: dict[str, list] = {k: [] for k in ("emg_margin", "acc_margin", "burst", "crest",
-                                             "near_beat", "channels")}
+                                             "near_beat", "channels", "look_alikes")}
     c_fused: list[float] = []
     for emg_m, acc_m in rows:  # a loop over events
         emg_i, acc_i = emg_m.tolist(), acc_m.tolist()
@@ -331,6 +340,7 @@ def fuse(
             feat["acc_margin"].append(cols["_margin"][best_a] if acc_i else np.nan)
             feat["burst"].append(cols["_burst"][best])
             feat["crest"].append(cols["_crest"][best])
+            feat["look_alikes"].append(cols["_look_alikes"][best])
             feat["near_beat"].append(max((cols["_near_beat"][r] for r in emg_i),
                                          default=0.0))
             feat["channels"].append(float(len({cols["channel"][r] for r in emg_i}) > 1))

@@ -328,17 +328,31 @@ class FusionConfig:
 #: - ``neighbours``: log2(1 + other twitches within 1 s) [0, 4]. Residues of a
 #:   heartbeat the template missed, trains of endplate spikes and tremor come in runs of
 #:   about one per second or faster; twitches rarely do.
+#: - ``look_alikes``: log2(1 + candidates the rules turned away per minute on the
+#:   event's primary channel) [0, 8]. How busy the channel is with confounders: where
+#:   many look-alikes were caught, some slip through, and where none were, an event is
+#:   rarely one (without it a model fitted on the confounder-rich wild mix is
+#:   under-confident on clean recordings).
 CONFIDENCE_FEATURES: tuple[str, ...] = (
     "intercept", "emg_margin", "acc_margin", "log_duration", "median_freq", "burst",
-    "crest", "near_beat", "channels", "log_rate", "neighbours")
+    "crest", "near_beat", "channels", "log_rate", "neighbours", "look_alikes")
 
 # The default coefficients, written by ``python benchmarks/calibrate_confidence.py
 # --write-defaults`` (do not edit by hand between the markers).
 # BEGIN fitted coefficients
 _FITTED: dict[str, tuple[float, ...]] = {
-    "emg": (0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-    "acc": (0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-    "emg_acc": (0.0, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    "emg": (
+        1.3027, 0.3528, 0.0, -0.3707, 0.9414, 1.513, -2.5545, -0.8486, 1.0341, 0.2947,
+        -1.1367, -0.528,
+    ),
+    "acc": (
+        7.3716, 0.0, 1.6987, -2.1133, 0.0, -0.4508, 3.0365, 0.0, 0.0, -0.2215, 0.7896,
+        -0.6629,
+    ),
+    "emg_acc": (
+        3.4775, 0.0, 0.0363, -1.9307, 0.5832, 1.5058, -1.3058, -0.4784, 0.275, 0.6831,
+        0.3808, -0.0067,
+    ),
 }
 # END fitted coefficients
 
