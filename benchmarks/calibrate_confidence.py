@@ -8,8 +8,8 @@ rules; the lead reruns it last)::
 What it does:
 
 1. Simulates DEVELOPMENT sessions only (seeds < 1000): the ``wild`` condition
-   (``--dev``, default seeds 0-159) and every named condition of
-   :data:`ltr.simulate.SUITE` (``--named-dev``, default seeds 0-2), runs
+   (``--dev``, default seeds 0-299) and every named condition of
+   :data:`ltr.simulate.SUITE` (``--named-dev``, default seeds 0-3), runs
    :func:`ltr.detect` with its defaults and labels each event true when it matches a true
    twitch one-to-one (:func:`ltr.evaluate.detection_outcomes`, 50 ms with EMG, 100 ms
    for accelerometer-only truth).
@@ -229,8 +229,8 @@ def write_defaults(coefs: dict[str, tuple[float, ...]]) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dev", default="0:160", help="wild development seeds a:b (< 1000)")
-    ap.add_argument("--named-dev", default="0:3", help="development seeds per named condition")
+    ap.add_argument("--dev", default="0:300", help="wild development seeds a:b (< 1000)")
+    ap.add_argument("--named-dev", default="0:4", help="development seeds per named condition")
     ap.add_argument("--held", default="1000:1200", help="held-out wild seeds a:b (>= 1000)")
     ap.add_argument("--named-held", default="1000:1003",
                     help="held-out seeds per named condition")
