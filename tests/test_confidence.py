@@ -82,6 +82,19 @@ def test_fit_recovers_known_coefficients():
     np.testing.assert_allclose(con[1], w[1], atol=0.3)  # refitted without column 2
 
 
+def test_fit_weights_count_like_repeated_events():
+    rng = np.random.default_rng(11)
+    x = np.column_stack([np.ones(400), rng.normal(size=400)])
+    y = rng.random(400) < logistic(x, np.array([0.3, 1.0]))
+    w = rng.integers(1, 4, 400)
+    rep = np.repeat(np.arange(400), w)
+    # the same likelihood and penalty: equal up to Newton's stopping tolerance
+    np.testing.assert_allclose(fit_logistic(x, y, weight=w.astype(float)),
+                               fit_logistic(x[rep], y[rep]), atol=1e-8)
+    with pytest.raises(ValueError, match="weight: need 400 finite values"):
+        fit_logistic(x, y, weight=-np.ones(400))
+
+
 def test_fit_handles_separable_and_empty_columns():
     x = np.column_stack([np.ones(200), np.r_[np.zeros(100), np.ones(100)], np.zeros(200)])
     y = x[:, 1] > 0.5  # column 1 separates the classes perfectly
@@ -182,8 +195,8 @@ def test_cli_min_confidence(tmp_path, capsys):
 def test_confidence_is_calibrated_on_held_out_wild_sessions():
     """ECE on a few held-out wild sessions (seeds >= 1000, the first 16 short ones of a
     fixed range, chosen by length only) stays below a loose bound: with a few hundred
-    events the ECE of a calibrated model scatters by about 0.03 (0.03 measured here when
-    written), while ltr 0.1's heuristic scale gives 0.27 on these sessions (0.25 on 200
+    events the ECE of a calibrated model scatters by about 0.03 (0.06 measured here
+    when written), while ltr 0.1's heuristic scale gives 0.27 on these sessions (0.25 on 200
     held-out wild sessions)."""
     conf, true = [], []
     seeds = [s for s in range(3000, 3100) if wild_draw(s)["duration"] < 150][:16]

@@ -76,8 +76,8 @@ def logistic(x: np.ndarray, w: np.ndarray | tuple[float, ...]) -> np.ndarray:
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, *, ridge: float = 1e-3,
-                 nonneg: tuple[int, ...] = (), max_iter: int = 100,
-                 tol: float = 1e-10) -> np.ndarray:
+                 nonneg: tuple[int, ...] = (), weight: np.ndarray | None = None,
+                 max_iter: int = 100, tol: float = 1e-10) -> np.ndarray:
     """Maximum-likelihood logistic regression by Newton's method (IRLS).
 
     Parameters
@@ -87,8 +87,10 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, *, ridge: float = 1e-3,
     y : ndarray of bool, shape (n,)
         Outcomes.
     ridge : float
-        L2 penalty on every coefficient but the first, per event (a prior that keeps
-        the fit finite when a column separates the classes or is all zero).
+        L2 penalty on every coefficient but the first, per unit of weight (a prior that
+        keeps the fit finite when a column separates the classes or is all zero).
+    weight : ndarray, shape (n,) | None
+        Weight of each event in the likelihood (1 each when None).
     nonneg : tuple of int
         Columns whose coefficient must be >= 0: a column fitted negative is dropped
         (coefficient 0) and the rest refitted.
@@ -102,16 +104,20 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, *, ridge: float = 1e-3,
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     n, k = x.shape
+    sw = np.ones(n) if weight is None else np.asarray(weight, float)
+    if sw.shape != (n,) or not np.all(np.isfinite(sw) & (sw >= 0)):
+        raise ValueError(f"weight: need {n} finite values >= 0, got shape {sw.shape}")
     active = np.ones(k, bool)
     while True:
         xa = x[:, active]
         w = np.zeros(xa.shape[1])
-        pen = np.full(xa.shape[1], ridge * max(n, 1))
+        pen = np.full(xa.shape[1], ridge * max(sw.sum(), 1.0))
         pen[0] = 0.0 if active[0] else pen[0]
         for _ in range(max_iter):
             p = logistic(xa, w)
-            grad = xa.T @ (y - p) - pen * w
-            hess = (xa * (p * (1 - p))[:, None]).T @ xa + np.diag(pen) + 1e-12 * np.eye(w.size)
+            grad = xa.T @ (sw * (y - p)) - pen * w
+            hess = ((xa * (sw * p * (1 - p))[:, None]).T @ xa + np.diag(pen)
+                    + 1e-12 * np.eye(w.size))
             step = np.linalg.solve(hess, grad)
             w = w + step
             if np.max(np.abs(step)) < tol:
