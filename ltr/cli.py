@@ -102,6 +102,16 @@ def _key_value(text: str) -> tuple[str, str]:
     return k.strip(), v.strip()
 
 
+def _probability(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    return v
+
+
 def _add_read_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("reading options")
     g.add_argument("--sfreq", type=float, help="sampling rate in Hz (text files without time)")
@@ -306,7 +316,8 @@ def _cmd_detect(args: argparse.Namespace) -> int:
         _check_setup(rec, args)
         with _progress(f"ltr detect {Path(path).name}", _is_terminal(sys.stderr)):
             res = detect(rec, config=cfg, emg=args.emg, acc=args.acc, block=args.block,
-                         n_jobs=args.n_jobs, epochs=_epochs(rec, args))
+                         n_jobs=args.n_jobs, epochs=_epochs(rec, args),
+                         min_confidence=args.min_confidence)
         if args.output:
             res.write_events(args.output, per_channel=args.per_channel,
                              overwrite=args.overwrite)
@@ -540,6 +551,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
                    help="channels processed in parallel (threads; -1: every core)")
     _add_epoch_options(p)
+    p.add_argument("--min-confidence", type=_probability, default=None, metavar="P",
+                   help="set aside twitches of calibrated confidence below P (0-1): they "
+                        "are listed as rejected (low_confidence); higher P, fewer but "
+                        "surer twitches")
     _add_read_options(p)
     p.set_defaults(func=_cmd_detect)
 

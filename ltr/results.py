@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import os
@@ -33,8 +34,8 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "channel": ("Primary channel (strongest EMG, else the accelerometer sensor)", "n/a"),
     "channels": ("All channels on which the twitch was seen, comma-separated", "n/a"),
     "modality": ("emg, acc or emg+acc", "n/a"),
-    "confidence": ("0-1: margin over threshold, raised when EMG and accelerometer agree",
-                   "n/a"),
+    "confidence": ("0-1: calibrated probability that the twitch is true (among twitches "
+                   "of confidence c, about a fraction c are)", "n/a"),
     "epoch": ("Needle-in epoch index from the annotations, -1 outside any epoch", "n/a"),
 }
 _STRING_COLUMNS = ("unit", "channel", "channels", "modality")
@@ -304,6 +305,7 @@ class TwitchResults:
             "rejected": {str(r): int(c) for r, c in zip(reasons, counts, strict=True)},
             "contractions": int(self.contractions["onset"].size),
             "median_snr_db": float(np.median(ev["snr_db"])) if len(self) else None,
+            "min_confidence": self.meta.get("min_confidence"),
         }
 
     def format_summary(self) -> str:
@@ -326,6 +328,11 @@ class TwitchResults:
                              f"{row['rate_per_min']:>7.2f}  "
                              f"{'-' if not np.isfinite(lat) else f'{lat:.2f}':>15}")
             lines.append(f"  outside epochs: {s['outside_epochs']}")
+        if s["min_confidence"] is not None:
+            n_low = s["rejected"].get("low_confidence", 0)
+            lines.append(f"  confidence below {s['min_confidence']:g}: {n_low} twitch"
+                         f"{'' if n_low == 1 else 'es'} set aside (rejected as "
+                         "low_confidence)")
         if s["rejected"]:
             lines.append("  rejected look-alikes: " + ", ".join(
                 f"{k} {v}" for k, v in s["rejected"].items()))
@@ -500,6 +507,63 @@ class TwitchResults:
             ann = ann + Annotations(con["onset"], con["offset"] - con["onset"],
                                     REASONS["contraction"].name)
         return ann
+
+    def filter(self, *, min_confidence: float) -> TwitchResults:
+        """The results with the twitches below a confidence moved to the rejected ones.
+
+        Trades recall for precision: confidence is calibrated (among twitches of
+        confidence c, about a fraction c are true; :class:`ltr.detect.ConfidenceConfig`),
+        so a higher ``min_confidence`` keeps fewer, surer twitches. The twitches set aside
+        join :attr:`rejected` with reason ``low_confidence``; counts, rates, epochs and
+        exports then see only the twitches kept. The per-channel candidates
+        (:attr:`channel_events`) are left as they were.
+
+        Parameters
+        ----------
+        min_confidence : float
+            Twitches with ``confidence < min_confidence`` (0-1) are set aside. Filtering
+            twice keeps the stricter threshold.
+
+        Returns
+        -------
+        TwitchResults
+            A new object; this one is not changed.
+
+        Examples
+        --------
+        >>> from ltr.simulate import session
+        >>> import ltr
+        >>> res = ltr.detect(session(duration=60, seed=3)[0])
+        >>> sure = res.filter(min_confidence=0.7)
+        >>> len(sure) + int((sure.rejected["reason"] == "low_confidence").sum()) == len(res)
+        True
+        """
+        p = min_confidence
+        if isinstance(p, bool) or not isinstance(p, int | float | np.integer | np.floating) \
+                or not 0 <= float(p) <= 1:
+            raise ValueError(f"min_confidence must be a number from 0 to 1, got {p!r}")
+        p = float(p)
+        low = self.events["confidence"] < p
+        ev = self.events
+        moved = {"onset": ev["onset"][low], "offset": ev["offset"][low],
+                 "channel": ev["channel"][low].astype(object),
+                 "reason": np.full(int(low.sum()), "low_confidence", dtype=object),
+                 "amplitude": ev["amplitude"][low]}
+        rej = {}
+        for k, v in self.rejected.items():
+            add = moved.get(k)
+            if add is None:  # a column the moved twitches do not have
+                add = np.full(int(low.sum()), "" if v.dtype == object else np.nan,
+                              dtype=v.dtype)
+            rej[k] = np.concatenate([v, add.astype(v.dtype)])
+        order = np.argsort(rej["onset"], kind="stable")
+        meta = dict(self.meta)
+        if "confidence_features" in meta:
+            meta["confidence_features"] = np.asarray(meta["confidence_features"])[~low]
+        meta["min_confidence"] = max(p, float(meta.get("min_confidence") or 0.0))
+        return dataclasses.replace(
+            self, events={k: v[~low] for k, v in ev.items()},
+            rejected={k: v[order] for k, v in rej.items()}, meta=meta)
 
     def compare(self, reference: Any, tolerance: float = 0.05) -> dict[str, Any]:
         """Event-level scores against reference onsets (see :func:`ltr.evaluate.compare`)."""

@@ -175,16 +175,26 @@ def test_channel_order_and_per_channel_calls():
         np.testing.assert_allclose(res.channel_events["onset"][mine], alone.onset)
 
 
-def test_fusion_lists_channels_and_raises_confidence():
+def test_fusion_lists_channels_and_scores_fused_confidence():
+    from ltr.detect import ConfidenceConfig
+    from ltr.detect._fusion import predict
+    from ltr.detect.config import CONFIDENCE_FEATURES
+
     rec, truth = session(120, 2000, "emg+acc", seed=27, snr_db=(8, 20))
     res = ltr.detect(rec)
     both = res.events["modality"] == "emg+acc"
     assert both.sum() >= 0.7 * len(res)
     assert all(c == "EMG trapezius,ACC" for c in res.events["channels"][both])
-    single = res.channel_events
-    for i in np.flatnonzero(both):  # fused confidence is at least each part's
-        parts = single["confidence"][np.abs(single["onset"] - res.onset[i]) < 0.1]
-        assert res.events["confidence"][i] >= parts.max() - 1e-12
+    # the fused confidence is the emg+acc model on both modalities' margins
+    x = res.meta["confidence_features"]
+    emg_m, acc_m = (CONFIDENCE_FEATURES.index(k) for k in ("emg_margin", "acc_margin"))
+    assert np.all(x[both, acc_m] != 0) and np.all(x[~both & (res.events["modality"] == "emg"),
+                                                     acc_m] == 0)
+    assert np.any(x[both, emg_m] != 0)
+    kind = np.asarray([m.replace("+", "_") for m in res.events["modality"]], dtype=object)
+    # same arithmetic on the same numbers: 1e-12 covers rounding only
+    np.testing.assert_allclose(predict(x, kind, ConfidenceConfig()),
+                               res.events["confidence"], atol=1e-12)
     assert res.compare(truth)["f1"] > 0.9
 
 

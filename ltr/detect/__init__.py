@@ -19,9 +19,11 @@ from ..recording import Recording
 from ..results import TwitchResults, empty_table
 from ..segment import Epochs, epochs_from_activity, find_epochs
 from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel
-from ._fusion import channel_table, fuse
+from ._fusion import channel_table, fuse, strip_private
 from .config import (
+    CONFIDENCE_FEATURES,
     AccConfig,
+    ConfidenceConfig,
     DetectorConfig,
     EmgConfig,
     FloorConfig,
@@ -35,6 +37,7 @@ from .stream import BLOCK, run_channels
 
 __all__ = [
     "AccConfig",
+    "ConfidenceConfig",
     "DetectorConfig",
     "EmgConfig",
     "FloorConfig",
@@ -141,6 +144,7 @@ def detect(
     epochs: Epochs | None = None,
     block: float | str | None = "auto",
     n_jobs: int | None = None,
+    min_confidence: float | None = None,
     verbose: bool | str | int | None = None,
 ) -> TwitchResults:
     """Find, count and describe local twitch responses.
@@ -176,6 +180,10 @@ def detect(
     n_jobs : int | None
         EMG channels and accelerometer sensors processed in parallel (joblib semantics:
         None or 1 serial, -1 every core).
+    min_confidence : float | None
+        Set aside the twitches whose calibrated confidence is below this (0-1): they move
+        to the rejected candidates with reason ``low_confidence``
+        (:meth:`TwitchResults.filter`). None keeps every twitch.
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -203,6 +211,13 @@ def detect(
     Fusion: EMG candidates on several channels within 30 ms are one twitch; an
     accelerometer jolt 40 ms before to 100 ms after an EMG onset joins it.
 
+    Confidence: each twitch's ``confidence`` is a logistic regression of its SNR over
+    the threshold, duration, median frequency, burst span, crest factor, nearness to a
+    heartbeat, channels agreeing, sampling rate and neighbouring twitches, with one set
+    of coefficients for EMG-only, accelerometer-only and fused twitches
+    (:class:`ConfidenceConfig`), fitted on simulated sessions so that among twitches of
+    confidence c about a fraction c are true.
+
     Examples
     --------
     >>> from ltr.simulate import session
@@ -214,6 +229,12 @@ def detect(
     cfg = config if config is not None else DetectorConfig()
     if not isinstance(cfg, DetectorConfig):
         raise TypeError(f"config must be a DetectorConfig, got {type(cfg).__name__}")
+    if min_confidence is not None and (
+            isinstance(min_confidence, bool)
+            or not isinstance(min_confidence, int | float | np.integer | np.floating)
+            or not 0 <= float(min_confidence) <= 1):
+        raise ValueError(f"min_confidence must be None or a number from 0 to 1, got "
+                         f"{min_confidence!r}")
     rec = _as_recording(data, sfreq, ch_names)
     emg_names, acc_names = _pick_channels(rec, emg, acc)
     sensors = {s: [acc_names[i] for i in idx]
@@ -232,7 +253,8 @@ def detect(
     results, pieces = run_channels(rec, cfg, emg_names, sensors, block=block,
                                    n_jobs=n_jobs)
     gaps = _report_channels(results, rec, cfg, sensors)
-    events, per_channel, vetoed = _fuse_channels(results, rec.sfreq, cfg)
+    events, per_channel, vetoed, conf_x = _fuse_channels(results, rec.sfreq, cfg,
+                                                         rec.duration)
     rejected, contractions = _turned_away(results, vetoed, rec.sfreq, cfg)
     if epochs.source == "none":
         # nothing marks the insertions: needling activity does (twitches, needle contacts,
@@ -243,7 +265,7 @@ def detect(
                                       end=rec.duration)
     events["epoch"] = epochs.assign(events["onset"])
     per_channel["epoch"] = epochs.assign(per_channel["onset"])
-    return TwitchResults(
+    res = TwitchResults(
         events=events, channel_events=per_channel, rejected=rejected,
         contractions=contractions,
         noise_floor={r.name: r.floor for r in results},
@@ -252,11 +274,13 @@ def detect(
         duration=rec.duration, source=str(rec.meta.get("source", "")),
         meta={"ltr_version": __version__, "emg": emg_names, "acc": acc_names,
               "pieces": pieces, "block_s": block, "gaps": gaps,
+              "confidence_features": conf_x,
               "unusable": {r.name: r.unusable for r in results if r.unusable},
               "sensors": sensors,
               "units": {r.name: r.unit for r in results},
               "meas_date": rec.meas_date.isoformat() if rec.meas_date else None},
     )
+    return res if min_confidence is None else res.filter(min_confidence=min_confidence)
 
 
 def _pick_channels(rec: Recording, emg: Sequence[str] | None, acc: Sequence[str] | None,
@@ -300,28 +324,32 @@ def _report_channels(results: list[ChannelResult], rec: Recording, cfg: Detector
 
 
 def _fuse_channels(results: list[ChannelResult], sfreq: float, cfg: DetectorConfig,
+                   duration: float,
                    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
-                              dict[str, np.ndarray]]:
+                              dict[str, np.ndarray], np.ndarray]:
     """Accepted candidates of every channel fused into twitches.
 
     Returns the twitches, the per-channel table without the accelerometer events
-    vetoed by a movement on the EMG leads, and those vetoed rows.
+    vetoed by a movement on the EMG leads, those vetoed rows, and the confidence
+    model's inputs, one row per twitch (``benchmarks/calibrate_confidence.py``).
     """
     ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
-    per_channel = channel_table(results, sfreq, ratios, cfg.fusion)
+    per_channel = channel_table(results, sfreq, ratios, cfg, duration=duration)
     spans = [r.motion for r in results if r.modality == "emg"]
     m_on = np.concatenate([s[0] for s in spans]) / sfreq if spans else np.zeros(0)
     m_off = np.concatenate([s[1] for s in spans]) / sfreq if spans else np.zeros(0)
     vetoed = np.zeros(0, dtype=int)
     if per_channel["onset"].size:
-        events, vetoed = fuse(per_channel, cfg, (m_on, m_off))
+        events, vetoed = fuse(per_channel, cfg, (m_on, m_off), sfreq=sfreq)
     else:
         events = empty_table()
+    conf_x = events.pop("_x", np.zeros((0, len(CONFIDENCE_FEATURES))))
+    per_channel = strip_private(per_channel)
     out = {k: v[vetoed] for k, v in per_channel.items()}
     if vetoed.size:
         keep = np.setdiff1d(np.arange(per_channel["onset"].size), vetoed)
         per_channel = {k: v[keep] for k, v in per_channel.items()}
-    return events, per_channel, out
+    return events, per_channel, out, conf_x
 
 
 def _turned_away(results: list[ChannelResult], vetoed: dict[str, np.ndarray],

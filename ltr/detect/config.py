@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -329,9 +330,12 @@ class FusionConfig:
         follows the burst by the electromechanical delay (10-40 ms), and both onsets are
         uncertain by a few tens of ms on weak twitches.
     confidence : (float, float)
-        A channel's confidence in an event goes from ``confidence[0]`` at the on
-        threshold's SNR to ``confidence[1]`` at ``confidence_span_db`` above it (linear in
-        dB, clipped): a heuristic scale, not yet calibrated (issue 12).
+        The heuristic confidence scale of ltr 0.1 (used only with
+        ``[confidence] method = "heuristic"``): a channel's confidence goes from
+        ``confidence[0]`` at the on threshold's SNR to ``confidence[1]`` at
+        ``confidence_span_db`` above it (linear in dB, clipped), and EMG and accelerometer
+        combine as ``1 - (1 - c_emg)(1 - c_acc)``. Not calibrated; see
+        :class:`ConfidenceConfig`.
     confidence_span_db : float
         See ``confidence``.
     """
@@ -340,6 +344,112 @@ class FusionConfig:
     acc_delay: tuple[float, float] = (-0.04, 0.1)
     confidence: tuple[float, float] = (0.3, 0.9)
     confidence_span_db: float = 15.0
+
+
+#: What each coefficient of :class:`ConfidenceConfig` multiplies, in order. Every
+#: feature is computed by the detector for each event (``ltr.detect._fusion``) and scaled
+#: to a few units, then clipped to the range in brackets so that no session can push
+#: the logit far outside what the fit saw:
+#:
+#: - ``intercept``: 1.
+#: - ``emg_margin``: (EMG SNR - on threshold, dB) / 10 on the strongest EMG channel
+#:   [-1, 4]; 0 without EMG. How far above the threshold the burst stands.
+#: - ``acc_margin``: the same for the accelerometer jolt [-1, 4]; 0 without one.
+#: - ``log_duration``: log2(duration / 50 ms) [-3, 3]. Residues of heartbeats and lone
+#:   motor-unit potentials are short; contraction fragments long.
+#: - ``median_freq``: (EMG median frequency - 100 Hz) / 100 Hz [-1, 3]; 0 without EMG.
+#:   Motion and ECG residue sit low.
+#: - ``burst``: log2(span holding 90 % of the energy / 20 ms) [-3, 3] on the primary
+#:   channel. A twitch is a train of potentials, a look-alike often one transient.
+#: - ``crest``: (peak / RMS - 3) / 3 [-1, 3] on the primary channel (spiky transients).
+#: - ``near_beat``: 1 when the EMG burst lies within ``reject.ecg_window`` of a detected
+#:   R peak (faint-heartbeat residue, issue 12), else 0.
+#: - ``channels``: 1 when more than one EMG channel saw the event, else 0.
+#: - ``log_rate``: log2(sampling rate / 2 kHz) [-3, 3]: at 250 Hz the features are
+#:   coarser and the thresholds noisier.
+#: - ``neighbours``: log2(1 + other twitches within 1 s) [0, 4]. Residues of a
+#:   heartbeat the template missed, trains of endplate spikes and tremor come in runs of
+#:   about one per second or faster; twitches rarely do.
+#: - ``look_alikes``: log2(1 + candidates the rules turned away per minute on the
+#:   event's primary channel) [0, 8]. How busy the channel is with confounders: where
+#:   many look-alikes were caught, some slip through, and where none were, an event is
+#:   rarely one (without it a model fitted on the confounder-rich wild mix is
+#:   under-confident on clean recordings).
+CONFIDENCE_FEATURES: tuple[str, ...] = (
+    "intercept", "emg_margin", "acc_margin", "log_duration", "median_freq", "burst",
+    "crest", "near_beat", "channels", "log_rate", "neighbours", "look_alikes")
+
+# The default coefficients, written by ``python benchmarks/calibrate_confidence.py
+# --write-defaults`` (do not edit by hand between the markers).
+# BEGIN fitted coefficients
+_FITTED: dict[str, tuple[float, ...]] = {
+    "emg": (
+        2.2489, 0.7305, 0.0, -0.8531, 0.4122, 1.8003, -2.4811, -0.8289, 0.5997, 0.3976,
+        -0.9451, -0.7062,
+    ),
+    "acc": (
+        8.0791, 0.0, 1.9551, -1.8823, 0.0, -0.6304, 2.4341, 0.0, 0.0, 0.0014, 0.8563,
+        -0.7711,
+    ),
+    "emg_acc": (
+        3.213, 0.0, 0.1134, -1.9294, 1.6657, 1.4368, -1.0679, -1.0757, 0.3619, 0.5251,
+        0.6412, -0.1667,
+    ),
+}
+# END fitted coefficients
+
+
+@dataclass(frozen=True)
+class ConfidenceConfig:
+    """Calibrated event confidence: the probability that an event is a true twitch.
+
+    Each event's confidence is a logistic regression of features the detector already
+    has (:data:`CONFIDENCE_FEATURES`), with one coefficient vector per kind of event:
+    ``p = 1 / (1 + exp(-(w · x)))``. EMG-only events use ``emg``, accelerometer-only
+    events ``acc``, and twitches seen by both ``emg_acc`` (fitted on fused events, so the
+    fused confidence is calibrated as such rather than combined from two channels).
+    Rows of the per-channel table (``channel_events``) use ``emg`` or ``acc``.
+
+    The defaults were fitted by ``python benchmarks/calibrate_confidence.py`` on
+    simulated development sessions (seeds below 1000) of the ``wild`` condition and the
+    named conditions of :data:`ltr.simulate.SUITE`, each event labelled true when it
+    matches a true twitch one-to-one (:func:`ltr.evaluate.detection_outcomes`), and
+    checked on held-out seeds (``benchmarks/results/calibration.md``). Rerun the script
+    whenever the detector's rules change.
+
+    Attributes
+    ----------
+    method : {"logistic", "heuristic"}
+        ``"logistic"``: the calibrated model. ``"heuristic"``: the uncalibrated scale of
+        ltr 0.1 (:class:`FusionConfig` ``confidence``).
+    emg, acc, emg_acc : tuple of float
+        Coefficients, one per name of :data:`CONFIDENCE_FEATURES`. The coefficients of
+        ``emg_margin`` and ``acc_margin`` are non-negative (the fit enforces it), so
+        confidence never falls as the SNR rises.
+    """
+
+    method: str = "logistic"
+    emg: tuple[float, ...] = _FITTED["emg"]
+    acc: tuple[float, ...] = _FITTED["acc"]
+    emg_acc: tuple[float, ...] = _FITTED["emg_acc"]
+
+    def __post_init__(self) -> None:
+        check_option("confidence.method", self.method, ("logistic", "heuristic"))
+        for name in ("emg", "acc", "emg_acc"):
+            w = getattr(self, name)
+            if len(w) != len(CONFIDENCE_FEATURES):
+                raise ValueError(
+                    f"confidence.{name}: need {len(CONFIDENCE_FEATURES)} coefficients "
+                    f"({', '.join(CONFIDENCE_FEATURES)}), got {len(w)}")
+            if not all(isinstance(v, int | float) and math.isfinite(v) for v in w):
+                raise ValueError(f"confidence.{name}: coefficients must be finite numbers, "
+                                 f"got {list(w)!r}")
+            object.__setattr__(self, name, tuple(float(v) for v in w))
+            for k in (1, 2):
+                if w[k] < 0:
+                    raise ValueError(
+                        f"confidence.{name}: the {CONFIDENCE_FEATURES[k]} coefficient must "
+                        f"be >= 0 (confidence may not fall as the SNR rises), got {w[k]!r}")
 
 
 @dataclass(frozen=True)
@@ -363,6 +473,7 @@ class DetectorConfig:
     reject: RejectConfig = field(default_factory=RejectConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
     gaps: GapConfig = field(default_factory=GapConfig)
+    confidence: ConfidenceConfig = field(default_factory=ConfidenceConfig)
 
     # -- dict / TOML --------------------------------------------------------------------
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -399,7 +510,7 @@ class DetectorConfig:
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> DetectorConfig:
         """Read a TOML file with sections ``[emg]``, ``[acc]``, ``[floor]``, ``[segment]``,
-        ``[reject]``, ``[fusion]``, ``[gaps]`` (any may be left out)."""
+        ``[reject]``, ``[fusion]``, ``[gaps]``, ``[confidence]`` (any may be left out)."""
         try:
             import tomllib
         except ModuleNotFoundError:  # pragma: no cover - Python 3.10
@@ -428,7 +539,7 @@ class DetectorConfig:
 
 _SECTION_TYPES = {"emg": EmgConfig, "acc": AccConfig, "floor": FloorConfig,
                   "segment": SegmentConfig, "reject": RejectConfig, "fusion": FusionConfig,
-                  "gaps": GapConfig}
+                  "gaps": GapConfig, "confidence": ConfidenceConfig}
 
 
 def _toml_value(v: Any) -> str:

@@ -54,6 +54,8 @@ REASONS: dict[str, Reason] = {r.name: r for r in (
            "accelerometer event while the EMG leads moved", "tab:brown"),
     Reason("movement", "accelerometer movement (hand pressure, flinch), not a twitch's "
            "jolt", "tab:olive"),
+    Reason("low_confidence", "a twitch whose calibrated confidence is below the "
+           "--min-confidence asked for (TwitchResults.filter)", "tab:gray"),
 )}
 
 
