@@ -262,12 +262,13 @@ def find_raw_spikes(x: np.ndarray, sfreq: float, r: RejectConfig, scale: float,
     burst. On the raw samples it is plain: the residual from a running median over
     ``2 w + 1`` samples (``w = r.raw_spike_width``), which ignores up to ``w`` outliers,
     holds the spike whole. A sample is a spike's peak when its residual is the largest
-    within ``w`` samples and at least (a) ``r.raw_spike_isolation`` × the RMS residual
-    of the ``r.spike_ring`` around it (core excluded: a twitch's potentials have
-    neighbours), (b) ``r.spike_min_ratio`` × ``scale`` (the channel's robust
-    sample-to-sample scale) and (c) ``r.raw_spike_sharpness`` of the sample's excursion
-    from the ring's mean (a spike rises and falls within the median's span; an R wave
-    lasting 15-25 samples does not).
+    within ``w`` samples and at least (a) ``r.raw_spike_isolation`` × the standard
+    deviation of the raw samples of the ``r.spike_ring`` around it (core excluded: a
+    twitch's potentials have neighbours), (b) ``r.spike_min_ratio`` × ``scale``
+    (the channel's robust spread, :attr:`ltr.detect.plan.EmgPlan.spread`) and (c)
+    ``r.raw_spike_sharpness`` of the sample's excursion from the ring's mean (a spike
+    rises and falls within the median's span; an R wave lasting 15-25 samples does
+    not).
 
     Returns
     -------
@@ -294,17 +295,17 @@ def find_raw_spikes(x: np.ndarray, sfreq: float, r: RejectConfig, scale: float,
         return none, np.zeros(0)
     # the largest residual within w samples
     pk = big[a[big] >= ndimage.maximum_filter1d(a, 2 * w + 1, mode="nearest")[big]]
-    # the ring: +-half of spike_ring, at least 2 w + 2 samples either side
+    # the ring: +-half of spike_ring (at least 2 w + 2 samples either side), the core
+    # of +-w samples left out; its samples' spread about their mean, not their residual
+    # (a recording whose samples come in repeated pairs, i.e. held or upsampled, has
+    # almost no residual anywhere)
     h = max(round(r.spike_ring * sfreq / 2), 2 * w + 2)
-    c2 = np.r_[0.0, np.cumsum(res * res)]
-    c1 = np.r_[0.0, np.cumsum(z)]
-    lo, hi = np.maximum(pk - h, 0), np.minimum(pk + h + 1, n)
-    clo, chi = np.maximum(pk - w, 0), np.minimum(pk + w + 1, n)
-    count = np.maximum((hi - lo) - (chi - clo), 1)
-    ring2 = (c2[hi] - c2[lo] - (c2[chi] - c2[clo])) / count
-    ring_mean = (c1[hi] - c1[lo] - (c1[chi] - c1[clo])) / count
+    offs = np.r_[np.arange(-h, -w), np.arange(w + 1, h + 1)]
+    ring = z[np.clip(pk[:, None] + offs[None, :], 0, n - 1)]
+    ring_mean = ring.mean(axis=1)
+    ring_sd = ring.std(axis=1)
     ap = a[pk]
-    ok = ((ap * ap >= r.raw_spike_isolation**2 * ring2)
+    ok = ((ap >= r.raw_spike_isolation * ring_sd)
           & (ap >= r.raw_spike_sharpness * np.abs(z[pk] - ring_mean)))
     pk = pk[ok]
     if pk.size == 0:
@@ -483,7 +484,7 @@ def _blank_raw_spikes(s: _Emg, raw: np.ndarray) -> np.ndarray:
     """Spikes one or two raw samples wide (low rates, :func:`find_raw_spikes`) replaced
     by their neighbourhood's median before the band-pass can spread them; their ranges
     are kept for the audit (``s.raw_spikes``)."""
-    samples, med = find_raw_spikes(raw, s.sfreq, s.cfg.reject, s.plan.step_scale)
+    samples, med = find_raw_spikes(raw, s.sfreq, s.cfg.reject, s.plan.spread)
     if samples.size:
         raw = raw.copy() if (raw is s.raw or raw is s.raw0) else raw
         raw[samples] = med

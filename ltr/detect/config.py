@@ -239,9 +239,11 @@ class RejectConfig:
         ``2 × raw_spike_width + 1`` samples ignores up to ``raw_spike_width`` outliers, so
         the residual from it holds the spike whole and nothing of it spreads.
     raw_spike_isolation : float
-        The residual at a raw spike must be at least this many times the RMS residual of
-        the surrounding ``spike_ring`` (the spike excluded), and at least
-        ``spike_min_ratio`` times the channel's robust sample-to-sample scale: the same
+        The residual at a raw spike must be at least this many times the standard
+        deviation of the raw samples of the surrounding ``spike_ring`` (the spike
+        excluded), and at least
+        ``spike_min_ratio`` times the channel's robust spread about its ±20-ms moving
+        mean (:attr:`ltr.detect.plan.EmgPlan.spread`): the same
         isolation as ``spike_isolation`` (a twitch's potentials have neighbours).
     raw_spike_sharpness : float
         ... and at least this fraction of the sample's excursion from the ring's median:
