@@ -116,6 +116,13 @@ def plan_emg(head: np.ndarray, sfreq: float, cfg: DetectorConfig) -> EmgPlan:
         z = np.nan_to_num(head)
         dev = np.abs(z - moving_mean(z, window_samples(cfg.reject.spike_ring, sfreq)))
         plan.spread = float(np.median(dev) / 0.6745)
+        # spikes one sample wide at each needle pass would be found as a rhythm
+        from ._channel import find_raw_spikes  # here: _channel imports this module
+
+        samples, med = find_raw_spikes(head, sfreq, cfg.reject, plan.spread)
+        if samples.size:
+            head = head.copy()
+            head[samples] = med
     if e.ecg:
         q = qrs_decimation(sfreq)
         rhythm = find_rhythm(decimate_mean(head, q), sfreq / q)
