@@ -264,7 +264,7 @@ def find_raw_spikes(x: np.ndarray, sfreq: float, r: RejectConfig, scale: float,
     holds the spike whole. A sample is a spike's peak when its residual is the largest
     within ``w`` samples and at least (a) ``r.raw_spike_isolation`` × the standard
     deviation of the raw samples of the ``r.spike_ring`` around it (core excluded: a
-    twitch's potentials have neighbours), (b) ``r.spike_min_ratio`` × ``scale``
+    twitch's potentials have neighbours), (b) ``r.raw_spike_min_ratio`` × ``scale``
     (the channel's robust spread, :attr:`ltr.detect.plan.EmgPlan.spread`) and (c)
     ``r.raw_spike_sharpness`` of the sample's excursion from the ring's mean (a spike
     rises and falls within the median's span; an R wave lasting 15-25 samples does
@@ -290,7 +290,7 @@ def find_raw_spikes(x: np.ndarray, sfreq: float, r: RejectConfig, scale: float,
     med = ndimage.median_filter(z, size=2 * w + 1, mode="nearest")
     res = z - med
     a = np.abs(res)
-    big = np.flatnonzero(a >= r.spike_min_ratio * scale)
+    big = np.flatnonzero(a >= r.raw_spike_min_ratio * scale)
     if big.size == 0:
         return none, np.zeros(0)
     # the largest residual within w samples
@@ -312,7 +312,7 @@ def find_raw_spikes(x: np.ndarray, sfreq: float, r: RejectConfig, scale: float,
         return none, np.zeros(0)
     near_pk = np.unique((pk[:, None] + np.arange(-w, w + 1)[None, :]).ravel())
     near_pk = near_pk[(near_pk >= 0) & (near_pk < n)]
-    samples = near_pk[a[near_pk] >= r.spike_min_ratio * scale]
+    samples = near_pk[a[near_pk] >= r.raw_spike_min_ratio * scale]
     return samples.astype(int), med[samples]
 
 

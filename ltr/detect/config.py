@@ -242,7 +242,7 @@ class RejectConfig:
         The residual at a raw spike must be at least this many times the standard
         deviation of the raw samples of the surrounding ``spike_ring`` (the spike
         excluded), and at least
-        ``spike_min_ratio`` times the channel's robust spread about its ±20-ms moving
+        ``raw_spike_min_ratio`` times the channel's robust spread about its ±20-ms moving
         mean (:attr:`ltr.detect.plan.EmgPlan.spread`): the same
         isolation as ``spike_isolation`` (a twitch's potentials have neighbours).
     raw_spike_sharpness : float
@@ -301,6 +301,7 @@ class RejectConfig:
     raw_spike_max: float = 0.003
     raw_spike_width: int = 2
     raw_spike_isolation: float = 6.0
+    raw_spike_min_ratio: float = 20.0
     raw_spike_sharpness: float = 0.5
     train_spike_window: float = 0.004
     train_spike_ring: float = 0.012
