@@ -274,9 +274,10 @@ def find_raw_spikes(x: np.ndarray, sfreq: float, r: RejectConfig, scale: float,
     -------
     samples : ndarray of int
         The spike's samples (those within ``w`` of a peak whose residual passes (b)),
-        sorted: they are to be replaced by ``median``.
-    median : ndarray
-        The running median at ``samples``.
+        sorted.
+    values : ndarray
+        What replaces them: the straight line between the samples either side of each
+        run.
     """
     from scipy import ndimage
 
@@ -312,8 +313,14 @@ def find_raw_spikes(x: np.ndarray, sfreq: float, r: RejectConfig, scale: float,
         return none, np.zeros(0)
     near_pk = np.unique((pk[:, None] + np.arange(-w, w + 1)[None, :]).ravel())
     near_pk = near_pk[(near_pk >= 0) & (near_pk < n)]
-    samples = near_pk[a[near_pk] >= r.raw_spike_min_ratio * scale]
-    return samples.astype(int), med[samples]
+    samples = near_pk[a[near_pk] >= r.raw_spike_min_ratio * scale].astype(int)
+    # each run of spike samples becomes the straight line between its neighbours (the
+    # running median is biased on a steep slope, e.g. a QRS under the spike)
+    starts, stops = _index_runs(samples)
+    left, right = np.maximum(starts - 1, 0), np.minimum(stops, n - 1)
+    run = np.repeat(np.arange(starts.size), stops - starts)
+    frac = (samples - left[run]) / np.maximum(right[run] - left[run], 1)
+    return samples, z[left[run]] + frac * (z[right[run]] - z[left[run]])
 
 
 def in_trains(starts: np.ndarray, stops: np.ndarray, sfreq: float, *, gap: float,
@@ -482,7 +489,7 @@ def _condition(s: _Emg) -> None:
 
 def _blank_raw_spikes(s: _Emg, raw: np.ndarray) -> np.ndarray:
     """Spikes one or two raw samples wide (low rates, :func:`find_raw_spikes`) replaced
-    by their neighbourhood's median before the band-pass can spread them; their ranges
+    by the line between their neighbours before the band-pass can spread them; their ranges
     are kept for the audit (``s.raw_spikes``)."""
     samples, med = find_raw_spikes(raw, s.sfreq, s.cfg.reject, s.plan.spread)
     if samples.size:

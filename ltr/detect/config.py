@@ -233,7 +233,7 @@ class RejectConfig:
         band-pass spreads over its own impulse response (10-20 ms at 250 Hz, ringing at
         the 20-Hz edge for longer), where the ~2-ms test above cannot see it: such spikes
         are found on the raw samples instead (:func:`ltr.detect._channel.find_raw_spikes`)
-        and replaced by their neighbourhood's median before any filter.
+        and replaced by the line between their neighbours before any filter.
     raw_spike_width : int
         Samples a spike may span for that test: a running median over
         ``2 × raw_spike_width + 1`` samples ignores up to ``raw_spike_width`` outliers, so
