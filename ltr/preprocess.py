@@ -494,6 +494,8 @@ def beats(xd: np.ndarray, fs: float, q: int, rhythm: QrsRhythm, n: int, *,
     rr = rhythm.rr
     peaks, _ = signal.find_peaks(e, distance=max(1, int(0.6 * rr * fs)))
     peaks = peaks[e[peaks] > 0.3 * rhythm.peak_level]
+    if peaks.size == 0:  # (the gaps below need at least one peak)
+        return empty
     t = peaks / fs
     gap_prev = np.r_[np.inf, np.diff(t)]
     gap_next = np.r_[np.diff(t), np.inf]

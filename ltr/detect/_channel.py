@@ -252,6 +252,77 @@ def find_spikes(sums: MovingSums, env2: np.ndarray, window: int, sfreq: float,
     return merge_close(np.maximum(starts - kpad, 0), np.minimum(stops + kpad, n), 1)
 
 
+def find_raw_spikes(x: np.ndarray, sfreq: float, r: RejectConfig, scale: float,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Needle-contact spikes one or two raw samples wide (low sampling rates).
+
+    At rates where a contact spike (at most ``r.raw_spike_max`` s) spans no more than
+    ``r.raw_spike_width`` samples, the band-pass turns it into its own impulse response,
+    tens of ms long, which the ~2-ms test of :func:`find_spikes` cannot tell from a
+    burst. On the raw samples it is plain: the residual from a running median over
+    ``2 w + 1`` samples (``w = r.raw_spike_width``), which ignores up to ``w`` outliers,
+    holds the spike whole. A sample is a spike's peak when its residual is the largest
+    within ``w`` samples and at least (a) ``r.raw_spike_isolation`` × the standard
+    deviation of the raw samples of the ``r.spike_ring`` around it (core excluded: a
+    twitch's potentials have neighbours), (b) ``r.raw_spike_min_ratio`` × ``scale``
+    (the channel's robust spread, :attr:`ltr.detect.plan.EmgPlan.spread`) and (c)
+    ``r.raw_spike_sharpness`` of the sample's excursion from the ring's mean (a spike
+    rises and falls within the median's span; an R wave lasting 15-25 samples does
+    not).
+
+    Returns
+    -------
+    samples : ndarray of int
+        The spike's samples (those within ``w`` of a peak whose residual passes (b)),
+        sorted.
+    values : ndarray
+        What replaces them: the straight line between the samples either side of each
+        run.
+    """
+    from scipy import ndimage
+
+    w = int(r.raw_spike_width)
+    none = np.zeros(0, dtype=int)
+    n = x.size
+    if (r.raw_spike_isolation <= 0 or w < 1 or r.raw_spike_max * sfreq > w or scale <= 0
+            or n < 4 * w + 3):
+        return none, np.zeros(0)
+    z = np.nan_to_num(x)
+    med = ndimage.median_filter(z, size=2 * w + 1, mode="nearest")
+    res = z - med
+    a = np.abs(res)
+    big = np.flatnonzero(a >= r.raw_spike_min_ratio * scale)
+    if big.size == 0:
+        return none, np.zeros(0)
+    # the largest residual within w samples
+    pk = big[a[big] >= ndimage.maximum_filter1d(a, 2 * w + 1, mode="nearest")[big]]
+    # the ring: +-half of spike_ring (at least 2 w + 2 samples either side), the core
+    # of +-w samples left out; its samples' spread about their mean, not their residual
+    # (a recording whose samples come in repeated pairs, i.e. held or upsampled, has
+    # almost no residual anywhere)
+    h = max(round(r.spike_ring * sfreq / 2), 2 * w + 2)
+    offs = np.r_[np.arange(-h, -w), np.arange(w + 1, h + 1)]
+    ring = z[np.clip(pk[:, None] + offs[None, :], 0, n - 1)]
+    ring_mean = ring.mean(axis=1)
+    ring_sd = ring.std(axis=1)
+    ap = a[pk]
+    ok = ((ap >= r.raw_spike_isolation * ring_sd)
+          & (ap >= r.raw_spike_sharpness * np.abs(z[pk] - ring_mean)))
+    pk = pk[ok]
+    if pk.size == 0:
+        return none, np.zeros(0)
+    near_pk = np.unique((pk[:, None] + np.arange(-w, w + 1)[None, :]).ravel())
+    near_pk = near_pk[(near_pk >= 0) & (near_pk < n)]
+    samples = near_pk[a[near_pk] >= r.raw_spike_min_ratio * scale].astype(int)
+    # each run of spike samples becomes the straight line between its neighbours (the
+    # running median is biased on a steep slope, e.g. a QRS under the spike)
+    starts, stops = _index_runs(samples)
+    left, right = np.maximum(starts - 1, 0), np.minimum(stops, n - 1)
+    run = np.repeat(np.arange(starts.size), stops - starts)
+    frac = (samples - left[run]) / np.maximum(right[run] - left[run], 1)
+    return samples, z[left[run]] + frac * (z[right[run]] - z[left[run]])
+
+
 def in_trains(starts: np.ndarray, stops: np.ndarray, sfreq: float, *, gap: float,
               min_span: float, min_spikes: int) -> tuple[np.ndarray, np.ndarray]:
     """The spikes (sorted sample ranges) that belong to a train: runs of spikes each
@@ -380,6 +451,9 @@ class _Emg:
     ring2: np.ndarray | None = None
     spikes: tuple[np.ndarray, np.ndarray] = field(
         default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
+    raw_spikes: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
+    """Spikes replaced on the raw samples (:func:`_blank_raw_spikes`): starts, stops."""
     env_sums: MovingSums | None = None
     seg: dict[str, Any] = field(default_factory=dict)
     onset: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
@@ -408,8 +482,21 @@ def _condition(s: _Emg) -> None:
     raw = s.raw
     if plan.mains_hz is not None and plan.harmonics:
         raw = remove_mains(raw, sfreq, plan.mains_hz, plan.harmonics, start=s.start)
+    raw = _blank_raw_spikes(s, raw)
     s.raw = raw
     s.x, s.edges = bandpass(raw, sfreq, e.band, e.filter_order)
+
+
+def _blank_raw_spikes(s: _Emg, raw: np.ndarray) -> np.ndarray:
+    """Spikes one or two raw samples wide (low rates, :func:`find_raw_spikes`) replaced
+    by the line between their neighbours before the band-pass can spread them; their ranges
+    are kept for the audit (``s.raw_spikes``)."""
+    samples, med = find_raw_spikes(raw, s.sfreq, s.cfg.reject, s.plan.spread)
+    if samples.size:
+        raw = raw.copy() if (raw is s.raw or raw is s.raw0) else raw
+        raw[samples] = med
+        s.raw_spikes = _index_runs(samples)
+    return raw
 
 
 def _heartbeats(s: _Emg, motion: bool) -> None:
@@ -463,6 +550,11 @@ def _blank_spikes(s: _Emg) -> None:
             # of its 20-Hz lower edge): a numerical reach, not a threshold
             s.sums.refresh(s.x, spike_on, spike_off, int(0.25 * sfreq))
             s.ring2 = None  # the short floor stays: its block medians ignore a spike
+    if s.raw_spikes[0].size:  # already replaced on the raw samples: for the audit
+        both_on = np.r_[s.spikes[0], s.raw_spikes[0]]
+        both_off = np.r_[s.spikes[1], s.raw_spikes[1]]
+        order = np.argsort(both_on, kind="stable")
+        s.spikes = merge_close(both_on[order], both_off[order], 1)
     s.processing["spikes_blanked"] = int(s.spikes[0].size)
 
 

@@ -230,6 +230,35 @@ class RejectConfig:
     spike_pad : float
         ... and the seconds blanked on both sides of a spike: the band-pass makes a sharp
         spike ring for a few periods of its upper edge (2 ms at 450 Hz).
+    raw_spike_max : float
+        Longest needle-contact spike (s; a contact lasts 1-3 ms). When it spans at most
+        ``raw_spike_width`` samples (at or below 667 Hz with the defaults: emgGO,
+        OpenBCI, BITalino-class devices) a spike is one or two raw samples, which the
+        band-pass spreads over its own impulse response (10-20 ms at 250 Hz, ringing at
+        the 20-Hz edge for longer), where the ~2-ms test above cannot see it: such spikes
+        are found on the raw samples instead (:func:`ltr.detect._channel.find_raw_spikes`)
+        and replaced by the line between their neighbours before any filter.
+    raw_spike_width : int
+        Samples a spike may span for that test: a running median over
+        ``2 × raw_spike_width + 1`` samples ignores up to ``raw_spike_width`` outliers, so
+        the residual from it holds the spike whole and nothing of it spreads.
+    raw_spike_isolation : float
+        The residual at a raw spike must be at least this many times the standard
+        deviation of the raw samples of the surrounding ``spike_ring`` (the spike
+        excluded): the same isolation as ``spike_isolation`` (a twitch's potentials have
+        neighbours).
+    raw_spike_min_ratio : float
+        ... and at least this many times the channel's robust spread about its ±20-ms
+        moving mean (:attr:`ltr.detect.plan.EmgPlan.spread`). A contact spike is an
+        artifact far above the baseline (0.1-1 mV over a few µV); at these rates the
+        one or two potentials of a short, faint twitch are single samples too, and stay
+        below it. Measured on development wild seeds: 95 % of contact spikes were at least
+        57 × the spread, while the twitch potentials a 5 × limit blanked were 5-30 ×.
+    raw_spike_sharpness : float
+        ... and at least this fraction of the sample's excursion from the ring's median:
+        a contact spike rises and falls within the median's span, so the residual is
+        nearly all of it, while at an R peak (a QRS lasts 60-100 ms, 15-25 samples at
+        250 Hz) the median follows the wave and the residual is a small part of it.
     motion_band : (float, float)
         Band (Hz) of cable and needle movement on an EMG lead, below heartbeats' QRS.
     motion_window : float
@@ -278,6 +307,11 @@ class RejectConfig:
     spike_window: float = 0.002
     spike_ring: float = 0.04
     spike_pad: float = 0.002
+    raw_spike_max: float = 0.003
+    raw_spike_width: int = 2
+    raw_spike_isolation: float = 6.0
+    raw_spike_min_ratio: float = 20.0
+    raw_spike_sharpness: float = 0.5
     train_spike_window: float = 0.004
     train_spike_ring: float = 0.012
     train_isolation: float = 4.0

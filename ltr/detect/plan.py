@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..envelope import moving_mean, window_samples
 from ..preprocess import (
     QrsRhythm,
     band_edges,
@@ -65,6 +66,12 @@ class EmgPlan:
     harmonics: list[int] = field(default_factory=list)
     ecg: EcgPlan | None = None
     step_scale: float = 0.0
+    spread: float = 0.0
+    """Robust standard deviation (MAD / 0.6745) of the raw samples about their moving
+    mean over ``reject.spike_ring``, after hum removal: the scale a raw-sample spike is
+    measured against (:func:`ltr.detect._channel.find_raw_spikes`). Unlike
+    ``step_scale`` it does not collapse when samples come in repeated pairs (a held or
+    upsampled stream)."""
     n_calibration: int = 0
 
 
@@ -105,6 +112,17 @@ def plan_emg(head: np.ndarray, sfreq: float, cfg: DetectorConfig) -> EmgPlan:
                 head = remove_mains(head, sfreq, mains.frequency, mains.harmonics)
     d = np.abs(np.diff(np.nan_to_num(head)))[::4]  # every 4th difference: plenty for a scale
     plan.step_scale = float(np.median(d) / 0.6745) if d.size else 0.0
+    if cfg.reject.raw_spike_max * sfreq <= cfg.reject.raw_spike_width and head.size:
+        z = np.nan_to_num(head)
+        dev = np.abs(z - moving_mean(z, window_samples(cfg.reject.spike_ring, sfreq)))
+        plan.spread = float(np.median(dev) / 0.6745)
+        # spikes one sample wide at each needle pass would be found as a rhythm
+        from ._channel import find_raw_spikes  # here: _channel imports this module
+
+        samples, med = find_raw_spikes(head, sfreq, cfg.reject, plan.spread)
+        if samples.size:
+            head = head.copy()
+            head[samples] = med
     if e.ecg:
         q = qrs_decimation(sfreq)
         rhythm = find_rhythm(decimate_mean(head, q), sfreq / q)
