@@ -484,3 +484,162 @@ def evaluate_files(detected_tsv: str | os.PathLike[str], truth_json: str | os.Pa
 
     return evaluate(read_events_tsv(detected_tsv), Truth.from_json(truth_json),
                     tolerance=tolerance)
+
+
+# -- calibration of event confidence -------------------------------------------------------
+
+def detection_outcomes(detected: Any, truth: Any, *,
+                       tolerance: float | None = None) -> np.ndarray:
+    """Whether each detection is a true twitch: matched one-to-one to a true onset.
+
+    Parameters
+    ----------
+    detected : array_like of float | object with ``onset``
+        Detected onsets, s, in the order of their confidences.
+    truth : Truth | array_like of float
+        Ground truth (or plain reference onsets, s).
+    tolerance : float | None
+        Matching tolerance, s; default as in :func:`evaluate` (50 ms with EMG, 100 ms for
+        accelerometer-only truth, 50 ms for plain onsets).
+
+    Returns
+    -------
+    ndarray of bool
+        One entry per detection, in the input order.
+    """
+    det = _as_onsets(detected, "detected")
+    if hasattr(truth, "onsets"):
+        ref = truth.onsets
+        tol = tolerance if tolerance is not None else (0.05 if truth.has_emg else 0.1)
+    else:
+        ref = _as_onsets(truth, "reference")
+        tol = 0.05 if tolerance is None else tolerance
+    md, _ = match_onsets(det, ref, tol)
+    out = np.zeros(det.size, bool)
+    out[md] = True
+    return out
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Reliability table of event confidence: among events of confidence c, how many are true.
+
+    Bins split [0, 1] into ``n_bins`` equal intervals ``[lower, upper)`` (the last one
+    closed). Empty bins have count 0 and NaN means.
+
+    Attributes
+    ----------
+    lower, upper : ndarray
+        Bin edges (confidence, 0-1).
+    mean_confidence : ndarray
+        Mean confidence of the events in each bin.
+    fraction_true : ndarray
+        Share of the events in each bin that are true twitches.
+    count : ndarray of int
+        Events per bin.
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    mean_confidence: np.ndarray
+    fraction_true: np.ndarray
+    count: np.ndarray
+
+    @property
+    def n_events(self) -> int:
+        """Events in all bins."""
+        return int(self.count.sum())
+
+    @property
+    def ece(self) -> float:
+        """Expected calibration error: sum over bins of (count / N) × |mean confidence -
+        fraction true| (Naeini et al. 2015; Guo et al. 2017). NaN without events."""
+        n = self.count.sum()
+        if n == 0:
+            return float("nan")
+        full = self.count > 0
+        gap = np.abs(self.mean_confidence[full] - self.fraction_true[full])
+        return float(np.sum(self.count[full] * gap) / n)
+
+    @property
+    def max_gap(self) -> float:
+        """Largest |mean confidence - fraction true| over non-empty bins (NaN if none)."""
+        full = self.count > 0
+        if not full.any():
+            return float("nan")
+        return float(np.max(np.abs(self.mean_confidence[full] - self.fraction_true[full])))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable columns (NaN as None) and the ECE."""
+        def col(a: np.ndarray) -> list[Any]:
+            return [None if not np.isfinite(v) else float(v) for v in a]
+
+        return {"lower": col(self.lower), "upper": col(self.upper),
+                "mean_confidence": col(self.mean_confidence),
+                "fraction_true": col(self.fraction_true), "count": self.count.tolist(),
+                "ece": self.ece}
+
+    def format(self) -> str:
+        """A Markdown table and the ECE."""
+        lines = ["| confidence | events | mean confidence | fraction true |",
+                 "|---|---|---|---|"]
+        for lo, hi, m, f, c in zip(self.lower, self.upper, self.mean_confidence,
+                                   self.fraction_true, self.count, strict=True):
+            ms = "-" if c == 0 else f"{m:.3f}"
+            fs = "-" if c == 0 else f"{f:.3f}"
+            lines.append(f"| {lo:.1f}-{hi:.1f} | {int(c)} | {ms} | {fs} |")
+        lines.append("")
+        lines.append(f"Expected calibration error (ECE) over {self.n_events} events: "
+                     f"{self.ece:.3f}" if self.n_events else "No events.")
+        return "\n".join(lines)
+
+
+def reliability(confidence: Any, correct: Any, n_bins: int = 10) -> Reliability:
+    """Reliability table of event confidences against whether each event is true.
+
+    Parameters
+    ----------
+    confidence : array_like of float
+        Confidence of each event, 0-1.
+    correct : array_like of bool
+        Whether each event is a true twitch (:func:`detection_outcomes`).
+    n_bins : int
+        Number of equal-width confidence bins (default 10).
+
+    Returns
+    -------
+    Reliability
+
+    Examples
+    --------
+    Four events at confidence 0.9 of which three are true, two at 0.2 of which none is:
+
+    >>> r = reliability([0.9, 0.9, 0.9, 0.9, 0.2, 0.2], [1, 1, 1, 0, 0, 0], n_bins=5)
+    >>> r.count.tolist()
+    [0, 2, 0, 0, 4]
+    >>> round(r.ece, 4)  # (4 × |0.9 - 0.75| + 2 × |0.2 - 0|) / 6
+    0.1667
+    """
+    conf = np.asarray(confidence, dtype=float).reshape(-1)
+    ok = np.asarray(correct).reshape(-1)
+    if conf.size != ok.size:
+        raise ValueError(f"confidence and correct must have the same length, got "
+                         f"{conf.size} and {ok.size}")
+    if not np.all(np.isfinite(conf)) or np.any((conf < 0) | (conf > 1)):
+        raise ValueError("confidence must be finite values in [0, 1]")
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    ok = ok.astype(bool)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    idx = np.clip(np.searchsorted(edges, conf, side="right") - 1, 0, n_bins - 1)
+    count = np.bincount(idx, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(idx, weights=conf, minlength=n_bins) / count
+        frac = np.bincount(idx, weights=ok.astype(float), minlength=n_bins) / count
+    return Reliability(edges[:-1], edges[1:], np.where(count > 0, mean, np.nan),
+                       np.where(count > 0, frac, np.nan), count)
+
+
+def expected_calibration_error(confidence: Any, correct: Any, n_bins: int = 10) -> float:
+    """Expected calibration error of event confidences (see :attr:`Reliability.ece`)."""
+    return reliability(confidence, correct, n_bins).ece

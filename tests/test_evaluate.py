@@ -184,3 +184,63 @@ def test_snr_range_makes_other_twitches_dont_care():
     assert (band.tp, band.fp, band.fn) == (2, 1, 0)
     high = evaluate(det, truth, snr_range=(6.0, np.inf))
     assert (high.tp, high.fp, high.fn) == (1, 1, 1)
+
+
+# -- calibration -----------------------------------------------------------------------------
+
+def test_reliability_table_on_hand_made_events():
+    from ltr.evaluate import expected_calibration_error, reliability
+
+    conf = [0.05, 0.15, 0.15, 0.55, 0.95, 0.95, 0.95, 0.95, 1.0, 0.0]
+    true = [0, 0, 1, 1, 1, 1, 1, 0, 1, 0]
+    r = reliability(conf, true, n_bins=10)
+    assert r.count.tolist() == [2, 2, 0, 0, 0, 1, 0, 0, 0, 5]  # 1.0 falls in the last bin
+    assert r.n_events == 10
+    # exact sums of a few decimals: 1e-12 covers float rounding of the means
+    np.testing.assert_allclose(r.mean_confidence[[0, 1, 5, 9]], [0.025, 0.15, 0.55, 0.96],
+                               atol=1e-12)
+    np.testing.assert_allclose(r.fraction_true[[0, 1, 5, 9]], [0.0, 0.5, 1.0, 0.8], atol=1e-12)
+    assert np.isnan(r.mean_confidence[2]) and np.isnan(r.fraction_true[2])
+    want = (2 * 0.025 + 2 * 0.35 + 1 * 0.45 + 5 * 0.16) / 10
+    assert r.ece == pytest.approx(want, abs=1e-12)  # float rounding only
+    assert expected_calibration_error(conf, true, 10) == pytest.approx(want, abs=1e-12)
+    assert r.max_gap == pytest.approx(0.45, abs=1e-12)
+    assert "ECE" in r.format() and r.to_dict()["count"] == r.count.tolist()
+
+
+def test_perfectly_calibrated_and_overconfident_events():
+    from ltr.evaluate import reliability
+
+    rng = np.random.default_rng(0)
+    conf = rng.uniform(0, 1, 20000)
+    true = rng.random(conf.size) < conf  # true with probability = confidence
+    # sampling noise of 20 000 events over 10 bins: a bin's fraction has SD <= 0.011,
+    # the weighted mean gap about 0.004; 0.02 is 5 SD of that
+    assert reliability(conf, true).ece < 0.02
+    over = reliability(np.full(100, 0.9), np.r_[np.ones(50), np.zeros(50)])
+    assert over.ece == pytest.approx(0.4, abs=1e-12)
+    assert np.isnan(reliability([], []).ece)
+
+
+@pytest.mark.parametrize(("conf", "true", "match"), [
+    ([0.5, 1.5], [1, 0], r"confidence must be finite values in \[0, 1\]"),
+    ([0.5], [1, 0], "same length"),
+])
+def test_reliability_rejects_bad_input(conf, true, match):
+    from ltr.evaluate import reliability
+
+    with pytest.raises(ValueError, match=match):
+        reliability(conf, true)
+    with pytest.raises(ValueError, match="n_bins must be a positive integer"):
+        reliability([0.5], [1], n_bins=0)
+
+
+def test_detection_outcomes_match_one_to_one():
+    from ltr.evaluate import detection_outcomes
+
+    # two detections near the first twitch: only the closer one is true
+    got = detection_outcomes([1.02, 0.99, 3.0, 7.0], [1.0, 3.04], tolerance=0.05)
+    assert got.tolist() == [False, True, True, False]
+    _rec, truth = __import__("ltr").simulate.session(30, 1000, "emg", 2)
+    assert detection_outcomes(truth.onsets + 0.01, truth).all()
+    assert not detection_outcomes(truth.onsets + 0.2, truth).any()

@@ -223,7 +223,7 @@ def test_suite_generator_and_names():
         ({"mains_hz": 55}, ValueError, "mains_hz must be None, 50 or 60"),
         ({"layout": "eeg"}, ValueError, "layout must be one of"),
         ({"duration": 2}, ValueError, "duration must be at least 5 s"),
-        ({"sfreq": 200}, ValueError, "EMG layouts need sfreq >= 500"),
+        ({"sfreq": 200}, ValueError, "EMG layouts need sfreq >= 250"),
         ({"condition": "rainy"}, ValueError, "condition must be one of"),
     ],
 )

@@ -4,8 +4,10 @@ No public needling recording has labelled twitches, so ltr's detector is develop
 judged on sessions simulated here, then checked on real recordings. Researchers can use
 the simulator to test their own protocols.
 
-Main entry points: :func:`session`, :func:`suite` / :data:`SUITE`, :func:`write_session`,
-:class:`Truth`, :class:`SimulationConfig`.
+Main entry points: :func:`session` (``condition="wild"`` for a randomized session,
+:func:`wild_draw` for what it draws), :func:`suite` / :data:`SUITE`, :func:`hybrid` (real
+baselines with simulated twitches), :func:`write_session`, :class:`Truth`,
+:class:`SimulationConfig`.
 """
 
 from __future__ import annotations
@@ -15,21 +17,26 @@ from pathlib import Path
 from typing import Any
 
 from ._session import session
+from ._wild import wild_draw
 from .config import LAYOUTS, SimulationConfig
+from .hybrid import hybrid
 from .suite import SUITE, Condition, suite
-from .truth import CONFOUNDER_KINDS, TWITCH_COLUMNS, Truth
+from .truth import CONFOUNDER_KINDS, MARKER_KINDS, TWITCH_COLUMNS, Truth
 
 __all__ = [
     "CONFOUNDER_KINDS",
     "LAYOUTS",
+    "MARKER_KINDS",
     "SUITE",
     "TWITCH_COLUMNS",
     "Condition",
     "SimulationConfig",
     "Truth",
+    "hybrid",
     "session",
     "suite",
     "truth_paths",
+    "wild_draw",
     "write_session",
 ]
 

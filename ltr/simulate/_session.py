@@ -14,6 +14,7 @@ from .._version import __version__
 from ..annotations import Annotations
 from ..io._common import nan_runs
 from ..recording import Recording
+from . import _phenomena as ph
 from . import _waveforms as wf
 from .config import LAYOUTS, SimulationConfig
 from .truth import Truth
@@ -22,7 +23,8 @@ from .truth import Truth
 # leaves every other component (twitches included) exactly as it was
 _STREAMS = ("schedule", "twitches", "baseline", "acc_baseline", "mains", "wander",
             "needle_spike", "pop", "motion", "ecg", "contraction", "hand_pressure",
-            "single_mup")
+            "single_mup", "endplate_noise", "endplate_train", "tremor", "movement_burst",
+            "quiet_gap")
 
 #: Fixed start date of simulated recordings, so written files are reproducible.
 SIM_MEAS_DATE = _dt.datetime(2026, 1, 1, 9, 0, 0, tzinfo=_dt.timezone.utc)
@@ -59,8 +61,14 @@ class _Builder:
 
 
 def _schedule(rng: np.random.Generator, duration: float, cfg: SimulationConfig,
-              n_muscles: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Needle-in epochs and needle passes with their on-target Markov state."""
+              n_muscles: int, quiet_rng: np.random.Generator | None = None,
+              quiet: list[tuple[float, float]] | None = None,
+              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Needle-in epochs and needle passes with their on-target Markov state.
+
+    With ``cfg.quiet_gap_prob > 0`` a pause may be lengthened into a long quiet gap
+    (drawn from ``quiet_rng``, logged into ``quiet``), which moves the later epochs.
+    """
     starts, stops, muscles = [], [], []
     p_time, p_epoch, p_target = [], [], []
     t = rng.uniform(2.0, 5.0)
@@ -79,6 +87,11 @@ def _schedule(rng: np.random.Generator, duration: float, cfg: SimulationConfig,
             p_target.append(on)
             tp += rng.uniform(*cfg.pass_interval)
         t = stop + rng.uniform(*cfg.gap_duration)
+        if (cfg.quiet_gap_prob > 0 and quiet_rng is not None and quiet is not None
+                and quiet_rng.random() < cfg.quiet_gap_prob):
+            extra = quiet_rng.uniform(*cfg.quiet_gap_duration)
+            quiet.append((stop, min(t + extra, duration)))
+            t += extra
     epochs = {"start": np.asarray(starts, float), "stop": np.asarray(stops, float),
               "muscle": np.asarray(muscles, int)}
     passes = {"time": np.asarray(p_time, float), "epoch": np.asarray(p_epoch, int),
@@ -324,8 +337,20 @@ def _ecg(b: _Builder, rng: np.random.Generator) -> None:
         np.add.at(train, idx[ok], rng.uniform(0.9, 1.1, ok.sum()))
         gain = cfg.ecg_amplitude * (1.0 if ch == 0 else rng.uniform(0.4, 0.9))
         out[ch] = gain * fftconvolve(train, wave)[: b.n]
+    amplitude = cfg.ecg_amplitude
+    if cfg.ecg_qrs_snr is not None:
+        # rescale so the band-passed QRS peak is the drawn multiple of the band-passed
+        # baseline RMS (measured on up to 30 s of the first channel's baseline)
+        ratio = rng.uniform(*cfg.ecg_qrs_snr)
+        base = b.components["baseline"][0, : min(b.n, round(30 * b.sfreq))]
+        base_rms = float(np.sqrt(np.mean(ph.bandpass(base, b.sfreq) ** 2)))
+        pad = np.zeros(round(0.5 * b.sfreq))
+        qrs_peak = float(np.abs(ph.bandpass(np.concatenate([pad, wave, pad]), b.sfreq)).max())
+        scale = ratio * base_rms / (qrs_peak * cfg.ecg_amplitude)
+        out *= scale
+        amplitude = cfg.ecg_amplitude * scale
     for r in beats:
-        b.mark("ecg", r - 0.05, r + 0.06, "*", cfg.ecg_amplitude)
+        b.mark("ecg", r - 0.05, r + 0.06, "*", amplitude)
 
 
 def _contractions(b: _Builder, rng: np.random.Generator) -> None:
@@ -389,9 +414,9 @@ def _single_mups(b: _Builder, rng: np.random.Generator) -> None:
 
 
 def session(
-    duration: float = 120.0,
-    sfreq: float = 2000.0,
-    layout: str = "emg+acc",
+    duration: float | None = None,
+    sfreq: float | None = None,
+    layout: str | None = None,
     seed: int | None = 0,
     *,
     condition: str | None = None,
@@ -402,18 +427,24 @@ def session(
 
     Parameters
     ----------
-    duration : float
-        Length in seconds (> 5).
-    sfreq : float
-        Sampling rate in Hz (>= 500 for EMG layouts; EMG bands need it).
-    layout : {"emg", "acc", "emg+acc", "emg2", "emg2+acc"}
-        Channels: one EMG, a tri-axial accelerometer, both, two neighbouring muscles
-        (cross-talk), or two muscles and an accelerometer over the first.
+    duration : float | None
+        Length in seconds (> 5). None: 120 s (drawn with ``condition="wild"``).
+    sfreq : float | None
+        Sampling rate in Hz, None: 2 kHz (drawn with ``condition="wild"``). EMG layouts
+        need >= 250 Hz, the lowest rate of the clinic EMG in ``../shared/data`` (the EMG
+        band then ends at 0.45 × sfreq).
+    layout : {"emg", "acc", "emg+acc", "emg2", "emg2+acc"} | None
+        None: ``"emg+acc"`` (drawn with ``condition="wild"``). Channels: one EMG, a
+        tri-axial accelerometer, both, two neighbouring muscles (cross-talk), or two
+        muscles and an accelerometer over the first.
     seed : int | None
         Seed of the :class:`numpy.random.Generator`; the same seed gives the same session.
     condition : str | None
         A named condition of :data:`ltr.simulate.SUITE` whose parameters are applied first
-        (keyword ``conditions`` still override them).
+        (keyword ``conditions`` still override them), or ``"wild"``: every parameter,
+        the length, rate and layout included unless given, drawn from the documented
+        ranges of :mod:`ltr.simulate._wild` as a function of ``seed``; the draw is kept in
+        ``truth.info["wild"]``.
     return_components : bool
         Also return each additive component (``baseline``, ``twitch``, ``mains``, ...,
         ``acc_*``) as an array of the channels it touches, for tests and teaching.
@@ -455,6 +486,18 @@ def session(
     >>> rec.ch_names, len(truth) > 0
     (('EMG trapezius',), True)
     """
+    wild = None
+    if condition == "wild":
+        from ._wild import wild_draw
+
+        wild = wild_draw(seed)
+        duration = wild["duration"] if duration is None else duration
+        sfreq = wild["sfreq"] if sfreq is None else sfreq
+        layout = wild["layout"] if layout is None else layout
+        conditions = {**wild["conditions"], **conditions}
+    duration = 120.0 if duration is None else duration
+    sfreq = 2000.0 if sfreq is None else sfreq
+    layout = "emg+acc" if layout is None else layout
     duration = check_positive("duration", duration)
     if duration < 5:
         raise ValueError(f"duration must be at least 5 s, got {duration!r}")
@@ -463,12 +506,12 @@ def session(
     names = LAYOUTS[layout]
     emg_names = [c for c in names if c.startswith("EMG")]
     has_acc = any(c.startswith("ACC") for c in names)
-    if emg_names and sfreq < 500:
-        raise ValueError(f"EMG layouts need sfreq >= 500 Hz, got {sfreq!r}")
-    if condition is not None:
+    if emg_names and sfreq < 250:
+        raise ValueError(f"EMG layouts need sfreq >= 250 Hz, got {sfreq!r}")
+    if condition is not None and wild is None:
         from .suite import SUITE
 
-        check_option("condition", condition, SUITE)
+        check_option("condition", condition, [*SUITE, "wild"])
         preset = dict(SUITE[condition].conditions)
         preset.update(conditions)
         conditions = preset
@@ -479,8 +522,13 @@ def session(
     n = round(duration * sfreq)
     b = _Builder(sfreq=sfreq, n=n, emg_names=emg_names, has_acc=has_acc, cfg=cfg)
 
-    epochs, passes = _schedule(rngs["schedule"], duration, cfg, max(1, len(emg_names)))
+    quiet: list[tuple[float, float]] = []
+    epochs, passes = _schedule(rngs["schedule"], duration, cfg, max(1, len(emg_names)),
+                               rngs["quiet_gap"], quiet)
+    for q0, q1 in quiet:
+        b.mark("quiet_gap", q0, q1, "*", 0.0)
     twitches = _twitches(b, rngs["twitches"], epochs, passes)
+    simulated_onsets = np.asarray(twitches["onset"], float)
     _baseline(b, rngs["baseline"])
     _acc_baseline(b, rngs["acc_baseline"])
     _mains(b, rngs["mains"])
@@ -492,6 +540,12 @@ def session(
     _contractions(b, rngs["contraction"])
     _hand_pressure(b, rngs["hand_pressure"])
     _single_mups(b, rngs["single_mup"])
+    ph.endplate_noise(b, rngs["endplate_noise"], epochs)
+    ph.endplate_trains(b, rngs["endplate_train"], epochs, simulated_onsets)
+    ph.tremor(b, rngs["tremor"], simulated_onsets)
+    ph.movement_bursts(b, rngs["movement_burst"], epochs, twitches)
+    order = np.argsort(np.asarray(twitches["onset"], float), kind="stable")
+    twitches = {k: [v[i] for i in order] for k, v in twitches.items()}
 
     rows = []
     if emg_names:
@@ -520,6 +574,8 @@ def session(
         "duration": duration, "channels": list(names), "condition": condition,
         "noise_rms": cfg.noise_rms, "config": cfg.to_dict(),
     }
+    if wild is not None:
+        info["wild"] = wild
     rec = Recording(data, sfreq, list(names), annotations=ann, meas_date=SIM_MEAS_DATE,
                     meta={"simulated": True, "seed": seed, "layout": layout,
                           "condition": condition})

@@ -17,6 +17,17 @@ LAYOUTS = {
 
 Range = tuple[float, float]
 
+#: Fields added with the endplate, tremor, movement-burst, faint-ECG and quiet-gap
+#: phenomena: :meth:`SimulationConfig.to_dict` omits them while they hold their default.
+ADDED_FIELDS = frozenset({
+    "ecg_qrs_snr", "endplate_noise_prob", "endplate_noise_rate", "endplate_noise_amplitude",
+    "endplate_train_rate", "endplate_train_duration", "endplate_train_firing",
+    "endplate_spike_amplitude", "endplate_on_twitch", "tremor_rate", "tremor_freq",
+    "tremor_duration", "tremor_amplitude", "tremor_on_twitch", "movement_burst_rate",
+    "movement_burst_amplitude", "movement_burst_duration", "movement_step_amplitude",
+    "quiet_gap_prob", "quiet_gap_duration",
+})
+
 
 @dataclass(frozen=True)
 class SimulationConfig:
@@ -114,6 +125,59 @@ class SimulationConfig:
         Isolated motor-unit potentials (fasciculation-like) per minute. Default 0.
     clip_range : float | None
         Amplifier range, V: EMG beyond ±clip_range is clipped. None for no clipping.
+    ecg_qrs_snr : (float, float) | None
+        Faint-through-strong heartbeat: when set, the ECG gain is chosen so that the QRS
+        peak *after the 20-450 Hz band-pass* is this many times the band-passed baseline
+        RMS (one draw per session), overriding ``ecg_amplitude``. ``(2, 3)`` is the faint
+        heartbeat of trapezius, quadratus lumborum and paraspinal recordings. Default None.
+    endplate_noise_prob : float
+        Probability that the needle sits in an endplate zone during a needle-in epoch, which
+        then carries endplate noise throughout (on the needled muscle's channel). Default 0.
+    endplate_noise_rate : (float, float)
+        Endplate-noise potentials per second (Poisson; one rate per epoch). Default
+        (200, 600): hundreds per second (Simons et al. 2002).
+    endplate_noise_amplitude : (float, float)
+        Peak of a (monophasic, negative, 1-2 ms) endplate-noise potential, in multiples of
+        ``noise_rms``. Default (2, 5): a few times the baseline.
+    endplate_train_rate : float
+        Trains of endplate spikes per minute of needle-in time. Default 0.
+    endplate_train_duration : (float, float)
+        Length of a train, s. Default (1, 6).
+    endplate_train_firing : (float, float)
+        Mean firing rate of a train, Hz (intervals scatter irregularly around it).
+        Default (5, 40).
+    endplate_spike_amplitude : (float, float)
+        Peak of an endplate spike (biphasic, negative first, 3-5 ms), in multiples of
+        ``noise_rms``. Default (15, 50).
+    endplate_on_twitch : float
+        Share of trains placed over a twitch (a twitch on top of a train). Default 0.
+    tremor_rate : float
+        Tremor episodes on the accelerometer per minute. Default 0.
+    tremor_freq : (float, float)
+        Tremor frequency, Hz. Default (4, 7); the literature gives 4-12 Hz.
+    tremor_duration : (float, float)
+        Length of an episode, s. Default (2, 8).
+    tremor_amplitude : (float, float)
+        Peak acceleration of the tremor, m/s². Default 0.02-0.1 g.
+    tremor_on_twitch : float
+        Share of tremor episodes placed over a twitch. Default 0.
+    movement_burst_rate : float
+        Large genuine bursts with a movement step per minute of needle-in time: they are
+        twitches (logged in ``truth.twitches`` and counted) whose limb movement also steps
+        the baseline (logged as ``movement_step``). Default 0.
+    movement_burst_amplitude : (float, float)
+        Peak of the burst, V. Default (0.8e-3, 1.2e-3).
+    movement_burst_duration : (float, float)
+        Length of the burst, s. Default (0.3, 0.6).
+    movement_step_amplitude : (float, float)
+        Baseline step under the burst, V (decays over 0.5-3 s as the electrode settles).
+        Default (0.2e-3, 1.0e-3) *(assumed)*.
+    quiet_gap_prob : float
+        Probability that a pause between insertions is a long quiet gap (logged as
+        ``quiet_gap``). Quiet gaps move the later epochs, as any schedule change does.
+        Default 0.
+    quiet_gap_duration : (float, float)
+        Length of a quiet gap, s. Default (60, 300).
     """
 
     noise_rms: float = 3e-6
@@ -159,6 +223,26 @@ class SimulationConfig:
     hand_pressure_amplitude: Range = (0.1, 1.0)
     single_mup_rate: float = 0.0
     clip_range: float | None = None
+    ecg_qrs_snr: Range | None = None
+    endplate_noise_prob: float = 0.0
+    endplate_noise_rate: Range = (200.0, 600.0)
+    endplate_noise_amplitude: Range = (2.0, 5.0)
+    endplate_train_rate: float = 0.0
+    endplate_train_duration: Range = (1.0, 6.0)
+    endplate_train_firing: Range = (5.0, 40.0)
+    endplate_spike_amplitude: Range = (15.0, 50.0)
+    endplate_on_twitch: float = 0.0
+    tremor_rate: float = 0.0
+    tremor_freq: Range = (4.0, 7.0)
+    tremor_duration: Range = (2.0, 8.0)
+    tremor_amplitude: Range = (0.02 * 9.80665, 0.1 * 9.80665)
+    tremor_on_twitch: float = 0.0
+    movement_burst_rate: float = 0.0
+    movement_burst_amplitude: Range = (0.8e-3, 1.2e-3)
+    movement_burst_duration: Range = (0.3, 0.6)
+    movement_step_amplitude: Range = (0.2e-3, 1.0e-3)
+    quiet_gap_prob: float = 0.0
+    quiet_gap_duration: Range = (60.0, 300.0)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -175,7 +259,8 @@ class SimulationConfig:
             elif isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
                 raise ValueError(f"{f.name} must be >= 0, got {value!r}")
         for name in ("p_enter_target", "p_stay_target", "p_twitch", "needle_spike_prob",
-                     "motion_prob", "pink_fraction"):
+                     "motion_prob", "pink_fraction", "endplate_noise_prob",
+                     "endplate_on_twitch", "tremor_on_twitch", "quiet_gap_prob"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be a probability in [0, 1], got "
                                  f"{getattr(self, name)!r}")
@@ -195,7 +280,14 @@ class SimulationConfig:
         return cls(**fixed)
 
     def to_dict(self) -> dict[str, Any]:
-        """The parameters as a JSON-serialisable dict."""
+        """The parameters as a JSON-serialisable dict.
+
+        Parameters added after truth files were first shipped (:data:`ADDED_FIELDS`) are
+        left out while they hold their default (the phenomenon is off or unchanged), so a
+        session that does not use them writes the same truth as before they existed.
+        """
         d = dataclasses.asdict(self)
         d.pop("extra")
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()
+                if not (k in ADDED_FIELDS and v == defaults[k])}

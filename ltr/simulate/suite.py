@@ -12,12 +12,15 @@ from .truth import Truth
 
 @dataclass(frozen=True)
 class Condition:
-    """A named simulation condition: a layout and parameter overrides."""
+    """A named simulation condition: a layout, parameter overrides and, where the
+    phenomenon needs them, a sampling rate and session length (``None``: the caller's)."""
 
     name: str
     layout: str
     description: str
     conditions: dict[str, Any] = field(default_factory=dict)
+    sfreq: float | None = None
+    duration: float | None = None
 
 
 _EVERYTHING = {
@@ -51,14 +54,39 @@ SUITE: dict[str, Condition] = {c.name: c for c in (
               {"motion_prob": 0.15, "hand_pressure_rate": 1.0}),
     Condition("two_muscles", "emg2", "two neighbouring muscles with cross-talk", {}),
     Condition("everything", "emg2+acc", "all confounders at once", _EVERYTHING),
+    # issue 12: phenomena the first suite did not hold
+    Condition("faint_ecg", "emg",
+              "faint heartbeat (band-passed QRS 2-3x the baseline RMS, 50-100 bpm) with "
+              "50 Hz hum, wander, needle spikes and isolated motor units (trapezius, "
+              "quadratus lumborum, paraspinals)",
+              {"ecg_bpm": (50.0, 100.0), "ecg_qrs_snr": (2.0, 3.0), "mains_hz": 50,
+               "mains_amplitude": 8e-6, "wander_amplitude": 30e-6,
+               "needle_spike_prob": 0.2, "single_mup_rate": 4.0}),
+    Condition("endplate", "emg",
+              "needle at the endplate zone, 10 kHz: endplate noise in 70 % of insertions "
+              "and trains of endplate spikes (3 per minute of needle-in time), half of "
+              "them over a twitch",
+              {"endplate_noise_prob": 0.7, "endplate_train_rate": 3.0,
+               "endplate_on_twitch": 0.5}, sfreq=10000.0),
+    Condition("acc_tremor", "acc",
+              "accelerometer at 100 Hz with 4-7 Hz tremor episodes (2-8 s, 0.02-0.1 g, "
+              "3 per minute), half of them over a twitch",
+              {"tremor_rate": 3.0, "tremor_on_twitch": 0.5}, sfreq=100.0),
+    Condition("movement_steps", "emg",
+              "large genuine bursts (0.8-1.2 mV, 0.3-0.6 s) with a baseline step, "
+              "2 per minute of needle-in time: twitches to be counted",
+              {"movement_burst_rate": 2.0}),
+    Condition("quiet_gaps", "emg",
+              "20-minute session whose pauses are long quiet gaps (1-5 min) half the time",
+              {"quiet_gap_prob": 0.5}, duration=1200.0),
 )}
 
 
 def suite(
     seeds: Iterable[int] = range(5),
     *,
-    duration: float = 120.0,
-    sfreq: float = 2000.0,
+    duration: float | None = None,
+    sfreq: float | None = None,
     names: Iterable[str] | None = None,
 ) -> Iterator[tuple[Condition, int, Recording, Truth]]:
     """Generate the benchmark suite: every condition for every seed.
@@ -67,8 +95,9 @@ def suite(
     ----------
     seeds : iterable of int
         Seeds per condition (default 0-4).
-    duration, sfreq : float
-        Session length (s) and sampling rate (Hz).
+    duration, sfreq : float | None
+        Session length (s) and sampling rate (Hz); None: the condition's own
+        (:attr:`Condition.duration`, :attr:`Condition.sfreq`), else 120 s and 2 kHz.
     names : iterable of str | None
         Subset of :data:`SUITE` names; all by default.
 
@@ -88,6 +117,7 @@ def suite(
     for name in chosen:
         cond = SUITE[name]
         for seed in seeds:
-            rec, truth = session(duration=duration, sfreq=sfreq, layout=cond.layout,
+            rec, truth = session(duration=duration or cond.duration or 120.0,
+                                 sfreq=sfreq or cond.sfreq or 2000.0, layout=cond.layout,
                                  seed=seed, condition=name)  # type: ignore[misc]
             yield cond, seed, rec, truth

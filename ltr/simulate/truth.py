@@ -31,8 +31,13 @@ TWITCH_COLUMNS = {
 #: Confounder kinds the simulator can add; each must not be counted as a twitch.
 CONFOUNDER_KINDS = (
     "needle_spike", "pop", "motion", "ecg", "contraction", "hand_pressure", "single_mup",
-    "clipping", "mains", "wander",
+    "clipping", "mains", "wander", "endplate_noise", "endplate_train", "tremor",
 )
+
+#: Intervals logged beside the confounders that are not look-alikes: ``movement_step``
+#: (the baseline step under a large genuine burst, which *is* a twitch and counts) and
+#: ``quiet_gap`` (a long pause between insertions).
+MARKER_KINDS = ("movement_step", "quiet_gap")
 
 
 def _table(columns: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -49,8 +54,8 @@ class Truth:
         Parallel arrays, one entry per twitch, sorted by onset; columns in
         :data:`TWITCH_COLUMNS`.
     confounders : dict of ndarray
-        ``kind`` (see :data:`CONFOUNDER_KINDS`), ``onset``, ``offset`` (s), ``channel``
-        (a channel name or ``"*"`` for all), ``amplitude`` (SI).
+        ``kind`` (see :data:`CONFOUNDER_KINDS` and :data:`MARKER_KINDS`), ``onset``,
+        ``offset`` (s), ``channel`` (a channel name or ``"*"`` for all), ``amplitude`` (SI).
     epochs : dict of ndarray
         ``start`` and ``stop`` of each needle-in epoch (s) and the needled ``muscle``.
     passes : dict of ndarray
