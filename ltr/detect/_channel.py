@@ -19,8 +19,10 @@ from ..preprocess import (
     decimate_mean,
     ecg_template,
     fill_gaps,
+    find_tremor,
     qrs_decimation,
     remove_mains,
+    remove_tremor,
     repair_glitches,
     subtract_ecg,
 )
@@ -555,6 +557,14 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     raw_xyz, gaps = fill_gaps(raw_xyz, max(1, round(cfg.gaps.max_fill * sfreq)))
     xyz = decimate_mean(raw_xyz, q)
     xyz, glitches = repair_glitches(xyz, scale=plan.glitch_scale)
+    tremor_s = 0.0
+    if a.tremor_purity is not None:
+        tb = block_length(cfg.floor.block, fs)  # the floor's blocks: on the pieces' grid
+        tremor = find_tremor(xyz, fs, tb, band=a.tremor_band, window=a.tremor_window,
+                             purity=a.tremor_purity, top=a.band[1])
+        if tremor.present.any():
+            xyz = remove_tremor(xyz, fs, tremor, cycles=a.tremor_cycles)
+            tremor_s = float(tremor.present.sum() * tb / fs)
     mag, _, edges = condition_acc(xyz, fs, a.band, a.filter_order, origin=plan.origin)
     if gaps.long.any():  # long gaps (any axis) are left out, decimation groups whole
         out = gaps.cover(n_full, gap_margin(sfreq, edges[0]), rows=raw_xyz.shape[0]).any(0)
@@ -612,7 +622,7 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
                         offset=np.minimum(offset * q + mid, n_full),
                         features=feats, reason=reason, floor=_median(floor),
                         processing={"band_hz": list(edges), "glitches_repaired": glitches,
-                                    "rate_hz": fs},
+                                    "rate_hz": fs, "tremor_s": tremor_s},
                         floor_blocks=floor, floor_block=b * q)
     if keep_traces:
         def up(v: np.ndarray) -> np.ndarray:

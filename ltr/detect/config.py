@@ -71,6 +71,19 @@ class AccConfig:
     jolt. ``split_gap`` and ``split_depth``: a candidate is cut between two envelope peaks
     at least ``split_gap`` s apart when the valley between them falls below
     ``split_depth`` × the smaller peak (successive jolts overlapping).
+
+    Tremor (:func:`ltr.preprocess.find_tremor`, :func:`ltr.preprocess.remove_tremor`)
+    passes the twitch band (4-12 Hz against a band starting at 5 Hz) and would otherwise
+    become one long candidate that swallows the twitches under it. It is found where a
+    ``tremor_window`` s window (default 2 s: eight cycles of a 4 Hz tremor, a main lobe
+    of ±1 Hz, far longer than a 50-300 ms jolt) has a spectral peak in ``tremor_band``
+    (default 3-12 Hz: tremor is 4-12 Hz, with a margin below) whose main lobe holds at
+    least ``tremor_purity`` of the power from half the peak frequency to the top of the
+    twitch band (default 0.5: a sinusoid gives nearly 1, a jolt or white noise a few
+    tenths, a falling 1/f² background about 0.4); ``None`` turns tremor removal off.
+    There the tremor is fitted by least squares over ``tremor_cycles`` periods (default
+    2: enough to pin a sinusoid whose amplitude changes, short enough to follow an
+    episode fading in over a few tenths of a second) and subtracted.
     """
 
     band: tuple[float, float] = (5.0, 50.0)
@@ -82,6 +95,10 @@ class AccConfig:
     edge_ratio: float = 2.0
     split_gap: float = 0.15
     split_depth: float = 0.5
+    tremor_band: tuple[float, float] = (3.0, 12.0)
+    tremor_window: float = 2.0
+    tremor_purity: float | None = 0.5
+    tremor_cycles: float = 2.0
 
     def __post_init__(self) -> None:
         _check_ratios("acc", self.on_ratio, self.off_ratio)
