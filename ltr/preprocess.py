@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import signal
@@ -890,7 +891,7 @@ def find_tremor(
 
 
 def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
-                  cycles: float = 2.0) -> np.ndarray:
+                  cycles: float = 2.0, asymmetry: float = 4.0) -> np.ndarray:
     """Subtract tremor from accelerometer axes where :func:`find_tremor` found it.
 
     Around every sample of a tremor block (and one block either side, where the
@@ -939,30 +940,53 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
     for r0, r1 in zip(on, off, strict=True):  # a loop over tremor episodes (few)
         f0 = float(np.nanmedian(fb[r0 // b : -(-r1 // b)]))
         half = max(2, round(cycles / f0 * sfreq / 2))
-        lo, hi = max(r0 - half, 0), min(r1 + half, n)
-        x[:, r0:r1] -= _tremor_fit(x[:, lo:hi], phase[lo:hi], r0 - lo, r1 - lo, half)
+        a0, a1 = max(r0 - half, 0), min(r1 + half, n)  # residuals half a window beyond
+        lo, hi = max(a0 - 2 * half, 0), min(a1 + 2 * half, n)
+        waves, level = _tremor_fit(x[:, lo:hi], phase[lo:hi], a0 - lo, a1 - lo, half)
+        # the centred fit's residual; where the half window ahead of a sample holds far
+        # more of it than the half behind (a jolt arriving) the fit over the window
+        # ending at the sample is used, and the other way round (a jolt's tail)
+        e2 = np.nansum((x[:, a0:a1] - waves[0] - level) ** 2, axis=0)
+        cs = np.concatenate([[0.0], np.cumsum(e2)])
+        k = np.arange(r0 - a0, r1 - a0)
+        behind = cs[k] - cs[np.maximum(k - half, 0)]
+        ahead = cs[np.minimum(k + half + 1, a1 - a0)] - cs[k + 1]
+        pick = np.where(ahead > asymmetry * behind, 1, np.where(behind > asymmetry * ahead,
+                                                                2, 0))
+        x[:, r0:r1] -= np.take_along_axis(waves[:, :, r0 - a0 : r1 - a0],
+                                          pick[None, None, :], axis=0)[0]
     return x
 
 
-def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int) -> np.ndarray:
-    """The fitted sinusoid of :func:`remove_tremor` at samples ``a:b`` of ``x``.
+def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int,
+                half: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fits of :func:`remove_tremor` at samples ``a:b`` of ``x``.
 
-    Model over the ``2 half + 1`` samples centred on each sample: a line plus a sinusoid
-    of the given phase whose in-phase and quadrature amplitudes are quadratic in time
-    (an episode fading in or out over a few cycles, a slow drift of frequency). Window
-    sums of ``(j - i)^p h_j`` come from cumulative sums of ``j^m h_j`` (binomial
-    expansion) in coordinates local to chunks of the stretch, so the powers stay small.
+    Model: a line plus a sinusoid of the given phase whose in-phase and quadrature
+    amplitudes are quadratic in time (an episode fading in or out over a few cycles, a
+    slow drift of frequency), fitted over three windows of ``2 half + 1`` samples:
+    centred on the sample, ending at it and starting at it. Window sums of
+    ``(j - i)^p h_j`` come from cumulative sums of ``j^m h_j`` (binomial expansion) in
+    coordinates local to chunks of the stretch, so the powers stay small.
+
+    Returns
+    -------
+    waves : ndarray, shape (3, n_axes, b - a)
+        The fitted sinusoid at each sample, per window (centred, ending, starting).
+    level : ndarray, shape (n_axes, b - a)
+        The centred fit's line at the sample.
     """
     from math import comb
 
-    out = np.zeros((x.shape[0], b - a))
+    waves = np.zeros((3, x.shape[0], b - a))
+    level = np.zeros((x.shape[0], b - a))
     chunk = 8 * half
     for c0 in range(a, b, chunk):  # chunks keep the local powers small
         c1 = min(c0 + chunk, b)
-        lo, hi = max(c0 - half, 0), min(c1 + half, x.shape[-1])
-        out[:, c0 - a : c1 - a] = _tremor_chunk(x[:, lo:hi], phase[lo:hi], c0 - lo,
-                                                c1 - lo, half, comb)
-    return out
+        lo, hi = max(c0 - 2 * half, 0), min(c1 + 2 * half, x.shape[-1])
+        waves[:, :, c0 - a : c1 - a], level[:, c0 - a : c1 - a] = _tremor_chunk(
+            x[:, lo:hi], phase[lo:hi], c0 - lo, c1 - lo, half, comb)
+    return waves, level
 
 
 #: Basis of the tremor fit: (carrier: 0 one, 1 cos, 2 sin; power of time).
@@ -970,7 +994,7 @@ _TREMOR_BASIS = ((0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (2, 1), (1, 2), (2, 2))
 
 
 def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
-                  comb: Callable[[int, int], int]) -> np.ndarray:
+                  comb: Callable[[int, int], int]) -> tuple[np.ndarray, np.ndarray]:
     n = x.shape[-1]
     ok = np.isfinite(x).all(axis=0)
     wt = ok.astype(np.float64)
@@ -978,41 +1002,44 @@ def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
     j = (np.arange(n, dtype=np.float64) - a) / half  # time in half-windows
     ji = j[a:b]
     i = np.arange(a, b)
-    lo, hi = np.maximum(i - half, 0), np.minimum(i + half + 1, n)
-    powers: dict[int, np.ndarray] = {0: np.ones(n)}
-
-    def jp(m: int) -> np.ndarray:
-        if m not in powers:
-            powers[m] = j**m
-        return powers[m]
-
-    def centred(v: np.ndarray, p: int) -> np.ndarray:  # window sums of (j - j_i)^p v_j
-        total = np.zeros(b - a)
-        for m in range(p + 1):
-            cs = np.concatenate([[0.0], np.cumsum(jp(m) * v)])
-            total += comb(p, m) * (-ji) ** (p - m) * (cs[hi] - cs[lo])
-        return total
-
     x0 = np.where(ok, x, 0.0)
     prods = {(0, 0): wt, (0, 1): wt * c, (0, 2): wt * s, (1, 1): wt * c * c,
              (2, 2): wt * s * s, (1, 2): wt * c * s}
     carriers = {0: wt, 1: wt * c, 2: wt * s}
     basis = _TREMOR_BASIS
     k = len(basis)
-    sums: dict[tuple[tuple[int, int], int], np.ndarray] = {}
-    gram = np.empty((b - a, k, k))
-    for r, (h1, p1) in enumerate(basis):
-        for q in range(r, k):
-            h2, p2 = basis[q]
-            key = (tuple(sorted((h1, h2))), p1 + p2)
-            if key not in sums:
-                sums[key] = centred(prods[key[0]], key[1])  # type: ignore[index]
-            gram[:, r, q] = gram[:, q, r] = sums[key]
-    # a tiny ridge keeps windows that are nearly all missing solvable
-    gram += 1e-9 * np.maximum(gram[:, 0, 0], 1.0)[:, None, None] * np.eye(k)
-    rhs = np.empty((b - a, k, x.shape[0]))
-    for ax in range(x.shape[0]):  # a loop over the axes (1-3)
-        for r, (h, p) in enumerate(basis):
-            rhs[:, r, ax] = centred(x0[ax] * carriers[h], p)
-    coef = np.linalg.solve(gram, rhs)
-    return (coef[:, 2, :] * c[a:b, None] + coef[:, 3, :] * s[a:b, None]).T
+    cums: dict[Any, np.ndarray] = {}
+    waves = np.zeros((3, x.shape[0], b - a))
+    level = np.zeros((x.shape[0], b - a))
+    span = 2 * half
+    windows = ((i - half, i + half + 1), (i - span, i + 1), (i, i + span + 1))
+    for w, (lo, hi) in enumerate(windows):
+        lo, hi = np.maximum(lo, 0), np.minimum(hi, n)
+
+        def centred(key: Any, v: np.ndarray, p: int, lo: np.ndarray = lo,
+                    hi: np.ndarray = hi) -> np.ndarray:  # window sums of (j - j_i)^p v_j
+            total = np.zeros(b - a)
+            for m in range(p + 1):
+                if (key, m) not in cums:
+                    cums[key, m] = np.concatenate([[0.0], np.cumsum(j**m * v)])
+                cs = cums[key, m]
+                total += comb(p, m) * (-ji) ** (p - m) * (cs[hi] - cs[lo])
+            return total
+
+        gram = np.empty((b - a, k, k))
+        for r, (h1, p1) in enumerate(basis):
+            for q in range(r, k):
+                h2, p2 = basis[q]
+                key = tuple(sorted((h1, h2)))
+                gram[:, r, q] = gram[:, q, r] = centred(key, prods[key], p1 + p2)
+        # a tiny ridge keeps windows that are nearly all missing solvable
+        gram += 1e-9 * np.maximum(gram[:, 0, 0], 1.0)[:, None, None] * np.eye(k)
+        rhs = np.empty((b - a, k, x.shape[0]))
+        for ax in range(x.shape[0]):  # a loop over the axes (1-3)
+            for r, (h, p) in enumerate(basis):
+                rhs[:, r, ax] = centred(("x", ax, h), x0[ax] * carriers[h], p)
+        coef = np.linalg.solve(gram, rhs)
+        waves[w] = (coef[:, 2, :] * c[a:b, None] + coef[:, 3, :] * s[a:b, None]).T
+        if w == 0:
+            level[:] = coef[:, 0, :].T
+    return waves, level
