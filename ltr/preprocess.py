@@ -891,7 +891,8 @@ def find_tremor(
 
 
 def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
-                  cycles: float = 2.0, asymmetry: float = 4.0) -> np.ndarray:
+                  cycles: float = 2.0, asymmetry: float = 4.0,
+                  min_cycles: float = 5.0) -> np.ndarray:
     """Subtract tremor from accelerometer axes where :func:`find_tremor` found it.
 
     Around every sample of a tremor block (and one block either side, where the
@@ -899,10 +900,12 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
     periods of the episode's median frequency centred on the sample, with a line
     (gravity, posture, breathing) plus a sinusoid whose amplitude may change
     quadratically across the window and whose phase follows the block frequencies
-    (interpolated between block centres). The fitted sinusoid at the
-    centre is subtracted: no filter, no ringing, nothing touched where there is no
-    tremor. A jolt inside the fit window leaks into the fit only by its own content at
-    the tremor frequency, small for a transient of 8-30 Hz.
+    (interpolated between block centres). The fitted sinusoid at the centre is
+    subtracted: no filter, no ringing, nothing touched where there is no tremor. Just
+    before a jolt the centred window would see it coming and bend the fit (its content
+    near the tremor frequency leaking ahead of the onset); there the fit over the
+    window ending at the sample is used, just after it the one starting there
+    (``asymmetry``).
 
     Parameters
     ----------
@@ -915,6 +918,14 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
         Least-squares window, in periods of the tremor: two are enough to pin a
         sinusoid with a changing amplitude and short enough to follow an episode that
         fades in over a few tenths of a second.
+    asymmetry : float
+        Beside a jolt: where the centred fit's residual over the half window ahead of a
+        sample exceeds ``asymmetry`` times that behind it, the fit over the window
+        ending at the sample is used (and the other way round).
+    min_cycles : float
+        A stretch whose fitted amplitude stays above half its largest for fewer
+        periods than this is a single swing (hand pressure), not tremor: left alone.
+
     Returns
     -------
     ndarray
@@ -942,7 +953,9 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
         half = max(2, round(cycles / f0 * sfreq / 2))
         a0, a1 = max(r0 - half, 0), min(r1 + half, n)  # residuals half a window beyond
         lo, hi = max(a0 - 2 * half, 0), min(a1 + 2 * half, n)
-        waves, level = _tremor_fit(x[:, lo:hi], phase[lo:hi], a0 - lo, a1 - lo, half)
+        waves, level, amp = _tremor_fit(x[:, lo:hi], phase[lo:hi], a0 - lo, a1 - lo, half)
+        if np.sum(amp >= 0.5 * np.max(amp)) / sfreq * f0 < min_cycles:
+            continue  # a single swing (hand pressure), not a sustained oscillation
         # the centred fit's residual; where the half window ahead of a sample holds far
         # more of it than the half behind (a jolt arriving) the fit over the window
         # ending at the sample is used, and the other way round (a jolt's tail)
@@ -959,7 +972,7 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
 
 
 def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int,
-                half: int) -> tuple[np.ndarray, np.ndarray]:
+                half: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fits of :func:`remove_tremor` at samples ``a:b`` of ``x``.
 
     Model: a line plus a sinusoid of the given phase whose in-phase and quadrature
@@ -975,18 +988,22 @@ def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int,
         The fitted sinusoid at each sample, per window (centred, ending, starting).
     level : ndarray, shape (n_axes, b - a)
         The centred fit's line at the sample.
+    amplitude : ndarray, shape (b - a,)
+        The centred fit's sinusoid amplitude (norm over the axes).
     """
     from math import comb
 
     waves = np.zeros((3, x.shape[0], b - a))
     level = np.zeros((x.shape[0], b - a))
+    amp = np.zeros(b - a)
     chunk = 8 * half
     for c0 in range(a, b, chunk):  # chunks keep the local powers small
         c1 = min(c0 + chunk, b)
         lo, hi = max(c0 - 2 * half, 0), min(c1 + 2 * half, x.shape[-1])
-        waves[:, :, c0 - a : c1 - a], level[:, c0 - a : c1 - a] = _tremor_chunk(
-            x[:, lo:hi], phase[lo:hi], c0 - lo, c1 - lo, half, comb)
-    return waves, level
+        (waves[:, :, c0 - a : c1 - a], level[:, c0 - a : c1 - a],
+         amp[c0 - a : c1 - a]) = _tremor_chunk(x[:, lo:hi], phase[lo:hi], c0 - lo,
+                                                c1 - lo, half, comb)
+    return waves, level, np.sqrt(amp)
 
 
 #: Basis of the tremor fit: (carrier: 0 one, 1 cos, 2 sin; power of time).
@@ -994,7 +1011,8 @@ _TREMOR_BASIS = ((0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (2, 1), (1, 2), (2, 2))
 
 
 def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
-                  comb: Callable[[int, int], int]) -> tuple[np.ndarray, np.ndarray]:
+                  comb: Callable[[int, int], int],
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = x.shape[-1]
     ok = np.isfinite(x).all(axis=0)
     wt = ok.astype(np.float64)
@@ -1011,6 +1029,7 @@ def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
     cums: dict[Any, np.ndarray] = {}
     waves = np.zeros((3, x.shape[0], b - a))
     level = np.zeros((x.shape[0], b - a))
+    amp2 = np.zeros(b - a)
     span = 2 * half
     windows = ((i - half, i + half + 1), (i - span, i + 1), (i, i + span + 1))
     for w, (lo, hi) in enumerate(windows):
@@ -1042,4 +1061,5 @@ def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
         waves[w] = (coef[:, 2, :] * c[a:b, None] + coef[:, 3, :] * s[a:b, None]).T
         if w == 0:
             level[:] = coef[:, 0, :].T
-    return waves, level
+            amp2[:] = (coef[:, 2, :] ** 2 + coef[:, 3, :] ** 2).sum(axis=1)
+    return waves, level, amp2

@@ -563,7 +563,9 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
         tremor = find_tremor(xyz, fs, tb, band=a.tremor_band, window=a.tremor_window,
                              purity=a.tremor_purity, top=a.band[1])
         if tremor.present.any():
-            xyz = remove_tremor(xyz, fs, tremor, cycles=a.tremor_cycles)
+            xyz = remove_tremor(xyz, fs, tremor, cycles=a.tremor_cycles,
+                                asymmetry=a.tremor_asymmetry,
+                                min_cycles=a.tremor_min_cycles)
             tremor_s = float(tremor.present.sum() * tb / fs)
     mag, _, edges = condition_acc(xyz, fs, a.band, a.filter_order, origin=plan.origin)
     if gaps.long.any():  # long gaps (any axis) are left out, decimation groups whole
