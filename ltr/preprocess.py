@@ -942,18 +942,22 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
     near = tremor.present.copy()
     near[1:] |= tremor.present[:-1]
     near[:-1] |= tremor.present[1:]
-    # frequency at every sample: block centres interpolated, held over non-tremor blocks
     centres = (np.arange(nb) + 0.5) * b
     fb = tremor.frequency
-    have = np.isfinite(fb)
-    phase = 2.0 * np.pi * np.cumsum(np.interp(np.arange(n), centres[have], fb[have])) / sfreq
     on, off = runs(np.repeat(near, b)[:n])
     for r0, r1 in zip(on, off, strict=True):  # a loop over tremor episodes (few)
-        f0 = float(np.nanmedian(fb[r0 // b : -(-r1 // b)]))
+        blocks = np.arange(r0 // b, -(-r1 // b))
+        have = blocks[np.isfinite(fb[blocks])]
+        f0 = float(np.median(fb[have]))
         half = max(2, round(cycles / f0 * sfreq / 2))
         a0, a1 = max(r0 - half, 0), min(r1 + half, n)  # residuals half a window beyond
         lo, hi = max(a0 - 2 * half, 0), min(a1 + 2 * half, n)
-        waves, level, amp = _tremor_fit(x[:, lo:hi], phase[lo:hi], a0 - lo, a1 - lo, half)
+        # the phase from this stretch's block frequencies alone (interpolated between
+        # their centres, held beyond), counted from the stretch: a piece of the
+        # recording holding the stretch gives it the same phase as the whole
+        phase = 2.0 * np.pi * np.cumsum(
+            np.interp(np.arange(lo, hi), centres[have], fb[have])) / sfreq
+        waves, level, amp = _tremor_fit(x[:, lo:hi], phase, a0 - lo, a1 - lo, half)
         if np.sum(amp >= 0.5 * np.max(amp)) / sfreq * f0 < min_cycles:
             continue  # a single swing (hand pressure), not a sustained oscillation
         # the centred fit's residual; where the half window ahead of a sample holds far
