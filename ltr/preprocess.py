@@ -826,13 +826,22 @@ def find_tremor(
     Tremor
     """
     x = np.atleast_2d(np.asarray(xyz, dtype=np.float64))
-    n = x.shape[-1]
-    nb = n // block + (n % block > 0)
+    n_full = x.shape[-1]
+    nb = n_full // block + (n_full % block > 0)
     freq = np.full(nb, np.nan)
     pur = np.zeros(nb)
+    # the spectra need no more than about 2 x top Hz: group means down to that, in
+    # groups that divide the block (the blocks stay on their grid)
+    q = max(1, int(sfreq // (2 * top)))
+    while block % q:
+        q -= 1
+    x = decimate_mean(x, q)
+    sfreq = sfreq / q
+    n = x.shape[-1]
+    block_full, block = block, block // q
     w = max(4, round(window * sfreq))
     if n < w or nb == 0:
-        return Tremor(block, freq, pur)
+        return Tremor(block_full, freq, pur)
     nfft = 1 << int(np.ceil(np.log2(4 * w)))
     f = np.fft.rfftfreq(nfft, 1.0 / sfreq)
     df = f[1]
@@ -855,7 +864,7 @@ def find_tremor(
     lo_i, hi_i = np.searchsorted(f, band[0]), np.searchsorted(f, band[1], side="right")
     top_i = np.searchsorted(f, min(top, MAX_EDGE_FRACTION * sfreq), side="right")
     if hi_i - lo_i < 3:
-        return Tremor(block, freq, pur)
+        return Tremor(block_full, freq, pur)
     k = lo_i + np.argmax(power[:, lo_i:hi_i], axis=1)
     # parabolic interpolation of the log power around the peak bin
     rows = np.arange(nb)
@@ -887,7 +896,7 @@ def find_tremor(
                 fpk[a + 1 : a + g] = np.interp(np.arange(a + 1, a + g), [a, a + g],
                                                 [fpk[a], fpk[a + g]])
     freq[keep] = fpk[keep]
-    return Tremor(block, freq, pur)
+    return Tremor(block_full, freq, pur)
 
 
 def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
@@ -957,7 +966,9 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
         # recording holding the stretch gives it the same phase as the whole
         phase = 2.0 * np.pi * np.cumsum(
             np.interp(np.arange(lo, hi), centres[have], fb[have])) / sfreq
-        waves, level, amp = _tremor_fit(x[:, lo:hi], phase, a0 - lo, a1 - lo, half)
+        # fits at about 100 Hz: ten per period of a 10 Hz tremor or more
+        waves, level, amp = _tremor_fit(x[:, lo:hi], phase, a0 - lo, a1 - lo, half,
+                                        max(1, int(sfreq // 100)))
         if np.sum(amp >= 0.5 * np.max(amp)) / sfreq * f0 < min_cycles:
             continue  # a single swing (hand pressure), not a sustained oscillation
         # the centred fit's residual; where the half window ahead of a sample holds far
@@ -975,8 +986,8 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
     return x
 
 
-def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int,
-                half: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
+                step: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fits of :func:`remove_tremor` at samples ``a:b`` of ``x``.
 
     Model: a line plus a sinusoid of the given phase whose in-phase and quadrature
@@ -1000,13 +1011,13 @@ def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int,
     waves = np.zeros((3, x.shape[0], b - a))
     level = np.zeros((x.shape[0], b - a))
     amp = np.zeros(b - a)
-    chunk = 8 * half
+    chunk = 32 * half
     for c0 in range(a, b, chunk):  # chunks keep the local powers small
         c1 = min(c0 + chunk, b)
         lo, hi = max(c0 - 2 * half, 0), min(c1 + 2 * half, x.shape[-1])
         (waves[:, :, c0 - a : c1 - a], level[:, c0 - a : c1 - a],
          amp[c0 - a : c1 - a]) = _tremor_chunk(x[:, lo:hi], phase[lo:hi], c0 - lo,
-                                                c1 - lo, half, comb)
+                                                c1 - lo, half, comb, step)
     return waves, level, np.sqrt(amp)
 
 
@@ -1015,15 +1026,18 @@ _TREMOR_BASIS = ((0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (2, 1), (1, 2), (2, 2))
 
 
 def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
-                  comb: Callable[[int, int], int],
+                  comb: Callable[[int, int], int], step: int,
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = x.shape[-1]
     ok = np.isfinite(x).all(axis=0)
     wt = ok.astype(np.float64)
     c, s = np.cos(phase), np.sin(phase)
     j = (np.arange(n, dtype=np.float64) - a) / half  # time in half-windows
-    ji = j[a:b]
-    i = np.arange(a, b)
+    # fits at every ``step``-th sample (and the last): the coefficients change over a
+    # window, far slower than the carrier; they are interpolated in between
+    i = np.unique(np.r_[np.arange(a, b, step), b - 1])
+    ji = j[i]
+    m_i = i.size
     x0 = np.where(ok, x, 0.0)
     prods = {(0, 0): wt, (0, 1): wt * c, (0, 2): wt * s, (1, 1): wt * c * c,
              (2, 2): wt * s * s, (1, 2): wt * c * s}
@@ -1031,39 +1045,56 @@ def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
     basis = _TREMOR_BASIS
     k = len(basis)
     cums: dict[Any, np.ndarray] = {}
-    waves = np.zeros((3, x.shape[0], b - a))
-    level = np.zeros((x.shape[0], b - a))
-    amp2 = np.zeros(b - a)
+    coefs = np.zeros((3, m_i, k, x.shape[0]))
     span = 2 * half
+    negpow = [np.ones(m_i)]
+    for _ in range(4):
+        negpow.append(negpow[-1] * -ji)
     windows = ((i - half, i + half + 1), (i - span, i + 1), (i, i + span + 1))
     for w, (lo, hi) in enumerate(windows):
         lo, hi = np.maximum(lo, 0), np.minimum(hi, n)
+        diffs: dict[tuple[Any, int], np.ndarray] = {}
 
-        def centred(key: Any, v: np.ndarray, p: int, lo: np.ndarray = lo,
-                    hi: np.ndarray = hi) -> np.ndarray:  # window sums of (j - j_i)^p v_j
-            total = np.zeros(b - a)
+        def centred(key: Any, v: np.ndarray, p: int, lo: np.ndarray = lo, hi: np.ndarray = hi,
+                    diffs: dict[tuple[Any, int], np.ndarray] = diffs) -> np.ndarray:
+            """Window sums of (j - j_i)^p v_j."""
+            total = np.zeros(m_i)
             for m in range(p + 1):
-                if (key, m) not in cums:
-                    cums[key, m] = np.concatenate([[0.0], np.cumsum(j**m * v)])
-                cs = cums[key, m]
-                total += comb(p, m) * (-ji) ** (p - m) * (cs[hi] - cs[lo])
+                if (key, m) not in diffs:
+                    if (key, m) not in cums:
+                        cums[key, m] = np.concatenate([[0.0], np.cumsum(j**m * v)])
+                    cs = cums[key, m]
+                    diffs[key, m] = cs[hi] - cs[lo]
+                total += comb(p, m) * negpow[p - m] * diffs[key, m]
             return total
 
-        gram = np.empty((b - a, k, k))
+        gram = np.empty((m_i, k, k))
+        done: dict[tuple[Any, int], np.ndarray] = {}
         for r, (h1, p1) in enumerate(basis):
             for q in range(r, k):
                 h2, p2 = basis[q]
-                key = tuple(sorted((h1, h2)))
-                gram[:, r, q] = gram[:, q, r] = centred(key, prods[key], p1 + p2)
+                key = (tuple(sorted((h1, h2))), p1 + p2)
+                if key not in done:
+                    done[key] = centred(key[0], prods[key[0]], key[1])
+                gram[:, r, q] = gram[:, q, r] = done[key]
         # a tiny ridge keeps windows that are nearly all missing solvable
         gram += 1e-9 * np.maximum(gram[:, 0, 0], 1.0)[:, None, None] * np.eye(k)
-        rhs = np.empty((b - a, k, x.shape[0]))
+        rhs = np.empty((m_i, k, x.shape[0]))
         for ax in range(x.shape[0]):  # a loop over the axes (1-3)
             for r, (h, p) in enumerate(basis):
                 rhs[:, r, ax] = centred(("x", ax, h), x0[ax] * carriers[h], p)
-        coef = np.linalg.solve(gram, rhs)
-        waves[w] = (coef[:, 2, :] * c[a:b, None] + coef[:, 3, :] * s[a:b, None]).T
-        if w == 0:
-            level[:] = coef[:, 0, :].T
-            amp2[:] = (coef[:, 2, :] ** 2 + coef[:, 3, :] ** 2).sum(axis=1)
+        coefs[w] = np.linalg.solve(gram, rhs)
+    t = np.arange(a, b)
+
+    def at(v: np.ndarray) -> np.ndarray:  # grid values to every sample
+        return v if step == 1 else np.interp(t, i, v)
+
+    waves = np.zeros((3, x.shape[0], b - a))
+    level = np.zeros((x.shape[0], b - a))
+    amp2 = np.zeros(b - a)
+    for ax in range(x.shape[0]):  # a loop over the axes (1-3)
+        for w in range(3):
+            waves[w, ax] = (at(coefs[w, :, 2, ax]) * c[a:b] + at(coefs[w, :, 3, ax]) * s[a:b])
+        level[ax] = at(coefs[0, :, 0, ax])
+        amp2 += at(coefs[0, :, 2, ax] ** 2 + coefs[0, :, 3, ax] ** 2)
     return waves, level, amp2
