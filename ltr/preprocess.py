@@ -901,7 +901,7 @@ def find_tremor(
 
 def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
                   cycles: float = 2.0, asymmetry: float = 4.0,
-                  min_cycles: float = 5.0) -> np.ndarray:
+                  min_cycles: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
     """Subtract tremor from accelerometer axes where :func:`find_tremor` found it.
 
     Around every sample of a tremor block (and one block either side, where the
@@ -937,16 +937,19 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
 
     Returns
     -------
-    ndarray
+    cleaned : ndarray
         A copy of ``xyz`` without the tremor.
+    amplitude : ndarray, shape (n_samples,)
+        Amplitude of the tremor removed (norm over the axes, m/s²), 0 where none was.
     """
     from .detect.core import runs
 
     x = np.array(np.atleast_2d(xyz), dtype=np.float64, copy=True)
     n = x.shape[-1]
     b = tremor.block
+    amplitude = np.zeros(n)
     if not tremor.present.any() or n == 0:
-        return x
+        return x, amplitude
     nb = tremor.frequency.size
     near = tremor.present.copy()
     near[1:] |= tremor.present[:-1]
@@ -979,11 +982,15 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
         k = np.arange(r0 - a0, r1 - a0)
         behind = cs[k] - cs[np.maximum(k - half, 0)]
         ahead = cs[np.minimum(k + half + 1, a1 - a0)] - cs[k + 1]
-        pick = np.where(ahead > asymmetry * behind, 1, np.where(behind > asymmetry * ahead,
-                                                                2, 0))
+        # a one-sided window must fit inside the data (shrunk at an end it extrapolates)
+        pos = np.arange(r0, r1)
+        fwd = (ahead > asymmetry * behind) & (pos - 2 * half >= 0)
+        back = (behind > asymmetry * ahead) & (pos + 2 * half < n)
+        pick = np.where(fwd, 1, np.where(back, 2, 0))
         x[:, r0:r1] -= np.take_along_axis(waves[:, :, r0 - a0 : r1 - a0],
                                           pick[None, None, :], axis=0)[0]
-    return x
+        amplitude[r0:r1] = amp[r0 - a0 : r1 - a0]
+    return x, amplitude
 
 
 def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,

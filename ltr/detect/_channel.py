@@ -558,12 +558,13 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     xyz = decimate_mean(raw_xyz, q)
     xyz, glitches = repair_glitches(xyz, scale=plan.glitch_scale)
     tremor_s = 0.0
+    tremor_amp = np.zeros(xyz.shape[-1])
     if a.tremor_purity is not None:
         tb = block_length(cfg.floor.block, fs)  # the floor's blocks: on the pieces' grid
         tremor = find_tremor(xyz, fs, tb, band=a.tremor_band, window=a.tremor_window,
                              purity=a.tremor_purity, top=a.band[1])
         if tremor.present.any():
-            xyz = remove_tremor(xyz, fs, tremor, cycles=a.tremor_cycles,
+            xyz, tremor_amp = remove_tremor(xyz, fs, tremor, cycles=a.tremor_cycles,
                                 asymmetry=a.tremor_asymmetry,
                                 min_cycles=a.tremor_min_cycles)
             tremor_s = float(tremor.present.sum() * tb / fs)
@@ -603,6 +604,10 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
         pos = np.arange(vals.size) - np.repeat(starts, ln[ok])
         rise_half[ok] = np.minimum.reduceat(np.where(hit, pos, vals.size), starts) / fs
     feats["rise_half"] = rise_half
+    # the tremor around a candidate: its episode's fade is within half a spectral window
+    reach = round(a.tremor_window / 2 * fs)
+    feats["tremor_amp"] = np.nan_to_num(_extremes_in(
+        tremor_amp, np.maximum(onset - reach, 0), np.minimum(offset + reach, mag.size))[0])
     if onset.size:
         # movement content over the candidate itself, filtered causally like the twitch
         # band so neither leaks in time

@@ -240,6 +240,12 @@ class RejectConfig:
         An accelerometer event with no EMG burst is a movement when an EMG lead shows
         1-8 Hz activity above this many times its floor at the same time (cable or
         needle movement disturbs the leads; a twitch the EMG missed does not).
+    acc_tremor_residue : float
+        Accelerometer candidates whose peak is below this fraction of the tremor fitted
+        under them are what the tremor fit left (:func:`ltr.detect.rules.tremor_residue`).
+        0.1: on hand-made episodes fading in over 0.3 s the fit leaves at most 7.5 % of
+        the tremor at 4 Hz and 2.5 % at 7-11 Hz; left-overs in the acc_tremor condition
+        (dev seeds 0-9) measured 3-13 %.
     acc_max_rise : float
         Accelerometer candidates whose short envelope takes longer than this (s) from
         onset to half its peak are movements: a jolt of 8 Hz or more swings to half its
@@ -275,6 +281,7 @@ class RejectConfig:
     acc_max_duration: float = 0.45
     acc_low_ratio: float = 1.0
     acc_max_rise: float = 0.07
+    acc_tremor_residue: float = 0.1
     motion_ratio: float = 3.0
 
 

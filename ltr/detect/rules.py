@@ -54,6 +54,8 @@ REASONS: dict[str, Reason] = {r.name: r for r in (
            "accelerometer event while the EMG leads moved", "tab:brown"),
     Reason("movement", "accelerometer movement (hand pressure, flinch), not a twitch's "
            "jolt", "tab:olive"),
+    Reason("tremor", "what is left of accelerometer tremor where an episode fades in or "
+           "out, not a jolt", "tab:gray"),
 )}
 
 
@@ -245,6 +247,16 @@ def low_frequency(c: Candidates, r: RejectConfig) -> np.ndarray:
     return _low(c, r)
 
 
+def tremor_residue(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """An accelerometer candidate whose peak is below ``r.acc_tremor_residue`` × the
+    amplitude of the tremor fitted around it (``tremor_amp``: within half a tremor
+    spectral window,
+    :func:`ltr.preprocess.remove_tremor`): the fit cannot follow an episode fading in or
+    out exactly and leaves a few per cent of it there; something that small on top of
+    the tremor cannot be told from that residue."""
+    return c.features["amplitude"] < r.acc_tremor_residue * c.features["tremor_amp"]
+
+
 def long_jolt(c: Candidates, r: RejectConfig) -> np.ndarray:
     """An accelerometer candidate longer than ``r.acc_max_duration`` s (hand pressure,
     flinch), not a jolt."""
@@ -302,6 +314,7 @@ EMG_RULES: tuple[Rule, ...] = (
 #: Accelerometer rules in order of precedence (clipping as for EMG).
 ACC_RULES: tuple[Rule, ...] = (
     Rule("clipping", "clipping", clipping),
+    Rule("tremor_residue", "tremor", tremor_residue),
     Rule("long_jolt", "movement", long_jolt),
     Rule("slow_rise", "movement", slow_rise),
     Rule("slow_content", "movement", slow_content),
