@@ -18,7 +18,7 @@ from ..channels import group_sensors
 from ..recording import Recording
 from ..results import TwitchResults, empty_table
 from ..segment import Epochs, epochs_from_activity, find_epochs
-from ._channel import detect_acc_sensor, detect_emg_channel
+from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel
 from ._fusion import channel_table, fuse
 from .config import (
     AccConfig,
@@ -30,6 +30,7 @@ from .config import (
     RejectConfig,
     SegmentConfig,
 )
+from .rules import CONTRACTION, NEEDLING, VETO
 from .stream import BLOCK, run_channels
 
 __all__ = [
@@ -67,7 +68,12 @@ def _merge_contractions(con: dict[str, np.ndarray], margin: float) -> dict[str, 
 def _gap_table(results: list, sfreq: float, cfg: DetectorConfig,
                sensors: dict[str, list[str]], source: str) -> dict[str, np.ndarray]:
     """The missing-sample runs of every channel as one table, summarised in each
-    channel's ``processing["gaps"]``, with a warning per channel that has any."""
+    channel's ``processing["gaps"]``, with a warning per channel that has any.
+
+    The table (``results.meta["gaps"]``) has one row per run of missing samples on one
+    raw channel: ``channel``, ``onset`` and ``duration`` (s), ``action`` (``"filled"``
+    by interpolation, or ``"skipped"``: left out of detection with the filter's reach
+    around it), as lists."""
     cols: dict[str, list] = {"channel": [], "onset": [], "duration": [], "action": []}
     for r in results:
         g = r.gaps
@@ -90,11 +96,10 @@ def _gap_table(results: list, sfreq: float, cfg: DetectorConfig,
             f"{int((~long_).sum())} up to {cfg.gaps.max_fill:g} s filled by interpolation, "
             f"{int(long_.sum())} longer left out of detection (with 3 periods of the band's "
             f"lower edge on each side); the gap table is in results.meta['gaps']",
-            LtrDataWarning, stacklevel=4)
-    return {"channel": np.asarray(cols["channel"], dtype=object),
-            "onset": np.asarray(cols["onset"], float),
-            "duration": np.asarray(cols["duration"], float),
-            "action": np.asarray(cols["action"], dtype=object)}
+            LtrDataWarning, stacklevel=5)
+    # plain lists: meta is stored as JSON (ltr.write_results)
+    return {k: [str(v) if k in ("channel", "action") else float(v) for v in col]
+            for k, col in cols.items()}
 
 
 def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None) -> Recording:
@@ -201,98 +206,34 @@ def detect(
     if not isinstance(cfg, DetectorConfig):
         raise TypeError(f"config must be a DetectorConfig, got {type(cfg).__name__}")
     rec = _as_recording(data, sfreq, ch_names)
-    names = list(rec.ch_names)
-    emg_names = list(emg) if emg is not None else [n for n, k in zip(names, rec.ch_kinds,
-                                                                      strict=True) if k == "emg"]
-    acc_names = list(acc) if acc is not None else [n for n, k in zip(names, rec.ch_kinds,
-                                                                      strict=True) if k == "acc"]
-    missing = sorted(set(emg_names + acc_names) - set(names))
-    if missing:
-        raise ValueError(f"channel(s) {missing} not in the recording; channels: {names}")
-    if not emg_names and not acc_names:
-        kinds = dict(zip(names, rec.ch_kinds, strict=True))
-        raise ValueError(
-            f"{rec.meta.get('source', 'recording')}: no EMG or accelerometer channel to "
-            f"analyse (channels and kinds: {kinds}); name them with emg=/acc= or ch_kinds="
-        )
-    sensors = group_sensors(acc_names, ["acc"] * len(acc_names))
-    if isinstance(block, str):
-        if block != "auto":
-            raise ValueError(f"block must be 'auto', None or seconds, got {block!r}")
-        block = BLOCK if (not rec.preloaded and rec.duration > 2 * BLOCK) else None
-    results, pieces = run_channels(rec, cfg, emg_names,
-                           {s: [acc_names[i] for i in idx] for s, idx in sensors.items()},
-                           block=block, n_jobs=n_jobs)
-    source = str(rec.meta.get("source", "")) or "recording"
-    gaps = _gap_table(results, rec.sfreq, cfg, {s: [acc_names[i] for i in idx]
-                                                for s, idx in sensors.items()}, source)
-    for r in results:
-        first = r.name if r.modality == "emg" else acc_names[sensors[r.name][0]]
-        # amplitudes are in the channel's unit: V, or whatever the file held (ADC counts)
-        r.unit = rec.units[rec.ch_names.index(first)] or "a.u."
-        if r.unusable:
-            warnings.warn(f"{source}: channel {r.name!r} is unusable and was left out: "
-                          f"{r.unusable}", LtrDataWarning, stacklevel=3)
-            continue
-        logger.info("%s: %d candidates, %d accepted", r.name, r.onset.size,
-                    int(r.accepted.sum()))
-    ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
-    per_channel = channel_table(results, rec.sfreq, ratios, cfg.fusion)
-    spans = [r.motion for r in results if r.modality == "emg"]
-    m_on = np.concatenate([s[0] for s in spans]) / rec.sfreq if spans else np.zeros(0)
-    m_off = np.concatenate([s[1] for s in spans]) / rec.sfreq if spans else np.zeros(0)
-    vetoed = np.zeros(0, dtype=int)
-    if per_channel["onset"].size:
-        events, vetoed = fuse(per_channel, cfg, (m_on, m_off))
-    else:
-        events = empty_table()
+    emg_names, acc_names = _pick_channels(rec, emg, acc)
+    sensors = {s: [acc_names[i] for i in idx]
+               for s, idx in group_sensors(acc_names, ["acc"] * len(acc_names)).items()}
     if epochs is None:
         epochs = find_epochs(rec)
     if not isinstance(epochs, Epochs):
         raise TypeError(f"epochs must be ltr.segment.Epochs or None, got {type(epochs)}")
-
-    rej: dict[str, list] = {"onset": [], "offset": [], "channel": [], "reason": [],
-                            "amplitude": []}
-    con: dict[str, list] = {"onset": [], "offset": [], "channel": [], "rms": []}
-    for r in results:
-        out = ~r.accepted
-        piece = out & (r.reason == "contraction")
-        other = out & ~piece
-        con["onset"].append(r.onset[piece] / rec.sfreq)
-        con["offset"].append(r.offset[piece] / rec.sfreq)
-        con["channel"].append(np.full(int(piece.sum()), r.name, dtype=object))
-        con["rms"].append(r.features["rms"][piece])
-        rej["onset"].append(r.onset[other] / rec.sfreq)
-        rej["offset"].append(r.offset[other] / rec.sfreq)
-        rej["channel"].append(np.full(int(other.sum()), r.name, dtype=object))
-        rej["reason"].append(r.reason[other].astype(object))
-        rej["amplitude"].append(r.features["amplitude"][other])
-    # accelerometer events vetoed by a movement on the EMG leads
-    rej["onset"].append(per_channel["onset"][vetoed])
-    rej["offset"].append(per_channel["offset"][vetoed])
-    rej["channel"].append(per_channel["channel"][vetoed].astype(object))
-    rej["reason"].append(np.full(vetoed.size, "motion", dtype=object))
-    rej["amplitude"].append(per_channel["amplitude"][vetoed])
-    if vetoed.size:
-        keep = np.setdiff1d(np.arange(per_channel["onset"].size), vetoed)
-        per_channel = {k: v[keep] for k, v in per_channel.items()}
-    text = ("channel", "reason")
-    rejected = {k: np.concatenate(v).astype(object if k in text else float)
-                for k, v in rej.items()}
-    order = np.argsort(rejected["onset"], kind="stable")
-    rejected = {k: v[order] for k, v in rejected.items()}
+    if isinstance(block, str):
+        if block != "auto":
+            raise ValueError(f"block must be 'auto', None or seconds, got {block!r}")
+        block = BLOCK if (not rec.preloaded and rec.duration > 2 * BLOCK) else None
+    # the steps: per channel, candidates judged by the rule tables; gaps and unusable
+    # channels reported; accepted candidates fused over channels; what was turned away
+    # collected; epochs assigned
+    results, pieces = run_channels(rec, cfg, emg_names, sensors, block=block,
+                                   n_jobs=n_jobs)
+    gaps = _report_channels(results, rec, cfg, sensors)
+    events, per_channel, vetoed = _fuse_channels(results, rec.sfreq, cfg)
+    rejected, contractions = _turned_away(results, vetoed, rec.sfreq, cfg)
     if epochs.source == "none":
         # nothing marks the insertions: needling activity does (twitches, needle contacts,
         # cable motion)
-        marks = np.isin(rejected["reason"].astype(str), ["needle_spike", "motion", "pop"])
+        marks = np.isin(rejected["reason"].astype(str), list(NEEDLING))
         epochs = epochs_from_activity(np.concatenate([events["onset"],
                                                       rejected["onset"][marks]]),
                                       end=rec.duration)
     events["epoch"] = epochs.assign(events["onset"])
     per_channel["epoch"] = epochs.assign(per_channel["onset"])
-    contractions = _merge_contractions(
-        {k: np.concatenate(v).astype(object if k in text else float)
-         for k, v in con.items()}, cfg.reject.contraction_margin)
     return TwitchResults(
         events=events, channel_events=per_channel, rejected=rejected,
         contractions=contractions,
@@ -303,8 +244,110 @@ def detect(
         meta={"ltr_version": __version__, "emg": emg_names, "acc": acc_names,
               "pieces": pieces, "block_s": block, "gaps": gaps,
               "unusable": {r.name: r.unusable for r in results if r.unusable},
-              "sensors": {k: [acc_names[i] for i in v] for k, v in sensors.items()}},
+              "sensors": sensors},
     )
+
+
+def _pick_channels(rec: Recording, emg: Sequence[str] | None, acc: Sequence[str] | None,
+                   ) -> tuple[list[str], list[str]]:
+    """The EMG and accelerometer channels to analyse (by kind unless named)."""
+    names = list(rec.ch_names)
+    kinds = list(rec.ch_kinds)
+    emg_names = list(emg) if emg is not None else [
+        n for n, k in zip(names, kinds, strict=True) if k == "emg"]
+    acc_names = list(acc) if acc is not None else [
+        n for n, k in zip(names, kinds, strict=True) if k == "acc"]
+    missing = sorted(set(emg_names + acc_names) - set(names))
+    if missing:
+        raise ValueError(f"channel(s) {missing} not in the recording; channels: {names}")
+    if not emg_names and not acc_names:
+        raise ValueError(
+            f"{rec.meta.get('source', 'recording')}: no EMG or accelerometer channel to "
+            f"analyse (channels and kinds: {dict(zip(names, kinds, strict=True))}); name "
+            f"them with emg=/acc= or ch_kinds="
+        )
+    return emg_names, acc_names
+
+
+def _report_channels(results: list[ChannelResult], rec: Recording, cfg: DetectorConfig,
+                     sensors: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    """Units from the recording; gaps and unusable channels warned about (the gap table
+    is returned); candidate counts logged."""
+    source = str(rec.meta.get("source", "")) or "recording"
+    gaps = _gap_table(results, rec.sfreq, cfg, sensors, source)
+    for r in results:
+        first = r.name if r.modality == "emg" else sensors[r.name][0]
+        # amplitudes are in the channel's unit: V, or whatever the file held (ADC counts)
+        r.unit = rec.units[rec.ch_names.index(first)] or "a.u."
+        if r.unusable:
+            warnings.warn(f"{source}: channel {r.name!r} is unusable and was left out: "
+                          f"{r.unusable}", LtrDataWarning, stacklevel=4)
+            continue
+        logger.info("%s: %d candidates, %d accepted", r.name, r.onset.size,
+                    int(r.accepted.sum()))
+    return gaps
+
+
+def _fuse_channels(results: list[ChannelResult], sfreq: float, cfg: DetectorConfig,
+                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
+                              dict[str, np.ndarray]]:
+    """Accepted candidates of every channel fused into twitches.
+
+    Returns the twitches, the per-channel table without the accelerometer events
+    vetoed by a movement on the EMG leads, and those vetoed rows.
+    """
+    ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
+    per_channel = channel_table(results, sfreq, ratios, cfg.fusion)
+    spans = [r.motion for r in results if r.modality == "emg"]
+    m_on = np.concatenate([s[0] for s in spans]) / sfreq if spans else np.zeros(0)
+    m_off = np.concatenate([s[1] for s in spans]) / sfreq if spans else np.zeros(0)
+    vetoed = np.zeros(0, dtype=int)
+    if per_channel["onset"].size:
+        events, vetoed = fuse(per_channel, cfg, (m_on, m_off))
+    else:
+        events = empty_table()
+    out = {k: v[vetoed] for k, v in per_channel.items()}
+    if vetoed.size:
+        keep = np.setdiff1d(np.arange(per_channel["onset"].size), vetoed)
+        per_channel = {k: v[keep] for k, v in per_channel.items()}
+    return events, per_channel, out
+
+
+def _turned_away(results: list[ChannelResult], vetoed: dict[str, np.ndarray],
+                 sfreq: float, cfg: DetectorConfig,
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The rejected candidates (sorted by onset) and the contractions (one row each)."""
+    rej: dict[str, list] = {"onset": [], "offset": [], "channel": [], "reason": [],
+                            "amplitude": []}
+    con: dict[str, list] = {"onset": [], "offset": [], "channel": [], "rms": []}
+    for r in results:
+        out = ~r.accepted
+        piece = out & (r.reason == CONTRACTION)
+        other = out & ~piece
+        con["onset"].append(r.onset[piece] / sfreq)
+        con["offset"].append(r.offset[piece] / sfreq)
+        con["channel"].append(np.full(int(piece.sum()), r.name, dtype=object))
+        con["rms"].append(r.features["rms"][piece])
+        rej["onset"].append(r.onset[other] / sfreq)
+        rej["offset"].append(r.offset[other] / sfreq)
+        rej["channel"].append(np.full(int(other.sum()), r.name, dtype=object))
+        rej["reason"].append(r.reason[other].astype(object))
+        rej["amplitude"].append(r.features["amplitude"][other])
+    # accelerometer events vetoed by a movement on the EMG leads
+    rej["onset"].append(vetoed["onset"])
+    rej["offset"].append(vetoed["offset"])
+    rej["channel"].append(vetoed["channel"].astype(object))
+    rej["reason"].append(np.full(vetoed["onset"].size, VETO, dtype=object))
+    rej["amplitude"].append(vetoed["amplitude"])
+    text = ("channel", "reason")
+    rejected = {k: np.concatenate(v).astype(object if k in text else float)
+                for k, v in rej.items()}
+    order = np.argsort(rejected["onset"], kind="stable")
+    rejected = {k: v[order] for k, v in rejected.items()}
+    contractions = _merge_contractions(
+        {k: np.concatenate(v).astype(object if k in text else float)
+         for k, v in con.items()}, cfg.reject.contraction_margin)
+    return rejected, contractions
 
 
 def traces(
@@ -325,6 +368,7 @@ def traces(
     cut to ``[tmin, tmax]``: ``time`` (s), ``conditioned`` (band-passed EMG without hum,
     heartbeats and spikes; or the accelerometer magnitude), ``envelope``, ``floor``,
     ``on`` and ``off`` thresholds (``keep`` names a subset). Values are in SI units.
+    Channels without a single finite sample in the window are left out.
     """
     cfg = config if config is not None else DetectorConfig()
     if tmax is None:
@@ -342,12 +386,16 @@ def traces(
     used = emg_names + acc_names
     data = part.get_data(picks=used)  # one read of the window for every channel
     row = {name: i for i, name in enumerate(used)}
+    # channels with no sample in the window (unusable, or inside a long gap) have no
+    # traces: they are left out
     results = [detect_emg_channel(data[row[n]], part.sfreq, n, cfg, motion=False,
                                   keep_traces=wanted)
-               for n in emg_names]
+               for n in emg_names if np.isfinite(data[row[n]]).any()]
     for sensor, idx in group_sensors(acc_names, ["acc"] * len(acc_names)).items():
         raw = data[[row[acc_names[i]] for i in idx]]
-        results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg, keep_traces=wanted))
+        if np.isfinite(raw).any():
+            results.append(detect_acc_sensor(raw, part.sfreq, sensor, cfg,
+                                             keep_traces=wanted))
     i0 = round((tmin - a) * part.sfreq)
     i1 = round((tmax - a) * part.sfreq)
     for r in results:

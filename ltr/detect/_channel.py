@@ -258,7 +258,7 @@ def motion_spans(xd: np.ndarray, fs: float, q: int, cfg: DetectorConfig, n: int,
     floor; spans above ``reject.motion_ratio`` × floor are returned
     (sample indices at the full rate).
     """
-    if fs < 40 or xd.size < 16:
+    if fs < 40 or xd.size < 16:  # too slow or short for the 1-8 Hz band and its floor
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     lf, _ = bandpass(xd, fs, cfg.reject.motion_band, 2)
     sums = MovingSums(lf * lf)
@@ -337,10 +337,189 @@ def _short_floor(sums: MovingSums, half: int, b: int, n: int,
     return floor
 
 
+@dataclass
+class _Emg:
+    """What the EMG steps hand each other (one channel or a stretch of it)."""
+
+    raw: np.ndarray
+    sfreq: float
+    cfg: DetectorConfig
+    plan: EmgPlan
+    start: int
+    raw0: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """The samples as given (NaN kept): their extremes decide clipping."""
+    x: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """The conditioned signal (band-passed, without hum, heartbeats, spikes)."""
+    x_with_ecg: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    edges: tuple[float, float] = (0.0, 0.0)
+    xd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    r_peaks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    sums: MovingSums | None = None
+    short_floor: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    ring2: np.ndarray | None = None
+    spikes: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
+    env_sums: MovingSums | None = None
+    seg: dict[str, Any] = field(default_factory=dict)
+    onset: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    offset: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    feats: dict[str, np.ndarray] = field(default_factory=dict)
+    reason: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    processing: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return self.x.size
+
+    @property
+    def b(self) -> int:
+        return block_length(self.cfg.floor.block, self.sfreq)
+
+
+def _condition(s: _Emg) -> None:
+    """Hum subtracted (found in the raw spectrum, before the band-pass, so the filter
+    never rings on a sinusoid starting at the file's edge), then the zero-phase
+    band-pass; long gaps go back to missing with the filter's reach around them."""
+    e, plan, sfreq = s.cfg.emg, s.plan, s.sfreq
+    edges = band_edges(e.band, sfreq)
+    s.processing.update({"band_hz": list(edges), "mains_hz": plan.mains_hz,
+                         "mains_harmonics": plan.harmonics})
+    raw = s.raw
+    if plan.mains_hz is not None and plan.harmonics:
+        raw = remove_mains(raw, sfreq, plan.mains_hz, plan.harmonics, start=s.start)
+    s.raw = raw
+    s.x, s.edges = bandpass(raw, sfreq, e.band, e.filter_order)
+
+
+def _heartbeats(s: _Emg, motion: bool) -> None:
+    """R peaks of the channel's heartbeat (when the plan found one) and the beats
+    subtracted by template; the decimated raw signal serves the motion spans too."""
+    plan, sfreq = s.plan, s.sfreq
+    q = qrs_decimation(sfreq)
+    s.xd = decimate_mean(s.raw if (plan.ecg is not None or motion) else s.raw[:0], q)
+    s.x_with_ecg = s.x
+    if plan.ecg is not None:
+        s.r_peaks = beats(s.xd, sfreq / q, q, plan.ecg.rhythm, s.n)
+        if not plan.ecg.settled and s.start == 0:
+            _settle_ecg(plan, s.x, sfreq, s.r_peaks, s.cfg)
+        if s.r_peaks.size and plan.ecg.template is not None:
+            s.x = subtract_ecg(s.x, sfreq, s.r_peaks, template=plan.ecg.template)
+    s.processing["heartbeats"] = int(s.r_peaks.size)
+
+
+def _grid(s: _Emg) -> tuple[int, int]:
+    """The spike test looks at every ~1 ms (a needle contact lasts 1-3 ms), the 40-ms
+    detection envelope at every ~2 ms (the same points, every other one): numerical
+    resolutions, not thresholds."""
+    step = grid_step(s.sfreq, s.b, 0.001)
+    thin = max(d for d in range(1, max(1, int(0.002 * s.sfreq / step)) + 1)
+               if (s.b // step) % d == 0)
+    return step, thin
+
+
+def _blank_spikes(s: _Emg) -> None:
+    """Needle-contact spikes (:func:`find_spikes`) removed as if they had never entered
+    the band-pass (:func:`_despike`)."""
+    e, r, sfreq = s.cfg.emg, s.cfg.reject, s.sfreq
+    step, _ = _grid(s)
+    s.sums = MovingSums(s.x * s.x)
+    s.short_floor = _short_floor(s.sums, window_samples(e.onset_window, sfreq) // 2, s.b,
+                                 s.n, s.cfg)
+    n_ring = window_samples(r.spike_ring, sfreq)
+    s.ring2 = s.sums.mean_grid(n_ring // 2, step)
+    if r.spike_isolation > 0:
+        s.spikes = find_spikes(s.sums, s.ring2, n_ring, sfreq, s.short_floor, s.b,
+                               isolation=r.spike_isolation, min_ratio=r.spike_min_ratio,
+                               pad=r.spike_pad, inner=r.spike_window, step=step)
+        spike_on, spike_off = s.spikes
+        if spike_on.size:
+            # in place: x_with_ecg is x only when no beat was subtracted, and then it is
+            # never read
+            s.x = _despike(s.raw, s.x, sfreq, spike_on, spike_off, s.edges,
+                           e.filter_order)
+            # the band-pass's response to a spike has died out within 0.25 s (5 periods
+            # of its 20-Hz lower edge): a numerical reach, not a threshold
+            s.sums.refresh(s.x, spike_on, spike_off, int(0.25 * sfreq))
+            s.ring2 = None  # the short floor stays: its block medians ignore a spike
+    s.processing["spikes_blanked"] = int(s.spikes[0].size)
+
+
+def _find_candidates(s: _Emg) -> None:
+    """Detection envelope against the running floor, hysteresis, merging, edges."""
+    e, sfreq = s.cfg.emg, s.sfreq
+    assert s.sums is not None
+    step, thin = _grid(s)
+    h_w = window_samples(e.window, sfreq) // 2
+    n_ring = window_samples(s.cfg.reject.spike_ring, sfreq)
+    s.env_sums = (MovingSums(np.maximum(tkeo(s.x), 0.0)) if e.envelope == "tkeo"
+                  else s.sums)
+    if e.envelope != "tkeo" and s.ring2 is not None and n_ring // 2 == h_w:
+        env2 = s.ring2[::thin]  # the detection envelope is the spike test's ring window
+    else:
+        env2 = s.env_sums.mean_grid(h_w, step * thin)
+    s.seg = _segment(s.sums, env2, sfreq, e.on_ratio, e.off_ratio, e.edge_ratio, e.window,
+                     e.onset_window, s.cfg, s.short_floor, step=step * thin)
+    s.onset, s.offset = s.seg["onset"], s.seg["offset"]
+
+
+def _describe(s: _Emg) -> None:
+    """Per-candidate features of the conditioned signal, and the raw extremes
+    (whether a candidate touches a saturated rail is decided once the whole channel has
+    been seen: :func:`mark_clipping`)."""
+    floor_on = at_blocks(s.seg["floor"], s.b, s.onset)
+    s.feats = segment_features(s.x, s.onset, s.offset, s.sfreq, floor_on,
+                               high_band=s.cfg.reject.high_band)
+    s.feats["rise_time"] = (s.feats["peak"] - s.onset) / s.sfreq
+    s.feats["raw_max_0"], s.feats["raw_min_0"] = _extremes_in(s.raw0, s.onset, s.offset)
+
+
+def _judge(s: _Emg) -> None:
+    """The candidates and their context (level steps, heartbeats, what template
+    subtraction left) through :data:`ltr.detect.rules.EMG_RULES`."""
+    r, sfreq, onset, offset = s.cfg.reject, s.sfreq, s.onset, s.offset
+    margin = int(r.pop_margin * sfreq)
+    cands = Candidates(onset, offset, sfreq, s.feats, at_blocks(s.seg["floor"], s.b, onset),
+                       beats=s.r_peaks,
+                       steps=find_steps(s.raw, sfreq, r, scale=s.plan.step_scale,
+                                        where=_covering(onset, offset, margin + 1, s.n)))
+    w = int(r.ecg_window * sfreq)
+    ecg = s.plan.ecg
+    if ecg is not None and ecg.residue is not None and _near(s.r_peaks, onset - w,
+                                                             offset + w).any():
+        # a candidate at a heartbeat whose energy left after template subtraction is what
+        # subtraction typically leaves of a beat is residue, not a twitch
+        cands.energy_before = _energy(s.x_with_ecg, onset, offset)
+        cands.energy_after = _energy(s.x, onset, offset)
+        cands.ecg_residue = ecg.residue
+        s.processing["ecg_residue"] = ecg.residue
+    s.reason = judge(EMG_RULES, cands, r)
+
+
+def _add_blanked_spikes(s: _Emg) -> None:
+    """Blanked spikes are rejected candidates too, for the audit (features NaN)."""
+    spike_on, spike_off = s.spikes
+    if not spike_on.size:
+        return
+    k = spike_on.size
+    spike_feats = {key: np.full(k, np.nan) for key in s.feats}
+    spike_feats["peak"] = ((spike_on + spike_off) // 2).astype(int)
+    s.feats = {key: np.concatenate([s.feats[key], spike_feats[key]]).astype(
+        s.feats[key].dtype) for key in s.feats}
+    s.onset = np.concatenate([s.onset, spike_on])
+    s.offset = np.concatenate([s.offset, spike_off])
+    s.reason = np.concatenate([s.reason, np.full(k, "needle_spike", dtype=object)])
+
+
 def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
                        plan: EmgPlan | None = None, *, start: int = 0, motion: bool = True,
                        keep_traces: bool | Collection[str] = False) -> ChannelResult:
     """Condition one EMG channel (or a stretch of it), find candidates, judge them.
+
+    The steps, in order: fill gaps; subtract hum and band-pass (:func:`_condition`);
+    find and subtract heartbeats (:func:`_heartbeats`); blank needle spikes
+    (:func:`_blank_spikes`); find candidates (:func:`_find_candidates`); describe them
+    (:func:`_describe`); judge them by the rule table (:func:`_judge`); add the blanked
+    spikes for the audit (:func:`_add_blanked_spikes`).
 
     Parameters
     ----------
@@ -359,111 +538,34 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
         only the ones named: ``"conditioned"``, ``"envelope"``, ``"floor"``, ``"on"``,
         ``"off"``).
     """
-    e = cfg.emg
-    r = cfg.reject
-    raw0 = raw
     # gaps are filled by straight lines (no step for the filters, whatever the DC level);
     # long ones go back to missing once filtered
-    raw, gaps = fill_gaps(raw, max(1, round(cfg.gaps.max_fill * sfreq)))
+    filled, gaps = fill_gaps(raw, max(1, round(cfg.gaps.max_fill * sfreq)))
     if plan is None:
-        plan = plan_emg(raw, sfreq, cfg)
-    edges = band_edges(e.band, sfreq)
-    processing: dict[str, Any] = {"band_hz": list(edges), "mains_hz": plan.mains_hz,
-                                  "mains_harmonics": plan.harmonics}
-    if plan.mains_hz is not None and plan.harmonics:
-        # hum is found in the raw spectrum and subtracted before the band-pass, so the
-        # filter never sees (and never rings on) the sinusoid starting at the file's edge
-        raw = remove_mains(raw, sfreq, plan.mains_hz, plan.harmonics, start=start)
-    x, edges = bandpass(raw, sfreq, e.band, e.filter_order)
-    n = x.size
+        plan = plan_emg(filled, sfreq, cfg)
+    s = _Emg(raw=filled, sfreq=sfreq, cfg=cfg, plan=plan, start=start, raw0=raw)
+    _condition(s)
     if gaps.long.any():
-        x[gaps.cover(n, gap_margin(sfreq, edges[0]))] = np.nan
-    q = qrs_decimation(sfreq)
-    need_xd = plan.ecg is not None or motion
-    xd = decimate_mean(raw if need_xd else raw[:0], q)
-    r_peaks = np.zeros(0, dtype=int)
-    x_with_ecg = x
-    if plan.ecg is not None:
-        r_peaks = beats(xd, sfreq / q, q, plan.ecg.rhythm, n)
-        if not plan.ecg.settled and start == 0:
-            _settle_ecg(plan, x, sfreq, r_peaks)
-        if r_peaks.size and plan.ecg.template is not None:
-            x = subtract_ecg(x, sfreq, r_peaks, template=plan.ecg.template)
-    processing["heartbeats"] = int(r_peaks.size)
-    b = block_length(cfg.floor.block, sfreq)
-    h_o = window_samples(e.onset_window, sfreq) // 2
-    h_w = window_samples(e.window, sfreq) // 2
-    # the spike test looks at every ~1 ms (a needle contact lasts 1-3 ms), the 40-ms
-    # detection envelope at every ~2 ms (the same points, every other one)
-    step = grid_step(sfreq, b, 0.001)
-    thin = max(d for d in range(1, max(1, int(0.002 * sfreq / step)) + 1)
-               if (b // step) % d == 0)
-    sums = MovingSums(x * x)
-    short_floor = _short_floor(sums, h_o, b, n, cfg)
-    n_ring = window_samples(r.spike_ring, sfreq)
-    ring2 = sums.mean_grid(n_ring // 2, step)
-    spike_on = spike_off = np.zeros(0, dtype=int)
-    if r.spike_isolation > 0:
-        spike_on, spike_off = find_spikes(sums, ring2, n_ring, sfreq, short_floor, b,
-                                          isolation=r.spike_isolation,
-                                          min_ratio=r.spike_min_ratio, pad=r.spike_pad,
-                                          inner=r.spike_window, step=step)
-        if spike_on.size:
-            # in place: x_with_ecg is x only when no beat was subtracted, and then it is
-            # never read
-            x = _despike(raw, x, sfreq, spike_on, spike_off, edges, e.filter_order)
-            sums.refresh(x, spike_on, spike_off, int(0.25 * sfreq))
-            ring2 = None  # the short floor stays: its block medians ignore a spike
-    processing["spikes_blanked"] = int(spike_on.size)
-    env_sums = MovingSums(np.maximum(tkeo(x), 0.0)) if e.envelope == "tkeo" else sums
-    if e.envelope != "tkeo" and ring2 is not None and n_ring // 2 == h_w:
-        env2 = ring2[::thin]  # the detection envelope is the spike test's ring window
-    else:
-        env2 = env_sums.mean_grid(h_w, step * thin)
-    seg = _segment(sums, env2, sfreq, e.on_ratio, e.off_ratio, e.edge_ratio, e.window,
-                   e.onset_window, cfg, short_floor, step=step * thin)
-    onset, offset, floor = seg["onset"], seg["offset"], seg["floor"]
-    floor_on = at_blocks(floor, b, onset)
-    feats = segment_features(x, onset, offset, sfreq, floor_on, high_band=r.high_band)
-    feats["rise_time"] = (feats["peak"] - onset) / sfreq
-    # extremes of the raw samples: whether a candidate touches a saturated rail is
-    # decided once the whole channel has been seen (mark_clipping)
-    feats["raw_max_0"], feats["raw_min_0"] = _extremes_in(raw0, onset, offset)
-    margin = int(r.pop_margin * sfreq)
-    cands = Candidates(onset, offset, sfreq, feats, floor_on, beats=r_peaks,
-                       steps=find_steps(raw, sfreq, r, scale=plan.step_scale,
-                                        where=_covering(onset, offset, margin + 1, n)))
-    w = int(r.ecg_window * sfreq)
-    if (plan.ecg is not None and plan.ecg.residue is not None
-            and _near(r_peaks, onset - w, offset + w).any()):
-        # a candidate at a heartbeat whose energy left after template subtraction is what
-        # subtraction typically leaves of a beat is residue, not a twitch
-        cands.energy_before = _energy(x_with_ecg, onset, offset)
-        cands.energy_after = _energy(x, onset, offset)
-        cands.ecg_residue = plan.ecg.residue
-        processing["ecg_residue"] = plan.ecg.residue
-    reason = judge(EMG_RULES, cands, r)
-    if spike_on.size:  # blanked spikes are rejected candidates too, for the audit
-        k = spike_on.size
-        spike_feats = {key: np.full(k, np.nan) for key in feats}
-        spike_feats["peak"] = ((spike_on + spike_off) // 2).astype(int)
-        feats = {key: np.concatenate([feats[key], spike_feats[key]]).astype(feats[key].dtype)
-                 for key in feats}
-        onset = np.concatenate([onset, spike_on])
-        offset = np.concatenate([offset, spike_off])
-        reason = np.concatenate([reason, np.full(k, "needle_spike", dtype=object)])
-    res = ChannelResult(name=name, modality="emg", unit="V", onset=onset, offset=offset,
-                        features=feats, reason=reason, floor=_median(floor),
-                        processing=processing, floor_blocks=floor, floor_block=b,
-                        heartbeats=r_peaks)
+        s.x[gaps.cover(s.n, gap_margin(sfreq, s.edges[0]))] = np.nan
+    _heartbeats(s, motion)
+    for step in (_blank_spikes, _find_candidates, _describe, _judge, _add_blanked_spikes):
+        step(s)
+    floor, b, n = s.seg["floor"], s.b, s.n
+    res = ChannelResult(name=name, modality="emg", unit="V", onset=s.onset,
+                        offset=s.offset, features=s.feats, reason=s.reason,
+                        floor=_median(floor), processing=s.processing, floor_blocks=floor,
+                        floor_block=b, heartbeats=s.r_peaks)
     if motion:
-        res.motion = motion_spans(xd, sfreq / q, q, cfg, n)
+        q = qrs_decimation(sfreq)
+        res.motion = motion_spans(s.xd, sfreq / q, q, cfg, n)
     if keep_traces:
+        env_sums, h_w = s.env_sums, window_samples(cfg.emg.window, sfreq) // 2
+        assert env_sums is not None
         res.traces = _pick_traces(keep_traces, {
-            "conditioned": lambda: x, "envelope": lambda: np.sqrt(env_sums.mean(h_w)),
+            "conditioned": lambda: s.x, "envelope": lambda: np.sqrt(env_sums.mean(h_w)),
             "floor": lambda: interp_blocks(floor, b, n),
-            "on": lambda: interp_blocks(seg["on"], b, n),
-            "off": lambda: interp_blocks(seg["off"], b, n)})
+            "on": lambda: interp_blocks(s.seg["on"], b, n),
+            "off": lambda: interp_blocks(s.seg["off"], b, n)})
     return res
 
 
@@ -490,18 +592,19 @@ def _energy(x: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
     return out
 
 
-def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray) -> None:
+def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray,
+                cfg: DetectorConfig) -> None:
     """Fix the channel's beat template and typical residue from the calibration beats."""
     assert plan.ecg is not None
     plan.ecg.settled = True
     cal = calibration_samples(sfreq)
-    edge = int(0.5 * sfreq)
+    edge = int(0.5 * sfreq)  # beats whose template window fits inside the stretch
     first = r_peaks[r_peaks < min(cal, x.size) - edge] if x.size > cal else r_peaks
     template = ecg_template(x, sfreq, first)
     plan.ecg.template = template
     if template is None:
         return
-    beat = int(0.06 * sfreq)
+    beat = int(cfg.reject.ecg_window * sfreq)
     lo, hi = np.clip(first - beat, 0, x.size), np.clip(first + beat, 0, x.size)
     cleaned = subtract_ecg(x[: int(hi.max()) + 1] if hi.size else x[:0], sfreq, first,
                            template=template)
@@ -523,7 +626,7 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
 
     sos = butter_sos(order, edges, "bandpass", sfreq)
     y = x  # corrected in place: the caller hands over its own array
-    reach = int(0.25 * sfreq)
+    reach = int(0.25 * sfreq)  # as in detect_emg_channel: the filter's response dies out
     n = raw.size
     for s0, s1 in zip(starts, stops, strict=True):  # a loop over spikes (few)
         a, b = max(s0 - 1, 0), min(s1, n - 1)
@@ -535,6 +638,37 @@ def _despike(raw: np.ndarray, x: np.ndarray, sfreq: float, starts: np.ndarray,
         if delta.size > 3 * (2 * sos.shape[0] + 1):
             y[lo:hi] += signal.sosfiltfilt(sos, delta)
     return y
+
+
+def _rise_half(short: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Samples from each onset to the first where ``short`` reaches half its peak over
+    the candidate (0 for an empty candidate)."""
+    out = np.zeros(onset.size)
+    ln = offset - onset
+    ok = ln > 0
+    if ok.any():
+        starts = np.r_[0, np.cumsum(ln[ok])[:-1]]
+        idx = np.repeat(onset[ok] - starts, ln[ok]) + np.arange(ln[ok].sum())
+        vals = np.nan_to_num(short[idx])
+        top = np.maximum.reduceat(vals, starts)
+        hit = vals >= np.repeat(0.5 * top, ln[ok])
+        pos = np.arange(vals.size) - np.repeat(starts, ln[ok])
+        out[ok] = np.minimum.reduceat(np.where(hit, pos, vals.size), starts)
+    return out
+
+
+def _low_ratio(xyz: np.ndarray, mag: np.ndarray, onset: np.ndarray, offset: np.ndarray,
+               fs: float, band: tuple[float, float], plan: AccPlan) -> np.ndarray:
+    """RMS of the movement band (``band``, upper edge capped at 0.45 × ``fs``) over the
+    twitch band's RMS, over each candidate. Filtered causally like the twitch band, so
+    neither leaks in time."""
+    if onset.size == 0:
+        return np.zeros(0)
+    low_mag, _, _ = condition_acc(xyz, fs, (band[0], min(band[1], MAX_EDGE_FRACTION * fs)),
+                                  2, origin=plan.origin)
+    # 1e-300: an all-zero candidate has ratio 0, not NaN
+    return np.sqrt(_energy(low_mag, onset, offset)
+                   / np.maximum(_energy(mag, onset, offset), 1e-300))
 
 
 def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
@@ -590,35 +724,13 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     full_on, full_off = onset * q, np.minimum(offset * q, n_full)
     for k, axis in enumerate(raw0):  # decided at the end (mark_clipping)
         feats[f"raw_max_{k}"], feats[f"raw_min_{k}"] = _extremes_in(axis, full_on, full_off)
-    # time from onset to half the short envelope's peak
     short = np.sqrt(sums.mean(window_samples(a.onset_window, fs) // 2))
-    rise_half = np.zeros(onset.size)
-    ln = offset - onset
-    ok = ln > 0
-    if ok.any():
-        starts = np.r_[0, np.cumsum(ln[ok])[:-1]]
-        idx = np.repeat(onset[ok] - starts, ln[ok]) + np.arange(ln[ok].sum())
-        vals = np.nan_to_num(short[idx])
-        top = np.maximum.reduceat(vals, starts)
-        hit = vals >= np.repeat(0.5 * top, ln[ok])
-        pos = np.arange(vals.size) - np.repeat(starts, ln[ok])
-        rise_half[ok] = np.minimum.reduceat(np.where(hit, pos, vals.size), starts) / fs
-    feats["rise_half"] = rise_half
+    feats["rise_half"] = _rise_half(short, onset, offset) / fs
+    feats["low_ratio"] = _low_ratio(xyz, mag, onset, offset, fs, r.acc_low_band, plan)
     # the tremor around a candidate: its episode's fade is within half a spectral window
     reach = round(a.tremor_window / 2 * fs)
     feats["tremor_amp"] = np.nan_to_num(_extremes_in(
         tremor_amp, np.maximum(onset - reach, 0), np.minimum(offset + reach, mag.size))[0])
-    if onset.size:
-        # movement content over the candidate itself, filtered causally like the twitch
-        # band so neither leaks in time
-        lo_edge, hi_edge = r.acc_low_band
-        low_mag, _, _ = condition_acc(xyz, fs, (lo_edge, min(hi_edge, MAX_EDGE_FRACTION * fs)),
-                                      2, origin=plan.origin)
-        ratio = np.sqrt(_energy(low_mag, onset, offset)
-                        / np.maximum(_energy(mag, onset, offset), 1e-300))
-        feats["low_ratio"] = ratio
-    else:
-        feats["low_ratio"] = np.zeros(0)
     reason = judge(ACC_RULES, Candidates(onset, offset, fs, feats,
                                          at_blocks(floor, b, onset)), r)
     # back to the full rate: a group's middle sample

@@ -10,6 +10,8 @@ import itertools
 
 import numpy as np
 
+from .config import RejectConfig
+
 
 class MovingSums:
     """Centred moving sums of one trace, any window, from a single cumulative sum.
@@ -350,13 +352,17 @@ def hysteresis_blocks(env2: np.ndarray, on2: np.ndarray, off2: np.ndarray,
 
 def merge_close(starts: np.ndarray, stops: np.ndarray, gap: int) -> tuple[np.ndarray,
                                                                         np.ndarray]:
-    """Join regions separated by fewer than ``gap`` samples."""
+    """Join regions (sorted by start) separated by fewer than ``gap`` samples.
+
+    Overlapping and nested regions join too: a region ends at the latest stop so far.
+    """
     if starts.size < 2:
         return starts, stops
-    new = np.r_[True, starts[1:] - stops[:-1] >= gap]
+    reach = np.maximum.accumulate(stops)
+    new = np.r_[True, starts[1:] - reach[:-1] >= gap]
     first = np.flatnonzero(new)
     last = np.r_[first[1:] - 1, starts.size - 1]
-    return starts[first], stops[last]
+    return starts[first], reach[last]
 
 
 def place_edges(
@@ -432,7 +438,8 @@ def _first_at_least(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
 
 def segment_features(
     x: np.ndarray, onset: np.ndarray, offset: np.ndarray, sfreq: float,
-    floor_rms: np.ndarray, *, spectral: bool = True, high_band: float = 60.0,
+    floor_rms: np.ndarray, *, spectral: bool = True,
+    high_band: float = RejectConfig.high_band,
 ) -> dict[str, np.ndarray]:
     """Per-candidate features of a conditioned signal over ``[onset, offset)``.
 
@@ -474,7 +481,8 @@ def segment_features(
     with np.errstate(all="ignore"):
         snr = np.where((fl > 0) & (rms > 0), 20 * np.log10(rms / fl), np.nan)
         crest = np.where(rms > 0, amp / rms, 0.0)
-    # burst: span holding the central 90 % of the energy above the floor
+    # burst: span holding the central 90 % of the energy above the floor (the feature's
+    # definition; RejectConfig.min_burst is the threshold on it)
     excess = np.maximum(sq - np.repeat(np.nan_to_num(fl) ** 2, ln), 0.0)
     cum = np.cumsum(excess)
     base = np.concatenate([[0.0], cum])[starts]

@@ -59,6 +59,15 @@ REASONS: dict[str, Reason] = {r.name: r for r in (
 )}
 
 
+#: The reason of an accelerometer event vetoed by movement on the EMG leads (fusion).
+VETO = REASONS["motion"].name
+#: Look-alikes that mark needling activity: without annotations or a trigger channel,
+#: epochs come from them and the twitches (:func:`ltr.segment.epochs_from_activity`).
+NEEDLING = (REASONS["needle_spike"].name, REASONS["motion"].name, REASONS["pop"].name)
+#: The reason whose candidates are reported as contractions rather than rejected.
+CONTRACTION = REASONS["contraction"].name
+
+
 def describe(reason: str) -> str:
     """The user-facing description of a reason (the name itself when unknown)."""
     r = REASONS.get(str(reason))

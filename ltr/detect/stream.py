@@ -279,7 +279,7 @@ def run_channels(
     step = max(grid, (round(block * sfreq) // grid) * grid)
     ctx = round(context * sfreq)
     guard = round((max(cfg.reject.contraction_margin, cfg.reject.dense_gap,
-                       cfg.segment.merge_gap) + 0.05) * sfreq)
+                       cfg.segment.merge_gap) + 0.05) * sfreq)  # + 50 ms: envelope spread
     nominal = 0
     pieces = 0
     while usable and min(u.done for u in usable) < n:
