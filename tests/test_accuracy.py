@@ -68,3 +68,77 @@ def test_targets_between_0_and_6_db(name):
     c = _score(name, range(4000, 4010), 120.0, (0.0, 6.0), (0.0, 6.0))
     assert c.f1 >= 0.85, c.format()
     assert np.median(np.abs(c.onset_error_ms)) <= 10.0
+
+
+# -- issue 12: the wild condition, the new phenomena and the report machinery -------------
+
+_BENCH = __import__("pathlib").Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _bench():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ltr_bench_accuracy", _BENCH / "accuracy.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_report_refuses_development_seeds():
+    with pytest.raises(SystemExit):
+        _bench().main(["--quick", "--seed-start", "5"])
+
+
+def test_overlap_of_twitches_with_trains():
+    _, truth = session(120, 10000, "emg", 1000, endplate_train_rate=6.0, endplate_on_twitch=1.0)
+    on = _bench()._overlap(truth, ("endplate_train",))
+    trains = truth.confounders_of("endplate_train")
+    assert on.any()
+    for i in np.flatnonzero(on):  # each flagged twitch really overlaps a train
+        a, b = truth.onsets[i], truth.twitches["offset"][i]
+        assert np.any((a <= trains["offset"]) & (b >= trains["onset"]))
+
+
+@pytest.mark.slow
+def test_report_runs_end_to_end(tmp_path):
+    out = tmp_path / "acc.md"
+    _bench().main(["--quick", "--wild", "2", "--per-cell", "1", "--hybrid-seeds", "1",
+                   "--jobs", "1", "--out", str(out)])
+    text = out.read_text()
+    for section in ("1. Wild sessions", "2. Named conditions", "3. Twitch-free",
+                    "4. Twitches on an endplate", "5. Precision with a faint", "6. Hybrid",
+                    "7. Calibration", "PROVISIONAL"):
+        assert section in text
+    assert (tmp_path / "reliability_provisional.png").stat().st_size > 1000
+
+
+# Issue 12's targets on held-out seeds. Today's detector (main) is far below them on the
+# new phenomena (benchmarks/results/accuracy_provisional.md); the detector work removes
+# the xfail marks as it meets them.
+_NEW = ("faint_ecg", "endplate", "acc_tremor", "movement_steps", "quiet_gaps")
+_ISSUE12 = "issue 12: detector not yet robust to this phenomenon"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason=_ISSUE12, strict=False)
+@pytest.mark.parametrize("name", _NEW)
+def test_issue12_named_conditions_f1_at_least_090(name):
+    cond = SUITE[name]
+    reports = []
+    for seed in range(4000, 4010):
+        rec, truth = session(cond.duration or 120.0, cond.sfreq or 2000.0, cond.layout, seed,
+                             condition=name)
+        reports.append(evaluate(ltr.detect(rec), truth))
+    c = EvaluationReport.combine(reports)
+    assert c.f1 >= 0.90, c.format()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason=_ISSUE12, strict=False)
+def test_issue12_wild_f1_at_least_095():
+    reports = []
+    for seed in range(4000, 4040):
+        rec, truth = session(condition="wild", seed=seed)
+        reports.append(evaluate(ltr.detect(rec), truth))
+    c = EvaluationReport.combine(reports)
+    assert c.f1 >= 0.95, c.format()

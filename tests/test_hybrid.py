@@ -89,7 +89,7 @@ def test_quiet_stretches_of_a_hand_made_channel():
 def test_hybrid_errors_name_the_file_and_problem():
     rec = ltr.Recording(np.zeros((1, 1000)) + 1.0, 1000.0, ["ACC X"], ["acc"],
                         meta={"source": "arm.csv"})
-    with pytest.raises(ValueError, match="arm.csv: no EMG channel"):
+    with pytest.raises(ValueError, match="arm.csv: no EMG channel and no tri-axial"):
         hybrid(rec)
     rec2 = _real_like()
     with pytest.raises(ValueError, match="made.edf: no channel 'EMG x'"):
@@ -108,3 +108,32 @@ def test_hybrid_on_real_recordings(shared_data, name):
     assert inside_epochs(truth.onsets, truth).all()
     np.testing.assert_allclose(_measured_snr(rec.pick([hyb.ch_names[0]]), hyb, truth),
                                truth.twitches["snr_db"], atol=0.1)  # as above
+
+
+def test_hybrid_on_an_accelerometer_with_tremor_everywhere():
+    sfreq = 100.0
+    rng = np.random.default_rng(3)
+    t = np.arange(int(60 * sfreq)) / sfreq
+    tremor = 0.3 * np.sin(2 * np.pi * 5.5 * t)  # real-like tremor over the whole record
+    acc = np.vstack([tremor + 0.01 * rng.standard_normal(t.size),
+                     0.5 * tremor + 0.01 * rng.standard_normal(t.size),
+                     9.81 + 0.01 * rng.standard_normal(t.size)])
+    rec = ltr.Recording(acc, sfreq, ["ACC X", "ACC Y", "ACC Z"], ["acc"] * 3,
+                        meta={"source": "arm.csv"})
+    with pytest.raises(ValueError, match="arm.csv: accelerometer ACC X/ACC Y/ACC Z has no "
+                                         "quiet stretch"):
+        hybrid(rec, min_quiet=100.0)
+    hyb, truth = hybrid(rec, quiet_factor=None, snr_db=(0.0, 6.0), rate=20.0, seed=2)
+    assert hyb.ch_names == rec.ch_names and not truth.has_emg
+    assert len(truth) >= 5
+    np.testing.assert_array_equal(truth.onsets, truth.twitches["acc_onset"])
+    y = bandpass(acc, sfreq, (5.0, 50.0))
+    added = bandpass(hyb.data - acc, sfreq, (5.0, 50.0))
+    for on, off, snr in zip(truth.onsets, truth.twitches["offset"], truth.twitches["snr_db"],
+                            strict=True):
+        a, b = round(on * sfreq), round(off * sfreq)
+        local = np.sqrt(np.sum(np.mean(y[:, round((on - 0.5) * sfreq):round((on + 0.5) * sfreq)]
+                                       ** 2, axis=1)))
+        got = 20 * np.log10(np.sqrt(np.sum(np.mean(added[:, a:b + 1] ** 2, axis=1))) / local)
+        # the 0.2-s pad truncates the 5-Hz edge's longer filter tails: 0.3 dB
+        assert got == pytest.approx(snr, abs=0.3)

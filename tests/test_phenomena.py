@@ -192,3 +192,28 @@ def test_new_named_conditions_carry_their_phenomenon(name):
             "quiet_gaps": {"quiet_gap"}}[name]
     assert want <= kinds
     assert rec.sfreq == (cond.sfreq or 2000.0)
+
+
+def test_isolated_endplate_noise_potentials_last_1_to_2_ms_at_2_to_5x_baseline():
+    # a low rate keeps the potentials apart so each one can be measured
+    rec, truth, comp = _sim(6, sfreq=10000.0, duration=60.0, endplate_noise_prob=1.0,
+                            endplate_noise_rate=(20.0, 20.0))
+    x = comp["endplate_noise"][0]
+    noise = truth.info["noise_rms"]
+    support = np.flatnonzero(x != 0)
+    runs = np.split(support, np.flatnonzero(np.diff(support) > 1) + 1)
+    lengths = np.asarray([r.size for r in runs]) / rec.sfreq
+    peaks = np.asarray([-x[r].min() for r in runs]) / noise
+    single = lengths <= 0.002 + 1e-4  # two overlapping potentials make a longer run
+    assert single.mean() > 0.9
+    # a potential spans ±3 sigma = its 1-2 ms duration, to one sample (0.1 ms)
+    assert lengths[single].min() >= 0.001 - 1e-4
+    # the sampled peak may miss the Gaussian's centre by half a sample: with sigma >= 1.67
+    # samples that costs at most 4.4 %; potentials that overlap exactly add up (rare)
+    p = peaks[single]
+    assert p.min() >= 2.0 * 0.955
+    assert np.mean((p >= 2.0 * 0.955) & (p <= 5.0)) > 0.9
+    logged = truth.confounders_of("endplate_noise")
+    seconds = float(np.sum(logged["offset"] - logged["onset"]))
+    # Poisson count at 20/s: relative SD 1/sqrt(N) < 5 % here; ±20 % allows 4 SD
+    assert len(runs) / seconds == pytest.approx(20.0, rel=0.2)

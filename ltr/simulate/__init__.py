@@ -51,9 +51,9 @@ def truth_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
 def write_session(
     path: str | os.PathLike[str],
     *,
-    duration: float = 120.0,
-    sfreq: float = 2000.0,
-    layout: str = "emg+acc",
+    duration: float | None = 120.0,
+    sfreq: float | None = 2000.0,
+    layout: str | None = "emg+acc",
     seed: int = 0,
     condition: str | None = None,
     overwrite: bool = False,
@@ -64,6 +64,8 @@ def write_session(
     Writes the recording (format from the suffix: ``.edf``, ``.bdf``, ``.h5``, ``.csv``,
     ``.fif``), ``NAME.truth.json`` (:meth:`Truth.to_json`) and ``NAME.events.tsv``
     (:meth:`Truth.to_events_tsv`). Nothing is overwritten unless ``overwrite=True``.
+    With ``condition="wild"``, pass ``duration``, ``sfreq`` or ``layout`` as None to
+    keep the drawn ones.
 
     Returns
     -------

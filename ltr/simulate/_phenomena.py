@@ -21,11 +21,16 @@ if TYPE_CHECKING:  # pragma: no cover
 ANALYSIS_BAND = (20.0, 450.0)
 
 
-def bandpass(x: np.ndarray, sfreq: float) -> np.ndarray:
-    """Zero-phase 4th-order Butterworth band-pass to :data:`ANALYSIS_BAND` (upper edge
-    capped at 0.45 × sfreq), along the last axis."""
-    hi = min(ANALYSIS_BAND[1], 0.45 * sfreq)
-    sos = signal.butter(4, [ANALYSIS_BAND[0], hi], btype="bandpass", fs=sfreq, output="sos")
+#: Band of the accelerometer amplitudes (the detector's default accelerometer band).
+ACC_BAND = (5.0, 50.0)
+
+
+def bandpass(x: np.ndarray, sfreq: float,
+             band: tuple[float, float] = ANALYSIS_BAND) -> np.ndarray:
+    """Zero-phase 4th-order Butterworth band-pass to ``band`` (default
+    :data:`ANALYSIS_BAND`; upper edge capped at 0.45 × sfreq), along the last axis."""
+    hi = min(band[1], 0.45 * sfreq)
+    sos = signal.butter(4, [band[0], hi], btype="bandpass", fs=sfreq, output="sos")
     return signal.sosfiltfilt(sos, x, axis=-1)
 
 

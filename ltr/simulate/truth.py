@@ -82,7 +82,10 @@ class Truth:
 
     @property
     def has_emg(self) -> bool:
-        """Whether the layout has EMG channels."""
+        """Whether the layout has EMG channels (``info["ch_kinds"]`` when given, as in
+        hybrid sessions, else channel names starting with ``EMG``)."""
+        if "ch_kinds" in self.info:
+            return "emg" in self.info["ch_kinds"]
         return any(c.startswith("EMG") for c in self.info.get("channels", []))
 
     def confounders_of(self, kind: str) -> dict[str, np.ndarray]:
