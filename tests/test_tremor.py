@@ -115,20 +115,47 @@ def test_tremor_pieces_equal_whole():
     _same(ltr.detect(rec, block=None), ltr.detect(rec, block=BLOCK))
 
 
-@pytest.mark.parametrize("seed", [1000, 1001, 1002])
-def test_acc_tremor_accuracy_floor(seed):
+def test_tremor_residue_rule_judges_against_the_tremor_around():
+    from ltr.detect import rules as R
+    from ltr.detect.config import RejectConfig
+
+    r = RejectConfig()
+    on = np.array([0, 100, 200, 300])
+    feats = {"amplitude": np.array([0.02, 0.2, 0.02, 0.02]),
+             "tremor_amp": np.array([0.5, 0.5, 0.1, 0.0])}
+    c = R.Candidates(on, on + 20, FS, feats, np.ones(4))
+    # 0.02 < 0.1 x 0.5 is left-over tremor; 0.2 stands out of it; 0.02 beside a
+    # 0.1 tremor (0.01) or with no tremor is judged as any jolt
+    np.testing.assert_array_equal(R.tremor_residue(c, r), [True, False, False, False])
+    assert list(R.judge(R.ACC_RULES, c, r)[:1]) == ["tremor"]
+    del feats["tremor_amp"]  # tremor removal off: the rule has nothing to go by
+    assert not R.tremor_residue(c, r).any()
+
+
+#: Held-out seeds (development used seeds < 1000).
+HELD_OUT = (1000, 1001, 1002, 1003)
+
+
+def test_acc_tremor_accuracy_floor():
     cond = SUITE["acc_tremor"]
-    rec, truth = session(120.0, cond.sfreq, cond.layout, seed, condition="acc_tremor")
-    res = ltr.detect(rec)
-    ev = evaluate(res, truth)
-    # floors well under what held-out seeds give (F1 ~0.9), above the 0.66 of before
-    assert ev.f1 >= 0.75
-    cf = truth.confounders
-    sel = cf["kind"] == "tremor"
-    on = truth.onsets
-    under = ((on[:, None] >= cf["onset"][sel]) & (on[:, None] <= cf["offset"][sel])).any(1)
-    _, mr = match_onsets(np.sort(res.onset), on, 0.1)
-    found = np.zeros(on.size, bool)
-    found[mr] = True
-    if under.sum() >= 3:
-        assert found[under].mean() >= 0.5
+    tp = fp = fn = under_n = under_found = 0
+    for seed in HELD_OUT:
+        rec, truth = session(120.0, cond.sfreq, cond.layout, seed, condition="acc_tremor")
+        res = ltr.detect(rec)
+        ev = evaluate(res, truth)
+        tp, fp, fn = tp + ev.tp, fp + ev.fp, fn + ev.fn
+        cf = truth.confounders
+        sel = cf["kind"] == "tremor"
+        on = truth.onsets
+        under = ((on[:, None] >= cf["onset"][sel]) & (on[:, None] <= cf["offset"][sel])).any(1)
+        _, mr = match_onsets(np.sort(res.onset), on, 0.1)
+        found = np.zeros(on.size, bool)
+        found[mr] = True
+        under_n += int(under.sum())
+        under_found += int(found[under].sum())
+    # pooled over the seeds (one 2-min session holds a handful of twitches on tremor);
+    # floors under what these seeds give now (F1 about 0.85, recall on tremor 0.7) and
+    # far above what the detector gave before tremor removal (F1 0.66, recall 0)
+    assert 2 * tp / (2 * tp + fp + fn) >= 0.78
+    assert under_n >= 10
+    assert under_found / under_n >= 0.55

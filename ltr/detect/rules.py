@@ -263,7 +263,10 @@ def tremor_residue(c: Candidates, r: RejectConfig) -> np.ndarray:
     :func:`ltr.preprocess.remove_tremor`): the fit cannot follow an episode fading in or
     out exactly and leaves a few per cent of it there; something that small on top of
     the tremor cannot be told from that residue."""
-    return c.features["amplitude"] < r.acc_tremor_residue * c.features["tremor_amp"]
+    tremor = c.features.get("tremor_amp")
+    if tremor is None:  # no tremor measured (tremor removal off): nothing to judge by
+        return np.zeros(c.onset.size, bool)
+    return c.features["amplitude"] < r.acc_tremor_residue * tremor
 
 
 def long_jolt(c: Candidates, r: RejectConfig) -> np.ndarray:
