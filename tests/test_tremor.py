@@ -121,13 +121,18 @@ def test_tremor_residue_rule_judges_against_the_tremor_around():
 
     r = RejectConfig()
     on = np.array([0, 100, 200, 300])
-    feats = {"amplitude": np.array([0.02, 0.2, 0.02, 0.02]),
-             "tremor_amp": np.array([0.5, 0.5, 0.1, 0.0])}
-    c = R.Candidates(on, on + 20, FS, feats, np.ones(4))
-    # 0.02 < 0.1 x 0.5 is left-over tremor; 0.2 stands out of it; 0.02 beside a
-    # 0.1 tremor (0.01) or with no tremor is judged as any jolt
-    np.testing.assert_array_equal(R.tremor_residue(c, r), [True, False, False, False])
-    assert list(R.judge(R.ACC_RULES, c, r)[:1]) == ["tremor"]
+    on = np.array([0, 100, 200, 300, 400])
+    feats = {"amplitude": np.array([0.02, 0.2, 0.02, 0.02, 0.02]),
+             "tremor_amp": np.array([0.5, 0.5, 0.1, 0.0, 0.5]),
+             "tremor_fade": np.array([0.9, 0.9, 0.9, 0.0, 0.2]),
+             "rise_half": np.full(5, 0.01), "low_ratio": np.full(5, 0.1)}
+    c = R.Candidates(on, on + 20, FS, feats, np.ones(5))
+    # 0.02 < 0.1 x 0.5 at a fade is left-over tremor; 0.2 stands out of it; 0.02 beside
+    # a 0.1 tremor (0.01), with no tremor, or inside a steady episode is judged as any
+    # jolt
+    np.testing.assert_array_equal(R.tremor_residue(c, r),
+                                  [True, False, False, False, False])
+    assert list(R.judge(R.ACC_RULES, c, r)) == ["tremor", "", "", "", ""]
     del feats["tremor_amp"]  # tremor removal off: the rule has nothing to go by
     assert not R.tremor_residue(c, r).any()
 

@@ -727,10 +727,16 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     short = np.sqrt(sums.mean(window_samples(a.onset_window, fs) // 2))
     feats["rise_half"] = _rise_half(short, onset, offset) / fs
     feats["low_ratio"] = _low_ratio(xyz, mag, onset, offset, fs, r.acc_low_band, plan)
-    # the tremor around a candidate: its episode's fade is within half a spectral window
+    # the tremor around a candidate (its episode's fade is within half a spectral
+    # window) and how much its fitted amplitude changes over the candidate and one fit
+    # window either side (a fade, where the fit leaves some of it)
     reach = round(a.tremor_window / 2 * fs)
     feats["tremor_amp"] = np.nan_to_num(_extremes_in(
         tremor_amp, np.maximum(onset - reach, 0), np.minimum(offset + reach, mag.size))[0])
+    near = round(a.tremor_cycles / a.tremor_band[0] * fs)
+    hi_amp, lo_amp = _extremes_in(tremor_amp, np.maximum(onset - near, 0),
+                                  np.minimum(offset + near, mag.size))
+    feats["tremor_fade"] = np.nan_to_num((hi_amp - lo_amp) / np.maximum(hi_amp, 1e-300))
     reason = judge(ACC_RULES, Candidates(onset, offset, fs, feats,
                                          at_blocks(floor, b, onset)), r)
     # back to the full rate: a group's middle sample

@@ -246,6 +246,12 @@ class RejectConfig:
         0.1: on hand-made episodes fading in over 0.3 s the fit leaves at most 7.5 % of
         the tremor at 4 Hz and 2.5 % at 7-11 Hz; left-overs in the acc_tremor condition
         (dev seeds 0-9) measured 3-13 %.
+    acc_tremor_fade : float
+        ... but only where the tremor fades: its fitted amplitude changes by at least
+        this fraction of its top over the candidate and a fit window either side. 0.5:
+        a fade runs from nothing to the full amplitude, while inside a steady episode
+        (where the fit leaves noise only, and small jolts must stay) the fitted
+        amplitude wanders by a few tens of per cent at most.
     acc_max_rise : float
         Accelerometer candidates whose short envelope takes longer than this (s) from
         onset to half its peak are movements: a jolt of 8 Hz or more swings to half its
@@ -282,6 +288,7 @@ class RejectConfig:
     acc_low_ratio: float = 1.0
     acc_max_rise: float = 0.07
     acc_tremor_residue: float = 0.1
+    acc_tremor_fade: float = 0.5
     motion_ratio: float = 3.0
 
 

@@ -260,13 +260,18 @@ def tremor_residue(c: Candidates, r: RejectConfig) -> np.ndarray:
     """An accelerometer candidate whose peak is below ``r.acc_tremor_residue`` × the
     amplitude of the tremor fitted around it (``tremor_amp``: within half a tremor
     spectral window,
-    :func:`ltr.preprocess.remove_tremor`): the fit cannot follow an episode fading in or
-    out exactly and leaves a few per cent of it there; something that small on top of
-    the tremor cannot be told from that residue."""
+    :func:`ltr.preprocess.remove_tremor`), where that tremor fades in or out (its fitted
+    amplitude changes by at least ``r.acc_tremor_fade`` of its top over the candidate
+    and a fit window either side, ``tremor_fade``): the fit cannot follow a fade exactly
+    and leaves a few per cent of the tremor there; something that small cannot be told
+    from that residue. Inside a steady episode the fit leaves noise only, and small
+    jolts there are judged like any other."""
     tremor = c.features.get("tremor_amp")
     if tremor is None:  # no tremor measured (tremor removal off): nothing to judge by
         return np.zeros(c.onset.size, bool)
-    return c.features["amplitude"] < r.acc_tremor_residue * tremor
+    fade = c.features.get("tremor_fade", np.ones(c.onset.size))
+    return ((c.features["amplitude"] < r.acc_tremor_residue * tremor)
+            & (fade >= r.acc_tremor_fade))
 
 
 def long_jolt(c: Candidates, r: RejectConfig) -> np.ndarray:
