@@ -99,7 +99,7 @@ def test_tremor_removal_can_be_turned_off():
     n = int(60 * FS)
     tremor = _tapered_sine(n, 15.0, 23.0, 5.5, 0.5)
     x = _axes(tremor + _jolt(n, 19.6, 15.0, 0.15))
-    cfg = DetectorConfig(acc=AccConfig(tremor_purity=None))
+    cfg = DetectorConfig(acc=AccConfig(tremor=False))
     off = ltr.detect(_recording(x), config=cfg)
     on = ltr.detect(_recording(x))
     assert on.onset.size == 1

@@ -693,7 +693,7 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     xyz, glitches = repair_glitches(xyz, scale=plan.glitch_scale)
     tremor_s = 0.0
     tremor_amp = np.zeros(xyz.shape[-1])
-    if a.tremor_purity is not None:
+    if a.tremor:
         tb = block_length(cfg.floor.block, fs)  # the floor's blocks: on the pieces' grid
         tremor = find_tremor(xyz, fs, tb, band=a.tremor_band, window=a.tremor_window,
                              purity=a.tremor_purity, top=a.band[1])

@@ -80,7 +80,8 @@ class AccConfig:
     (default 3-12 Hz: tremor is 4-12 Hz, with a margin below) whose main lobe holds at
     least ``tremor_purity`` of the power from half the peak frequency to the top of the
     twitch band (default 0.5: a sinusoid gives nearly 1, a jolt or white noise a few
-    tenths, a falling 1/f² background about 0.4); ``None`` turns tremor removal off.
+    tenths, a falling 1/f² background about 0.4); ``tremor = false`` turns tremor
+    removal off.
     There the tremor is fitted by least squares over ``tremor_cycles`` periods (default
     2: enough to pin a sinusoid whose amplitude changes, short enough to follow an
     episode fading in over a few tenths of a second) and subtracted. Beside a jolt the
@@ -106,7 +107,8 @@ class AccConfig:
     split_depth: float = 0.5
     tremor_band: tuple[float, float] = (3.0, 12.0)
     tremor_window: float = 2.0
-    tremor_purity: float | None = 0.5
+    tremor: bool = True
+    tremor_purity: float = 0.5
     tremor_cycles: float = 2.0
     tremor_asymmetry: float = 4.0
     tremor_min_cycles: float = 5.0
