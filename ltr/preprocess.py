@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy import signal
@@ -969,9 +968,11 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
         # recording holding the stretch gives it the same phase as the whole
         phase = 2.0 * np.pi * np.cumsum(
             np.interp(np.arange(lo, hi), centres[have], fb[have])) / sfreq
-        # fits at about 100 Hz: ten per period of a 10 Hz tremor or more
-        waves, level, amp = _tremor_fit(x[:, lo:hi], phase, a0 - lo, a1 - lo, half,
-                                        max(1, int(sfreq // 100)))
+        # the centred fit first, at about 100 Hz (ten per period of a 10 Hz tremor or
+        # more, interpolated in between)
+        step = max(1, int(sfreq // 100))
+        waves, level, amp = _tremor_fit(x[:, lo:hi], phase, a0 - lo, a1 - lo, half, step,
+                                        (0,))
         if np.sum(amp >= 0.5 * np.max(amp)) / sfreq * f0 < min_cycles:
             continue  # a single swing (hand pressure), not a sustained oscillation
         # the centred fit's residual; where the half window ahead of a sample holds far
@@ -987,14 +988,21 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
         fwd = (ahead > asymmetry * behind) & (pos - 2 * half >= 0)
         back = (behind > asymmetry * ahead) & (pos + 2 * half < n)
         pick = np.where(fwd, 1, np.where(back, 2, 0))
-        x[:, r0:r1] -= np.take_along_axis(waves[:, :, r0 - a0 : r1 - a0],
-                                          pick[None, None, :], axis=0)[0]
+        wave = waves[0][:, r0 - a0 : r1 - a0].copy()
+        p_on, p_off = runs(pick > 0)
+        for s0, s1 in zip(p_on, p_off, strict=True):  # a loop over jolts (few)
+            side, _, _ = _tremor_fit(x[:, lo:hi], phase, r0 + s0 - lo, r0 + s1 - lo,
+                                     half, step, (1, 2))
+            sel = pick[s0:s1]
+            wave[:, s0:s1] = np.where(sel == 1, side[0], side[1])
+        x[:, r0:r1] -= wave
         amplitude[r0:r1] = amp[r0 - a0 : r1 - a0]
     return x, amplitude
 
 
 def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
-                step: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                step: int = 1, windows: tuple[int, ...] = (0, 1, 2),
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fits of :func:`remove_tremor` at samples ``a:b`` of ``x``.
 
     Model: a line plus a sinusoid of the given phase whose in-phase and quadrature
@@ -1006,8 +1014,9 @@ def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
 
     Returns
     -------
-    waves : ndarray, shape (3, n_axes, b - a)
-        The fitted sinusoid at each sample, per window (centred, ending, starting).
+    waves : ndarray, shape (len(windows), n_axes, b - a)
+        The fitted sinusoid at each sample, per window asked for (0 centred, 1 ending,
+        2 starting at the sample).
     level : ndarray, shape (n_axes, b - a)
         The centred fit's line at the sample.
     amplitude : ndarray, shape (b - a,)
@@ -1015,7 +1024,7 @@ def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
     """
     from math import comb
 
-    waves = np.zeros((3, x.shape[0], b - a))
+    waves = np.zeros((len(windows), x.shape[0], b - a))
     level = np.zeros((x.shape[0], b - a))
     amp = np.zeros(b - a)
     chunk = 32 * half
@@ -1024,7 +1033,7 @@ def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
         lo, hi = max(c0 - 2 * half, 0), min(c1 + 2 * half, x.shape[-1])
         (waves[:, :, c0 - a : c1 - a], level[:, c0 - a : c1 - a],
          amp[c0 - a : c1 - a]) = _tremor_chunk(x[:, lo:hi], phase[lo:hi], c0 - lo,
-                                                c1 - lo, half, comb, step)
+                                                c1 - lo, half, comb, step, windows)
     return waves, level, np.sqrt(amp)
 
 
@@ -1033,9 +1042,10 @@ _TREMOR_BASIS = ((0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (2, 1), (1, 2), (2, 2))
 
 
 def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
-                  comb: Callable[[int, int], int], step: int,
+                  comb: Callable[[int, int], int], step: int, which: tuple[int, ...],
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = x.shape[-1]
+    n_ax = x.shape[0]
     ok = np.isfinite(x).all(axis=0)
     wt = ok.astype(np.float64)
     c, s = np.cos(phase), np.sin(phase)
@@ -1046,61 +1056,54 @@ def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
     ji = j[i]
     m_i = i.size
     x0 = np.where(ok, x, 0.0)
-    prods = {(0, 0): wt, (0, 1): wt * c, (0, 2): wt * s, (1, 1): wt * c * c,
-             (2, 2): wt * s * s, (1, 2): wt * c * s}
-    carriers = {0: wt, 1: wt * c, 2: wt * s}
+    # rows: the six carrier products (Gram matrix), then x times each carrier per axis
+    prods = [(0, 0), (0, 1), (0, 2), (1, 1), (2, 2), (1, 2)]
+    carrier = [wt, wt * c, wt * s]
+    rows = [carrier[h1] * (c if h2 == 1 else s if h2 == 2 else 1.0) for h1, h2 in prods]
+    rows += [x0[ax] * carrier[h] for ax in range(n_ax) for h in range(3)]
+    v = np.asarray(rows)
+    top = 4  # highest power of time in the Gram matrix (d^2 times d^2)
+    cum = np.zeros((top + 1, v.shape[0], n + 1))
+    jm = np.ones(n)
+    for m in range(top + 1):  # window sums of j^m v from cumulative sums
+        np.cumsum(jm * v, axis=1, out=cum[m, :, 1:])
+        jm = jm * j
+    negpow = np.ones((top + 1, m_i))
+    for q in range(1, top + 1):
+        negpow[q] = negpow[q - 1] * -ji
     basis = _TREMOR_BASIS
     k = len(basis)
-    cums: dict[Any, np.ndarray] = {}
-    coefs = np.zeros((3, m_i, k, x.shape[0]))
+    g_p = np.array([[p1 + p2 for _, p2 in basis] for _, p1 in basis])
+    g_v = np.array([[prods.index(tuple(sorted((h1, h2)))) for h2, _ in basis]
+                    for h1, _ in basis])
+    r_p = np.array([p for _, p in basis])
+    r_v = np.array([[6 + 3 * ax + h for ax in range(n_ax)] for h, _ in basis])
+    coefs = np.zeros((len(which), m_i, k, n_ax))
     span = 2 * half
-    negpow = [np.ones(m_i)]
-    for _ in range(4):
-        negpow.append(negpow[-1] * -ji)
     windows = ((i - half, i + half + 1), (i - span, i + 1), (i, i + span + 1))
-    for w, (lo, hi) in enumerate(windows):
+    for w, (lo, hi) in enumerate(windows[q] for q in which):
         lo, hi = np.maximum(lo, 0), np.minimum(hi, n)
-        diffs: dict[tuple[Any, int], np.ndarray] = {}
-
-        def centred(key: Any, v: np.ndarray, p: int, lo: np.ndarray = lo, hi: np.ndarray = hi,
-                    diffs: dict[tuple[Any, int], np.ndarray] = diffs) -> np.ndarray:
-            """Window sums of (j - j_i)^p v_j."""
-            total = np.zeros(m_i)
+        d = cum[:, :, hi] - cum[:, :, lo]  # (power m, row, sample)
+        # sums of (j - j_i)^p v by the binomial expansion, for every p
+        cen = np.zeros_like(d)
+        for p in range(top + 1):
             for m in range(p + 1):
-                if (key, m) not in diffs:
-                    if (key, m) not in cums:
-                        cums[key, m] = np.concatenate([[0.0], np.cumsum(j**m * v)])
-                    cs = cums[key, m]
-                    diffs[key, m] = cs[hi] - cs[lo]
-                total += comb(p, m) * negpow[p - m] * diffs[key, m]
-            return total
-
-        gram = np.empty((m_i, k, k))
-        done: dict[tuple[Any, int], np.ndarray] = {}
-        for r, (h1, p1) in enumerate(basis):
-            for q in range(r, k):
-                h2, p2 = basis[q]
-                key = (tuple(sorted((h1, h2))), p1 + p2)
-                if key not in done:
-                    done[key] = centred(key[0], prods[key[0]], key[1])
-                gram[:, r, q] = gram[:, q, r] = done[key]
+                cen[p] += comb(p, m) * negpow[p - m] * d[m]
+        gram = np.moveaxis(cen[g_p, g_v], -1, 0)  # (sample, k, k)
         # a tiny ridge keeps windows that are nearly all missing solvable
-        gram += 1e-9 * np.maximum(gram[:, 0, 0], 1.0)[:, None, None] * np.eye(k)
-        rhs = np.empty((m_i, k, x.shape[0]))
-        for ax in range(x.shape[0]):  # a loop over the axes (1-3)
-            for r, (h, p) in enumerate(basis):
-                rhs[:, r, ax] = centred(("x", ax, h), x0[ax] * carriers[h], p)
+        gram = gram + 1e-9 * np.maximum(gram[:, 0, 0], 1.0)[:, None, None] * np.eye(k)
+        rhs = np.moveaxis(cen[r_p[:, None], r_v], -1, 0)  # (sample, k, axis)
         coefs[w] = np.linalg.solve(gram, rhs)
     t = np.arange(a, b)
 
     def at(v: np.ndarray) -> np.ndarray:  # grid values to every sample
         return v if step == 1 else np.interp(t, i, v)
 
-    waves = np.zeros((3, x.shape[0], b - a))
+    waves = np.zeros((len(which), x.shape[0], b - a))
     level = np.zeros((x.shape[0], b - a))
     amp2 = np.zeros(b - a)
-    for ax in range(x.shape[0]):  # a loop over the axes (1-3)
-        for w in range(3):
+    for ax in range(n_ax):  # a loop over the axes (1-3)
+        for w in range(len(which)):
             waves[w, ax] = (at(coefs[w, :, 2, ax]) * c[a:b] + at(coefs[w, :, 3, ax]) * s[a:b])
         level[ax] = at(coefs[0, :, 0, ax])
         amp2 += at(coefs[0, :, 2, ax] ** 2 + coefs[0, :, 3, ax] ** 2)
