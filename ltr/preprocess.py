@@ -7,6 +7,9 @@
   their periodicity and removed by per-beat template subtraction.
 - :func:`condition_acc`: accelerometer axes band-passed to the twitch band and combined
   orientation-free.
+- :func:`find_tremor` / :func:`remove_tremor`: accelerometer tremor, found where a
+  sustained narrowband line stands in the 3-12 Hz spectrum and subtracted only there by
+  a local least-squares sinusoid fit.
 """
 
 from __future__ import annotations
@@ -783,7 +786,7 @@ class Tremor:
 
 def find_tremor(
     xyz: np.ndarray, sfreq: float, block: int, *, band: tuple[float, float] = (3.0, 12.0),
-    window: float = 2.0, purity: float = 0.5, top: float = 50.0, bridge: int = 2,
+    window: float = 2.0, purity: float = 0.35, top: float = 50.0, bridge: int = 2,
 ) -> Tremor:
     """Find sustained narrowband oscillation (tremor) on an accelerometer, block by block.
 
@@ -793,9 +796,9 @@ def find_tremor(
     power over several hertz, and noise over the whole band. So for each block the power
     spectrum of the ``window`` s centred on it (axes summed, each detrended) is searched
     for its largest peak in ``band``; the block holds tremor when that main lobe holds at
-    least ``purity`` of the power between half the peak frequency and ``top`` Hz (a
-    falling low-frequency background, whose "peak" sits at the band's lower edge, stays
-    below: 1/f² noise gives about 0.4 with a 3 Hz peak). Runs of up to ``bridge`` blocks
+    least ``purity`` of the power between half the peak frequency and ``top`` Hz and
+    the peak is not at an edge of ``band`` (a falling low-frequency background "peaks"
+    at the lower edge). Runs of up to ``bridge`` blocks
     without tremor between blocks with it are bridged (a strong jolt inside the window
     can dilute the line for a block or two; the tremor goes on under it), their
     frequency interpolated.

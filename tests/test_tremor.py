@@ -164,3 +164,25 @@ def test_acc_tremor_accuracy_floor():
     assert 2 * tp / (2 * tp + fp + fn) >= 0.78
     assert under_n >= 10
     assert under_found / under_n >= 0.55
+
+
+def test_real_hand_tremor_is_left_alone(shared_data):
+    """PDKit smartphone recordings of rest and postural tremor (about 32 s, irregular
+    ~100 Hz, no twitches): the tremor is found over most of each and leaves no more than
+    the one event the detector gave on them before tremor removal (one file)."""
+    from ltr.recording import Recording
+
+    files = sorted((shared_data / "pdkit_tremor_accel").glob("*.csv"))
+    if not files:
+        pytest.skip("no PDKit tremor recordings")
+    total = 0
+    for f in files:
+        d = np.genfromtxt(f, delimiter=",", skip_header=1)
+        t = (d[:, 0] - d[0, 0]) / 1e9  # ns time stamps, irregular
+        tt = np.arange(0.0, t[-1], 1 / FS)
+        xyz = np.array([np.interp(tt, t, d[:, k]) for k in (1, 2, 3)])
+        res = ltr.detect(Recording(xyz, FS, ["ACC_X", "ACC_Y", "ACC_Z"], ["acc"] * 3,
+                                   units=["m/s^2"] * 3))
+        assert res.processing["ACC"]["tremor_s"] > 0.5 * tt[-1], f.name
+        total += res.onset.size
+    assert total <= 1

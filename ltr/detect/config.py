@@ -79,9 +79,13 @@ class AccConfig:
     of ±1 Hz, far longer than a 50-300 ms jolt) has a spectral peak in ``tremor_band``
     (default 3-12 Hz: tremor is 4-12 Hz, with a margin below) whose main lobe holds at
     least ``tremor_purity`` of the power from half the peak frequency to the top of the
-    twitch band (default 0.5: a sinusoid gives nearly 1, a jolt or white noise a few
-    tenths, a falling 1/f² background about 0.4); ``tremor = false`` turns tremor
-    removal off.
+    twitch band (default 0.35: a sinusoid gives nearly 1, white noise about 0.1; real
+    hand tremor on a phone accelerometer, whose amplitude and frequency wander, gives
+    0.4-0.6 (median about 0.5 on the PDKit recordings in ``../shared/data``, where 0.5
+    found it only in patches and left pieces of it as false twitches); a falling
+    background peaks at the band's edge, which does not count as a peak, and a long
+    8-12 Hz jolt that passes is no sustained oscillation, see ``tremor_min_cycles``);
+    ``tremor = false`` turns tremor removal off.
     There the tremor is fitted by least squares over ``tremor_cycles`` periods (default
     2: enough to pin a sinusoid whose amplitude changes, short enough to follow an
     episode fading in over a few tenths of a second) and subtracted. Beside a jolt the
@@ -108,7 +112,7 @@ class AccConfig:
     tremor_band: tuple[float, float] = (3.0, 12.0)
     tremor_window: float = 2.0
     tremor: bool = True
-    tremor_purity: float = 0.5
+    tremor_purity: float = 0.35
     tremor_cycles: float = 2.0
     tremor_asymmetry: float = 4.0
     tremor_min_cycles: float = 5.0
