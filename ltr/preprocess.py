@@ -1030,7 +1030,7 @@ def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
     waves = np.zeros((len(windows), x.shape[0], b - a))
     level = np.zeros((x.shape[0], b - a))
     amp = np.zeros(b - a)
-    chunk = 32 * half
+    chunk = 128 * half
     for c0 in range(a, b, chunk):  # chunks keep the local powers small
         c1 = min(c0 + chunk, b)
         lo, hi = max(c0 - 2 * half, 0), min(c1 + 2 * half, x.shape[-1])
@@ -1052,7 +1052,7 @@ def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
     ok = np.isfinite(x).all(axis=0)
     wt = ok.astype(np.float64)
     c, s = np.cos(phase), np.sin(phase)
-    j = (np.arange(n, dtype=np.float64) - a) / half  # time in half-windows
+    j = (np.arange(n, dtype=np.float64) - 0.5 * (a + b)) / half  # from the middle
     # fits at every ``step``-th sample (and the last): the coefficients change over a
     # window, far slower than the carrier; they are interpolated in between
     i = np.unique(np.r_[np.arange(a, b, step), b - 1])
