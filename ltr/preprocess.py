@@ -777,6 +777,8 @@ class Tremor:
     block: int
     frequency: np.ndarray
     purity: np.ndarray
+    lowest: float = 3.0
+    """Lowest frequency searched, Hz (the widest fit window follows from it)."""
 
     @property
     def present(self) -> np.ndarray:
@@ -786,7 +788,8 @@ class Tremor:
 
 def find_tremor(
     xyz: np.ndarray, sfreq: float, block: int, *, band: tuple[float, float] = (3.0, 12.0),
-    window: float = 2.0, purity: float = 0.35, top: float = 50.0, bridge: int = 2,
+    window: float = 2.0, purity: float = 0.35, top: float = 50.0,
+    bridge: int | None = None,
 ) -> Tremor:
     """Find sustained narrowband oscillation (tremor) on an accelerometer, block by block.
 
@@ -800,7 +803,7 @@ def find_tremor(
     the peak is not at an edge of ``band`` (a falling low-frequency background "peaks"
     at the lower edge). Runs of up to ``bridge`` blocks
     without tremor between blocks with it are bridged (a strong jolt inside the window
-    can dilute the line for a block or two; the tremor goes on under it), their
+    dilutes the line in every window that holds it; the tremor goes on under it), their
     frequency interpolated.
 
     Parameters
@@ -820,8 +823,9 @@ def find_tremor(
         Least share of the power in the peak's main lobe.
     top : float
         Upper end of the comparison band, Hz (capped at 0.45 × sfreq).
-    bridge : int
-        Longest run of blocks bridged between tremor blocks.
+    bridge : int | None
+        Longest run of blocks bridged between tremor blocks. None: the blocks one
+        spectral window spans (a jolt dilutes the line in every window that holds it).
 
     Returns
     -------
@@ -843,7 +847,7 @@ def find_tremor(
     block_full, block = block, block // q
     w = max(4, round(window * sfreq))
     if n < w or nb == 0:
-        return Tremor(block_full, freq, pur)
+        return Tremor(block_full, freq, pur, float(band[0]))
     nfft = 1 << int(np.ceil(np.log2(4 * w)))
     f = np.fft.rfftfreq(nfft, 1.0 / sfreq)
     df = f[1]
@@ -866,7 +870,7 @@ def find_tremor(
     lo_i, hi_i = np.searchsorted(f, band[0]), np.searchsorted(f, band[1], side="right")
     top_i = np.searchsorted(f, min(top, MAX_EDGE_FRACTION * sfreq), side="right")
     if hi_i - lo_i < 3:
-        return Tremor(block_full, freq, pur)
+        return Tremor(block_full, freq, pur, float(band[0]))
     k = lo_i + np.argmax(power[:, lo_i:hi_i], axis=1)
     # parabolic interpolation of the log power around the peak bin
     rows = np.arange(nb)
@@ -889,6 +893,8 @@ def find_tremor(
     # an all-zero window (flat or missing) has no tremor
     pur[total <= 0] = 0.0
     keep = (pur >= purity) & (k > lo_i) & (k < hi_i - 1)
+    if bridge is None:
+        bridge = max(1, round(w / block))
     if bridge > 0 and keep.any():
         on = np.flatnonzero(keep)
         gap = np.diff(on)
@@ -898,12 +904,13 @@ def find_tremor(
                 fpk[a + 1 : a + g] = np.interp(np.arange(a + 1, a + g), [a, a + g],
                                                 [fpk[a], fpk[a + g]])
     freq[keep] = fpk[keep]
-    return Tremor(block_full, freq, pur)
+    return Tremor(block_full, freq, pur, float(band[0]))
 
 
 def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
                   cycles: float = 2.0, asymmetry: float = 4.0,
-                  min_cycles: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+                  min_cycles: float = 5.0, misfit: float = 0.2,
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Subtract tremor from accelerometer axes where :func:`find_tremor` found it.
 
     Around every sample of a tremor block (and one block either side, where the
@@ -936,6 +943,10 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
     min_cycles : float
         A stretch whose fitted amplitude stays above half its largest for fewer
         periods than this is a single swing (hand pressure), not tremor: left alone.
+    misfit : float
+        A stretch whose median residual (RMS over the axes) exceeds this fraction of its
+        median fitted amplitude is not described by the model and is left alone:
+        removing it would leave pieces of it behind as jolt-like residue.
 
     Returns
     -------
@@ -959,43 +970,60 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
     centres = (np.arange(nb) + 0.5) * b
     fb = tremor.frequency
     on, off = runs(np.repeat(near, b)[:n])
+    # fits at about 100 Hz (ten per period of a 10 Hz tremor or more, interpolated in
+    # between) on a grid of the block's divisors: the same samples in every piece
+    step = max(1, int(sfreq // 100))
+    while b % step:
+        step -= 1
     for r0, r1 in zip(on, off, strict=True):  # a loop over tremor episodes (few)
         blocks = np.arange(r0 // b, -(-r1 // b))
         have = blocks[np.isfinite(fb[blocks])]
-        f0 = float(np.median(fb[have]))
-        half = max(2, round(cycles / f0 * sfreq / 2))
-        a0, a1 = max(r0 - half, 0), min(r1 + half, n)  # residuals half a window beyond
-        lo, hi = max(a0 - 2 * half, 0), min(a1 + 2 * half, n)
+        # margins from the widest window any tremor can have; each sample's own window
+        # follows the local frequency, so a piece holding only part of a long stretch
+        # fits every sample as the whole does
+        wide = max(2, round(cycles / tremor.lowest * sfreq / 2))
+        a0, a1 = max(r0 - wide, 0), min(r1 + wide, n)  # residuals half a window beyond
+        lo, hi = max(a0 - 2 * wide - step, 0), min(a1 + 2 * wide + step, n)
         # the phase from this stretch's block frequencies alone (interpolated between
         # their centres, held beyond), counted from the stretch: a piece of the
         # recording holding the stretch gives it the same phase as the whole
-        phase = 2.0 * np.pi * np.cumsum(
-            np.interp(np.arange(lo, hi), centres[have], fb[have])) / sfreq
-        # the centred fit first, at about 100 Hz (ten per period of a 10 Hz tremor or
-        # more, interpolated in between)
-        step = max(1, int(sfreq // 100))
-        waves, level, amp = _tremor_fit(x[:, lo:hi], phase, a0 - lo, a1 - lo, half, step,
+        freq = np.interp(np.arange(lo, hi), centres[have], fb[have])
+        phase = 2.0 * np.pi * np.cumsum(freq) / sfreq
+        halves = np.maximum(2, np.round(cycles / freq * sfreq / 2)).astype(int)
+        seg = x[:, lo:hi]
+        waves, level, amp = _tremor_fit(seg, phase, a0 - lo, a1 - lo, halves, step, lo,
                                         (0,))
-        if np.sum(amp >= 0.5 * np.max(amp)) / sfreq * f0 < min_cycles:
+        f0 = float(np.median(fb[have]))
+        # judged away from the data's ends, where the fit extrapolates
+        inner = amp[(np.arange(a0, a1) >= 2 * wide) & (np.arange(a0, a1) < n - 2 * wide)]
+        inner = inner if inner.size else amp
+        if np.sum(inner >= 0.5 * np.max(inner)) / sfreq * f0 < min_cycles:
             continue  # a single swing (hand pressure), not a sustained oscillation
         # the centred fit's residual; where the half window ahead of a sample holds far
         # more of it than the half behind (a jolt arriving) the fit over the window
         # ending at the sample is used, and the other way round (a jolt's tail)
         e2 = np.nansum((x[:, a0:a1] - waves[0] - level) ** 2, axis=0)
+        # a tremor that the model does not describe (a real hand's oscillation wanders
+        # from cycle to cycle) would leave pieces of itself behind: left alone instead
+        mid = (np.arange(a0, a1) >= 2 * wide) & (np.arange(a0, a1) < n - 2 * wide)
+        mid = mid if mid.any() else np.ones(a1 - a0, bool)
+        if np.sqrt(np.median(e2[mid])) > misfit * np.median(amp[mid]):
+            continue
         cs = np.concatenate([[0.0], np.cumsum(e2)])
         k = np.arange(r0 - a0, r1 - a0)
-        behind = cs[k] - cs[np.maximum(k - half, 0)]
-        ahead = cs[np.minimum(k + half + 1, a1 - a0)] - cs[k + 1]
+        h = halves[r0 - lo : r1 - lo]
+        behind = cs[k] - cs[np.maximum(k - h, 0)]
+        ahead = cs[np.minimum(k + h + 1, a1 - a0)] - cs[k + 1]
         # a one-sided window must fit inside the data (shrunk at an end it extrapolates)
         pos = np.arange(r0, r1)
-        fwd = (ahead > asymmetry * behind) & (pos - 2 * half >= 0)
-        back = (behind > asymmetry * ahead) & (pos + 2 * half < n)
+        fwd = (ahead > asymmetry * behind) & (pos - 2 * h >= 0)
+        back = (behind > asymmetry * ahead) & (pos + 2 * h < n)
         pick = np.where(fwd, 1, np.where(back, 2, 0))
         wave = waves[0][:, r0 - a0 : r1 - a0].copy()
         p_on, p_off = runs(pick > 0)
         for s0, s1 in zip(p_on, p_off, strict=True):  # a loop over jolts (few)
-            side, _, _ = _tremor_fit(x[:, lo:hi], phase, r0 + s0 - lo, r0 + s1 - lo,
-                                     half, step, (1, 2))
+            side, _, _ = _tremor_fit(seg, phase, r0 + s0 - lo, r0 + s1 - lo, halves, 1,
+                                     lo, (1, 2))
             sel = pick[s0:s1]
             wave[:, s0:s1] = np.where(sel == 1, side[0], side[1])
         x[:, r0:r1] -= wave
@@ -1003,17 +1031,19 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
     return x, amplitude
 
 
-def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
-                step: int = 1, windows: tuple[int, ...] = (0, 1, 2),
+def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, halves: np.ndarray,
+                step: int = 1, origin: int = 0, windows: tuple[int, ...] = (0, 1, 2),
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fits of :func:`remove_tremor` at samples ``a:b`` of ``x``.
 
     Model: a line plus a sinusoid of the given phase whose in-phase and quadrature
     amplitudes are quadratic in time (an episode fading in or out over a few cycles, a
-    slow drift of frequency), fitted over three windows of ``2 half + 1`` samples:
-    centred on the sample, ending at it and starting at it. Window sums of
-    ``(j - i)^p h_j`` come from cumulative sums of ``j^m h_j`` (binomial expansion) in
-    coordinates local to chunks of the stretch, so the powers stay small.
+    slow drift of frequency), fitted over windows of ``2 halves[i] + 1`` samples:
+    centred on sample ``i``, ending at it and starting at it. The fits are solved at the
+    samples whose index plus ``origin`` is a multiple of ``step`` and interpolated in
+    between. Window sums of ``(j - i)^p h_j`` come from cumulative sums of ``j^m h_j``
+    (binomial expansion) in coordinates local to chunks of the stretch, so the powers
+    stay small.
 
     Returns
     -------
@@ -1030,13 +1060,15 @@ def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
     waves = np.zeros((len(windows), x.shape[0], b - a))
     level = np.zeros((x.shape[0], b - a))
     amp = np.zeros(b - a)
-    chunk = 128 * half
+    wide = int(np.max(halves[a:b]))
+    chunk = 16 * wide
     for c0 in range(a, b, chunk):  # chunks keep the local powers small
         c1 = min(c0 + chunk, b)
-        lo, hi = max(c0 - 2 * half, 0), min(c1 + 2 * half, x.shape[-1])
+        lo, hi = max(c0 - 2 * wide - step, 0), min(c1 + 2 * wide + step, x.shape[-1])
         (waves[:, :, c0 - a : c1 - a], level[:, c0 - a : c1 - a],
          amp[c0 - a : c1 - a]) = _tremor_chunk(x[:, lo:hi], phase[lo:hi], c0 - lo,
-                                                c1 - lo, half, comb, step, windows)
+                                                c1 - lo, halves[lo:hi], wide, comb, step,
+                                                origin + lo, windows)
     return waves, level, np.sqrt(amp)
 
 
@@ -1044,9 +1076,9 @@ def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
 _TREMOR_BASIS = ((0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (2, 1), (1, 2), (2, 2))
 
 
-def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
-                  comb: Callable[[int, int], int], step: int, which: tuple[int, ...],
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, halves: np.ndarray,
+                  half: int, comb: Callable[[int, int], int], step: int, origin: int,
+                  which: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = x.shape[-1]
     n_ax = x.shape[0]
     ok = np.isfinite(x).all(axis=0)
@@ -1055,7 +1087,9 @@ def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
     j = (np.arange(n, dtype=np.float64) - 0.5 * (a + b)) / half  # from the middle
     # fits at every ``step``-th sample (and the last): the coefficients change over a
     # window, far slower than the carrier; they are interpolated in between
-    i = np.unique(np.r_[np.arange(a, b, step), b - 1])
+    first = a - (a + origin) % step  # on the grid, at or before a
+    i = np.arange(first, b + step, step)
+    i = i[(i >= 0) & (i < n)]
     ji = j[i]
     m_i = i.size
     x0 = np.where(ok, x, 0.0)
@@ -1082,8 +1116,8 @@ def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
     r_p = np.array([p for _, p in basis])
     r_v = np.array([[6 + 3 * ax + h for ax in range(n_ax)] for h, _ in basis])
     coefs = np.zeros((len(which), m_i, k, n_ax))
-    span = 2 * half
-    windows = ((i - half, i + half + 1), (i - span, i + 1), (i, i + span + 1))
+    hw = halves[i]
+    windows = ((i - hw, i + hw + 1), (i - 2 * hw, i + 1), (i, i + 2 * hw + 1))
     for w, (lo, hi) in enumerate(windows[q] for q in which):
         lo, hi = np.maximum(lo, 0), np.minimum(hi, n)
         d = cum[:, :, hi] - cum[:, :, lo]  # (power m, row, sample)
@@ -1100,7 +1134,7 @@ def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, half: int,
     t = np.arange(a, b)
 
     def at(v: np.ndarray) -> np.ndarray:  # grid values to every sample
-        return v if step == 1 else np.interp(t, i, v)
+        return np.interp(t, i, v)
 
     waves = np.zeros((len(which), x.shape[0], b - a))
     level = np.zeros((x.shape[0], b - a))

@@ -700,8 +700,9 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
         if tremor.present.any():
             xyz, tremor_amp = remove_tremor(xyz, fs, tremor, cycles=a.tremor_cycles,
                                 asymmetry=a.tremor_asymmetry,
-                                min_cycles=a.tremor_min_cycles)
-            tremor_s = float(tremor.present.sum() * tb / fs)
+                                min_cycles=a.tremor_min_cycles,
+                                misfit=a.tremor_misfit)
+            tremor_s = float(np.count_nonzero(tremor_amp) / fs)  # seconds removed
     mag, _, edges = condition_acc(xyz, fs, a.band, a.filter_order, origin=plan.origin)
     if gaps.long.any():  # long gaps (any axis) are left out, decimation groups whole
         out = gaps.cover(n_full, gap_margin(sfreq, edges[0]), rows=raw_xyz.shape[0]).any(0)

@@ -97,7 +97,11 @@ class AccConfig:
     fitted amplitude stays above half its largest for fewer than ``tremor_min_cycles``
     periods (default 5: a Gaussian-windowed swing of hand pressure gives at most about
     3, a tremor episode of 2 s at 4 Hz about 7) is a single swing, not tremor, and is
-    left alone.
+    left alone; so is one whose median residual exceeds ``tremor_misfit`` of its median
+    fitted amplitude (default 0.1: a steady line leaves noise, a few per cent of it;
+    the real hand tremor of the PDKit phone recordings in ``../shared/data`` wanders
+    from cycle to cycle, leaves 0.1-1 of itself and, removed, pieces of it looked like
+    jolts; left alone it is one long movement, as before).
     """
 
     band: tuple[float, float] = (5.0, 50.0)
@@ -116,6 +120,7 @@ class AccConfig:
     tremor_cycles: float = 2.0
     tremor_asymmetry: float = 4.0
     tremor_min_cycles: float = 5.0
+    tremor_misfit: float = 0.1
 
     def __post_init__(self) -> None:
         _check_ratios("acc", self.on_ratio, self.off_ratio)
