@@ -1019,6 +1019,10 @@ def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
         fwd = (ahead > asymmetry * behind) & (pos - 2 * h >= 0)
         back = (behind > asymmetry * ahead) & (pos + 2 * h < n)
         pick = np.where(fwd, 1, np.where(back, 2, 0))
+        # near the data's ends the centred window is cut short and extrapolates: there
+        # the one-sided window that lies inside the data is used
+        pick[(pos + h >= n) & (pos - 2 * h >= 0)] = 1
+        pick[(pos - h < 0) & (pos + 2 * h < n)] = 2
         wave = waves[0][:, r0 - a0 : r1 - a0].copy()
         p_on, p_off = runs(pick > 0)
         for s0, s1 in zip(p_on, p_off, strict=True):  # a loop over jolts (few)
