@@ -7,11 +7,15 @@
   their periodicity and removed by per-beat template subtraction.
 - :func:`condition_acc`: accelerometer axes band-passed to the twitch band and combined
   orientation-free.
+- :func:`find_tremor` / :func:`remove_tremor`: accelerometer tremor, found where a
+  sustained narrowband line stands in the 3-12 Hz spectrum and subtracted only there by
+  a local least-squares sinusoid fit.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -754,3 +758,396 @@ def condition_acc(
     filtered = signal.sosfilt(sos, x0, axis=-1)
     _restore_gaps(filtered, mask, sfreq, 3.0 / edges[0])
     return np.sqrt(np.sum(filtered**2, axis=0)), filtered, edges
+
+
+# -- accelerometer tremor ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Tremor:
+    """Narrowband tremor found on one accelerometer sensor, block by block.
+
+    Attributes
+    ----------
+    block : int
+        Samples per block (blocks start at sample 0).
+    frequency : ndarray, shape (n_blocks,)
+        Tremor frequency in each block, Hz; NaN where there is no tremor.
+    purity : ndarray, shape (n_blocks,)
+        Fraction of the power between half the peak frequency and the top of the twitch
+        band that lies within the peak's main lobe (1 for a pure sinusoid).
+    """
+
+    block: int
+    frequency: np.ndarray
+    purity: np.ndarray
+    lowest: float = 3.0
+    """Lowest frequency searched, Hz (the widest fit window follows from it)."""
+
+    @property
+    def present(self) -> np.ndarray:
+        """Blocks holding tremor."""
+        return np.isfinite(self.frequency)
+
+
+def find_tremor(
+    xyz: np.ndarray, sfreq: float, block: int, *, band: tuple[float, float] = (3.0, 12.0),
+    window: float = 2.0, purity: float = 0.35, top: float = 50.0,
+    bridge: int | None = None,
+) -> Tremor:
+    """Find sustained narrowband oscillation (tremor) on an accelerometer, block by block.
+
+    Tremor (4-12 Hz, sustained for seconds) is a line in the spectrum of a window of a
+    few seconds: its power sits within the main lobe of the window (±2/``window`` Hz for
+    a Hann taper), while a twitch's jolt, a damped transient of 50-300 ms, spreads its
+    power over several hertz, and noise over the whole band. So for each block the power
+    spectrum of the ``window`` s centred on it (axes summed, each detrended) is searched
+    for its largest peak in ``band``; the block holds tremor when that main lobe holds at
+    least ``purity`` of the power between half the peak frequency and ``top`` Hz and
+    the peak is not at an edge of ``band`` (a falling low-frequency background "peaks"
+    at the lower edge). Runs of up to ``bridge`` blocks
+    without tremor between blocks with it are bridged (a strong jolt inside the window
+    dilutes the line in every window that holds it; the tremor goes on under it), their
+    frequency interpolated.
+
+    Parameters
+    ----------
+    xyz : ndarray, shape (n_axes, n_samples)
+        One sensor's axes (m/s²), NaN where missing (a window with missing samples is
+        judged on those present).
+    sfreq : float
+    block : int
+        Samples per block; blocks start at sample 0 (pieces of a recording start at
+        multiples of it).
+    band : (float, float)
+        Where the tremor's peak is searched, Hz.
+    window : float
+        Spectral window, s.
+    purity : float
+        Least share of the power in the peak's main lobe.
+    top : float
+        Upper end of the comparison band, Hz (capped at 0.45 × sfreq).
+    bridge : int | None
+        Longest run of blocks bridged between tremor blocks. None: the blocks one
+        spectral window spans (a jolt dilutes the line in every window that holds it).
+
+    Returns
+    -------
+    Tremor
+    """
+    x = np.atleast_2d(np.asarray(xyz, dtype=np.float64))
+    n_full = x.shape[-1]
+    nb = n_full // block + (n_full % block > 0)
+    freq = np.full(nb, np.nan)
+    pur = np.zeros(nb)
+    # the spectra need no more than about 2 x top Hz: group means down to that, in
+    # groups that divide the block (the blocks stay on their grid)
+    q = max(1, int(sfreq // (2 * top)))
+    while block % q:
+        q -= 1
+    x = decimate_mean(x, q)
+    sfreq = sfreq / q
+    n = x.shape[-1]
+    block_full, block = block, block // q
+    w = max(4, round(window * sfreq))
+    if n < w or nb == 0:
+        return Tremor(block_full, freq, pur, float(band[0]))
+    nfft = 1 << int(np.ceil(np.log2(4 * w)))
+    f = np.fft.rfftfreq(nfft, 1.0 / sfreq)
+    df = f[1]
+    centres = np.minimum((np.arange(nb) + 0.5) * block, n - 1).astype(int)
+    starts = np.clip(centres - w // 2, 0, n - w)
+    idx = starts[:, None] + np.arange(w)[None, :]
+    taper = np.hanning(w)
+    t = np.linspace(-1.0, 1.0, w)
+    power = np.zeros((nb, f.size))
+    for axis in x:  # a loop over the sensor's axes (1-3)
+        seg = axis[idx]
+        ok = np.isfinite(seg)
+        seg = np.where(ok, seg, 0.0)
+        cnt = np.maximum(ok.sum(1, keepdims=True), 1)
+        mean = seg.sum(1, keepdims=True) / cnt
+        slope = (np.where(ok, t, 0.0) * (seg - mean)).sum(1, keepdims=True) / np.maximum(
+            (np.where(ok, t, 0.0) ** 2).sum(1, keepdims=True), 1e-300)
+        seg = np.where(ok, seg - mean - slope * t, 0.0) * taper
+        power += np.abs(np.fft.rfft(seg, nfft, axis=1)) ** 2
+    lo_i, hi_i = np.searchsorted(f, band[0]), np.searchsorted(f, band[1], side="right")
+    top_i = np.searchsorted(f, min(top, MAX_EDGE_FRACTION * sfreq), side="right")
+    if hi_i - lo_i < 3:
+        return Tremor(block_full, freq, pur, float(band[0]))
+    k = lo_i + np.argmax(power[:, lo_i:hi_i], axis=1)
+    # parabolic interpolation of the log power around the peak bin
+    rows = np.arange(nb)
+    lp = np.log(np.maximum(power[rows[:, None], k[:, None] + np.array([-1, 0, 1])], 1e-300))
+    den = lp[:, 0] - 2 * lp[:, 1] + lp[:, 2]
+    shift = np.where(den < 0, 0.5 * (lp[:, 0] - lp[:, 2]) / np.where(den < 0, den, -1.0),
+                     0.0)
+    fpk = (k + np.clip(shift, -0.5, 0.5)) * df
+    lobe = 2.0 / window
+    cs = np.concatenate([np.zeros((nb, 1)), np.cumsum(power, axis=1)], axis=1)
+
+    def between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ia = np.clip(np.searchsorted(f, a), 0, f.size)
+        ib = np.clip(np.searchsorted(f, b, side="right"), 0, f.size)
+        return cs[rows, ib] - cs[rows, ia]
+
+    inner = between(fpk - lobe, fpk + lobe)
+    total = between(0.5 * fpk, np.full(nb, f[min(top_i, f.size - 1)]))
+    pur = inner / np.maximum(total, 1e-300)
+    # an all-zero window (flat or missing) has no tremor
+    pur[total <= 0] = 0.0
+    keep = (pur >= purity) & (k > lo_i) & (k < hi_i - 1)
+    if bridge is None:
+        bridge = max(1, round(w / block))
+    if bridge > 0 and keep.any():
+        on = np.flatnonzero(keep)
+        gap = np.diff(on)
+        for a, g in zip(on[:-1], gap, strict=True):  # a loop over tremor blocks' gaps
+            if 1 < g <= bridge + 1:
+                keep[a + 1 : a + g] = True
+                fpk[a + 1 : a + g] = np.interp(np.arange(a + 1, a + g), [a, a + g],
+                                                [fpk[a], fpk[a + g]])
+    freq[keep] = fpk[keep]
+    return Tremor(block_full, freq, pur, float(band[0]))
+
+
+def remove_tremor(xyz: np.ndarray, sfreq: float, tremor: Tremor, *,
+                  cycles: float = 2.0, asymmetry: float = 4.0,
+                  min_cycles: float = 5.0, misfit: float = 0.2,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Subtract tremor from accelerometer axes where :func:`find_tremor` found it.
+
+    Around every sample of a tremor block (and one block either side, where the
+    episode fades in or out) each axis is fitted, by least squares over ``cycles``
+    periods of the episode's median frequency centred on the sample, with a line
+    (gravity, posture, breathing) plus a sinusoid whose amplitude may change
+    quadratically across the window and whose phase follows the block frequencies
+    (interpolated between block centres). The fitted sinusoid at the centre is
+    subtracted: no filter, no ringing, nothing touched where there is no tremor. Just
+    before a jolt the centred window would see it coming and bend the fit (its content
+    near the tremor frequency leaking ahead of the onset); there the fit over the
+    window ending at the sample is used, just after it the one starting there
+    (``asymmetry``).
+
+    Parameters
+    ----------
+    xyz : ndarray, shape (n_axes, n_samples)
+        m/s², NaN where missing (left out of the fits, kept NaN).
+    sfreq : float
+    tremor : Tremor
+        From :func:`find_tremor` on the same samples.
+    cycles : float
+        Least-squares window, in periods of the tremor: two are enough to pin a
+        sinusoid with a changing amplitude and short enough to follow an episode that
+        fades in over a few tenths of a second.
+    asymmetry : float
+        Beside a jolt: where the centred fit's residual over the half window ahead of a
+        sample exceeds ``asymmetry`` times that behind it, the fit over the window
+        ending at the sample is used (and the other way round).
+    min_cycles : float
+        A stretch whose fitted amplitude stays above half its largest for fewer
+        periods than this is a single swing (hand pressure), not tremor: left alone.
+    misfit : float
+        A stretch whose median residual (RMS over the axes) exceeds this fraction of its
+        median fitted amplitude is not described by the model and is left alone:
+        removing it would leave pieces of it behind as jolt-like residue.
+
+    Returns
+    -------
+    cleaned : ndarray
+        A copy of ``xyz`` without the tremor.
+    amplitude : ndarray, shape (n_samples,)
+        Amplitude of the tremor removed (norm over the axes, m/s²), 0 where none was.
+    """
+    from .detect.core import runs
+
+    x = np.array(np.atleast_2d(xyz), dtype=np.float64, copy=True)
+    n = x.shape[-1]
+    b = tremor.block
+    amplitude = np.zeros(n)
+    if not tremor.present.any() or n == 0:
+        return x, amplitude
+    nb = tremor.frequency.size
+    near = tremor.present.copy()
+    near[1:] |= tremor.present[:-1]
+    near[:-1] |= tremor.present[1:]
+    centres = (np.arange(nb) + 0.5) * b
+    fb = tremor.frequency
+    on, off = runs(np.repeat(near, b)[:n])
+    # fits at about 100 Hz (ten per period of a 10 Hz tremor or more, interpolated in
+    # between) on a grid of the block's divisors: the same samples in every piece
+    step = max(1, int(sfreq // 100))
+    while b % step:
+        step -= 1
+    for r0, r1 in zip(on, off, strict=True):  # a loop over tremor episodes (few)
+        blocks = np.arange(r0 // b, -(-r1 // b))
+        have = blocks[np.isfinite(fb[blocks])]
+        # margins from the widest window any tremor can have; each sample's own window
+        # follows the local frequency, so a piece holding only part of a long stretch
+        # fits every sample as the whole does
+        wide = max(2, round(cycles / tremor.lowest * sfreq / 2))
+        a0, a1 = max(r0 - wide, 0), min(r1 + wide, n)  # residuals half a window beyond
+        lo, hi = max(a0 - 2 * wide - step, 0), min(a1 + 2 * wide + step, n)
+        # the phase from this stretch's block frequencies alone (interpolated between
+        # their centres, held beyond), counted from the stretch: a piece of the
+        # recording holding the stretch gives it the same phase as the whole
+        freq = np.interp(np.arange(lo, hi), centres[have], fb[have])
+        phase = 2.0 * np.pi * np.cumsum(freq) / sfreq
+        halves = np.maximum(2, np.round(cycles / freq * sfreq / 2)).astype(int)
+        seg = x[:, lo:hi]
+        waves, level, amp = _tremor_fit(seg, phase, a0 - lo, a1 - lo, halves, step, lo,
+                                        (0,))
+        f0 = float(np.median(fb[have]))
+        # judged away from the data's ends, where the fit extrapolates
+        inner = amp[(np.arange(a0, a1) >= 2 * wide) & (np.arange(a0, a1) < n - 2 * wide)]
+        inner = inner if inner.size else amp
+        if np.sum(inner >= 0.5 * np.max(inner)) / sfreq * f0 < min_cycles:
+            continue  # a single swing (hand pressure), not a sustained oscillation
+        # the centred fit's residual; where the half window ahead of a sample holds far
+        # more of it than the half behind (a jolt arriving) the fit over the window
+        # ending at the sample is used, and the other way round (a jolt's tail)
+        e2 = np.nansum((x[:, a0:a1] - waves[0] - level) ** 2, axis=0)
+        # a tremor that the model does not describe (a real hand's oscillation wanders
+        # from cycle to cycle) would leave pieces of itself behind: left alone instead
+        mid = (np.arange(a0, a1) >= 2 * wide) & (np.arange(a0, a1) < n - 2 * wide)
+        mid = mid if mid.any() else np.ones(a1 - a0, bool)
+        if np.sqrt(np.median(e2[mid])) > misfit * np.median(amp[mid]):
+            continue
+        cs = np.concatenate([[0.0], np.cumsum(e2)])
+        k = np.arange(r0 - a0, r1 - a0)
+        h = halves[r0 - lo : r1 - lo]
+        behind = cs[k] - cs[np.maximum(k - h, 0)]
+        ahead = cs[np.minimum(k + h + 1, a1 - a0)] - cs[k + 1]
+        # a one-sided window must fit inside the data (shrunk at an end it extrapolates)
+        pos = np.arange(r0, r1)
+        fwd = (ahead > asymmetry * behind) & (pos - 2 * h >= 0)
+        back = (behind > asymmetry * ahead) & (pos + 2 * h < n)
+        pick = np.where(fwd, 1, np.where(back, 2, 0))
+        # near the data's ends the centred window is cut short and extrapolates: there
+        # the one-sided window that lies inside the data is used
+        pick[(pos + h >= n) & (pos - 2 * h >= 0)] = 1
+        pick[(pos - h < 0) & (pos + 2 * h < n)] = 2
+        wave = waves[0][:, r0 - a0 : r1 - a0].copy()
+        p_on, p_off = runs(pick > 0)
+        for s0, s1 in zip(p_on, p_off, strict=True):  # a loop over jolts (few)
+            side, _, _ = _tremor_fit(seg, phase, r0 + s0 - lo, r0 + s1 - lo, halves, 1,
+                                     lo, (1, 2))
+            sel = pick[s0:s1]
+            wave[:, s0:s1] = np.where(sel == 1, side[0], side[1])
+        x[:, r0:r1] -= wave
+        amplitude[r0:r1] = amp[r0 - a0 : r1 - a0]
+    return x, amplitude
+
+
+def _tremor_fit(x: np.ndarray, phase: np.ndarray, a: int, b: int, halves: np.ndarray,
+                step: int = 1, origin: int = 0, windows: tuple[int, ...] = (0, 1, 2),
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fits of :func:`remove_tremor` at samples ``a:b`` of ``x``.
+
+    Model: a line plus a sinusoid of the given phase whose in-phase and quadrature
+    amplitudes are quadratic in time (an episode fading in or out over a few cycles, a
+    slow drift of frequency), fitted over windows of ``2 halves[i] + 1`` samples:
+    centred on sample ``i``, ending at it and starting at it. The fits are solved at the
+    samples whose index plus ``origin`` is a multiple of ``step`` and interpolated in
+    between. Window sums of ``(j - i)^p h_j`` come from cumulative sums of ``j^m h_j``
+    (binomial expansion) in coordinates local to chunks of the stretch, so the powers
+    stay small.
+
+    Returns
+    -------
+    waves : ndarray, shape (len(windows), n_axes, b - a)
+        The fitted sinusoid at each sample, per window asked for (0 centred, 1 ending,
+        2 starting at the sample).
+    level : ndarray, shape (n_axes, b - a)
+        The centred fit's line at the sample.
+    amplitude : ndarray, shape (b - a,)
+        The centred fit's sinusoid amplitude (norm over the axes).
+    """
+    from math import comb
+
+    waves = np.zeros((len(windows), x.shape[0], b - a))
+    level = np.zeros((x.shape[0], b - a))
+    amp = np.zeros(b - a)
+    wide = int(np.max(halves[a:b]))
+    chunk = 16 * wide
+    for c0 in range(a, b, chunk):  # chunks keep the local powers small
+        c1 = min(c0 + chunk, b)
+        lo, hi = max(c0 - 2 * wide - step, 0), min(c1 + 2 * wide + step, x.shape[-1])
+        (waves[:, :, c0 - a : c1 - a], level[:, c0 - a : c1 - a],
+         amp[c0 - a : c1 - a]) = _tremor_chunk(x[:, lo:hi], phase[lo:hi], c0 - lo,
+                                                c1 - lo, halves[lo:hi], wide, comb, step,
+                                                origin + lo, windows)
+    return waves, level, np.sqrt(amp)
+
+
+#: Basis of the tremor fit: (carrier: 0 one, 1 cos, 2 sin; power of time).
+_TREMOR_BASIS = ((0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (2, 1), (1, 2), (2, 2))
+
+
+def _tremor_chunk(x: np.ndarray, phase: np.ndarray, a: int, b: int, halves: np.ndarray,
+                  half: int, comb: Callable[[int, int], int], step: int, origin: int,
+                  which: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = x.shape[-1]
+    n_ax = x.shape[0]
+    ok = np.isfinite(x).all(axis=0)
+    wt = ok.astype(np.float64)
+    c, s = np.cos(phase), np.sin(phase)
+    j = (np.arange(n, dtype=np.float64) - 0.5 * (a + b)) / half  # from the middle
+    # fits at every ``step``-th sample (and the last): the coefficients change over a
+    # window, far slower than the carrier; they are interpolated in between
+    first = a - (a + origin) % step  # on the grid, at or before a
+    i = np.arange(first, b + step, step)
+    i = i[(i >= 0) & (i < n)]
+    ji = j[i]
+    m_i = i.size
+    x0 = np.where(ok, x, 0.0)
+    # rows: the six carrier products (Gram matrix), then x times each carrier per axis
+    prods = [(0, 0), (0, 1), (0, 2), (1, 1), (2, 2), (1, 2)]
+    carrier = [wt, wt * c, wt * s]
+    rows = [carrier[h1] * (c if h2 == 1 else s if h2 == 2 else 1.0) for h1, h2 in prods]
+    rows += [x0[ax] * carrier[h] for ax in range(n_ax) for h in range(3)]
+    v = np.asarray(rows)
+    top = 4  # highest power of time in the Gram matrix (d^2 times d^2)
+    cum = np.zeros((top + 1, v.shape[0], n + 1))
+    jm = np.ones(n)
+    for m in range(top + 1):  # window sums of j^m v from cumulative sums
+        np.cumsum(jm * v, axis=1, out=cum[m, :, 1:])
+        jm = jm * j
+    negpow = np.ones((top + 1, m_i))
+    for q in range(1, top + 1):
+        negpow[q] = negpow[q - 1] * -ji
+    basis = _TREMOR_BASIS
+    k = len(basis)
+    g_p = np.array([[p1 + p2 for _, p2 in basis] for _, p1 in basis])
+    g_v = np.array([[prods.index(tuple(sorted((h1, h2)))) for h2, _ in basis]
+                    for h1, _ in basis])
+    r_p = np.array([p for _, p in basis])
+    r_v = np.array([[6 + 3 * ax + h for ax in range(n_ax)] for h, _ in basis])
+    coefs = np.zeros((len(which), m_i, k, n_ax))
+    hw = halves[i]
+    windows = ((i - hw, i + hw + 1), (i - 2 * hw, i + 1), (i, i + 2 * hw + 1))
+    for w, (lo, hi) in enumerate(windows[q] for q in which):
+        lo, hi = np.maximum(lo, 0), np.minimum(hi, n)
+        d = cum[:, :, hi] - cum[:, :, lo]  # (power m, row, sample)
+        # sums of (j - j_i)^p v by the binomial expansion, for every p
+        cen = np.zeros_like(d)
+        for p in range(top + 1):
+            for m in range(p + 1):
+                cen[p] += comb(p, m) * negpow[p - m] * d[m]
+        gram = np.moveaxis(cen[g_p, g_v], -1, 0)  # (sample, k, k)
+        # a tiny ridge keeps windows that are nearly all missing solvable
+        gram = gram + 1e-9 * np.maximum(gram[:, 0, 0], 1.0)[:, None, None] * np.eye(k)
+        rhs = np.moveaxis(cen[r_p[:, None], r_v], -1, 0)  # (sample, k, axis)
+        coefs[w] = np.linalg.solve(gram, rhs)
+    t = np.arange(a, b)
+
+    def at(v: np.ndarray) -> np.ndarray:  # grid values to every sample
+        return np.interp(t, i, v)
+
+    waves = np.zeros((len(which), x.shape[0], b - a))
+    level = np.zeros((x.shape[0], b - a))
+    amp2 = np.zeros(b - a)
+    for ax in range(n_ax):  # a loop over the axes (1-3)
+        for w in range(len(which)):
+            waves[w, ax] = (at(coefs[w, :, 2, ax]) * c[a:b] + at(coefs[w, :, 3, ax]) * s[a:b])
+        level[ax] = at(coefs[0, :, 0, ax])
+        amp2 += at(coefs[0, :, 2, ax] ** 2 + coefs[0, :, 3, ax] ** 2)
+    return waves, level, amp2

@@ -19,8 +19,10 @@ from ..preprocess import (
     decimate_mean,
     ecg_template,
     fill_gaps,
+    find_tremor,
     qrs_decimation,
     remove_mains,
+    remove_tremor,
     repair_glitches,
     subtract_ecg,
 )
@@ -863,6 +865,18 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     raw_xyz, gaps = fill_gaps(raw_xyz, max(1, round(cfg.gaps.max_fill * sfreq)))
     xyz = decimate_mean(raw_xyz, q)
     xyz, glitches = repair_glitches(xyz, scale=plan.glitch_scale)
+    tremor_s = 0.0
+    tremor_amp = np.zeros(xyz.shape[-1])
+    if a.tremor:
+        tb = block_length(cfg.floor.block, fs)  # the floor's blocks: on the pieces' grid
+        tremor = find_tremor(xyz, fs, tb, band=a.tremor_band, window=a.tremor_window,
+                             purity=a.tremor_purity, top=a.band[1])
+        if tremor.present.any():
+            xyz, tremor_amp = remove_tremor(xyz, fs, tremor, cycles=a.tremor_cycles,
+                                asymmetry=a.tremor_asymmetry,
+                                min_cycles=a.tremor_min_cycles,
+                                misfit=a.tremor_misfit)
+            tremor_s = float(np.count_nonzero(tremor_amp) / fs)  # seconds removed
     mag, _, edges = condition_acc(xyz, fs, a.band, a.filter_order, origin=plan.origin)
     if gaps.long.any():  # long gaps (any axis) are left out, decimation groups whole
         out = gaps.cover(n_full, gap_margin(sfreq, edges[0]), rows=raw_xyz.shape[0]).any(0)
@@ -888,6 +902,16 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     short = np.sqrt(sums.mean(window_samples(a.onset_window, fs) // 2))
     feats["rise_half"] = _rise_half(short, onset, offset) / fs
     feats["low_ratio"] = _low_ratio(xyz, mag, onset, offset, fs, r.acc_low_band, plan)
+    # the tremor around a candidate (its episode's fade is within half a spectral
+    # window) and how much its fitted amplitude changes over the candidate and one fit
+    # window either side (a fade, where the fit leaves some of it)
+    reach = round(a.tremor_window / 2 * fs)
+    feats["tremor_amp"] = np.nan_to_num(_extremes_in(
+        tremor_amp, np.maximum(onset - reach, 0), np.minimum(offset + reach, mag.size))[0])
+    near = round(a.tremor_cycles / a.tremor_band[0] * fs)
+    hi_amp, lo_amp = _extremes_in(tremor_amp, np.maximum(onset - near, 0),
+                                  np.minimum(offset + near, mag.size))
+    feats["tremor_fade"] = np.nan_to_num((hi_amp - lo_amp) / np.maximum(hi_amp, 1e-300))
     reason = judge(ACC_RULES, Candidates(onset, offset, fs, feats,
                                          at_blocks(floor, b, onset)), r)
     # back to the full rate: a group's middle sample
@@ -898,7 +922,7 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
                         offset=np.minimum(offset * q + mid, n_full),
                         features=feats, reason=reason, floor=_median(floor),
                         processing={"band_hz": list(edges), "glitches_repaired": glitches,
-                                    "rate_hz": fs},
+                                    "rate_hz": fs, "tremor_s": tremor_s},
                         floor_blocks=floor, floor_block=b * q)
     if keep_traces:
         def up(v: np.ndarray) -> np.ndarray:

@@ -72,6 +72,37 @@ class AccConfig:
     jolt. ``split_gap`` and ``split_depth``: a candidate is cut between two envelope peaks
     at least ``split_gap`` s apart when the valley between them falls below
     ``split_depth`` × the smaller peak (successive jolts overlapping).
+
+    Tremor (:func:`ltr.preprocess.find_tremor`, :func:`ltr.preprocess.remove_tremor`)
+    passes the twitch band (4-12 Hz against a band starting at 5 Hz) and would otherwise
+    become one long candidate that swallows the twitches under it. It is found where a
+    ``tremor_window`` s window (default 2 s: eight cycles of a 4 Hz tremor, a main lobe
+    of ±1 Hz, far longer than a 50-300 ms jolt) has a spectral peak in ``tremor_band``
+    (default 3-12 Hz: tremor is 4-12 Hz, with a margin below) whose main lobe holds at
+    least ``tremor_purity`` of the power from half the peak frequency to the top of the
+    twitch band (default 0.35: a sinusoid gives nearly 1, white noise about 0.1; real
+    hand tremor on a phone accelerometer, whose amplitude and frequency wander, gives
+    0.4-0.6 (median about 0.5 on the PDKit recordings in ``../shared/data``, where 0.5
+    found it only in patches and left pieces of it as false twitches); a falling
+    background peaks at the band's edge, which does not count as a peak, and a long
+    8-12 Hz jolt that passes is no sustained oscillation, see ``tremor_min_cycles``);
+    ``tremor = false`` turns tremor removal off.
+    There the tremor is fitted by least squares over ``tremor_cycles`` periods (default
+    2: enough to pin a sinusoid whose amplitude changes, short enough to follow an
+    episode fading in over a few tenths of a second) and subtracted. Beside a jolt the
+    fit over the window ending (or starting) at a sample is used instead of the centred
+    one, where the centred fit's residual over the half window ahead is more than
+    ``tremor_asymmetry`` times that behind (or the other way round; default 4, a
+    residual twice as large in amplitude: something arrives that is not tremor), so the
+    jolt neither bends the tremor estimate nor leaks ahead of its onset. A stretch whose
+    fitted amplitude stays above half its largest for fewer than ``tremor_min_cycles``
+    periods (default 5: a Gaussian-windowed swing of hand pressure gives at most about
+    3, a tremor episode of 2 s at 4 Hz about 7) is a single swing, not tremor, and is
+    left alone; so is one whose median residual exceeds ``tremor_misfit`` of its median
+    fitted amplitude (default 0.1: a steady line leaves noise, a few per cent of it;
+    the real hand tremor of the PDKit phone recordings in ``../shared/data`` wanders
+    from cycle to cycle, leaves 0.1-1 of itself and, removed, pieces of it looked like
+    jolts; left alone it is one long movement, as before).
     """
 
     band: tuple[float, float] = (5.0, 50.0)
@@ -83,6 +114,14 @@ class AccConfig:
     edge_ratio: float = 2.0
     split_gap: float = 0.15
     split_depth: float = 0.5
+    tremor_band: tuple[float, float] = (3.0, 12.0)
+    tremor_window: float = 2.0
+    tremor: bool = True
+    tremor_purity: float = 0.35
+    tremor_cycles: float = 2.0
+    tremor_asymmetry: float = 4.0
+    tremor_min_cycles: float = 5.0
+    tremor_misfit: float = 0.1
 
     def __post_init__(self) -> None:
         _check_ratios("acc", self.on_ratio, self.off_ratio)
@@ -276,6 +315,18 @@ class RejectConfig:
         An accelerometer event with no EMG burst is a movement when an EMG lead shows
         1-8 Hz activity above this many times its floor at the same time (cable or
         needle movement disturbs the leads; a twitch the EMG missed does not).
+    acc_tremor_residue : float
+        Accelerometer candidates whose peak is below this fraction of the tremor fitted
+        under them are what the tremor fit left (:func:`ltr.detect.rules.tremor_residue`).
+        0.1: on hand-made episodes fading in over 0.3 s the fit leaves at most 7.5 % of
+        the tremor at 4 Hz and 2.5 % at 7-11 Hz; left-overs in the acc_tremor condition
+        (dev seeds 0-9) measured 3-13 %.
+    acc_tremor_fade : float
+        ... but only where the tremor fades: its fitted amplitude changes by at least
+        this fraction of its top over the candidate and a fit window either side. 0.5:
+        a fade runs from nothing to the full amplitude, while inside a steady episode
+        (where the fit leaves noise only, and small jolts must stay) the fitted
+        amplitude wanders by a few tens of per cent at most.
     acc_max_rise : float
         Accelerometer candidates whose short envelope takes longer than this (s) from
         onset to half its peak are movements: a jolt of 8 Hz or more swings to half its
@@ -324,6 +375,8 @@ class RejectConfig:
     acc_max_duration: float = 0.45
     acc_low_ratio: float = 1.0
     acc_max_rise: float = 0.07
+    acc_tremor_residue: float = 0.1
+    acc_tremor_fade: float = 0.5
     motion_ratio: float = 3.0
 
 

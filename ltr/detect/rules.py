@@ -56,6 +56,8 @@ REASONS: dict[str, Reason] = {r.name: r for r in (
            "jolt", "tab:olive"),
     Reason("low_confidence", "a twitch whose calibrated confidence is below the "
            "--min-confidence asked for (TwitchResults.filter)", "tab:gray"),
+    Reason("tremor", "what is left of accelerometer tremor where an episode fades in or "
+           "out, not a jolt", "darkkhaki"),
 )}
 
 
@@ -285,6 +287,24 @@ def low_frequency(c: Candidates, r: RejectConfig) -> np.ndarray:
     return _low(c, r)
 
 
+def tremor_residue(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """An accelerometer candidate whose peak is below ``r.acc_tremor_residue`` × the
+    amplitude of the tremor fitted around it (``tremor_amp``: within half a tremor
+    spectral window,
+    :func:`ltr.preprocess.remove_tremor`), where that tremor fades in or out (its fitted
+    amplitude changes by at least ``r.acc_tremor_fade`` of its top over the candidate
+    and a fit window either side, ``tremor_fade``): the fit cannot follow a fade exactly
+    and leaves a few per cent of the tremor there; something that small cannot be told
+    from that residue. Inside a steady episode the fit leaves noise only, and small
+    jolts there are judged like any other."""
+    tremor = c.features.get("tremor_amp")
+    if tremor is None:  # no tremor measured (tremor removal off): nothing to judge by
+        return np.zeros(c.onset.size, bool)
+    fade = c.features.get("tremor_fade", np.ones(c.onset.size))
+    return ((c.features["amplitude"] < r.acc_tremor_residue * tremor)
+            & (fade >= r.acc_tremor_fade))
+
+
 def long_jolt(c: Candidates, r: RejectConfig) -> np.ndarray:
     """An accelerometer candidate longer than ``r.acc_max_duration`` s (hand pressure,
     flinch), not a jolt."""
@@ -344,6 +364,7 @@ EMG_RULES: tuple[Rule, ...] = (
 #: Accelerometer rules in order of precedence (clipping as for EMG).
 ACC_RULES: tuple[Rule, ...] = (
     Rule("clipping", "clipping", clipping),
+    Rule("tremor_residue", "tremor", tremor_residue),
     Rule("long_jolt", "movement", long_jolt),
     Rule("slow_rise", "movement", slow_rise),
     Rule("slow_content", "movement", slow_content),
