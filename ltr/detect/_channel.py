@@ -348,6 +348,55 @@ def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
             "off": off, "b": b}
 
 
+def causal_onsets(raw: np.ndarray, sfreq: float, edges: tuple[float, float], order: int,
+                  onset: np.ndarray, offset: np.ndarray, limit: np.ndarray, half: int,
+                  max_lead: float) -> np.ndarray:
+    """Onsets that a zero-phase filter's pre-response cannot move earlier.
+
+    ``sosfiltfilt`` runs the band-pass backwards too, so a large sharp change (the
+    baseline stepping by a fraction of a mV as the limb moves during a ballistic burst)
+    is answered up to a few periods of the band's lower edge *before* it happens, far
+    above a µV floor. The same band-pass run forward only cannot answer before its
+    input changes: over each candidate (from ``reach`` = 0.25 s before its onset, where
+    the forward filter's start-up transient has died out) the first sample where the
+    centred mean square over ``2 half + 1`` samples of the forward-filtered raw signal
+    exceeds ``limit`` (the squared edge threshold at each onset) is where activity
+    really starts. When that is more than ``max_lead`` s after the zero-phase onset, the
+    onset moves there; otherwise (ordinary bursts, where the two differ by the forward
+    filter's group delay, or candidates the forward filter never sees clear the
+    threshold) it stays.
+
+    Returns
+    -------
+    ndarray of int
+        The onsets, moved where the zero-phase one was led by the filter.
+    """
+    from scipy import signal
+
+    out = onset.copy()
+    if max_lead <= 0 or onset.size == 0:
+        return out
+    sos = butter_sos(order, edges, "bandpass", sfreq)
+    reach = int(0.25 * sfreq)  # 5 periods of a 20-Hz lower edge: the start-up dies out
+    lead = max(1, round(max_lead * sfreq))
+    n = raw.size
+    for i in range(onset.size):  # a loop over candidates, each a short window
+        a, f = int(onset[i]), int(offset[i])
+        if f - a <= lead:
+            continue
+        w0 = max(0, a - reach)
+        seg = np.nan_to_num(raw[w0: min(n, f + half)])
+        y = signal.sosfilt(sos, seg - seg[0])
+        c = np.cumsum(np.r_[0.0, y * y])
+        k = np.arange(a - w0, f - w0)
+        lo, hi = np.maximum(k - half, 0), np.minimum(k + half + 1, y.size)
+        ms = (c[hi] - c[lo]) / (hi - lo)
+        above = np.flatnonzero(ms > limit[i])
+        if above.size and above[0] > lead:
+            out[i] = a + above[0]
+    return out
+
+
 def _short_floor(sums: MovingSums, half: int, b: int, n: int,
                  cfg: DetectorConfig, points: int = 32) -> np.ndarray:
     """Running floor of the short envelope, from its values at a regular grid of about
@@ -504,6 +553,10 @@ def _find_candidates(s: _Emg) -> None:
     s.seg = _segment(s.sums, env2, sfreq, e.on_ratio, e.off_ratio, e.edge_ratio, e.window,
                      e.onset_window, s.cfg, s.short_floor, step=step * thin)
     s.onset, s.offset = s.seg["onset"], s.seg["offset"]
+    h_o = window_samples(e.onset_window, sfreq) // 2
+    limit = (e.edge_ratio * at_blocks(s.short_floor, s.b, s.onset)) ** 2
+    s.onset = causal_onsets(s.raw, sfreq, s.edges, e.filter_order, s.onset, s.offset,
+                            limit, h_o, e.max_lead)
 
 
 def _describe(s: _Emg) -> None:
