@@ -172,6 +172,18 @@ def _confirm_steps(x: np.ndarray, sfreq: float, jumps: np.ndarray,
     return jumps[keep].astype(int), shift[keep]
 
 
+def step_energy(sfreq: float, edges: tuple[float, float], order: int) -> float:
+    """Energy (sum of squares, per unit step²) of the zero-phase band-pass's answer to a
+    unit level step: what a pop of shift ``d`` puts into the band is ``d² ×`` this."""
+    from scipy import signal
+
+    sos = butter_sos(order, edges, "bandpass", sfreq)
+    # half a second either side: the answer of a 20-Hz edge has died out (numerical)
+    half = max(8, int(0.5 * sfreq))
+    y = signal.sosfiltfilt(sos, np.r_[np.zeros(half), np.ones(half)])
+    return float(np.sum(y * y))
+
+
 def _median(x: np.ndarray) -> float:
     """Median of the finite values, NaN when there are none (a flat or empty channel)."""
     finite = x[np.isfinite(x)]
@@ -579,7 +591,9 @@ def _judge(s: _Emg) -> None:
                                where=_covering(onset, offset, margin + 1, s.n),
                                return_shift=True)
     cands = Candidates(onset, offset, sfreq, s.feats, at_blocks(s.seg["floor"], s.b, onset),
-                       beats=s.r_peaks, steps=steps, step_shift=shifts)
+                       beats=s.r_peaks, steps=steps, step_shift=shifts,
+                       step_energy=step_energy(sfreq, s.edges, s.cfg.emg.filter_order)
+                       if steps.size else None)
     w = int(r.ecg_window * sfreq)
     ecg = s.plan.ecg
     if ecg is not None and ecg.residue is not None and _near(s.r_peaks, onset - w,
