@@ -374,9 +374,9 @@ def causal_onsets(raw: np.ndarray, sfreq: float, edges: tuple[float, float], ord
     centred mean square over ``2 half + 1`` samples of the forward-filtered raw signal
     exceeds ``limit`` (the squared edge threshold at each onset) is where activity
     really starts. When that is more than ``max_lead`` s after the zero-phase onset, the
-    onset moves there; otherwise (ordinary bursts, where the two differ by the forward
-    filter's group delay, or candidates the forward filter never sees clear the
-    threshold) it stays.
+    onset moves there. Otherwise it stays: ordinary bursts, where the two differ by the
+    forward filter's group delay; candidates the forward filter never sees clear the
+    threshold; and those whose ``limit`` is infinite (no check asked for).
 
     Returns
     -------
@@ -394,7 +394,7 @@ def causal_onsets(raw: np.ndarray, sfreq: float, edges: tuple[float, float], ord
     n = raw.size
     for i in range(onset.size):  # a loop over candidates, each a short window
         a, f = int(onset[i]), int(offset[i])
-        if f - a <= lead:
+        if f - a <= lead or not np.isfinite(limit[i]):
             continue
         w0 = max(0, a - reach)
         seg = np.nan_to_num(raw[w0: min(n, f + half)])
@@ -567,6 +567,10 @@ def _find_candidates(s: _Emg) -> None:
     s.onset, s.offset = s.seg["onset"], s.seg["offset"]
     h_o = window_samples(e.onset_window, sfreq) // 2
     limit = (e.edge_ratio * at_blocks(s.short_floor, s.b, s.onset)) ** 2
+    # at a heartbeat the QRS is itself a sharp change the forward filter answers late;
+    # the heartbeat rules judge such candidates as the zero-phase band-pass drew them
+    w = int(s.cfg.reject.ecg_window * sfreq)
+    limit[_near(s.r_peaks, s.onset - w, s.offset + w)] = np.inf
     s.onset = causal_onsets(s.raw, sfreq, s.edges, e.filter_order, s.onset, s.offset,
                             limit, h_o, e.max_lead)
 
