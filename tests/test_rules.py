@@ -61,7 +61,8 @@ def test_sustained_by_length_and_by_a_dense_run():
     # and three bursts 300 ms apart (sparse, as when fanning)
     dense_run = [(2000 + 160 * i, 2120 + 160 * i) for i in range(5)]
     sparse = [(5000 + 300 * i, 5060 + 300 * i) for i in range(3)]
-    c = cands([(0, 700), *dense_run, *sparse])
+    # the long one holds its energy throughout (90 % in 0.63 s); the others are short
+    c = cands([(0, 700), *dense_run, *sparse], burst=[0.63] + [0.1] * 8)
     got = R.sustained(c, REJ)
     np.testing.assert_array_equal(got, [True] + [True] * 5 + [False] * 3)
     # the same run counts as sparse when the duty needed is above its 79 %
@@ -72,8 +73,17 @@ def test_sustained_by_length_and_by_a_dense_run():
     assert not R.sustained(short, REJ).any()
 
 
+def test_a_long_candidate_whose_energy_is_compact_is_no_contraction():
+    # 0.7 s above threshold (a 1-mV burst's weak first and last potentials over a uV
+    # floor) but 90 % of the energy within 0.45 s: a ballistic burst, not a contraction
+    c = cands([(0, 700), (2000, 2700)], burst=[0.45, 0.63])
+    np.testing.assert_array_equal(R.long_energy(c, REJ), [False, True])
+    np.testing.assert_array_equal(R.sustained(c, REJ), [False, True])
+
+
 def test_contraction_fragments_lie_within_the_margin():
-    c = cands([(1000, 1800), (600, 650), (2200, 2250), (2400, 2450), (300, 340)])
+    c = cands([(1000, 1800), (600, 650), (2200, 2250), (2400, 2450), (300, 340)],
+              burst=[0.72, 0.05, 0.05, 0.05, 0.04])  # the contraction holds energy throughout
     got = R.contraction_fragment(c, REJ)  # margin 0.5 s either side of [1000, 1800)
     np.testing.assert_array_equal(got, [True, True, True, False, False])
 

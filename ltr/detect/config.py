@@ -145,7 +145,12 @@ class RejectConfig:
     Attributes
     ----------
     max_duration : float
-        EMG candidates longer than this (s) are sustained contractions, reported apart.
+        EMG candidates longer than this (s), onset to offset and by the span holding
+        90 % of their energy, are sustained contractions, reported apart
+        (:func:`ltr.detect.rules.long_energy`). Default 0.6 s: on the development seeds
+        (wild 3-29 and the ``voluntary_contraction``/``movement_steps`` conditions)
+        ballistic bursts with a movement step have energy spans of 0.33-0.50 s, and
+        contractions 0.73 s and more.
     contraction_margin : float
         Candidates within this many seconds of a contraction are fragments of its ramps.
     dense_gap, dense_duty : float

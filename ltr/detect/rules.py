@@ -222,9 +222,21 @@ def dense(c: Candidates, r: RejectConfig) -> np.ndarray:
 
 
 def sustained(c: Candidates, r: RejectConfig) -> np.ndarray:
-    """Longer than ``r.max_duration`` s, or part of a dense run (:func:`dense`): a
-    sustained contraction. An LTR lasts 20-300 ms."""
-    return (c.duration > r.max_duration) | dense(c, r)
+    """Longer than ``r.max_duration`` s (:func:`long_energy`), or part of a dense run
+    (:func:`dense`): a sustained contraction. An LTR lasts 20-300 ms, a ballistic burst
+    with a movement step up to 0.6 s, a contraction 0.5-5 s."""
+    return long_energy(c, r) | dense(c, r)
+
+
+def long_energy(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Both the candidate (onset to offset) and the span holding the central 90 % of its
+    energy (``burst``) last longer than ``r.max_duration`` s. Where the envelope crosses
+    the threshold depends on the SNR: a 1-mV ballistic burst of 0.3-0.6 s over a µV
+    floor stays above it for 0.6-0.8 s on its weak first and last potentials, while its
+    energy span stays 0.3-0.5 s. A contraction's energy is spread over its plateau and
+    ramps (energy span 0.7 s and more for the 1-5-s contractions of the development
+    seeds)."""
+    return (c.duration > r.max_duration) & (c.features["burst"] > r.max_duration)
 
 
 def contraction_fragment(c: Candidates, r: RejectConfig) -> np.ndarray:
