@@ -67,3 +67,26 @@ def test_a_sustained_contraction_with_ramps_gives_no_twitch(seed):
         x[i: i + m] += c * env
     res = ltr.detect(ltr.Recording(x[None], FS, ["EMG test"]))
     assert len(res) == 0, res.events["onset"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_large_ballistic_burst_is_a_twitch_not_a_contraction(seed):
+    # 1 mV at its peak over a 2-uV floor: its weak first and last potentials keep the
+    # envelope above threshold for about 0.75 s, while 90 % of its energy lies within
+    # about 0.4 s (a bell-shaped envelope: firings bunch in the middle)
+    rng = np.random.default_rng(seed)
+    x = _noise(30.0, 2e-6, seed)
+    onsets = [6.0, 14.0, 22.0]
+    for t in onsets:
+        n = int(0.9 * FS)
+        b = _band(rng, n, (60, 400)) * np.hanning(n) ** 2
+        b *= 1e-3 / np.abs(b).max()
+        i = int(t * FS)
+        x[i: i + n] += b
+    res = ltr.detect(ltr.Recording(x[None], FS, ["EMG test"]))
+    assert len(res) == 3, (res.events["onset"], res.contractions)
+    # a bell has no sharp start: the onset lies after the first sample (10 ms: the
+    # envelope windows) and before the envelope reaches a tenth of its peak
+    # (sin^4(pi t / 0.9 s) = 0.1 at t = 0.171 s)
+    lead = res.onset - np.array(onsets)
+    assert np.all(lead > -0.010) and np.all(lead < 0.171), lead
