@@ -565,14 +565,23 @@ def _find_candidates(s: _Emg) -> None:
     s.seg = _segment(s.sums, env2, sfreq, e.on_ratio, e.off_ratio, e.edge_ratio, e.window,
                      e.onset_window, s.cfg, s.short_floor, step=step * thin)
     s.onset, s.offset = s.seg["onset"], s.seg["offset"]
+
+
+def _place_onsets(s: _Emg) -> None:
+    """Judged candidates get onsets a zero-phase filter's pre-response cannot move
+    (:func:`causal_onsets`). Done after judging: the rules see the candidates as the
+    zero-phase band-pass drew them (a heartbeat's lead-in at low frequency, for one,
+    is what tells its residue from a twitch)."""
+    e, sfreq = s.cfg.emg, s.sfreq
     h_o = window_samples(e.onset_window, sfreq) // 2
     limit = (e.edge_ratio * at_blocks(s.short_floor, s.b, s.onset)) ** 2
-    # at a heartbeat the QRS is itself a sharp change the forward filter answers late;
-    # the heartbeat rules judge such candidates as the zero-phase band-pass drew them
+    # at a heartbeat the QRS is itself a sharp change the forward filter answers late
     w = int(s.cfg.reject.ecg_window * sfreq)
     limit[_near(s.r_peaks, s.onset - w, s.offset + w)] = np.inf
-    s.onset = causal_onsets(s.raw, sfreq, s.edges, e.filter_order, s.onset, s.offset,
-                            limit, h_o, e.max_lead)
+    onset = causal_onsets(s.raw, sfreq, s.edges, e.filter_order, s.onset, s.offset,
+                          limit, h_o, e.max_lead)
+    s.feats["rise_time"] = s.feats["rise_time"] - (onset - s.onset) / sfreq
+    s.onset = onset
 
 
 def _describe(s: _Emg) -> None:
@@ -638,7 +647,8 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     The steps, in order: fill gaps; subtract hum and band-pass (:func:`_condition`);
     find and subtract heartbeats (:func:`_heartbeats`); blank needle spikes
     (:func:`_blank_spikes`); find candidates (:func:`_find_candidates`); describe them
-    (:func:`_describe`); judge them by the rule table (:func:`_judge`); add the blanked
+    (:func:`_describe`); judge them by the rule table (:func:`_judge`); place their
+    onsets past any filter pre-response (:func:`_place_onsets`); add the blanked
     spikes for the audit (:func:`_add_blanked_spikes`).
 
     Parameters
@@ -668,7 +678,8 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     if gaps.long.any():
         s.x[gaps.cover(s.n, gap_margin(sfreq, s.edges[0]))] = np.nan
     _heartbeats(s, motion)
-    for step in (_blank_spikes, _find_candidates, _describe, _judge, _add_blanked_spikes):
+    for step in (_blank_spikes, _find_candidates, _describe, _judge, _place_onsets,
+                 _add_blanked_spikes):
         step(s)
     floor, b, n = s.seg["floor"], s.b, s.n
     res = ChannelResult(name=name, modality="emg", unit="V", onset=s.onset,
