@@ -362,7 +362,7 @@ def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
 
 def causal_onsets(raw: np.ndarray, sfreq: float, edges: tuple[float, float], order: int,
                   onset: np.ndarray, offset: np.ndarray, limit: np.ndarray, half: int,
-                  max_lead: float) -> np.ndarray:
+                  max_lead: float, gap: int = 1) -> np.ndarray:
     """Onsets that a zero-phase filter's pre-response cannot move earlier.
 
     ``sosfiltfilt`` runs the band-pass backwards too, so a large sharp change (the
@@ -372,8 +372,9 @@ def causal_onsets(raw: np.ndarray, sfreq: float, edges: tuple[float, float], ord
     input changes: over each candidate (from ``reach`` = 0.25 s before its onset, where
     the forward filter's start-up transient has died out) the first sample where the
     centred mean square over ``2 half + 1`` samples of the forward-filtered raw signal
-    exceeds ``limit`` (the squared edge threshold at each onset) is where activity
-    really starts. When that is more than ``max_lead`` s after the zero-phase onset, the
+    exceeds ``limit`` (the squared edge threshold at each onset), in the run of such
+    samples that holds its peak (runs joined across pauses up to ``gap`` samples, the
+    merge gap of one polyphasic burst), is where activity really starts. When that is more than ``max_lead`` s after the zero-phase onset, the
     onset moves there. Otherwise it stays: ordinary bursts, where the two differ by the
     forward filter's group delay; candidates the forward filter never sees clear the
     threshold; and those whose ``limit`` is infinite (no check asked for).
@@ -404,8 +405,16 @@ def causal_onsets(raw: np.ndarray, sfreq: float, edges: tuple[float, float], ord
         lo, hi = np.maximum(k - half, 0), np.minimum(k + half + 1, y.size)
         ms = (c[hi] - c[lo]) / (hi - lo)
         above = np.flatnonzero(ms > limit[i])
-        if above.size and above[0] > lead:
-            out[i] = a + above[0]
+        if above.size == 0:
+            continue
+        # the run of activity holding the forward signal's peak, its pieces joined
+        # across pauses shorter than ``gap``: a lone noise sample above the threshold
+        # before it (likely with a 3-sample window at 250 Hz) is not where it starts
+        brk = np.flatnonzero(np.diff(above) > gap)
+        first = np.r_[above[0], above[brk + 1]]
+        start = first[np.searchsorted(first, int(np.argmax(ms)), side="right") - 1]
+        if start > lead:
+            out[i] = a + start
     return out
 
 
@@ -579,7 +588,8 @@ def _place_onsets(s: _Emg) -> None:
     w = int(s.cfg.reject.ecg_window * sfreq)
     limit[_near(s.r_peaks, s.onset - w, s.offset + w)] = np.inf
     onset = causal_onsets(s.raw, sfreq, s.edges, e.filter_order, s.onset, s.offset,
-                          limit, h_o, e.max_lead)
+                          limit, h_o, e.max_lead,
+                          gap=max(1, int(s.cfg.segment.merge_gap * sfreq)))
     s.feats["rise_time"] = s.feats["rise_time"] - (onset - s.onset) / sfreq
     s.onset = onset
 
