@@ -374,10 +374,11 @@ def causal_onsets(raw: np.ndarray, sfreq: float, edges: tuple[float, float], ord
     centred mean square over ``2 half + 1`` samples of the forward-filtered raw signal
     exceeds ``limit`` (the squared edge threshold at each onset), in the run of such
     samples that holds its peak (runs joined across pauses up to ``gap`` samples, the
-    merge gap of one polyphasic burst), is where activity really starts. When that is more than ``max_lead`` s after the zero-phase onset, the
-    onset moves there. Otherwise it stays: ordinary bursts, where the two differ by the
-    forward filter's group delay; candidates the forward filter never sees clear the
-    threshold; and those whose ``limit`` is infinite (no check asked for).
+    merge gap of one polyphasic burst), is where activity really starts. When that is
+    more than ``max_lead`` s after the zero-phase onset, the onset moves there.
+    Otherwise it stays: ordinary bursts, where the two differ by the forward filter's
+    group delay; candidates the forward filter never sees clear the threshold; and
+    those whose ``limit`` is infinite (no check asked for).
 
     Returns
     -------
