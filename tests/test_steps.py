@@ -90,3 +90,24 @@ def test_a_large_ballistic_burst_is_a_twitch_not_a_contraction(seed):
     # (sin^4(pi t / 0.9 s) = 0.1 at t = 0.171 s)
     lead = res.onset - np.array(onsets)
     assert np.all(lead > -0.010) and np.all(lead < 0.171), lead
+
+
+def test_pop_rule_weighs_the_energy_the_step_explains():
+    from ltr.detect import RejectConfig
+    from ltr.detect import rules as R
+    from ltr.detect._channel import step_energy
+
+    # two candidates with a 0.5-mV step inside, each 1 mV at its peak: one 60 ms long
+    # holding what the band-passed step alone holds, one 400 ms long holding 40 times it
+    e_unit = step_energy(FS, (20.0, 450.0), 4)
+    shift = 0.5e-3
+    e_step = shift**2 * e_unit
+    on, off = np.array([1000, 5000]), np.array([1120, 5800])
+    rms = np.sqrt(np.array([1.0, 40.0]) * e_step / (off - on))
+    feats = {"amplitude": np.array([1e-3, 1e-3]), "rms": rms}
+    c = R.Candidates(on, off, FS, feats, np.ones(2), steps=np.array([1050, 5100]),
+                     step_shift=np.array([shift, shift]), step_energy=e_unit)
+    np.testing.assert_array_equal(R.pop(c, RejectConfig()), [True, False])
+    # without the energy (no step_energy), only the step's height is weighed
+    c.step_energy = None
+    np.testing.assert_array_equal(R.pop(c, RejectConfig()), [True, True])
