@@ -360,9 +360,10 @@ def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
             "off": off, "b": b}
 
 
-def causal_onsets(raw: np.ndarray, sfreq: float, edges: tuple[float, float], order: int,
-                  onset: np.ndarray, offset: np.ndarray, limit: np.ndarray, half: int,
-                  max_lead: float, gap: int = 1) -> np.ndarray:
+def causal_onsets(raw: np.ndarray, x: np.ndarray, sfreq: float, edges: tuple[float, float],
+                  order: int, onset: np.ndarray, offset: np.ndarray, limit: np.ndarray,
+                  half: int, max_lead: float, gap: int = 1, ratio: float = 4.0,
+                  ) -> np.ndarray:
     """Onsets that a zero-phase filter's pre-response cannot move earlier.
 
     ``sosfiltfilt`` runs the band-pass backwards too, so a large sharp change (the
@@ -375,9 +376,12 @@ def causal_onsets(raw: np.ndarray, sfreq: float, edges: tuple[float, float], ord
     exceeds ``limit`` (the squared edge threshold at each onset), in the run of such
     samples that holds its peak (runs joined across pauses up to ``gap`` samples, the
     merge gap of one polyphasic burst), is where activity really starts. When that is
-    more than ``max_lead`` s after the zero-phase onset, the onset moves there.
-    Otherwise it stays: ordinary bursts, where the two differ by the forward filter's
-    group delay; candidates the forward filter never sees clear the threshold; and
+    more than ``max_lead`` s after the zero-phase onset and the zero-phase signal ``x``
+    holds more than ``ratio`` times the forward signal's energy between the two onsets
+    (both filters have the same magnitude response, so only a filter's spreading in
+    time makes them differ), the onset moves there. Otherwise it stays: ordinary
+    bursts, where the two differ by the forward filter's group delay or by noise (a
+    faint twitch); candidates the forward filter never sees clear the threshold; and
     those whose ``limit`` is infinite (no check asked for).
 
     Returns
@@ -414,7 +418,12 @@ def causal_onsets(raw: np.ndarray, sfreq: float, edges: tuple[float, float], ord
         brk = np.flatnonzero(np.diff(above) > gap)
         first = np.r_[above[0], above[brk + 1]]
         start = first[np.searchsorted(first, int(np.argmax(ms)), side="right") - 1]
-        if start > lead:
+        # the two filters have the same magnitude response, so over the same stretch
+        # of the same signal they hold about the same energy; a zero-phase lead that
+        # is the filter's pre-response holds far more than the forward signal there
+        k0 = a - w0
+        pre = float(np.sum(np.nan_to_num(x[a: a + start]) ** 2))
+        if start > lead and pre > ratio * float(np.sum(y[k0: k0 + start] ** 2)):
             out[i] = a + start
     return out
 
@@ -588,9 +597,12 @@ def _place_onsets(s: _Emg) -> None:
     # at a heartbeat the QRS is itself a sharp change the forward filter answers late
     w = int(s.cfg.reject.ecg_window * sfreq)
     limit[_near(s.r_peaks, s.onset - w, s.offset + w)] = np.inf
-    onset = causal_onsets(s.raw, sfreq, s.edges, e.filter_order, s.onset, s.offset,
+    # the zero-phase lead must stand out from the forward signal by the same ratio as
+    # an edge from the floor (energies: squared)
+    onset = causal_onsets(s.raw, s.x, sfreq, s.edges, e.filter_order, s.onset, s.offset,
                           limit, h_o, e.max_lead,
-                          gap=max(1, int(s.cfg.segment.merge_gap * sfreq)))
+                          gap=max(1, int(s.cfg.segment.merge_gap * sfreq)),
+                          ratio=e.edge_ratio**2)
     s.feats["rise_time"] = s.feats["rise_time"] - (onset - s.onset) / sfreq
     s.onset = onset
 
