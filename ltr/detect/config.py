@@ -151,6 +151,13 @@ class RejectConfig:
         (wild 3-29 and the ``voluntary_contraction``/``movement_steps`` conditions)
         ballistic bursts with a movement step have energy spans of 0.33-0.50 s, and
         contractions 0.73 s and more.
+    ballistic_snr_db : float
+        The energy span speaks for a candidate longer than ``max_duration`` only at an
+        SNR (``snr_db``) of at least this: a burst's weak first and last potentials
+        stretch its span above threshold only when its peak stands far above the floor.
+        Default 30 dB: on the development seeds the ballistic bursts that outlast
+        ``max_duration`` have 41-47 dB; the real recordings' long candidates at 6-19 dB
+        (biosppy ``emg_1``, c3d ``markers_analogs``) stay contractions.
     contraction_margin : float
         Candidates within this many seconds of a contraction are fragments of its ramps.
     dense_gap, dense_duty : float
@@ -278,6 +285,7 @@ class RejectConfig:
     """
 
     max_duration: float = 0.6
+    ballistic_snr_db: float = 30.0
     contraction_margin: float = 0.5
     dense_gap: float = 0.15
     dense_duty: float = 0.6

@@ -235,8 +235,11 @@ def long_energy(c: Candidates, r: RejectConfig) -> np.ndarray:
     floor stays above it for 0.6-0.8 s on its weak first and last potentials, while its
     energy span stays 0.3-0.5 s. A contraction's energy is spread over its plateau and
     ramps (energy span 0.7 s and more for the 1-5-s contractions of the development
-    seeds)."""
-    return (c.duration > r.max_duration) & (c.features["burst"] > r.max_duration)
+    seeds). The weak tails stretch the span only when the peak stands far above the
+    floor, so below ``r.ballistic_snr_db`` the span alone decides."""
+    compact = ((c.features["burst"] <= r.max_duration)
+               & (c.features["snr_db"] >= r.ballistic_snr_db))
+    return (c.duration > r.max_duration) & ~compact
 
 
 def contraction_fragment(c: Candidates, r: RejectConfig) -> np.ndarray:
