@@ -221,9 +221,11 @@ class RejectConfig:
         a ballistic burst of 0.3-0.6 s with a movement step carries many times the
         step's energy in the EMG band (fraction 0.015-0.03 on the hand-made bursts
         of ``tests/test_steps.py``: 1 mV, 0.4 s, 0.5-mV step), so it is kept even
-        where the step is as high as the burst's peak. Default 0.5: the pops of the
-        ``needle_artifacts`` condition (development seeds 0-2) give 0.94-1.17, so
-        halfway on a ratio that separates the two by more than an order of magnitude.
+        where the step is as high as the burst's peak. Default 0.1 (a burst holds an
+        order of magnitude more than its step): the pops of the ``needle_artifacts``
+        condition (development seeds 0-2) give 0.94-1.17; a 0.3-s stretch of giant
+        motor-unit potentials with a step in the real ``emg_neuropathy`` recording
+        gives 0.12 and stays a pop.
     ecg_beat_z : float
         A candidate lying within ``ecg_window`` s of an R peak is an ordinary heartbeat
         when the mean square left there after template subtraction exceeds that of the
@@ -306,7 +308,7 @@ class RejectConfig:
     pop_step: float = 10.0
     pop_margin: float = 0.01
     pop_explains: float = 0.5
-    pop_energy: float = 0.5
+    pop_energy: float = 0.1
     ecg_window: float = 0.06
     ecg_beat_z: float = 6.0
     high_band: float = 60.0
