@@ -20,7 +20,7 @@ def cands(spans_ms, **feats) -> R.Candidates:
     off = np.array([b for _, b in spans_ms], dtype=int)
     k = on.size
     base = {"burst": 0.05, "crest": 3.0, "median_freq": 120.0, "high_rms": 10.0,
-            "rise_half": 0.01, "low_ratio": 0.1}
+            "rise_half": 0.01, "low_ratio": 0.1, "snr_db": 20.0}
     base.update(feats)
     features = {key: np.broadcast_to(np.asarray(v, float), (k,)).copy()
                 for key, v in base.items()}
@@ -61,7 +61,8 @@ def test_sustained_by_length_and_by_a_dense_run():
     # and three bursts 300 ms apart (sparse, as when fanning)
     dense_run = [(2000 + 160 * i, 2120 + 160 * i) for i in range(5)]
     sparse = [(5000 + 300 * i, 5060 + 300 * i) for i in range(3)]
-    c = cands([(0, 700), *dense_run, *sparse])
+    # the long one holds its energy throughout (90 % in 0.63 s); the others are short
+    c = cands([(0, 700), *dense_run, *sparse], burst=[0.63] + [0.1] * 8)
     got = R.sustained(c, REJ)
     np.testing.assert_array_equal(got, [True] + [True] * 5 + [False] * 3)
     # the same run counts as sparse when the duty needed is above its 79 %
@@ -72,8 +73,19 @@ def test_sustained_by_length_and_by_a_dense_run():
     assert not R.sustained(short, REJ).any()
 
 
+def test_a_long_candidate_whose_energy_is_compact_is_no_contraction():
+    # 0.7 s above threshold (a 1-mV burst's weak first and last potentials over a uV
+    # floor) but 90 % of the energy within 0.45 s: a ballistic burst, not a contraction
+    c = cands([(0, 700), (2000, 2700), (4000, 4700)], burst=[0.45, 0.63, 0.45],
+              snr_db=[40.0, 40.0, 15.0])
+    np.testing.assert_array_equal(R.long_energy(c, REJ), [False, True, True])
+    np.testing.assert_array_equal(R.sustained(c, REJ), [False, True, True])
+    # at 15 dB the tails cannot stretch the span: the span alone decides (third one)
+
+
 def test_contraction_fragments_lie_within_the_margin():
-    c = cands([(1000, 1800), (600, 650), (2200, 2250), (2400, 2450), (300, 340)])
+    c = cands([(1000, 1800), (600, 650), (2200, 2250), (2400, 2450), (300, 340)],
+              burst=[0.72, 0.05, 0.05, 0.05, 0.04])  # the contraction holds energy throughout
     got = R.contraction_fragment(c, REJ)  # margin 0.5 s either side of [1000, 1800)
     np.testing.assert_array_equal(got, [True, True, True, False, False])
 

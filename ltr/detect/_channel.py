@@ -174,6 +174,18 @@ def _confirm_steps(x: np.ndarray, sfreq: float, jumps: np.ndarray,
     return jumps[keep].astype(int), shift[keep]
 
 
+def step_energy(sfreq: float, edges: tuple[float, float], order: int) -> float:
+    """Energy (sum of squares, per unit step²) of the zero-phase band-pass's answer to a
+    unit level step: what a pop of shift ``d`` puts into the band is ``d² ×`` this."""
+    from scipy import signal
+
+    sos = butter_sos(order, edges, "bandpass", sfreq)
+    # half a second either side: the answer of a 20-Hz edge has died out (numerical)
+    half = max(8, int(0.5 * sfreq))
+    y = signal.sosfiltfilt(sos, np.r_[np.zeros(half), np.ones(half)])
+    return float(np.sum(y * y))
+
+
 def _median(x: np.ndarray) -> float:
     """Median of the finite values, NaN when there are none (a flat or empty channel)."""
     finite = x[np.isfinite(x)]
@@ -421,6 +433,74 @@ def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
             "off": off, "b": b}
 
 
+def causal_onsets(raw: np.ndarray, x: np.ndarray, sfreq: float, edges: tuple[float, float],
+                  order: int, onset: np.ndarray, offset: np.ndarray, limit: np.ndarray,
+                  half: int, max_lead: float, gap: int = 1, ratio: float = 4.0,
+                  ) -> np.ndarray:
+    """Onsets that a zero-phase filter's pre-response cannot move earlier.
+
+    ``sosfiltfilt`` runs the band-pass backwards too, so a large sharp change (the
+    baseline stepping by a fraction of a mV as the limb moves during a ballistic burst)
+    is answered up to a few periods of the band's lower edge *before* it happens, far
+    above a µV floor. The same band-pass run forward only cannot answer before its
+    input changes: over each candidate (from ``reach`` = 0.25 s before its onset, where
+    the forward filter's start-up transient has died out) the first sample where the
+    centred mean square over ``2 half + 1`` samples of the forward-filtered raw signal
+    exceeds ``limit`` (the squared edge threshold at each onset), in the run of such
+    samples that holds its peak (runs joined across pauses up to ``gap`` samples, the
+    merge gap of one polyphasic burst), is where activity really starts. When that is
+    more than ``max_lead`` s after the zero-phase onset and the zero-phase signal ``x``
+    holds more than ``ratio`` times the forward signal's energy between the two onsets
+    (both filters have the same magnitude response, so only a filter's spreading in
+    time makes them differ), the onset moves there. Otherwise it stays: ordinary
+    bursts, where the two differ by the forward filter's group delay or by noise (a
+    faint twitch); candidates the forward filter never sees clear the threshold; and
+    those whose ``limit`` is infinite (no check asked for).
+
+    Returns
+    -------
+    ndarray of int
+        The onsets, moved where the zero-phase one was led by the filter.
+    """
+    from scipy import signal
+
+    out = onset.copy()
+    if max_lead <= 0 or onset.size == 0:
+        return out
+    sos = butter_sos(order, edges, "bandpass", sfreq)
+    reach = int(0.25 * sfreq)  # 5 periods of a 20-Hz lower edge: the start-up dies out
+    lead = max(1, round(max_lead * sfreq))
+    n = raw.size
+    for i in range(onset.size):  # a loop over candidates, each a short window
+        a, f = int(onset[i]), int(offset[i])
+        if f - a <= lead or not np.isfinite(limit[i]):
+            continue
+        w0 = max(0, a - reach)
+        seg = np.nan_to_num(raw[w0: min(n, f + half)])
+        y = signal.sosfilt(sos, seg - seg[0])
+        c = np.cumsum(np.r_[0.0, y * y])
+        k = np.arange(a - w0, f - w0)
+        lo, hi = np.maximum(k - half, 0), np.minimum(k + half + 1, y.size)
+        ms = (c[hi] - c[lo]) / (hi - lo)
+        above = np.flatnonzero(ms > limit[i])
+        if above.size == 0:
+            continue
+        # the run of activity holding the forward signal's peak, its pieces joined
+        # across pauses shorter than ``gap``: a lone noise sample above the threshold
+        # before it (likely with a 3-sample window at 250 Hz) is not where it starts
+        brk = np.flatnonzero(np.diff(above) > gap)
+        first = np.r_[above[0], above[brk + 1]]
+        start = first[np.searchsorted(first, int(np.argmax(ms)), side="right") - 1]
+        # the two filters have the same magnitude response, so over the same stretch
+        # of the same signal they hold about the same energy; a zero-phase lead that
+        # is the filter's pre-response holds far more than the forward signal there
+        k0 = a - w0
+        pre = float(np.sum(np.nan_to_num(x[a: a + start]) ** 2))
+        if start > lead and pre > ratio * float(np.sum(y[k0: k0 + start] ** 2)):
+            out[i] = a + start
+    return out
+
+
 def _short_floor(sums: MovingSums, half: int, b: int, n: int,
                  cfg: DetectorConfig, points: int = 32) -> np.ndarray:
     """Running floor of the short envelope, from its values at a regular grid of about
@@ -600,6 +680,27 @@ def _find_candidates(s: _Emg) -> None:
     s.onset, s.offset = s.seg["onset"], s.seg["offset"]
 
 
+def _place_onsets(s: _Emg) -> None:
+    """Judged candidates get onsets a zero-phase filter's pre-response cannot move
+    (:func:`causal_onsets`). Done after judging: the rules see the candidates as the
+    zero-phase band-pass drew them (a heartbeat's lead-in at low frequency, for one,
+    is what tells its residue from a twitch)."""
+    e, sfreq = s.cfg.emg, s.sfreq
+    h_o = window_samples(e.onset_window, sfreq) // 2
+    limit = (e.edge_ratio * at_blocks(s.short_floor, s.b, s.onset)) ** 2
+    # at a heartbeat the QRS is itself a sharp change the forward filter answers late
+    w = int(s.cfg.reject.ecg_window * sfreq)
+    limit[_near(s.r_peaks, s.onset - w, s.offset + w)] = np.inf
+    # the zero-phase lead must stand out from the forward signal by the same ratio as
+    # an edge from the floor (energies: squared)
+    onset = causal_onsets(s.raw, s.x, sfreq, s.edges, e.filter_order, s.onset, s.offset,
+                          limit, h_o, e.max_lead,
+                          gap=max(1, int(s.cfg.segment.merge_gap * sfreq)),
+                          ratio=e.edge_ratio**2)
+    s.feats["rise_time"] = s.feats["rise_time"] - (onset - s.onset) / sfreq
+    s.onset = onset
+
+
 def _describe(s: _Emg) -> None:
     """Per-candidate features of the conditioned signal, and the raw extremes
     (whether a candidate touches a saturated rail is decided once the whole channel has
@@ -620,7 +721,9 @@ def _judge(s: _Emg) -> None:
                                where=_covering(onset, offset, margin + 1, s.n),
                                return_shift=True)
     cands = Candidates(onset, offset, sfreq, s.feats, at_blocks(s.seg["floor"], s.b, onset),
-                       beats=s.r_peaks, steps=steps, step_shift=shifts)
+                       beats=s.r_peaks, steps=steps, step_shift=shifts,
+                       step_energy=step_energy(sfreq, s.edges, s.cfg.emg.filter_order)
+                       if steps.size else None)
     w = int(r.ecg_window * sfreq)
     ecg = s.plan.ecg
     if ecg is not None and ecg.residue is not None and _near(s.r_peaks, onset - w,
@@ -661,7 +764,8 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     The steps, in order: fill gaps; subtract hum and band-pass (:func:`_condition`);
     find and subtract heartbeats (:func:`_heartbeats`); blank needle spikes
     (:func:`_blank_spikes`); find candidates (:func:`_find_candidates`); describe them
-    (:func:`_describe`); judge them by the rule table (:func:`_judge`); add the blanked
+    (:func:`_describe`); judge them by the rule table (:func:`_judge`); place their
+    onsets past any filter pre-response (:func:`_place_onsets`); add the blanked
     spikes for the audit (:func:`_add_blanked_spikes`).
 
     Parameters
@@ -691,7 +795,8 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     if gaps.long.any():
         s.x[gaps.cover(s.n, gap_margin(sfreq, s.edges[0]))] = np.nan
     _heartbeats(s, motion)
-    for step in (_blank_spikes, _find_candidates, _describe, _judge, _add_blanked_spikes):
+    for step in (_blank_spikes, _find_candidates, _describe, _judge, _place_onsets,
+                 _add_blanked_spikes):
         step(s)
     floor, b, n = s.seg["floor"], s.b, s.n
     res = ChannelResult(name=name, modality="emg", unit="V", onset=s.onset,

@@ -44,6 +44,17 @@ class EmgConfig:
         envelope exceeds ``edge_ratio`` × its own floor.
     envelope : {"rms", "tkeo"}
         Envelope of the detection trace: moving RMS or Teager-Kaiser energy.
+    max_lead : float
+        A zero-phase band-pass answers a large, sharp change (a movement step of the
+        baseline, mV against a µV floor) up to a few periods of its lower edge *before*
+        it happens. Each onset is checked against the same band-pass run forward only
+        (causal: it cannot answer before its input changes, :func:`ltr.detect._channel.
+        causal_onsets`); when the causal short envelope first clears the edge threshold
+        more than ``max_lead`` s after the zero-phase onset, the onset moves there.
+        Default 8 ms: on ordinary bursts the two differ by the forward filter's group
+        delay in the EMG band (1-4 ms at 50-200 Hz with a 20-Hz edge); a step's
+        pre-response leads by 10-80 ms (measured on the ``movement_steps`` condition,
+        development seeds). 0 turns the check off.
     """
 
     band: tuple[float, float] = (20.0, 450.0)
@@ -57,6 +68,7 @@ class EmgConfig:
     off_ratio: float = 1.3
     edge_ratio: float = 2.0
     envelope: str = "rms"
+    max_lead: float = 0.008
 
     def __post_init__(self) -> None:
         check_option("emg.envelope", self.envelope, ("rms", "tkeo"))
@@ -173,7 +185,22 @@ class RejectConfig:
     Attributes
     ----------
     max_duration : float
-        EMG candidates longer than this (s) are sustained contractions, reported apart.
+        EMG candidates longer than this (s), onset to offset and by the span holding
+        90 % of their energy, are sustained contractions, reported apart
+        (:func:`ltr.detect.rules.long_energy`). Default 0.6 s: on the development seeds
+        (wild 3-29 and the ``voluntary_contraction``/``movement_steps`` conditions)
+        ballistic bursts with a movement step have energy spans of 0.33-0.50 s, and
+        contractions 0.73 s and more.
+    ballistic_snr_db : float
+        The energy span speaks for a candidate longer than ``max_duration`` only at an
+        SNR (``snr_db``) of at least this: a burst's weak first and last potentials
+        stretch its span above threshold only when its peak stands far above the floor.
+        Default 20 dB: the simulated ballistic bursts that outlast ``max_duration``
+        (development seeds) have 41-47 dB and the real ones of emgGO (tibialis
+        anterior, energy span 0.40-0.59 s) 28.5-32 dB, while the real recordings' other
+        long candidates with a compact energy span, at 6 and 19 dB (biosppy ``emg_1``,
+        c3d ``markers_analogs``), are weak sustained activity and stay contractions. A
+        hypothesis from few real files: the gap it sits in is 19-28 dB.
     contraction_margin : float
         Candidates within this many seconds of a contraction are fragments of its ramps.
     dense_gap, dense_duty : float
@@ -227,6 +254,18 @@ class RejectConfig:
         candidate made by a pop has ``shift / peak`` near 1, while a genuine burst during
         which the limb moved and the baseline stepped (real surface EMG: 0.8-1.2 mV
         bursts with a smaller step) stands well above its step.
+    pop_energy : float
+        ... and when the band-passed response of a step of that shift holds at least
+        this fraction of the candidate's energy (``rms² × samples``). A pop's
+        candidate is the filter's answer to the step and little else (fraction near 1);
+        a ballistic burst of 0.3-0.6 s with a movement step carries many times the
+        step's energy in the EMG band (fraction 0.015-0.03 on the hand-made bursts
+        of ``tests/test_steps.py``: 1 mV, 0.4 s, 0.5-mV step), so it is kept even
+        where the step is as high as the burst's peak. Default 0.1 (a burst holds an
+        order of magnitude more than its step): the pops of the ``needle_artifacts``
+        condition (development seeds 0-2) give 0.94-1.17; a 0.3-s stretch of giant
+        motor-unit potentials with a step in the real ``emg_neuropathy`` recording
+        gives 0.12 and stays a pop.
     ecg_beat_z : float
         A candidate lying within ``ecg_window`` s of an R peak is an ordinary heartbeat
         when the mean square left there after template subtraction exceeds that of the
@@ -335,6 +374,7 @@ class RejectConfig:
     """
 
     max_duration: float = 0.6
+    ballistic_snr_db: float = 20.0
     contraction_margin: float = 0.5
     dense_gap: float = 0.15
     dense_duty: float = 0.6
@@ -352,6 +392,7 @@ class RejectConfig:
     pop_step: float = 10.0
     pop_margin: float = 0.01
     pop_explains: float = 0.5
+    pop_energy: float = 0.1
     ecg_window: float = 0.06
     ecg_beat_z: float = 6.0
     high_band: float = 60.0

@@ -99,6 +99,9 @@ class Candidates:
         Sorted samples of electrode pops (level steps) near the candidates.
     step_shift : ndarray
         The level shift at each of ``steps`` (raw units, absolute).
+    step_energy : float | None
+        Energy (sum of squares) of the channel's band-passed response to a unit step
+        (None: not computed, and the pop rule does not weigh energies).
     beats : ndarray of int
         Sorted R peaks (samples) of the channel's heartbeat, empty without one.
     energy_before, energy_after : ndarray | None
@@ -122,6 +125,7 @@ class Candidates:
     floor: np.ndarray
     steps: np.ndarray = field(default_factory=lambda: _NONE)
     step_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    step_energy: float | None = None
     beats: np.ndarray = field(default_factory=lambda: _NONE)
     energy_before: np.ndarray | None = None
     energy_after: np.ndarray | None = None
@@ -173,8 +177,9 @@ def pop(c: Candidates, r: RejectConfig) -> np.ndarray:
     """An electrode pop (``c.steps``, see :func:`ltr.detect._channel.find_steps`) lies
     within ``r.pop_margin`` s of the candidate and its level shift is at least
     ``r.pop_explains`` × the candidate's peak in the EMG band (``amplitude``): the
-    candidate is the pop's own transient. A genuine burst during which the limb moved
-    and the baseline stepped is larger than its step and is kept."""
+    candidate is the pop's own transient (and, with ``c.step_energy``, the step explains
+    its energy: :func:`step_explains`). A genuine burst during which the limb moved and
+    the baseline stepped is larger than its step and is kept."""
     m = int(r.pop_margin * c.sfreq)
     hit = near(c.steps, c.onset - m, c.offset + m)
     if not hit.any() or c.step_shift.size != c.steps.size:
@@ -185,7 +190,20 @@ def pop(c: Candidates, r: RejectConfig) -> np.ndarray:
     top = np.zeros(c.onset.size)
     for i in np.flatnonzero(hit):  # a loop over the few candidates beside a pop
         top[i] = c.step_shift[lo[i]:hi[i]].max()
-    return hit & (top >= r.pop_explains * c.features["amplitude"])
+    explains = hit & (top >= r.pop_explains * c.features["amplitude"])
+    if c.step_energy is not None:
+        explains &= step_explains(top, c, r)
+    return explains
+
+
+def step_explains(shift: np.ndarray, c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Whether the band-passed response of a level step of ``shift`` (one per candidate)
+    holds at least ``r.pop_energy`` of the candidate's energy (``rms² × samples``): the
+    candidate is the step's own transient, not a burst during which the baseline
+    stepped (a ballistic burst of 0.3-0.6 s holds many times its step's energy)."""
+    energy = c.features["rms"] ** 2 * (c.offset - c.onset)
+    with np.errstate(invalid="ignore"):
+        return shift**2 * (c.step_energy or 0.0) >= r.pop_energy * energy
 
 
 def dense(c: Candidates, r: RejectConfig) -> np.ndarray:
@@ -208,9 +226,24 @@ def dense(c: Candidates, r: RejectConfig) -> np.ndarray:
 
 
 def sustained(c: Candidates, r: RejectConfig) -> np.ndarray:
-    """Longer than ``r.max_duration`` s, or part of a dense run (:func:`dense`): a
-    sustained contraction. An LTR lasts 20-300 ms."""
-    return (c.duration > r.max_duration) | dense(c, r)
+    """Longer than ``r.max_duration`` s (:func:`long_energy`), or part of a dense run
+    (:func:`dense`): a sustained contraction. An LTR lasts 20-300 ms, a ballistic burst
+    with a movement step up to 0.6 s, a contraction 0.5-5 s."""
+    return long_energy(c, r) | dense(c, r)
+
+
+def long_energy(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """Both the candidate (onset to offset) and the span holding the central 90 % of its
+    energy (``burst``) last longer than ``r.max_duration`` s. Where the envelope crosses
+    the threshold depends on the SNR: a 1-mV ballistic burst of 0.3-0.6 s over a µV
+    floor stays above it for 0.6-0.8 s on its weak first and last potentials, while its
+    energy span stays 0.3-0.5 s. A contraction's energy is spread over its plateau and
+    ramps (energy span 0.7 s and more for the 1-5-s contractions of the development
+    seeds). The weak tails stretch the span only when the peak stands far above the
+    floor, so below ``r.ballistic_snr_db`` the span alone decides."""
+    compact = ((c.features["burst"] <= r.max_duration)
+               & (c.features["snr_db"] >= r.ballistic_snr_db))
+    return (c.duration > r.max_duration) & ~compact
 
 
 def contraction_fragment(c: Candidates, r: RejectConfig) -> np.ndarray:
