@@ -681,7 +681,7 @@ def _find_candidates(s: _Emg) -> None:
 
 
 def _place_onsets(s: _Emg) -> None:
-    """Judged candidates get onsets a zero-phase filter's pre-response cannot move
+    """Accepted candidates get onsets a zero-phase filter's pre-response cannot move
     (:func:`causal_onsets`). Done after judging: the rules see the candidates as the
     zero-phase band-pass drew them (a heartbeat's lead-in at low frequency, for one,
     is what tells its residue from a twitch)."""
@@ -691,6 +691,9 @@ def _place_onsets(s: _Emg) -> None:
     # at a heartbeat the QRS is itself a sharp change the forward filter answers late
     w = int(s.cfg.reject.ecg_window * sfreq)
     limit[_near(s.r_peaks, s.onset - w, s.offset + w)] = np.inf
+    # only twitches need the check: what was turned away keeps the edges it was judged
+    # by (most candidates of a recording with look-alikes: a filter pass each saved)
+    limit[s.reason != ""] = np.inf
     # the zero-phase lead must stand out from the forward signal by the same ratio as
     # an edge from the floor (energies: squared)
     onset = causal_onsets(s.raw, s.x, sfreq, s.edges, e.filter_order, s.onset, s.offset,
