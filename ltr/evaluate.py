@@ -451,7 +451,8 @@ def _confounders_counted(fp_times: np.ndarray, truth: Any, tol: float,
 
 
 def read_events_tsv(path: str | os.PathLike[str]) -> np.ndarray:
-    """Onsets (s) of the twitches in a BIDS-style events.tsv.
+    """Onsets (s) of the twitches in a BIDS-style events.tsv, or the ``.csv`` that
+    ``ltr detect -o events.csv`` writes (comma-separated by its suffix).
 
     Rows are kept when there is no ``trial_type`` column, or when it says ``twitch``
     (also ``ltr``). An ``onset`` column is required.
@@ -459,10 +460,11 @@ def read_events_tsv(path: str | os.PathLike[str]) -> np.ndarray:
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such file")
+    delimiter = "," if p.suffix.lower() == ".csv" else "\t"
     with open(p, newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t")
+        reader = csv.DictReader(fh, delimiter=delimiter)
         if reader.fieldnames is None or "onset" not in reader.fieldnames:
-            raise ValueError(f"{p}: an events.tsv needs an 'onset' column, found "
+            raise ValueError(f"{p}: an events table needs an 'onset' column, found "
                              f"{reader.fieldnames}")
         onsets = []
         for lineno, row in enumerate(reader, start=2):

@@ -590,6 +590,13 @@ def _from_pandas(obj: Any, sfreq: float | None) -> tuple[np.ndarray, float, list
 
     frame = obj.to_frame(name=obj.name if obj.name is not None else "ch1") \
         if isinstance(obj, pd.Series) else obj
+    rows, cols = frame.shape
+    if cols > TALL_MIN_ROWS and cols > TALL_RATIO * rows:
+        # the transposed mistake: channels in rows would make thousands of channels of a
+        # few samples each (minutes of work, GBs of memory, before any error)
+        raise ValueError(
+            f"a DataFrame of shape {frame.shape} would be {cols} channels of {rows} samples "
+            "each; ltr wants samples in rows and one column per channel: pass df.T")
     names = [str(c) for c in frame.columns]
     bad = [n for n, dt in zip(names, frame.dtypes, strict=True)
            if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))]

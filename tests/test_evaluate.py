@@ -248,3 +248,19 @@ def test_detection_outcomes_match_one_to_one():
     _rec, truth = __import__("ltr").simulate.session(30, 1000, "emg", 2)
     assert detection_outcomes(truth.onsets + 0.01, truth).all()
     assert not detection_outcomes(truth.onsets + 0.2, truth).any()
+
+
+def test_evaluate_reads_the_csv_that_detect_writes(tmp_path):
+    # fresh-eyes trial: `ltr detect F -o d.csv; ltr evaluate d.csv F.truth.json` failed,
+    # the csv parsed as tab-separated
+    from ltr.simulate import write_session
+
+    rec_path = tmp_path / "s.h5"
+    write_session(rec_path, duration=30, layout="emg", seed=2)
+    assert main(["detect", str(rec_path), "-o", str(tmp_path / "d.csv")]) == 0
+    assert main(["detect", str(rec_path), "-o", str(tmp_path / "d.tsv")]) == 0
+    a = read_events_tsv(tmp_path / "d.csv")
+    b = read_events_tsv(tmp_path / "d.tsv")
+    assert a.size > 0
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)  # the same numbers, 10 digits
+    assert main(["evaluate", str(tmp_path / "d.csv"), str(tmp_path / "s.truth.json")]) == 0

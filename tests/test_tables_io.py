@@ -234,3 +234,14 @@ def test_cli_events_csv_reads_back_with_pandas(detected, tmp_path, capsys):
     assert back.shape == (len(res), len(EVENT_TABLE_COLUMNS))
     assert back["channels"].tolist() == res.events["channels"].tolist()
     assert (back["modality"] == res.events["modality"]).all()
+
+
+def test_a_dataframe_with_channels_in_rows_is_refused_at_once():
+    # fresh-eyes trial: 4 channels x 180 000 samples as rows ran for > 10 min at 1.3 GB
+    import pandas as pd
+
+    wide = pd.DataFrame(np.zeros((4, 180_000)), index=["EMG", "ACC X", "ACC Y", "ACC Z"])
+    with pytest.raises(ValueError, match=r"180000 channels of 4 samples.*pass df\.T"):
+        ltr.detect(wide, sfreq=2000)
+    with pytest.raises(ValueError, match=r"pass df\.T"):
+        ltr.read(wide, sfreq=2000)
