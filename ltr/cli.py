@@ -343,6 +343,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     cfg = _load_config(args, "report")
     if cfg is None:
         return 2
+    if Path(args.output).suffix.lower() not in (".html", ".htm", ".pdf"):
+        print(f"ltr report: error: {args.output}: the report is written as .html or .pdf "
+              "(-o report.html, -o report.pdf, or -o report.html --pdf for both)",
+              file=sys.stderr)
+        return 2
 
     def work(path: str) -> Callable[[], None]:
         rec = _read(path, args)

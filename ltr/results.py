@@ -167,7 +167,8 @@ class TwitchResults:
         return self.events["onset"]
 
     def __repr__(self) -> str:
-        return (f"<TwitchResults | {len(self)} twitches in {self.duration:.1f} s "
+        return (f"<TwitchResults | {len(self)} twitch{'' if len(self) == 1 else 'es'} in "
+                f"{self.duration:.1f} s "
                 f"({self.rate_per_min:.2f}/min), {self.rejected['onset'].size} rejected, "
                 f"{self.contractions['onset'].size} contractions>")
 
@@ -311,7 +312,8 @@ class TwitchResults:
     def format_summary(self) -> str:
         """The summary as text (what ``ltr detect`` prints)."""
         s = self.overview()
-        lines = [f"{self.source or 'recording'}: {s['count']} twitches in "
+        lines = [f"{self.source or 'recording'}: {s['count']} "
+                 f"twitch{'' if s['count'] == 1 else 'es'} in "
                  f"{self.duration:.1f} s ({s['rate_per_min']:.2f} per minute)"]
         if s["count"]:
             mods = ", ".join(f"{k} {v}" for k, v in s["per_modality"].items() if v)

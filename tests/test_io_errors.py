@@ -160,3 +160,25 @@ def test_edf_writer_refuses_a_length_no_record_can_hold(tmp_path):
         ltr.write_edf(rec, tmp_path / "x.edf")
     ok = ltr.Recording(np.zeros((1, 1037 * 3)), 1037.0, ["EMG"], ch_kinds=["emg"])
     assert ltr.read(ltr.write_edf(ok, tmp_path / "y.edf")).n_samples == 1037 * 3
+
+
+def test_a_folder_without_a_recording_suffix_is_named_a_directory(tmp_path, capsys):
+    # fresh-eyes trial: `ltr detect somedir` said "unsupported file type '(no suffix)'"
+    from ltr.cli import main
+
+    (tmp_path / "somedir").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a directory, not a recording"):
+        ltr.read(tmp_path / "somedir")
+    assert main(["detect", str(tmp_path / "somedir")]) != 0
+    err = capsys.readouterr().err
+    assert "is a directory" in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_report_refuses_an_output_that_is_neither_html_nor_pdf(tmp_path, capsys):
+    from ltr.cli import main
+
+    rec = tmp_path / "s.h5"
+    ltr.write(make_recording(), rec)
+    assert main(["report", str(rec), "-o", str(tmp_path / "r.docx")]) == 2
+    assert ".html or .pdf" in capsys.readouterr().err
+    assert not (tmp_path / "r.docx").exists()

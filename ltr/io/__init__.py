@@ -125,6 +125,9 @@ def read(path: str | os.PathLike[str] | Any, **options: Any) -> Recording:
             return read_delsys(p, **options)
         if is_openbci(head):
             return read_openbci(p, **options)
+    if suffix not in READERS and p.is_dir():
+        raise IsADirectoryError(f"{p}: is a directory, not a recording (ltr batch reads a "
+                                "folder of recordings)")
     if suffix not in READERS:
         supported = ", ".join(f"{s} ({name})" for s, (name, _) in READERS.items())
         raise ValueError(f"{p}: unsupported file type {suffix or '(no suffix)'!r}; "
