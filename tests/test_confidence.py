@@ -184,7 +184,8 @@ def test_cli_min_confidence(tmp_path, capsys):
     assert n_low > 0
     assert main(["detect", str(path), "--min-confidence", str(p)]) == 0
     out = capsys.readouterr().out
-    assert f"{conf.size - n_low} twitches" in out
+    kept = conf.size - n_low
+    assert f"{kept} twitch{'' if kept == 1 else 'es'} in" in out
     assert f"confidence below {p:g}: {n_low} twitch" in out
     with pytest.raises(SystemExit):
         main(["detect", str(path), "--min-confidence", "1.5"])
