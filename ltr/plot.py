@@ -390,7 +390,8 @@ def plot_gallery(
 ) -> Any:
     """Every twitch's snippet aligned on its onset, with the average, per channel.
 
-    One panel per analysed EMG channel and accelerometer sensor, showing the conditioned
+    One panel per analysed EMG channel and accelerometer sensor that saw a twitch (at most
+    :data:`AVERAGE_COLUMNS` a row), showing the conditioned
     signal (EMG band-passed without hum and heartbeats; accelerometer magnitude) of the
     twitches seen on it, thin, and their mean, bold (for EMG the mean of the rectified
     signal: polyphasic bursts cancel out when averaged as they are). The mean is over all
@@ -406,8 +407,17 @@ def plot_gallery(
     plt = _pyplot()
     emg_names = list(results.meta.get("emg", []))
     units = emg_names + list(results.meta.get("sensors", {}))
-    fig, axes = plt.subplots(1, max(1, len(units)), squeeze=False,
-                             figsize=(4.5 * max(1, len(units)), 3.6))
+    # a panel per channel or sensor that saw a twitch (a 38-channel file with twitches
+    # on three made a 171-inch-wide row of mostly empty panels); one panel when none did
+    seen_by = {u for c in results.events["channels"] for u in str(c).split(",")}
+    units = [u for u in units if u in seen_by] or units[:1]
+    ncols = min(AVERAGE_COLUMNS, max(1, len(units)))
+    nrows = -(-max(1, len(units)) // ncols)
+    fig, grid = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(4.5 * ncols, 3.6 * nrows))
+    axes = grid.reshape(1, -1)
+    for ax in axes[0, len(units):]:
+        ax.set_visible(False)
     sf = recording.sfreq
     nb, na = round(before * sf), round(after * sf)
     lag = (np.arange(-nb, na) / sf) * 1e3
@@ -429,6 +439,8 @@ def plot_gallery(
                              emg=results.meta.get("emg"), acc=results.meta.get("acc"),
                              keep=["conditioned"])
         for u, d in tr.items():
+            if u not in total:  # no twitch on it: no panel
+                continue
             scale = 1e6 if _unit_of(recording, results, u) == "V" else 1.0
             for k in np.flatnonzero(in_piece & seen[u]):  # a loop over twitches
                 i = round((onsets[k] - t0) * sf)
@@ -457,6 +469,10 @@ def plot_gallery(
         ax.set_ylabel(f"[{unit}]")
     fig.tight_layout()
     return fig
+
+
+#: Panels per row of :func:`plot_average` (more rows below; a row fits a page's width).
+AVERAGE_COLUMNS = 4
 
 
 def _unit_of(recording: Recording, results: TwitchResults, unit: str) -> str:

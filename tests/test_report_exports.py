@@ -162,3 +162,26 @@ def test_report_cli(tmp_path, capsys):
                  str(tmp_path / "a.edf")]) == 0
     printed = capsys.readouterr().out
     assert "written:" in printed and out.exists() and (tmp_path / "a.edf").exists()
+
+
+def test_gallery_has_panels_only_for_channels_that_saw_a_twitch():
+    # fresh-eyes trial: a 38-channel C3D gave a 171-inch-wide row of mostly empty panels
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from ltr.plot import AVERAGE_COLUMNS, plot_gallery
+    from ltr.simulate import session
+
+    sim, _ = session(60, 2000, "emg", seed=4, snr_db=(10, 20))
+    rng = np.random.default_rng(0)
+    quiet = rng.normal(0, 3e-6, (9, sim.n_samples))
+    rec = ltr.Recording(np.vstack([sim.data, quiet]), sim.sfreq,
+                        [*sim.ch_names, *[f"EMG quiet {k}" for k in range(9)]],
+                        ch_kinds=["emg"] * 10)
+    res = ltr.detect(rec)
+    seen = {u for c in res.events["channels"] for u in str(c).split(",")}
+    fig = plot_gallery(rec, res, max_drawn=3)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == len(seen) >= 1
+    assert fig.get_size_inches()[0] <= 4.5 * AVERAGE_COLUMNS + 1e-9  # inches, exact layout
+    plt.close(fig)
