@@ -20,11 +20,9 @@ scratch folders whose process is gone are removed by the next run.
 from __future__ import annotations
 
 import contextlib
-import csv
 import ctypes
 import hashlib
 import json
-import math
 import os
 import re
 import shutil
@@ -639,33 +637,18 @@ def _write_tables(result: BatchResult, cfg: DetectorConfig, root: Path | None) -
 
 def write_tsv(rows: list[dict[str, Any]], path: str | os.PathLike[str],
               columns: Iterable[str] = ()) -> Path:
-    """Write rows (dicts) as a tab-separated table with :mod:`csv`, atomically.
+    """Write rows (dicts) as a tab-separated table with :mod:`csv`, atomically
+    (:func:`ltr.io.tables.write_delimited`, the one table writer).
 
     Columns are ``columns`` then any others in order of appearance; fields holding a
     tab, newline or quote are quoted, so ``pandas.read_csv(path, sep="\\t")`` reads the
     values back. Missing values and non-finite numbers are written as ``n/a``.
     """
-    p = Path(path)
+    from .io.tables import write_delimited
+
     cols = list(dict.fromkeys([*columns, *(k for row in rows for k in row)]))
-    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        w.writerow(cols)
-        w.writerows([_cell(row.get(c)) for c in cols] for row in rows)
-    os.replace(tmp, p)
-    return p
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return "n/a"
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, float) or (hasattr(v, "dtype") and getattr(v.dtype, "kind", "") == "f"):
-        f = float(v)
-        return f"{f:.6g}" if math.isfinite(f) else "n/a"
-    s = str(v)
-    return s if s else "n/a"
+    return write_delimited(path, cols, ([row.get(c) for c in cols] for row in rows),
+                           delimiter="\t", overwrite=True)
 
 
 def _isolated(path: Path, cfg: DetectorConfig, out: Path, kwargs: dict[str, Any]) -> FileReport:
