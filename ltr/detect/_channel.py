@@ -457,13 +457,16 @@ def causal_onsets(raw: np.ndarray, x: np.ndarray, sfreq: float, edges: tuple[flo
     faint twitch); candidates the forward filter never sees clear the threshold; and
     those whose ``limit`` is infinite (no check asked for).
 
+    The windows are filtered together, as rows of a few zero-padded matrices of
+    similar lengths (:func:`_causal_starts`): a causal filter's output never depends on
+    what follows, so the padding changes nothing, and one filter call serves many
+    candidates.
+
     Returns
     -------
     ndarray of int
         The onsets, moved where the zero-phase one was led by the filter.
     """
-    from scipy import signal
-
     out = onset.copy()
     if max_lead <= 0 or onset.size == 0:
         return out
@@ -471,34 +474,71 @@ def causal_onsets(raw: np.ndarray, x: np.ndarray, sfreq: float, edges: tuple[flo
     reach = int(0.25 * sfreq)  # 5 periods of a 20-Hz lower edge: the start-up dies out
     lead = max(1, round(max_lead * sfreq))
     n = raw.size
-    for i in range(onset.size):  # a loop over candidates, each a short window
-        a, f = int(onset[i]), int(offset[i])
-        if f - a <= lead or not np.isfinite(limit[i]):
-            continue
-        w0 = max(0, a - reach)
-        seg = np.nan_to_num(raw[w0: min(n, f + half)])
-        y = signal.sosfilt(sos, seg - seg[0])
-        c = np.cumsum(np.r_[0.0, y * y])
-        k = np.arange(a - w0, f - w0)
-        lo, hi = np.maximum(k - half, 0), np.minimum(k + half + 1, y.size)
-        ms = (c[hi] - c[lo]) / (hi - lo)
-        above = np.flatnonzero(ms > limit[i])
-        if above.size == 0:
-            continue
-        # the run of activity holding the forward signal's peak, its pieces joined
-        # across pauses shorter than ``gap``: a lone noise sample above the threshold
-        # before it (likely with a 3-sample window at 250 Hz) is not where it starts
-        brk = np.flatnonzero(np.diff(above) > gap)
-        first = np.r_[above[0], above[brk + 1]]
-        start = first[np.searchsorted(first, int(np.argmax(ms)), side="right") - 1]
-        # the two filters have the same magnitude response, so over the same stretch
-        # of the same signal they hold about the same energy; a zero-phase lead that
-        # is the filter's pre-response holds far more than the forward signal there
-        k0 = a - w0
-        pre = float(np.sum(np.nan_to_num(x[a: a + start]) ** 2))
-        if start > lead and pre > ratio * float(np.sum(y[k0: k0 + start] ** 2)):
-            out[i] = a + start
+    a_all = onset.astype(np.int64)
+    f_all = offset.astype(np.int64)
+    todo = np.flatnonzero((f_all - a_all > lead) & np.isfinite(limit))
+    if todo.size == 0:
+        return out
+    w0 = np.maximum(0, a_all[todo] - reach)
+    w1 = np.minimum(n, f_all[todo] + half)
+    length = w1 - w0
+    # rows of similar length share a matrix: at most 2x padding (powers of two)
+    bucket = np.ceil(np.log2(np.maximum(length, 1))).astype(int)
+    for b in np.unique(bucket):
+        rows = np.flatnonzero(bucket == b)
+        i = todo[rows]
+        starts, y = _causal_starts(raw, sos, w0[rows], length[rows], a_all[i] - w0[rows],
+                                   f_all[i] - a_all[i], limit[i], half, gap)
+        for r in np.flatnonzero(starts > lead):  # the few led by the filter
+            k0, start, a = int(a_all[i[r]] - w0[rows[r]]), int(starts[r]), int(a_all[i[r]])
+            pre = float(np.sum(np.nan_to_num(x[a: a + start]) ** 2))
+            if pre > ratio * float(np.sum(y[r, k0: k0 + start] ** 2)):
+                out[i[r]] = a + start
     return out
+
+
+def _causal_starts(raw: np.ndarray, sos: np.ndarray, w0: np.ndarray, length: np.ndarray,
+                   k0: np.ndarray, dur: np.ndarray, limit: np.ndarray, half: int, gap: int,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """For windows ``raw[w0 : w0 + length]`` (one a row, zero-padded at the end), the
+    offset from ``k0`` of the first sample of the run of forward-filtered mean squares
+    above ``limit`` that holds their peak over ``[k0, k0 + dur)`` (-1 when none is above),
+    and the forward-filtered rows (:func:`causal_onsets`)."""
+    from scipy import signal
+
+    m, width = w0.size, int(length.max())
+    col = np.arange(width)
+    inside = col[None, :] < length[:, None]
+    seg = np.zeros((m, width))
+    idx = np.minimum(w0[:, None] + col[None, :], raw.size - 1)
+    seg[inside] = np.nan_to_num(raw[idx[inside]])
+    seg -= seg[:, :1]
+    seg[~inside] = 0.0
+    y = signal.sosfilt(sos, seg, axis=-1)
+    c = np.zeros((m, width + 1))
+    np.cumsum(y * y, axis=-1, out=c[:, 1:])
+    d_max = int(dur.max())
+    k = k0[:, None] + np.arange(d_max)[None, :]  # candidate samples, window coordinates
+    valid = np.arange(d_max)[None, :] < dur[:, None]
+    k = np.where(valid, k, k0[:, None])
+    lo = np.maximum(k - half, 0)
+    hi = np.minimum(k + half + 1, length[:, None])
+    rr = np.arange(m)[:, None]
+    ms = (c[rr, hi] - c[rr, lo]) / (hi - lo)
+    ms[~valid] = -np.inf
+    above = ms > limit[:, None]
+    any_above = above.any(axis=1)
+    peak = np.argmax(ms, axis=1)
+    # the run holding the peak: pieces of ``above`` joined across pauses <= gap; a new
+    # run starts at an above sample whose previous above sample is more than gap back
+    j = np.arange(d_max)[None, :]
+    last = np.where(above, j, -(gap + 2))
+    prev = np.maximum.accumulate(np.concatenate(
+        [np.full((m, 1), -(gap + 2)), last[:, :-1]], axis=1), axis=1)
+    first = above & (j - prev > gap)
+    run_start = np.maximum.accumulate(np.where(first, j, -1), axis=1)
+    start = run_start[np.arange(m), peak]
+    return np.where(any_above, start, -1), y
 
 
 def _short_floor(sums: MovingSums, half: int, b: int, n: int,
