@@ -26,7 +26,7 @@ from ..preprocess import (
     repair_glitches,
     subtract_ecg,
 )
-from .config import DetectorConfig, RejectConfig
+from .config import AccConfig, DetectorConfig, RejectConfig
 from .core import (
     MovingSums,
     at_blocks,
@@ -41,7 +41,7 @@ from .core import (
     split_at_valleys,
 )
 from .plan import AccPlan, EmgPlan, calibration_samples, plan_acc, plan_emg
-from .rules import ACC_RULES, EMG_RULES, Candidates, clipping, judge
+from .rules import ACC_RULES, EMG_RULES, MOVEMENT, Candidates, clipping, judge
 from .rules import near as _near
 
 
@@ -979,18 +979,139 @@ def _rise_half(short: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.n
     return out
 
 
-def _low_ratio(xyz: np.ndarray, mag: np.ndarray, onset: np.ndarray, offset: np.ndarray,
-               fs: float, band: tuple[float, float], plan: AccPlan) -> np.ndarray:
-    """RMS of the movement band (``band``, upper edge capped at 0.45 × ``fs``) over the
-    twitch band's RMS, over each candidate. Filtered causally like the twitch band, so
-    neither leaks in time."""
+def _low_ratio(low_mag: np.ndarray, mag: np.ndarray, onset: np.ndarray,
+               offset: np.ndarray) -> np.ndarray:
+    """RMS of the movement band (``low_mag``, :func:`_movement_band`) over the twitch
+    band's RMS, over each candidate."""
     if onset.size == 0:
         return np.zeros(0)
-    low_mag, _, _ = condition_acc(xyz, fs, (band[0], min(band[1], MAX_EDGE_FRACTION * fs)),
-                                  2, origin=plan.origin)
     # 1e-300: an all-zero candidate has ratio 0, not NaN
     return np.sqrt(_energy(low_mag, onset, offset)
                    / np.maximum(_energy(mag, onset, offset), 1e-300))
+
+
+def _movement_band(xyz: np.ndarray, fs: float, band: tuple[float, float],
+                   plan: AccPlan) -> np.ndarray:
+    """Magnitude of the movement band (``band``, upper edge capped at 0.45 × ``fs``),
+    filtered causally like the twitch band, so neither leaks in time."""
+    low_mag, _, _ = condition_acc(xyz, fs, (band[0], min(band[1], MAX_EDGE_FRACTION * fs)),
+                                  2, origin=plan.origin)
+    return low_mag
+
+
+def _acc_features(raw0: np.ndarray, low_mag: np.ndarray | None, mag: np.ndarray,
+                  sums: MovingSums, onset: np.ndarray, offset: np.ndarray, fs: float,
+                  floor: np.ndarray, b: int, q: int, n_full: int, tremor_amp: np.ndarray,
+                  a: AccConfig) -> dict[str, np.ndarray]:
+    """The features the accelerometer rules look at, per candidate (decimated rate)."""
+    feats = segment_features(mag, onset, offset, fs, at_blocks(floor, b, onset),
+                             spectral=False)
+    feats["median_freq"] = np.full(onset.size, np.nan)
+    feats["rise_time"] = (feats["peak"] - onset) / fs
+    full_on, full_off = onset * q, np.minimum(offset * q, n_full)
+    for k, axis in enumerate(raw0):  # decided at the end (mark_clipping)
+        feats[f"raw_max_{k}"], feats[f"raw_min_{k}"] = _extremes_in(axis, full_on, full_off)
+    short = np.sqrt(sums.mean(window_samples(a.onset_window, fs) // 2))
+    feats["rise_half"] = _rise_half(short, onset, offset) / fs
+    feats["low_ratio"] = (np.zeros(onset.size) if low_mag is None
+                          else _low_ratio(low_mag, mag, onset, offset))
+    # the tremor around a candidate (its episode's fade is within half a spectral
+    # window) and how much its fitted amplitude changes over the candidate and one fit
+    # window either side (a fade, where the fit leaves some of it)
+    reach = round(a.tremor_window / 2 * fs)
+    feats["tremor_amp"] = np.nan_to_num(_extremes_in(
+        tremor_amp, np.maximum(onset - reach, 0), np.minimum(offset + reach, mag.size))[0])
+    near = round(a.tremor_cycles / a.tremor_band[0] * fs)
+    hi_amp, lo_amp = _extremes_in(tremor_amp, np.maximum(onset - near, 0),
+                                  np.minimum(offset + near, mag.size))
+    feats["tremor_fade"] = np.nan_to_num((hi_amp - lo_amp) / np.maximum(hi_amp, 1e-300))
+    return feats
+
+
+def _jolts_inside(xyz: np.ndarray, fs: float, onset: np.ndarray, offset: np.ndarray,
+                  on_level: np.ndarray, off_level: np.ndarray, edges: tuple[float, float],
+                  a: AccConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Jolts inside movement candidates, found in the jolt band (``a.jolt_band``).
+
+    Each candidate, with five periods of the band's lower edge before it (0.25 s at
+    20 Hz, over which the causal filter's start from rest dies out; nothing is searched
+    before the filter has settled), is filtered to the jolt band alone, causally like
+    the twitch band; the thresholds of the twitch band
+    (``on_level``, ``off_level``: at the candidate's onset) are scaled to the jolt band by
+    the square root of the bandwidths (white sensor noise). A run of the jolt-band
+    envelope above the off level that reaches the on level is a jolt piece; its onset is
+    where the short envelope first reaches the off level.
+
+    Returns
+    -------
+    onset, offset, rise_half, host : ndarray
+        The pieces (samples), the time from each onset to half its peak of the short
+        jolt-band envelope (s), and the index of the candidate each lies in.
+    """
+    n = xyz.shape[-1]
+    j_edges = band_edges(a.jolt_band, fs)
+    scale = np.sqrt((j_edges[1] - j_edges[0]) / max(edges[1] - edges[0], 1e-9))
+    pad = round(5.0 / j_edges[0] * fs)
+    h = window_samples(a.window, fs) // 2
+    h_o = window_samples(a.onset_window, fs) // 2
+    out: list[tuple[int, int, float, int]] = []
+    for i, (s0, s1) in enumerate(zip(onset, offset, strict=True)):  # movement candidates
+        lo, hi = max(s0 - pad, 0), min(s1 + h, n)
+        seg = xyz[:, lo:hi]
+        if hi - lo < 3 * (2 * a.filter_order + 1) or not np.isfinite(seg).all():
+            continue  # too short to filter, or beside a gap left out
+        jm, _, _ = condition_acc(seg, fs, j_edges, a.filter_order, origin=seg[:, :1])
+        sums = MovingSums(jm * jm)
+        env = np.sqrt(sums.mean(h))
+        short = np.sqrt(sums.mean(h_o))
+        on_j, off_j = on_level[i] * scale, off_level[i] * scale
+        a0, a1 = max(s0 - lo, pad), s1 - lo  # where the filter has settled
+        if a1 <= a0:
+            continue
+        st, sp = runs(env[a0:a1] > off_j)
+        for u, v in zip(st + a0, sp + a0, strict=True):
+            if env[u:v].max() < on_j:
+                continue
+            above = np.flatnonzero(short[u:v] >= off_j)
+            if above.size == 0:
+                continue
+            j0 = u + int(above[0])
+            if v - j0 < 2:
+                continue
+            top = short[j0:v].max()
+            rise = int(np.flatnonzero(short[j0:v] >= 0.5 * top)[0])
+            out.append((lo + j0, lo + v, rise / fs, i))
+    if not out:
+        z = np.zeros(0, dtype=int)
+        return z, z, np.zeros(0), z
+    arr = np.asarray(out, dtype=float)
+    return arr[:, 0].astype(int), arr[:, 1].astype(int), arr[:, 2], arr[:, 3].astype(int)
+
+
+def _cut(onset: np.ndarray, offset: np.ndarray, host: np.ndarray, j_on: np.ndarray,
+         j_off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cut candidates ``host`` around the pieces ``[j_on, j_off)`` inside them.
+
+    Returns the new onsets and offsets (sorted), which of them are the pieces, and which
+    are parts of a cut candidate (the pieces and what is left around them)."""
+    keep = np.ones(onset.size, bool)
+    keep[host] = False
+    ons, offs, jolt, part = [onset[keep]], [offset[keep]], [np.zeros(keep.sum(), bool)], \
+        [np.zeros(keep.sum(), bool)]
+    for k in np.unique(host):  # a loop over the cut candidates
+        m = host == k
+        cuts_on, cuts_off = j_on[m], j_off[m]
+        edges = np.r_[onset[k], np.ravel(np.column_stack([cuts_on, cuts_off])), offset[k]]
+        a, z = edges[0::2], edges[1::2]  # the gaps between pieces (left-overs)
+        ok = z > a
+        ons += [cuts_on, a[ok]]
+        offs += [cuts_off, z[ok]]
+        jolt += [np.ones(cuts_on.size, bool), np.zeros(ok.sum(), bool)]
+        part += [np.ones(cuts_on.size + ok.sum(), bool)]
+    on, off = np.concatenate(ons), np.concatenate(offs)
+    order = np.argsort(on, kind="stable")
+    return (on[order], off[order], np.concatenate(jolt)[order],
+            np.concatenate(part)[order])
 
 
 def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
@@ -1039,29 +1160,31 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
                                      min_gap=a.split_gap, depth=a.split_depth)
     b = seg["b"]
     floor = seg["floor"]
-    feats = segment_features(mag, onset, offset, fs, at_blocks(floor, b, onset),
-                             spectral=False)
-    feats["median_freq"] = np.full(onset.size, np.nan)
-    feats["rise_time"] = (feats["peak"] - onset) / fs
     r = cfg.reject
-    full_on, full_off = onset * q, np.minimum(offset * q, n_full)
-    for k, axis in enumerate(raw0):  # decided at the end (mark_clipping)
-        feats[f"raw_max_{k}"], feats[f"raw_min_{k}"] = _extremes_in(axis, full_on, full_off)
-    short = np.sqrt(sums.mean(window_samples(a.onset_window, fs) // 2))
-    feats["rise_half"] = _rise_half(short, onset, offset) / fs
-    feats["low_ratio"] = _low_ratio(xyz, mag, onset, offset, fs, r.acc_low_band, plan)
-    # the tremor around a candidate (its episode's fade is within half a spectral
-    # window) and how much its fitted amplitude changes over the candidate and one fit
-    # window either side (a fade, where the fit leaves some of it)
-    reach = round(a.tremor_window / 2 * fs)
-    feats["tremor_amp"] = np.nan_to_num(_extremes_in(
-        tremor_amp, np.maximum(onset - reach, 0), np.minimum(offset + reach, mag.size))[0])
-    near = round(a.tremor_cycles / a.tremor_band[0] * fs)
-    hi_amp, lo_amp = _extremes_in(tremor_amp, np.maximum(onset - near, 0),
-                                  np.minimum(offset + near, mag.size))
-    feats["tremor_fade"] = np.nan_to_num((hi_amp - lo_amp) / np.maximum(hi_amp, 1e-300))
+    low_mag = _movement_band(xyz, fs, r.acc_low_band, plan) if onset.size else None
+    feats = _acc_features(raw0, low_mag, mag, sums, onset, offset, fs, floor, b, q, n_full,
+                          tremor_amp, a)
     reason = judge(ACC_RULES, Candidates(onset, offset, fs, feats,
                                          at_blocks(floor, b, onset)), r)
+    moved = reason == MOVEMENT
+    if a.jolt_search and moved.any():
+        # a jolt sharing a candidate with a slow movement: found in the jolt band, above
+        # the movement's reach, the candidate is cut around it and the pieces judged
+        j_on, j_off, j_rise, host = _jolts_inside(
+            xyz, fs, onset[moved], offset[moved], at_blocks(seg["on"], b, onset[moved]),
+            at_blocks(seg["off"], b, onset[moved]), edges, a)
+        if j_on.size:
+            onset, offset, is_jolt, piece_of = _cut(onset, offset, np.flatnonzero(moved)[host],
+                                                    j_on, j_off)
+            feats = _acc_features(raw0, low_mag, mag, sums, onset, offset, fs, floor, b,
+                                  q, n_full, tremor_amp, a)
+            feats["jolt_piece"] = is_jolt.astype(float)
+            feats["rise_half"][is_jolt] = j_rise
+            reason = judge(ACC_RULES, Candidates(onset, offset, fs, feats,
+                                                 at_blocks(floor, b, onset)), r)
+            reason[piece_of & ~is_jolt] = MOVEMENT  # what is left of the movement
+    if "jolt_piece" not in feats:
+        feats["jolt_piece"] = np.zeros(onset.size)
     # back to the full rate: a group's middle sample
     mid = q // 2
     feats["peak"] = np.minimum(feats["peak"] * q + mid, n_full - 1)

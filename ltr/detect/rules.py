@@ -66,6 +66,8 @@ VETO = REASONS["motion"].name
 #: Look-alikes that mark needling activity: without annotations or a trigger channel,
 #: epochs come from them and the twitches (:func:`ltr.segment.epochs_from_activity`).
 NEEDLING = (REASONS["needle_spike"].name, REASONS["motion"].name, REASONS["pop"].name)
+#: The reason of accelerometer movements (and what is left of one cut around a jolt).
+MOVEMENT = REASONS["movement"].name
 #: The reason whose candidates are reported as contractions rather than rejected.
 CONTRACTION = REASONS["contraction"].name
 
@@ -92,7 +94,9 @@ class Candidates:
         Rate of ``onset``/``offset``, Hz.
     features : dict of ndarray
         Per-candidate features (:func:`ltr.detect.core.segment_features` and those the
-        front end adds: ``rise_half``, ``low_ratio``, ``raw_max_k``/``raw_min_k``).
+        front end adds: ``rise_half``, ``low_ratio``, ``raw_max_k``/``raw_min_k``;
+        ``jolt_piece`` > 0 for an accelerometer jolt cut out of a movement candidate,
+        :attr:`ltr.detect.config.AccConfig.jolt_band`).
     floor : ndarray
         Noise floor (RMS) at each onset.
     steps : ndarray of int
@@ -353,8 +357,12 @@ def slow_rise(c: Candidates, r: RejectConfig) -> np.ndarray:
 
 def slow_content(c: Candidates, r: RejectConfig) -> np.ndarray:
     """More than ``r.acc_low_ratio`` × the twitch-band content in the movement band
-    (``low_ratio``, :attr:`RejectConfig.acc_low_band`)."""
-    return c.features["low_ratio"] > r.acc_low_ratio
+    (``low_ratio``, :attr:`RejectConfig.acc_low_band`). Not for a jolt cut out of a
+    movement candidate (``jolt_piece``): found in the jolt band, above the movement's
+    reach, its movement-band content is the movement's around it; its length and rise
+    (in the jolt band) are still judged."""
+    piece = c.features.get("jolt_piece", np.zeros(c.onset.size)) > 0
+    return (c.features["low_ratio"] > r.acc_low_ratio) & ~piece
 
 
 # -- the tables -------------------------------------------------------------------------

@@ -111,14 +111,20 @@ def ecg_beat(rng: np.random.Generator, sfreq: float) -> tuple[np.ndarray, int]:
 def windowed_sine(
     sfreq: float, duration: float, freq: float, phase: float = 0.0
 ) -> np.ndarray:
-    """A Gaussian-windowed sinusoid of unit peak: a smooth low-frequency transient."""
+    """A Gaussian-windowed sinusoid of unit peak: a smooth low-frequency transient.
+
+    The window (standard deviation ``duration`` / 6) is lowered by its value at the ends
+    (1.1 % of its top) so the transient starts and ends at zero: cut off there, a
+    movement of 1 m/s² would begin and end with a step of up to 0.011 m/s², whose
+    broadband ringing no hand or cable movement makes."""
     t = np.arange(0.0, duration, 1.0 / sfreq)
     if t.size == 0:
         return t
     centre = duration / 2
-    wave = np.exp(-0.5 * ((t - centre) / (duration / 6)) ** 2) * np.sin(
-        2 * np.pi * freq * (t - centre) + phase
-    )
+    edge = np.exp(-0.5 * 3.0**2)  # the window at +-3 standard deviations
+    window = np.clip((np.exp(-0.5 * ((t - centre) / (duration / 6)) ** 2) - edge)
+                     / (1.0 - edge), 0.0, None)
+    wave = window * np.sin(2 * np.pi * freq * (t - centre) + phase)
     peak = np.max(np.abs(wave))
     return wave / peak if peak > 0 else wave
 
