@@ -128,3 +128,20 @@ def test_simulated_movements_start_and_end_at_zero(dur):
     # 3-Hz sine at 2 kHz moves by under 1e-2 of its peak, so 1e-3 is far below a step
     assert abs(w[0]) < 1e-3 and abs(w[-1]) < 1e-3
     assert np.abs(w).max() == pytest.approx(1.0, abs=1e-12)  # unit peak, exact by scaling
+
+
+def test_pieces_equal_whole_with_jolts_inside_movements():
+    from ltr.simulate import session
+
+    # an accelerometer alone, with the operator's motion at a third of the passes
+    rec, _ = session(400.0, 500.0, "acc", 7, condition="acc_only", motion_prob=0.3)
+    whole = ltr.detect(rec, block=None)
+    off = ltr.detect(rec, block=None, config=DetectorConfig(acc=AccConfig(jolt_search=False)))
+    assert len(whole) > len(off) + 3  # jolts were cut out of movements here
+    pieces = ltr.detect(rec, block=122.0)  # the shortest piece (tests/test_stream.py)
+    assert pieces.meta["pieces"] >= 3
+    for name in ("events", "rejected"):  # samples, so exactly equal
+        a, b = getattr(whole, name), getattr(pieces, name)
+        np.testing.assert_array_equal(np.sort(a["onset"]), np.sort(b["onset"]))
+        assert sorted(map(str, a["reason"] if name == "rejected" else a["onset"])) == \
+            sorted(map(str, b["reason"] if name == "rejected" else b["onset"]))
