@@ -145,3 +145,29 @@ def test_pieces_equal_whole_with_jolts_inside_movements():
         np.testing.assert_array_equal(np.sort(a["onset"]), np.sort(b["onset"]))
         assert sorted(map(str, a["reason"] if name == "rejected" else a["onset"])) == \
             sorted(map(str, b["reason"] if name == "rejected" else b["onset"]))
+
+
+def test_hold_length_of_a_staircase():
+    from ltr.detect.plan import hold_length
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 400))
+    assert hold_length(x) == 1
+    assert hold_length(np.repeat(x[:, :40], 10, axis=1)) == 10
+    assert hold_length(np.zeros((3, 100))) == 1  # nothing changes: nothing to tell
+
+
+def test_a_held_sensor_has_no_jolt_band():
+    # OpenBCI's accelerometer: read at 25 Hz, written at 250 Hz (each value held for 10
+    # samples); its staircase puts the hand's movement above 20 Hz, where no jolt of a
+    # 25-Hz sensor can be
+    fs = 250.0
+    wave, _ = _passes(False)
+    slow = np.repeat(wave[:: round(FS / 25.0)], 10)  # 25 Hz, held at 250 Hz
+    rec = _recording(np.zeros(slow.size), fs=fs)
+    rec.data[:] = np.repeat(rec.data[:, ::10], 10, axis=1)[:, : slow.size]
+    rec.data[0] += 0.6 * slow
+    rec.data[2] += 0.8 * slow
+    with_search = ltr.detect(rec)
+    without = ltr.detect(rec, config=DetectorConfig(acc=AccConfig(jolt_search=False)))
+    assert with_search.onset.size == without.onset.size

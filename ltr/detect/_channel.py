@@ -1167,7 +1167,10 @@ def detect_acc_sensor(raw_xyz: np.ndarray, sfreq: float, name: str, cfg: Detecto
     reason = judge(ACC_RULES, Candidates(onset, offset, fs, feats,
                                          at_blocks(floor, b, onset)), r)
     moved = reason == MOVEMENT
-    if a.jolt_search and moved.any():
+    # the jolt band must lie below the sensor's true Nyquist (a held sensor's
+    # staircase is all there is above it)
+    true_fs = min(fs, sfreq / plan.hold)
+    if a.jolt_search and moved.any() and a.jolt_band[0] < MAX_EDGE_FRACTION * true_fs:
         # a jolt sharing a candidate with a slow movement: found in the jolt band, above
         # the movement's reach, the candidate is cut around it and the pieces judged
         j_on, j_off, j_rise, host = _jolts_inside(

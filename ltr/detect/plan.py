@@ -82,6 +82,23 @@ class AccPlan:
     q: int = 1
     origin: np.ndarray = field(default_factory=lambda: np.zeros((1, 1)))
     glitch_scale: np.ndarray = field(default_factory=lambda: np.zeros((1, 1)))
+    hold: int = 1
+    """Samples each raw value is held for (1: every sample is new). A sensor read at
+    25 Hz and written at 250 Hz (OpenBCI's accelerometer) holds each value for 10
+    samples: its true rate is ``sfreq / hold``, and above half of it lie only the
+    steps of the staircase."""
+
+
+def hold_length(head: np.ndarray) -> int:
+    """Median number of samples between changes of the raw values, over the axes
+    (1 when they change at (nearly) every sample)."""
+    out = []
+    for axis in np.atleast_2d(head):  # a loop over the (three) axes
+        x = axis[np.isfinite(axis)]
+        change = np.flatnonzero(np.diff(x) != 0)
+        if change.size >= 2:
+            out.append(float(np.median(np.diff(change))))
+    return max(1, round(float(np.median(out)))) if out else 1
 
 
 def calibration_samples(sfreq: float) -> int:
@@ -145,7 +162,7 @@ def plan_acc(head: np.ndarray, sfreq: float) -> AccPlan:
     q = acc_decimation(sfreq)
     dec = decimate_mean(head, q)
     origin = np.nan_to_num(dec[:, :1])  # the filter sees the decimated axes
-    return AccPlan(q=q, origin=origin, glitch_scale=glitch_scale(dec))
+    return AccPlan(q=q, origin=origin, glitch_scale=glitch_scale(dec), hold=hold_length(head))
 
 
 def alignment(sfreq: float, cfg: DetectorConfig, plans: list[EmgPlan | AccPlan]) -> int:
