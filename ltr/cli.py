@@ -500,6 +500,25 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_agree(args: argparse.Namespace) -> int:
+    from .agreement import agree
+
+    try:
+        res = agree(args.files, tolerance=args.tolerance, epochs=args.epochs,
+                    insertions=args.insertions)
+        written = res.write(args.output, overwrite=args.overwrite) if args.output else []
+    except (OSError, ValueError, TypeError) as err:
+        print(f"ltr agree: error: {cli_words(str(err))}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=1))
+    else:
+        print(res.format())
+        for p in written:
+            print(f"  written: {p}")
+    return 0
+
+
 def _add_epoch_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("needle insertions (epochs)")
     g.add_argument("--epoch-labels", type=_labels, metavar="IN,OUT",
@@ -507,6 +526,35 @@ def _add_epoch_options(p: argparse.ArgumentParser) -> None:
                         "'needle in,needle out')")
     g.add_argument("--trigger", metavar="CH",
                    help="channel that marks insertions (high while the needle is in)")
+
+
+def _add_agreement_parsers(add_parser: Callable[..., argparse.ArgumentParser]) -> None:
+    """``ltr agree``, ``ltr calibrate`` and ``ltr outcomes``."""
+    p = add_parser("agree", help="agreement between raters (people or the detector)",
+                   description="Compare twitch events files (BIDS events.tsv, reviewed or "
+                               "not; rows a reviewer rejected are no twitch): per pair, "
+                               "precision, recall and F1 with one-to-one onset matching, "
+                               "onset differences, Cohen's kappa of '>= 1 twitch' per "
+                               "needle insertion, ICC(2,1) and Bland-Altman of the counts "
+                               "per insertion; Fleiss' kappa with three raters or more.")
+    p.add_argument("files", nargs="+", metavar="EVENTS.tsv")
+    p.add_argument("--tolerance", type=float, default=0.05, metavar="S",
+                   help="largest onset difference of a match, s (default 0.05; 0.1 for "
+                        "accelerometer events)")
+    p.add_argument("--epochs", metavar="FILE",
+                   help="needle insertions: a table with start_s,stop_s (ltr batch's "
+                        "epochs.tsv) or an events file with needle in/out rows (default: "
+                        "the needle in/out rows of the first events file having them)")
+    p.add_argument("--insertions", metavar="TABLE.csv",
+                   help="per-insertion yes/no raters, one row per insertion (e.g. columns "
+                        "seen, felt: a clinician's and a patient's), for the three-way "
+                        "comparison of Lim 2004")
+    p.add_argument("-o", "--output", metavar="DIR",
+                   help="write pairs.tsv, raters.tsv, counts.tsv, agreement.json and "
+                        "Bland-Altman PNGs here")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_agree)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -640,6 +688,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=float, default=0.05, help="seconds (default 0.05)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_evaluate)
+
+    _add_agreement_parsers(add_parser)
 
     p = add_parser("config", help="print the detector configuration as TOML",
                        description="Print the default detector configuration (or --config "
