@@ -519,6 +519,38 @@ def _cmd_agree(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration import calibrate
+
+    cfg = _load_config(args, "calibrate")
+    if cfg is None:
+        return 2
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        print(f"ltr calibrate: error: {out}: exists; pass --overwrite to replace it",
+              file=sys.stderr)
+        return 1
+    items: list[Any] = []
+    for text in args.reviewed:
+        rec, sep, ev = text.partition("=")
+        items.append((rec, ev) if sep else text)
+    try:
+        res = calibrate(items, config=cfg, tolerance=args.tolerance)
+        res.to_toml(out, overwrite=args.overwrite)
+    except (OSError, ValueError, TypeError) as err:
+        print(f"ltr calibrate: error: {cli_words(str(err))}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"before": res.before, "after": res.after, "scale": res.scale,
+                          "min_confidence": res.min_confidence,
+                          "folds": res.folds.to_dict("records"), "config": str(out)},
+                         indent=1, default=str))
+    else:
+        print(res.format())
+        print(f"  written: {out} (use with --config)")
+    return 0
+
+
 def _add_epoch_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("needle insertions (epochs)")
     g.add_argument("--epoch-labels", type=_labels, metavar="IN,OUT",
@@ -555,6 +587,23 @@ def _add_agreement_parsers(add_parser: Callable[..., argparse.ArgumentParser]) -
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_agree)
+
+    p = add_parser("calibrate", help="fit detector thresholds to a site's reviewed recordings",
+                   description="Fit the threshold scale (EMG and accelerometer on/off "
+                               "ratios and the floor's spread guards, together) and the "
+                               "confidence floor to reviewed recordings, report F1 before "
+                               "and after by leave-one-recording-out cross-validation, and "
+                               "write the configuration for --config.")
+    p.add_argument("reviewed", nargs="+", metavar="REVIEWED",
+                   help="a recording (its reviewed events file beside it: NAME.reviewed.tsv, "
+                        "NAME.events.tsv, NAME_events.tsv ...) or RECORDING=EVENTS.tsv")
+    p.add_argument("-o", "--output", required=True, metavar="SITE.toml")
+    p.add_argument("--config", metavar="CFG.toml", help="start from this configuration")
+    p.add_argument("--tolerance", type=float, default=None, metavar="S",
+                   help="onset matching tolerance, s (default 0.05; 0.1 without EMG)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_calibrate)
 
 
 def build_parser() -> argparse.ArgumentParser:

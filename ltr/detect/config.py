@@ -554,15 +554,25 @@ class ConfidenceConfig:
         Coefficients, one per name of :data:`CONFIDENCE_FEATURES`. The coefficients of
         ``emg_margin`` and ``acc_margin`` are non-negative (the fit enforces it), so
         confidence never falls as the SNR rises.
+    min_confidence : float
+        Twitches of confidence below this (0-1) are set aside as rejected
+        (``low_confidence``), as ``ltr.detect(..., min_confidence=P)`` does; the keyword,
+        when given, wins. Default 0: every twitch is kept. ``ltr calibrate`` fits it to a
+        site's reviewed recordings.
     """
 
     method: str = "logistic"
     emg: tuple[float, ...] = _FITTED["emg"]
     acc: tuple[float, ...] = _FITTED["acc"]
     emg_acc: tuple[float, ...] = _FITTED["emg_acc"]
+    min_confidence: float = 0.0
 
     def __post_init__(self) -> None:
         check_option("confidence.method", self.method, ("logistic", "heuristic"))
+        p = self.min_confidence
+        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
+            raise ValueError(f"confidence.min_confidence: need a number from 0 to 1, got "
+                             f"{p!r}")
         for name in ("emg", "acc", "emg_acc"):
             w = getattr(self, name)
             if len(w) != len(CONFIDENCE_FEATURES):
