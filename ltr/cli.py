@@ -551,6 +551,26 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_outcomes(args: argparse.Namespace) -> int:
+    from .outcomes import compare_outcomes
+
+    try:
+        res = compare_outcomes(args.cohort, args.outcomes)
+        if args.strict and (res.unmatched_outcomes or res.unmatched_cohort):
+            raise ValueError(
+                f"{args.outcomes}: {len(res.unmatched_outcomes)} outcome row(s) and "
+                f"{len(res.unmatched_cohort)} recorded unit(s) did not join (e.g. "
+                f"{(res.unmatched_outcomes + res.unmatched_cohort)[0]}); without --strict "
+                "they are listed and left out")
+        written = res.write(args.output, overwrite=args.overwrite)
+    except (OSError, ValueError, TypeError) as err:
+        print(f"ltr outcomes: error: {cli_words(str(err))}", file=sys.stderr)
+        return 1
+    print(res.format())
+    print(f"  written: {len(written)} file(s) in {args.output} (outcomes.html)")
+    return 0
+
+
 def _add_epoch_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("needle insertions (epochs)")
     g.add_argument("--epoch-labels", type=_labels, metavar="IN,OUT",
@@ -604,6 +624,22 @@ def _add_agreement_parsers(add_parser: Callable[..., argparse.ArgumentParser]) -
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_calibrate)
+
+    p = add_parser("outcomes", help="relate twitches to clinical outcomes over a cohort",
+                   description="Join ltr batch's cohort.tsv (subject, session, muscle from "
+                               "BIDS sub-/ses-/acq- names) with an outcomes table (subject, "
+                               "session, muscle, NAME_pre/NAME_post or NAME_change) and "
+                               "compare the '>= 1 twitch' and 'no twitch' groups (Hedges' g, "
+                               "95% CI), correlate count and amplitude with the change "
+                               "(Spearman, 95% CI) and fit habituation over insertions; "
+                               "tables, figures and outcomes.html in -o DIR.")
+    p.add_argument("cohort", metavar="COHORT.tsv")
+    p.add_argument("outcomes", metavar="OUTCOMES.csv")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--strict", action="store_true",
+                   help="fail when any outcome row or recorded unit does not join")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.set_defaults(func=_cmd_outcomes)
 
 
 def build_parser() -> argparse.ArgumentParser:
