@@ -348,3 +348,22 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.strip() == f"ltr agree: error: {a}: an events file needs an 'onset' column, " \
         "found ['start']"
+
+
+def test_reviewed_file_of_ltr_review(tmp_path):
+    """The reviewed file of ``ltr review``: look-alikes and contractions are no twitch
+    unless the reviewer called them one (then trial_type says twitch); pending rows
+    (n/a) keep the detector's call; a reviewer's needle marks are 'added'."""
+    p = tmp_path / "rec.reviewed.tsv"
+    _events(p, [
+        (0.5, 0, "needle in", "added"), (9.5, 0, "needle out", "added"),
+        (1.0, 0.05, "twitch", "confirmed"), (2.0, 0.05, "twitch", "rejected"),
+        (3.0, 0.05, "twitch", "n/a"), (4.0, 0.05, "look-alike", "confirmed"),
+        (5.0, 0.05, "twitch", "added"), (6.0, 1.5, "contraction", "n/a"),
+        (7.0, 0.0, "twitch", "moved"),
+    ], header=("onset", "duration", "trial_type", "review_status", "reviewer"))
+    ev = read_rater_events(p)
+    assert ev.onsets.tolist() == [1.0, 3.0, 5.0, 7.0]
+    assert ev.rejected_rows == 1 and ev.other_rows == 4
+    assert ev.name == "rec.reviewed" and len(ev.epochs) == 1
+    assert (ev.epochs.start[0], ev.epochs.stop[0]) == (0.5, 9.5)
