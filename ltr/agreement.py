@@ -578,10 +578,11 @@ class AgreementResult:
             lines.append("")
             lines.append(f"Fleiss' kappa (all {self.overall['n_raters']} raters): "
                          f"{f(self.overall['fleiss_kappa'])}")
-        lines.append("")
-        lines.append("insertions with >= 1 twitch: " + ", ".join(
-            f"{r['rater']} {r['positive_insertions']}/{n_ep}"
-            for r in self.raters.to_dict("records")) if n_ep else "")
+        if n_ep:
+            lines.append("")
+            lines.append("insertions with >= 1 twitch: " + ", ".join(
+                f"{r['rater']} {r['positive_insertions']}/{n_ep}"
+                for r in self.raters.to_dict("records")))
         for r in self.raters.to_dict("records"):
             if r["rejected_rows"]:
                 lines.append(f"{r['rater']}: {r['rejected_rows']} row(s) rejected by review, "
@@ -847,10 +848,9 @@ def agree(
         "icc_form": "ICC(2,1): two-way random effects, absolute agreement, single rater",
     }
     if n_ep == 0:
-        msg = ("no needle insertions are marked (no 'needle in'/'needle out' rows, no "
-               "epochs=): kappa and ICC need them and are left out")
-        notes.append("note: " + msg)
-        warnings.warn(msg, LtrDataWarning, stacklevel=2)
+        warnings.warn("no needle insertions are marked (no 'needle in'/'needle out' rows "
+                      "and no epochs given): kappa and ICC need them and are left out",
+                      LtrDataWarning, stacklevel=2)
     return AgreementResult(
         pairs=pairs, raters=pd.DataFrame(rater_rows), counts=pd.DataFrame(counts),
         positive=pd.DataFrame(positive), overall=overall, epochs=ep,
