@@ -11,7 +11,8 @@ with a person's. :func:`agree` compares every pair of raters:
   matched pairs (*a* - *b*, ms: median, interquartile range, mean and SD);
 - **insertions** (needle-in epochs): Cohen's kappa of "at least one twitch" per insertion
   for each pair, Fleiss' kappa over all raters when there are three or more; ICC(2,1) and
-  Bland-Altman limits of agreement of the twitch counts per insertion.
+  Bland-Altman limits of agreement of the twitch counts per insertion (ICC with its 95 %
+  CI, :func:`icc_ci`).
 
 Events files are BIDS ``events.tsv`` (or ``.csv``) tables: ``onset`` (s), optionally
 ``duration``, ``trial_type`` and ``review_status``. A row is a twitch when it has no
@@ -220,6 +221,62 @@ def icc(ratings: Any, form: str = "2,1") -> float:
         return (msr - mse) / (msr + (k - 1) * mse)
     msc = ss_cols / (k - 1)
     return (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
+
+
+def icc_ci(ratings: Any, form: str = "2,1", level: float = 0.95) -> tuple[float, float]:
+    """Confidence interval of :func:`icc` from the F distribution.
+
+    ``"2,1"``: McGraw & Wong (1996, case 2A, absolute agreement), with Satterthwaite's
+    degrees of freedom for the mix of rater and residual mean squares; ``"3,1"`` and
+    ``"1,1"``: the exact F intervals of Shrout & Fleiss (1979).
+
+    Returns
+    -------
+    (float, float)
+        Lower and upper bound; NaN where :func:`icc` is NaN.
+    """
+    from scipy import stats
+
+    value = icc(ratings, form)
+    x = np.asarray(ratings, float)
+    nan = (float("nan"), float("nan"))
+    if not np.isfinite(value):
+        return nan
+    n, k = x.shape
+    grand = x.mean()
+    ss_rows = k * float(np.sum((x.mean(axis=1) - grand) ** 2))
+    ss_cols = n * float(np.sum((x.mean(axis=0) - grand) ** 2))
+    ss_tot = float(np.sum((x - grand) ** 2))
+    msr = ss_rows / (n - 1)
+    q = 1 - (1 - level) / 2
+    if form == "1,1":
+        msw = (ss_tot - ss_rows) / (n * (k - 1))
+        if msw <= 0:
+            return nan
+        f = msr / msw
+        fl = f / stats.f.ppf(q, n - 1, n * (k - 1))
+        fu = f * stats.f.ppf(q, n * (k - 1), n - 1)
+        return float((fl - 1) / (fl + k - 1)), float((fu - 1) / (fu + k - 1))
+    mse = (ss_tot - ss_rows - ss_cols) / ((n - 1) * (k - 1))
+    if mse <= 0:
+        return nan
+    if form == "3,1":
+        f = msr / mse
+        fl = f / stats.f.ppf(q, n - 1, (n - 1) * (k - 1))
+        fu = f * stats.f.ppf(q, (n - 1) * (k - 1), n - 1)
+        return float((fl - 1) / (fl + k - 1)), float((fu - 1) / (fu + k - 1))
+    msc = ss_cols / (k - 1)
+    if value >= 1:
+        return nan
+    a = k * value / (n * (1 - value))
+    b = 1 + k * value * (n - 1) / (n * (1 - value))
+    v = (a * msc + b * mse) ** 2 / ((a * msc) ** 2 / (k - 1) +
+                                     (b * mse) ** 2 / ((n - 1) * (k - 1)))
+    f_hi = stats.f.ppf(q, n - 1, v)
+    f_lo = stats.f.ppf(q, v, n - 1)
+    low = n * (msr - f_hi * mse) / (f_hi * (k * msc + (k * n - k - n) * mse) + n * msr)
+    high = n * (f_lo * msr - mse) / (k * msc + (k * n - k - n) * mse + n * f_lo * msr)
+    return float(low), float(high)
 
 
 def bland_altman(a: Any, b: Any) -> dict[str, float]:
@@ -482,7 +539,8 @@ class AgreementResult:
         One row per pair of raters (``a``, ``b``): ``precision``, ``recall``, ``f1`` of
         ``a``'s twitches against ``b``'s (``b`` the reference; NaN for raters of the
         yes/no table), ``tp``, ``fp``, ``fn``; ``kappa`` (Cohen, "at least one twitch"
-        per insertion), ``icc`` (ICC(2,1) of the counts per insertion); ``ba_bias``,
+        per insertion), ``icc`` (ICC(2,1) of the counts per insertion) and ``icc_low``,
+        ``icc_high`` (its 95 % CI, :func:`icc_ci`); ``ba_bias``,
         ``ba_loa_low``, ``ba_loa_high`` (Bland-Altman of the counts ``a - b``, twitches);
         ``onset_diff_median_ms``, ``onset_diff_q25_ms``, ``onset_diff_q75_ms``,
         ``onset_diff_mean_ms``, ``onset_diff_sd_ms`` (matched onsets ``a - b``, ms);
@@ -532,6 +590,8 @@ class AgreementResult:
                 return int(v)
             if isinstance(v, np.bool_):
                 return bool(v)
+            if isinstance(v, list | tuple):
+                return [clean(x) for x in v]
             return v
 
         def records(df: Any) -> list[dict[str, Any]]:
@@ -653,7 +713,7 @@ class AgreementResult:
         js = out / "agreement.json"
         if js.exists() and not overwrite:
             raise FileExistsError(f"{js}: exists; pass overwrite=True to replace it")
-        js.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        js.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n")
         written.append(js)
         if figures and len(self.epochs):
             import matplotlib.pyplot as plt
@@ -818,6 +878,9 @@ def agree(
                 "f1": 1.0 if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn),
                 "tp": tp, "fp": fp, "fn": fn,
                 "icc": icc(np.stack([counts[a], counts[b]], 1)) if n_ep else nan,
+                **dict(zip(("icc_low", "icc_high"),
+                           icc_ci(np.stack([counts[a], counts[b]], 1)) if n_ep
+                           else (nan, nan), strict=True)),
                 "ba_bias": ba["bias"], "ba_loa_low": ba["loa_low"],
                 "ba_loa_high": ba["loa_high"],
                 "onset_diff_median_ms": od["median"], "onset_diff_q25_ms": od["q25"],
@@ -826,6 +889,7 @@ def agree(
             })
         else:
             row.update({k: nan for k in ("precision", "recall", "f1", "tp", "fp", "fn", "icc",
+                                         "icc_low", "icc_high",
                                          "ba_bias", "ba_loa_low", "ba_loa_high",
                                          "onset_diff_median_ms", "onset_diff_q25_ms",
                                          "onset_diff_q75_ms", "onset_diff_mean_ms",
@@ -833,7 +897,8 @@ def agree(
         row["kappa"] = cohen_kappa(positive[a], positive[b]) if n_ep else nan
         row["n_insertions"] = n_ep
         rows.append(row)
-    cols = ["a", "b", "precision", "recall", "f1", "kappa", "icc", "tp", "fp", "fn",
+    cols = ["a", "b", "precision", "recall", "f1", "kappa", "icc", "icc_low", "icc_high",
+            "tp", "fp", "fn",
             "ba_bias", "ba_loa_low", "ba_loa_high", "onset_diff_median_ms",
             "onset_diff_q25_ms", "onset_diff_q75_ms", "onset_diff_mean_ms",
             "onset_diff_sd_ms", "n_matched", "n_insertions"]
@@ -845,6 +910,8 @@ def agree(
         "n_raters": len(positive), "n_insertions": n_ep,
         "fleiss_kappa": fleiss_kappa(all_pos) if n_ep and len(positive) >= 3 else nan,
         "icc": icc(count_mat) if count_mat.shape[1:] and count_mat.shape[1] >= 2 else nan,
+        "icc_ci": list(icc_ci(count_mat)) if count_mat.shape[1:] and count_mat.shape[1] >= 2
+        else [nan, nan],
         "icc_form": "ICC(2,1): two-way random effects, absolute agreement, single rater",
     }
     if n_ep == 0:

@@ -511,7 +511,7 @@ def _cmd_agree(args: argparse.Namespace) -> int:
         print(f"ltr agree: error: {cli_words(str(err))}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(res.to_dict(), indent=1))
+        print(json.dumps(res.to_dict(), indent=1, allow_nan=False))
     else:
         print(res.format())
         for p in written:

@@ -17,6 +17,7 @@ from ltr.agreement import (
     cohen_kappa,
     fleiss_kappa,
     icc,
+    icc_ci,
     read_rater_events,
 )
 from ltr.cli import main
@@ -139,6 +140,33 @@ def test_icc_published_example_and_hand_case():
     assert icc(biased) < 0.8
     with pytest.raises(ValueError, match="form must be one of"):
         icc(counts, "2,k")
+
+
+def test_icc_published_confidence_intervals():
+    # psych::ICC (R) on the Shrout & Fleiss data prints the bounds to 3 decimals (lower)
+    # and 2 (upper): ICC1 -0.133..0.72, ICC2 0.019..0.76, ICC3 0.342..0.95; DescTools
+    # prints the estimates as 0.166, 0.290, 0.715
+    sf = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
+    for form, est, lo, hi in (("1,1", 0.166, -0.133, 0.72), ("2,1", 0.290, 0.019, 0.76),
+                              ("3,1", 0.715, 0.342, 0.95)):
+        low, high = icc_ci(sf, form)
+        assert round(icc(sf, form), 3) == est, form
+        assert round(low, 3) == lo and round(high, 2) == hi, form
+
+
+def test_icc_ci_coverage():
+    """Counts of two raters drawn from a two-way random model with a known ICC(2,1):
+    the 95 % interval (McGraw & Wong's approximation) covers it in 89-99 % of 300
+    draws (binomial SD 1.3 %; the approximation ran at 93 % when this was written)."""
+    rng = np.random.default_rng(11)
+    true = 1 / (1 + 0.25 + 0.5)  # subject variance 1, rater 0.25, residual 0.5
+    hits = 0
+    for _ in range(300):
+        x = rng.normal(0, 1, (30, 1)) + rng.normal(0, 0.5, (1, 2)) + \
+            rng.normal(0, np.sqrt(0.5), (30, 2))
+        lo, hi = icc_ci(x)
+        hits += lo <= true <= hi
+    assert 0.89 <= hits / 300 <= 0.99
 
 
 def test_bland_altman_hand_case():
