@@ -565,6 +565,10 @@ class AgreementResult:
         The file the insertions were taken from.
     tolerance : float
         Matching tolerance, s.
+    insertion_table : pandas.DataFrame
+        One row per insertion, in the order of :attr:`counts`: ``recording`` (the events
+        file's name when pooled over recordings, else empty), ``epoch``, ``start_s``,
+        ``stop_s``.
     notes : list of str
         What a reader should know (insertion marks that differ between files ...).
     """
@@ -579,6 +583,15 @@ class AgreementResult:
     tolerance: float
     notes: list[str] = field(default_factory=list)
     _onset_diffs: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
+    insertion_table: Any = None
+
+    def __post_init__(self) -> None:
+        if self.insertion_table is None:
+            import pandas as pd
+
+            self.insertion_table = pd.DataFrame({
+                "recording": "", "epoch": np.arange(len(self.epochs)),
+                "start_s": self.epochs.start, "stop_s": self.epochs.stop})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``pairs`` (each with exactly :data:`PAIR_KEYS`), ``pair_details``
@@ -603,10 +616,11 @@ class AgreementResult:
             "pair_details": details,
             "raters": records(self.raters),
             "overall": {k: clean(v) for k, v in self.overall.items()},
-            "epochs": {"n": len(self.epochs), "source": self.epochs.source,
+            "epochs": {"n": len(self.insertion_table), "source": self.epochs.source,
                        "from": self.epochs_from,
-                       "start_s": self.epochs.start.tolist(),
-                       "stop_s": self.epochs.stop.tolist()},
+                       "recording": self.insertion_table["recording"].astype(str).tolist(),
+                       "start_s": self.insertion_table["start_s"].astype(float).tolist(),
+                       "stop_s": self.insertion_table["stop_s"].astype(float).tolist()},
             "counts_per_insertion": {c: [int(v) for v in self.counts[c]]
                                      for c in self.counts.columns},
             "tolerance_s": self.tolerance,
@@ -619,7 +633,7 @@ class AgreementResult:
             return "-" if v is None or (isinstance(v, float) and not np.isfinite(v)) \
                 else f"{v:.{d}f}"
 
-        n_ep = len(self.epochs)
+        n_ep = len(self.insertion_table)
         lines = [f"raters       {', '.join(self.raters['rater'])}",
                  f"insertions   {n_ep}" + (f" (from {self.epochs_from})" if n_ep else
                                            " (none marked: no kappa or ICC)"),
@@ -703,9 +717,8 @@ class AgreementResult:
         written = [write_table(self.pairs, out / "pairs.tsv", overwrite=overwrite),
                    write_table(self.raters, out / "raters.tsv", overwrite=overwrite)]
         counts = self.counts.copy()
-        counts.insert(0, "epoch", np.arange(len(counts)))
-        counts.insert(1, "start_s", self.epochs.start)
-        counts.insert(2, "stop_s", self.epochs.stop)
+        for i, col in enumerate(("recording", "epoch", "start_s", "stop_s")):
+            counts.insert(i, col, self.insertion_table[col].to_numpy())
         for c in self.positive.columns:
             if c not in self.counts.columns:
                 counts[c] = np.where(self.positive[c], "yes", "no")
@@ -715,7 +728,7 @@ class AgreementResult:
             raise FileExistsError(f"{js}: exists; pass overwrite=True to replace it")
         js.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n")
         written.append(js)
-        if figures and len(self.epochs):
+        if figures and len(self.insertion_table):
             import matplotlib.pyplot as plt
 
             for a, b in itertools.combinations(self.counts.columns, 2):
@@ -740,6 +753,66 @@ def _as_rater(x: Any, i: int) -> RaterEvents:
         return read_rater_events(x)
     return RaterEvents(f"rater {i + 1}", np.sort(np.asarray(
         x.onset if hasattr(x, "onset") else x, float).reshape(-1)))
+
+
+def _assemble(counts: dict[str, np.ndarray], positive: dict[str, np.ndarray],
+              matches: dict[tuple[str, str], tuple[int, int, int]],
+              diffs: dict[tuple[str, str], np.ndarray], n_ep: int) -> tuple[Any, dict]:
+    """The pair table and the overall statistics from counts per insertion, yes/no per
+    insertion, matched event counts and onset differences (ms) of every events pair."""
+    import pandas as pd
+
+    rows = []
+    nan = float("nan")
+    for a, b in itertools.combinations(list(positive), 2):
+        row: dict[str, Any] = {"a": a, "b": b}
+        if (a, b) in matches:
+            tp, fp, fn = matches[(a, b)]
+            od = onset_differences(diffs[(a, b)])
+            ba = bland_altman(counts[a], counts[b]) if n_ep else bland_altman([], [])
+            row.update({
+                "precision": tp / (tp + fp) if tp + fp else nan,
+                "recall": tp / (tp + fn) if tp + fn else nan,
+                "f1": 1.0 if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn),
+                "tp": tp, "fp": fp, "fn": fn,
+                "icc": icc(np.stack([counts[a], counts[b]], 1)) if n_ep else nan,
+                **dict(zip(("icc_low", "icc_high"),
+                           icc_ci(np.stack([counts[a], counts[b]], 1)) if n_ep
+                           else (nan, nan), strict=True)),
+                "ba_bias": ba["bias"], "ba_loa_low": ba["loa_low"],
+                "ba_loa_high": ba["loa_high"],
+                "onset_diff_median_ms": od["median"], "onset_diff_q25_ms": od["q25"],
+                "onset_diff_q75_ms": od["q75"], "onset_diff_mean_ms": od["mean"],
+                "onset_diff_sd_ms": od["sd"], "n_matched": tp,
+            })
+        else:
+            row.update({k: nan for k in ("precision", "recall", "f1", "tp", "fp", "fn", "icc",
+                                         "icc_low", "icc_high",
+                                         "ba_bias", "ba_loa_low", "ba_loa_high",
+                                         "onset_diff_median_ms", "onset_diff_q25_ms",
+                                         "onset_diff_q75_ms", "onset_diff_mean_ms",
+                                         "onset_diff_sd_ms", "n_matched")})
+        row["kappa"] = cohen_kappa(positive[a], positive[b]) if n_ep else nan
+        row["n_insertions"] = n_ep
+        rows.append(row)
+    cols = ["a", "b", "precision", "recall", "f1", "kappa", "icc", "icc_low", "icc_high",
+            "tp", "fp", "fn",
+            "ba_bias", "ba_loa_low", "ba_loa_high", "onset_diff_median_ms",
+            "onset_diff_q25_ms", "onset_diff_q75_ms", "onset_diff_mean_ms",
+            "onset_diff_sd_ms", "n_matched", "n_insertions"]
+    pairs = pd.DataFrame(rows, columns=cols)
+    all_pos = np.stack([positive[k] for k in positive], 1) if n_ep else np.zeros((0, 0))
+    count_mat = np.stack([counts[k] for k in counts], 1) if n_ep and counts else \
+        np.zeros((0, 0))
+    many = count_mat.ndim == 2 and count_mat.shape[1] >= 2
+    overall = {
+        "n_raters": len(positive), "n_insertions": n_ep,
+        "fleiss_kappa": fleiss_kappa(all_pos) if n_ep and len(positive) >= 3 else nan,
+        "icc": icc(count_mat) if many else nan,
+        "icc_ci": list(icc_ci(count_mat)) if many else [nan, nan],
+        "icc_form": "ICC(2,1): two-way random effects, absolute agreement, single rater",
+    }
+    return pairs, overall
 
 
 def agree(
@@ -858,62 +931,15 @@ def agree(
     positive = {**{k: v > 0 for k, v in counts.items()}, **table}
 
     by_name = {r.name: r for r in rs}
-    rows = []
+    matches: dict[tuple[str, str], tuple[int, int, int]] = {}
     diffs: dict[tuple[str, str], np.ndarray] = {}
-    nan = float("nan")
-    for a, b in itertools.combinations(list(positive), 2):
-        row: dict[str, Any] = {"a": a, "b": b}
-        ra, rb = by_name.get(a), by_name.get(b)
-        if ra is not None and rb is not None:
-            md, mr = match_onsets(ra.onsets, rb.onsets, tol)
-            tp, fp, fn = int(md.size), int(ra.onsets.size - md.size), \
-                int(rb.onsets.size - md.size)
-            d = (ra.onsets[md] - rb.onsets[mr]) * 1e3
-            diffs[(a, b)] = d
-            od = onset_differences(d)
-            ba = bland_altman(counts[a], counts[b]) if n_ep else bland_altman([], [])
-            row.update({
-                "precision": tp / (tp + fp) if tp + fp else nan,
-                "recall": tp / (tp + fn) if tp + fn else nan,
-                "f1": 1.0 if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn),
-                "tp": tp, "fp": fp, "fn": fn,
-                "icc": icc(np.stack([counts[a], counts[b]], 1)) if n_ep else nan,
-                **dict(zip(("icc_low", "icc_high"),
-                           icc_ci(np.stack([counts[a], counts[b]], 1)) if n_ep
-                           else (nan, nan), strict=True)),
-                "ba_bias": ba["bias"], "ba_loa_low": ba["loa_low"],
-                "ba_loa_high": ba["loa_high"],
-                "onset_diff_median_ms": od["median"], "onset_diff_q25_ms": od["q25"],
-                "onset_diff_q75_ms": od["q75"], "onset_diff_mean_ms": od["mean"],
-                "onset_diff_sd_ms": od["sd"], "n_matched": tp,
-            })
-        else:
-            row.update({k: nan for k in ("precision", "recall", "f1", "tp", "fp", "fn", "icc",
-                                         "icc_low", "icc_high",
-                                         "ba_bias", "ba_loa_low", "ba_loa_high",
-                                         "onset_diff_median_ms", "onset_diff_q25_ms",
-                                         "onset_diff_q75_ms", "onset_diff_mean_ms",
-                                         "onset_diff_sd_ms", "n_matched")})
-        row["kappa"] = cohen_kappa(positive[a], positive[b]) if n_ep else nan
-        row["n_insertions"] = n_ep
-        rows.append(row)
-    cols = ["a", "b", "precision", "recall", "f1", "kappa", "icc", "icc_low", "icc_high",
-            "tp", "fp", "fn",
-            "ba_bias", "ba_loa_low", "ba_loa_high", "onset_diff_median_ms",
-            "onset_diff_q25_ms", "onset_diff_q75_ms", "onset_diff_mean_ms",
-            "onset_diff_sd_ms", "n_matched", "n_insertions"]
-    pairs = pd.DataFrame(rows, columns=cols)
-    all_pos = np.stack([positive[k] for k in positive], 1) if n_ep else np.zeros((0, 0))
-    count_mat = np.stack([counts[k] for k in counts], 1) if n_ep and counts else \
-        np.zeros((0, 0))
-    overall = {
-        "n_raters": len(positive), "n_insertions": n_ep,
-        "fleiss_kappa": fleiss_kappa(all_pos) if n_ep and len(positive) >= 3 else nan,
-        "icc": icc(count_mat) if count_mat.shape[1:] and count_mat.shape[1] >= 2 else nan,
-        "icc_ci": list(icc_ci(count_mat)) if count_mat.shape[1:] and count_mat.shape[1] >= 2
-        else [nan, nan],
-        "icc_form": "ICC(2,1): two-way random effects, absolute agreement, single rater",
-    }
+    for a, b in itertools.combinations(list(counts), 2):
+        ra, rb = by_name[a], by_name[b]
+        md, mr = match_onsets(ra.onsets, rb.onsets, tol)
+        matches[(a, b)] = (int(md.size), int(ra.onsets.size - md.size),
+                           int(rb.onsets.size - md.size))
+        diffs[(a, b)] = (ra.onsets[md] - rb.onsets[mr]) * 1e3
+    pairs, overall = _assemble(counts, positive, matches, diffs, n_ep)
     if n_ep == 0:
         warnings.warn("no needle insertions are marked (no 'needle in'/'needle out' rows "
                       "and no epochs given): kappa and ICC need them and are left out",
@@ -922,3 +948,110 @@ def agree(
         pairs=pairs, raters=pd.DataFrame(rater_rows), counts=pd.DataFrame(counts),
         positive=pd.DataFrame(positive), overall=overall, epochs=ep,
         epochs_from=epochs_from, tolerance=tol, notes=notes, _onset_diffs=diffs)
+
+
+def agree_folders(folders: Sequence[str | os.PathLike[str]], *,
+                  tolerance: float = 0.05) -> AgreementResult:
+    """Agreement pooled over many recordings: one folder per rater, one events file per
+    recording in each, paired by file name.
+
+    Events are matched within each recording and the matches summed; the insertions of
+    every recording (from its files' ``needle in``/``needle out`` rows, as in
+    :func:`agree`) are stacked, so kappa, ICC and Bland-Altman are over all insertions.
+
+    Parameters
+    ----------
+    folders : sequence of path
+        One folder per rater (its name names the rater), holding ``.tsv``/``.csv``
+        events files.
+    tolerance : float
+        Onset matching tolerance, s.
+
+    Returns
+    -------
+    AgreementResult
+        With :attr:`~AgreementResult.insertion_table` naming each insertion's recording.
+
+    Raises
+    ------
+    ValueError
+        Naming the folder when it misses a recording another folder has (nothing is
+        dropped silently), or holds no events file.
+    """
+    import pandas as pd
+
+    dirs = [Path(f) for f in folders]
+    files: list[dict[str, Path]] = []
+    for d in dirs:
+        if not d.is_dir():
+            raise NotADirectoryError(f"{d}: not a folder")
+        found = {p.name: p for p in sorted(d.iterdir())
+                 if p.is_file() and p.suffix.lower() in (".tsv", ".csv")}
+        if not found:
+            raise ValueError(f"{d}: holds no events file (.tsv, .csv)")
+        files.append(found)
+    if len(dirs) < 2:
+        raise ValueError(f"agreement over folders needs at least two, got {len(dirs)}")
+    names = [d.name or str(d) for d in dirs]
+    if len(set(names)) < len(names):
+        names = [str(d) for d in dirs]
+    keys = sorted(set().union(*files))
+    for d, f in zip(dirs, files, strict=True):
+        missing = [k for k in keys if k not in f]
+        if missing:
+            raise ValueError(f"{d}: has no {missing[0]!r} (another folder has it; "
+                             f"{len(missing)} recording(s) missing in all); each folder needs "
+                             "one events file per recording, named alike")
+    counts: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    matches: dict[tuple[str, str], np.ndarray] = {}
+    diffs: dict[tuple[str, str], list[np.ndarray]] = {}
+    ins_rows: list[Any] = []
+    rater_rows = {n: {"rater": n, "source": str(d), "twitches": 0, "rejected_rows": 0,
+                      "outside_insertions": 0} for n, d in zip(names, dirs, strict=True)}
+    notes: list[str] = []
+    unmarked = []
+    for key in keys:
+        rs = [read_rater_events(f[key], name=n) for f, n in zip(files, names, strict=True)]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LtrDataWarning)
+            one = agree(rs, tolerance=tolerance)
+        for w in caught:  # the 'no insertions' warning becomes one note; others pass on
+            if issubclass(w.category, LtrDataWarning) and "no needle insertions" in \
+                    str(w.message):
+                unmarked.append(key)
+            else:
+                warnings.warn(f"{key}: {w.message}", w.category, stacklevel=2)
+        notes += [f"{key}: {n.removeprefix('note: ')}" for n in one.notes]
+        for n in names:
+            counts[n].append(one.counts[n].to_numpy())
+        for r in one.raters.to_dict("records"):
+            for c in ("twitches", "rejected_rows", "outside_insertions"):
+                rater_rows[r["rater"]][c] += int(r[c])
+        for r in one.pairs.to_dict("records"):
+            k = (r["a"], r["b"])
+            matches[k] = matches.get(k, np.zeros(3, int)) + \
+                np.array([r["tp"], r["fp"], r["fn"]], int)
+            diffs.setdefault(k, []).append(one._onset_diffs[k])
+        t = one.insertion_table.copy()
+        t["recording"] = key
+        ins_rows.append(t)
+    if unmarked:
+        notes.append(f"note: {len(unmarked)} recording(s) mark no needle insertion and add "
+                     f"none to kappa and ICC (e.g. {unmarked[0]})")
+    cat = {n: np.concatenate(v).astype(int) for n, v in counts.items()}
+    n_ep = int(next(iter(cat.values())).size)
+    positive = {n: v > 0 for n, v in cat.items()}
+    for n in names:
+        rater_rows[n]["positive_insertions"] = int(positive[n].sum())
+        rater_rows[n]["positive_share"] = float(positive[n].mean()) if n_ep else float("nan")
+    pairs, overall = _assemble(cat, positive,
+                               {k: tuple(int(x) for x in v) for k, v in matches.items()},
+                               {k: np.concatenate(v) for k, v in diffs.items()}, n_ep)
+    overall["n_recordings"] = len(keys)
+    return AgreementResult(
+        pairs=pairs, raters=pd.DataFrame(list(rater_rows.values())),
+        counts=pd.DataFrame(cat), positive=pd.DataFrame(positive), overall=overall,
+        epochs=Epochs(source="pooled"), epochs_from=f"{len(keys)} recording(s)",
+        tolerance=check_positive("tolerance", tolerance, allow_zero=True), notes=notes,
+        _onset_diffs={k: np.concatenate(v) for k, v in diffs.items()},
+        insertion_table=pd.concat(ins_rows, ignore_index=True) if ins_rows else None)

@@ -501,11 +501,18 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_agree(args: argparse.Namespace) -> int:
-    from .agreement import agree
+    from .agreement import agree, agree_folders
 
     try:
-        res = agree(args.files, tolerance=args.tolerance, epochs=args.epochs,
-                    insertions=args.insertions)
+        folders = [Path(f).is_dir() for f in args.files]
+        if any(folders) and not all(folders):
+            raise ValueError("give events files, or folders (one per rater), not both")
+        if all(folders) and (args.epochs or args.insertions):
+            raise ValueError("--epochs and --insertions take the files of one recording, "
+                             "not folders")
+        res = agree_folders(args.files, tolerance=args.tolerance) if all(folders) else \
+            agree(args.files, tolerance=args.tolerance, epochs=args.epochs,
+                  insertions=args.insertions)
         written = res.write(args.output, overwrite=args.overwrite) if args.output else []
     except (OSError, ValueError, TypeError) as err:
         print(f"ltr agree: error: {cli_words(str(err))}", file=sys.stderr)
@@ -589,7 +596,9 @@ def _add_agreement_parsers(add_parser: Callable[..., argparse.ArgumentParser]) -
                                "onset differences, Cohen's kappa of '>= 1 twitch' per "
                                "needle insertion, ICC(2,1) and Bland-Altman of the counts "
                                "per insertion; Fleiss' kappa with three raters or more.")
-    p.add_argument("files", nargs="+", metavar="EVENTS.tsv")
+    p.add_argument("files", nargs="+", metavar="EVENTS.tsv",
+                   help="one events file per rater, or one folder per rater holding an "
+                        "events file per recording (paired by name; statistics pooled)")
     p.add_argument("--tolerance", type=float, default=0.05, metavar="S",
                    help="largest onset difference of a match, s (default 0.05; 0.1 for "
                         "accelerometer events)")

@@ -395,3 +395,41 @@ def test_reviewed_file_of_ltr_review(tmp_path):
     assert ev.rejected_rows == 1 and ev.other_rows == 4
     assert ev.name == "rec.reviewed" and len(ev.epochs) == 1
     assert (ev.epochs.start[0], ev.epochs.stop[0]) == (0.5, 9.5)
+
+
+def test_folders_pool_recordings(tmp_path):
+    """One folder per rater, one file per recording: matches summed per recording,
+    insertions stacked; the same as agree() on one recording when there is one."""
+    from ltr.agreement import agree_folders
+
+    da, db = tmp_path / "clinician", tmp_path / "detector"
+    da.mkdir()
+    db.mkdir()
+    _events(da / "s1.tsv", [*_marks([0, 10], [8, 18]), (1.0, 0, "twitch", ""),
+                            (11.0, 0, "twitch", "")])
+    _events(db / "s1.tsv", [(1.01, 0, "twitch", ""), (5.0, 0, "twitch", "")],
+            header=("onset", "duration", "trial_type", "review_status"))
+    # the same onsets in a second recording must not match across recordings
+    _events(da / "s2.tsv", [*_marks([0], [8]), (2.0, 0, "twitch", "")])
+    _events(db / "s2.tsv", [(2.02, 0, "twitch", ""), (11.0, 0, "twitch", "")])
+    res = agree_folders([da, db])
+    row = res.pairs.iloc[0]
+    assert (row.a, row.b) == ("clinician", "detector")
+    assert (row.tp, row.fp, row.fn) == (2, 1, 2)  # s1: 1 tp, 1 fp, 1 fn; s2: 1, 0, 1
+    assert res.counts["clinician"].tolist() == [1, 1, 1]
+    assert res.counts["detector"].tolist() == [2, 0, 1]
+    assert res.insertion_table["recording"].tolist() == ["s1.tsv", "s1.tsv", "s2.tsv"]
+    assert row.kappa == pytest.approx(cohen_kappa([1, 1, 1], [1, 0, 1]), abs=1e-12)
+    assert res.overall["n_recordings"] == 2
+    one = agree([da / "s1.tsv", db / "s1.tsv"])
+    (tmp_path / "only1").mkdir()
+    for d in (da, db):
+        (tmp_path / "only1" / d.name).mkdir()
+        (tmp_path / "only1" / d.name / "s1.tsv").write_text((d / "s1.tsv").read_text())
+    pooled1 = agree_folders([tmp_path / "only1" / "clinician", tmp_path / "only1" / "detector"])
+    cols = ["tp", "fp", "fn", "f1", "kappa", "icc"]
+    assert pooled1.pairs[cols].equals(one.pairs[cols])
+    (db / "s2.tsv").unlink()
+    with pytest.raises(ValueError, match="detector: has no 's2.tsv'"):
+        agree_folders([da, db])
+    assert main(["agree", str(da), str(tmp_path / "only1" / "detector"), "--json"]) == 1
