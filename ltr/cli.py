@@ -500,6 +500,54 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_review(args: argparse.Namespace) -> int:
+    """``ltr review FILE``: serve the review page until Ctrl-C or a timeout."""
+    import errno
+    import webbrowser
+
+    from .review import ReviewServer, open_review
+
+    for name in ("idle", "duration"):
+        v = getattr(args, name)
+        if v is not None and not v > 0:
+            print(f"ltr review: error: --{name} must be seconds > 0, got {v:g}",
+                  file=sys.stderr)
+            return 2
+    cfg = _load_config(args, "review")
+    if cfg is None:
+        return 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            session = open_review(args.file, events=args.events, output=args.output,
+                                  reviewer=args.reviewer, config=cfg,
+                                  read_options=_read_options(args))
+            server = ReviewServer(session, port=args.port, idle_timeout=args.idle,
+                                  duration=args.duration)
+        except Exception as err:
+            if isinstance(err, OSError) and err.errno == errno.EADDRINUSE:
+                err = OSError(f"port {args.port} is in use on 127.0.0.1; give another "
+                              "--port (0: any free one)")
+            _print_warnings("review", caught)
+            _print_error("review", err, args.verbose, args.file)
+            return 1
+    _print_warnings("review", caught)
+    c = session.counts()
+    print(f"ltr review: {c['total']} candidate(s), {c['reviewed']} reviewed; decisions are "
+          f"saved to {session.path}")
+    print(f"  open {server.url} (Ctrl-C stops)", flush=True)
+    if not args.no_browser:
+        webbrowser.open(server.url)
+    try:
+        why = server.serve()
+    except KeyboardInterrupt:
+        why = "interrupted"
+    c = session.counts()
+    print(f"ltr review: stopped ({why}); {c['reviewed']} of {c['total']} reviewed, "
+          f"in {session.path}")
+    return 0
+
+
 def _add_epoch_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("needle insertions (epochs)")
     g.add_argument("--epoch-labels", type=_labels, metavar="IN,OUT",
@@ -640,6 +688,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=float, default=0.05, help="seconds (default 0.05)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = add_parser("review", help="review the detections in the browser (localhost)",
+                   description="Serve a review page on 127.0.0.1: triage every candidate "
+                               "(twitches, rejected look-alikes, contractions) with the "
+                               "keyboard, add missed twitches and needle marks, move onsets. "
+                               "Every decision is saved at once to NAME.reviewed.tsv (BIDS "
+                               "events + review_status, reviewer, reviewed_at); reopening "
+                               "resumes it.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--events", metavar="EV.tsv",
+                   help="review these events instead of detecting (ltr detect -o output, "
+                        "or a reviewed file)")
+    p.add_argument("-o", "--output", metavar="REVIEWED.tsv",
+                   help="the reviewed events file (default FILE's name + .reviewed.tsv "
+                        "beside it); resumed when it exists")
+    p.add_argument("--reviewer", metavar="NAME", help="your name (default: login name)")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free)")
+    p.add_argument("--no-browser", action="store_true", help="print the address only")
+    p.add_argument("--idle", type=float, default=1800.0, metavar="S",
+                   help="stop after S seconds without a request (the open page keeps it "
+                        "alive; default 1800)")
+    p.add_argument("--duration", type=float, default=None, metavar="S",
+                   help="stop after S seconds whatever happens")
+    p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
+    _add_read_options(p)
+    p.set_defaults(func=_cmd_review)
 
     p = add_parser("config", help="print the detector configuration as TOML",
                        description="Print the default detector configuration (or --config "

@@ -1,0 +1,389 @@
+"""The reviewed events file: every candidate ltr found, with a reviewer's verdict on it.
+
+A BIDS ``events.tsv`` (``onset``, ``duration``, ``trial_type`` first) with one row per
+candidate the detector considered — twitches, rejected look-alikes, sustained
+contractions — and per event the reviewer added, plus the review columns
+(:data:`REVIEWED_COLUMNS`). It is saved after every decision, atomically
+(:func:`write_reviewed`), so a reopened review resumes where the reviewer stopped.
+
+``trial_type`` is the reviewer's category when the row was reviewed and the detector's
+while it is pending: ``twitch``, ``look-alike``, ``contraction``, ``needle in`` or
+``needle out``. So the twitches a reviewer holds true are the rows with
+``trial_type == "twitch"`` whose ``review_status`` is not ``n/a`` (:func:`reviewed_twitches`).
+``review_status`` says how the verdict relates to the detector's call:
+
+``confirmed``
+    the reviewer agrees with ``detected_as`` (a twitch is a twitch, a look-alike is not one);
+``rejected``
+    the reviewer disagrees: a detected twitch is not one (``trial_type`` becomes
+    ``look-alike``), or a rejected look-alike or contraction is a twitch after all
+    (``trial_type`` becomes ``twitch``);
+``added``
+    a twitch the detector missed, or a needle in / out mark (``detected_as`` is n/a);
+``moved``
+    a twitch whose onset the reviewer moved (``detector_onset`` keeps the detector's);
+``n/a``
+    not reviewed yet.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io.tables import MISSING, format_value
+
+#: Columns of the reviewed events file, in order: description and unit.
+REVIEWED_COLUMNS: dict[str, tuple[str, str]] = {
+    "onset": ("Event onset from the start of the recording (the reviewer's, when moved)",
+              "s"),
+    "duration": ("Onset to offset (0 for a needle mark or an added twitch)", "s"),
+    "trial_type": ("twitch, look-alike, contraction, needle in or needle out: the "
+                   "reviewer's category once reviewed, the detector's while pending", "n/a"),
+    "review_status": ("confirmed, rejected, added, moved, or n/a (not reviewed yet)", "n/a"),
+    "reviewer": ("Who reviewed the row", "n/a"),
+    "reviewed_at": ("When, ISO 8601 UTC", "n/a"),
+    "candidate": ("Stable row id: t<i> twitch, l<i> look-alike, c<i> contraction (index in "
+                  "the detector's table), a<i> added by the reviewer", "n/a"),
+    "detected_as": ("The detector's call: twitch, look-alike or contraction (n/a if added)",
+                    "n/a"),
+    "detector_onset": ("The detector's onset (n/a if added)", "s"),
+    "channel": ("Primary channel or accelerometer sensor", "n/a"),
+    "channels": ("Channels the twitch was seen on, comma-separated", "n/a"),
+    "reason": ("Why the detector turned a look-alike away (ltr.detect.rules.REASONS)", "n/a"),
+    "amplitude_uV": ("Peak of the conditioned signal, EMG", "µV"),
+    "amplitude_m_s2": ("Peak of the conditioned signal, accelerometer", "m/s^2"),
+    "snr_db": ("Twitch RMS over the local noise floor", "dB"),
+    "confidence": ("Calibrated probability that a detected twitch is true", "n/a"),
+    "epoch": ("Needle-in epoch index, -1 outside any", "n/a"),
+}
+
+#: Values of ``review_status`` (``None`` is written ``n/a``: not reviewed yet).
+STATUSES = ("confirmed", "rejected", "added", "moved")
+#: Categories of ``trial_type``.
+TRIAL_TYPES = ("twitch", "look-alike", "contraction", "needle in", "needle out")
+_FLOATS = ("onset", "duration", "detector_onset", "amplitude_uV", "amplitude_m_s2",
+           "snr_db", "confidence")
+
+
+def default_path(recording: str | os.PathLike[str]) -> Path:
+    """Where the review of ``recording`` is kept: ``NAME.reviewed.tsv`` beside it.
+
+    >>> default_path("data/sub-01_emg.edf").as_posix()
+    'data/sub-01_emg.reviewed.tsv'
+    """
+    p = Path(recording)
+    return p.with_name(p.stem + ".reviewed.tsv")
+
+
+def now_utc() -> str:
+    """The current time as ISO 8601 UTC to the second, e.g. ``2026-01-31T09:15:02Z``."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _row(**values: Any) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(REVIEWED_COLUMNS)
+    row.update(values)
+    return row
+
+
+def _f(v: Any) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if np.isfinite(x) else None
+
+
+def candidates(results: Any) -> list[dict[str, Any]]:
+    """The rows of a review not yet started: every candidate of ``results``, pending.
+
+    Parameters
+    ----------
+    results : TwitchResults
+        What :func:`ltr.detect` found.
+
+    Returns
+    -------
+    list of dict
+        One row per twitch (``t<i>``), rejected look-alike (``l<i>``) and contraction
+        (``c<i>``), keys :data:`REVIEWED_COLUMNS`, sorted by onset.
+    """
+    rows = []
+    ev = results.to_data_frame("events")
+    for i, r in enumerate(ev.itertuples(index=False)):
+        rows.append(_row(onset=r.onset, duration=r.duration, trial_type="twitch",
+                         candidate=f"t{i}", detected_as="twitch", detector_onset=r.onset,
+                         channel=r.channel, channels=r.channels, amplitude_uV=r.amplitude_uV,
+                         amplitude_m_s2=r.amplitude_m_s2, snr_db=r.snr_db,
+                         confidence=r.confidence, epoch=int(r.epoch)))
+    for table, kind, key in (("rejected", "look-alike", "l"), ("contractions", "contraction",
+                                                                "c")):
+        df = results.to_data_frame(table)
+        eps = results.epochs.assign(df["onset"].to_numpy(float)) if len(df) else []
+        for i, r in enumerate(df.to_dict("records")):
+            ep = eps[i]
+            amp = "amplitude" if table == "rejected" else "rms"
+            rows.append(_row(onset=r["onset"], duration=r["duration"], trial_type=kind,
+                             candidate=f"{key}{i}", detected_as=kind,
+                             detector_onset=r["onset"], channel=r["channel"],
+                             channels=r["channel"], reason=r.get("reason", "contraction"),
+                             amplitude_uV=r.get(f"{amp}_uV"),
+                             amplitude_m_s2=r.get(f"{amp}_m_s2"), epoch=int(ep)))
+    rows.sort(key=lambda r: (float(r["onset"]), str(r["candidate"])))
+    return rows
+
+
+def candidates_from_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Pending review rows from an events file (``ltr detect -o``, or another rater's).
+
+    A reviewed file is returned as it is (its verdicts kept); any other table with an
+    ``onset`` column gives one pending twitch per row (``duration`` and the feature
+    columns are kept where present).
+    """
+    header, rows = _read_table(path)
+    if "onset" not in header:
+        raise ValueError(f"{path}: an events file needs an 'onset' column (seconds); "
+                         f"columns: {header}")
+    if "review_status" in header:
+        return read_reviewed(path)
+    out = []
+    for i, r in enumerate(rows):
+        onset = _f(r.get("onset"))
+        if onset is None:
+            raise ValueError(f"{path}: row {i + 2}: onset {r.get('onset')!r} is not a number")
+        kind = r.get("trial_type") or "twitch"
+        kind = kind if kind in TRIAL_TYPES else "twitch"
+        out.append(_row(**{k: v for k, v in r.items() if k in REVIEWED_COLUMNS},
+                        onset=onset, duration=_f(r.get("duration")) or 0.0, trial_type=kind,
+                        review_status=None, reviewer=None, reviewed_at=None,
+                        candidate=f"{kind[0]}{i}" if kind in ("twitch", "contraction")
+                        else f"l{i}" if kind == "look-alike" else f"a{i}",
+                        detected_as=kind, detector_onset=onset))
+    return _typed(out)
+
+
+def _read_table(path: str | os.PathLike[str]) -> tuple[list[str], list[dict[str, str]]]:
+    p = Path(path)
+    try:
+        with open(p, newline="", encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{p}: no such events file") from None
+    sep = "," if p.suffix.lower() == ".csv" else "\t"
+    reader = csv.DictReader(text.splitlines(), delimiter=sep)
+    header = list(reader.fieldnames or [])
+    rows = [{k: (None if v in (MISSING, "") else v) for k, v in r.items() if k is not None}
+            for r in reader]
+    return header, rows
+
+
+def _typed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for r in rows:
+        for k in _FLOATS:
+            r[k] = _f(r.get(k))
+        ep = r.get("epoch")
+        r["epoch"] = int(float(ep)) if ep not in (None, "") else None
+    return rows
+
+
+def read_reviewed(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read a reviewed events file back: rows as dicts, ``n/a`` as None, numbers as float.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Naming the file: missing, or not a reviewed file (no ``review_status`` column),
+        or a ``review_status`` / ``trial_type`` value that is not one of the known ones.
+    """
+    header, rows = _read_table(path)
+    missing = [c for c in ("onset", "trial_type", "review_status", "candidate")
+               if c not in header]
+    if missing:
+        raise ValueError(f"{path}: not a reviewed events file (no {', '.join(missing)} "
+                         "column); ltr review writes one")
+    for i, r in enumerate(rows):
+        if r.get("review_status") not in (None, *STATUSES):
+            raise ValueError(f"{path}: row {i + 2}: review_status {r['review_status']!r} is "
+                             f"not one of {', '.join(STATUSES)} or n/a")
+        if r.get("trial_type") not in TRIAL_TYPES:
+            raise ValueError(f"{path}: row {i + 2}: trial_type {r.get('trial_type')!r} is "
+                             f"not one of {', '.join(TRIAL_TYPES)}")
+        if _f(r.get("onset")) is None:
+            raise ValueError(f"{path}: row {i + 2}: onset {r.get('onset')!r} is not a number")
+    return _typed([_row(**{k: v for k, v in r.items() if k in REVIEWED_COLUMNS})
+                   for r in rows])
+
+
+def write_reviewed(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[str]) -> Path:
+    """Save the review atomically: a temporary file beside ``path``, flushed, then renamed.
+
+    A reader (or a crash at any moment) sees the previous complete file or the new one,
+    never a partial one: the rename (:func:`os.replace`) is atomic on one file system.
+
+    Parameters
+    ----------
+    rows : iterable of mappings
+        Keys :data:`REVIEWED_COLUMNS` (missing keys are written ``n/a``); written sorted by
+        onset.
+    path : path-like
+        The ``.tsv`` file, replaced if it exists (it is the review's own file).
+
+    Returns
+    -------
+    Path
+    """
+    p = Path(path)
+    ordered = sorted(rows, key=lambda r: (float(r["onset"]), str(r.get("candidate"))))
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh, delimiter="\t", lineterminator="\n")
+            w.writerow(list(REVIEWED_COLUMNS))
+            w.writerows([format_value(r.get(c)) for c in REVIEWED_COLUMNS] for r in ordered)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
+def decide(row: dict[str, Any], action: str, *, reviewer: str, onset: float | None = None,
+           when: str | None = None) -> dict[str, Any]:
+    """Apply one reviewer decision to a row (in place) and return it.
+
+    Parameters
+    ----------
+    row : dict
+        A row of :func:`candidates` or :func:`read_reviewed`.
+    action : {"accept", "reject", "move", "reset"}
+        ``accept``: the detector's call is right; ``reject``: it is wrong (a twitch that is
+        not one, a look-alike that is a twitch); ``move``: the onset is ``onset`` (the row
+        becomes a twitch); ``reset``: back to pending.
+    reviewer : str
+    onset : float | None
+        The new onset in seconds, for ``move``.
+    when : str | None
+        ISO 8601 UTC time (default now).
+    """
+    detected = row.get("detected_as")
+    if action == "reset":
+        row.update(review_status=None, reviewer=None, reviewed_at=None,
+                   trial_type=detected or row["trial_type"])
+        if row.get("detector_onset") is not None:
+            row["onset"] = row["detector_onset"]
+        return row
+    if action == "accept":
+        status, kind = "confirmed", detected
+    elif action == "reject":
+        if detected is None:
+            raise ValueError("an added event has no detector call to reject; delete it")
+        status, kind = "rejected", "look-alike" if detected == "twitch" else "twitch"
+    elif action == "move":
+        new = _f(onset)
+        if new is None or new < 0:
+            raise ValueError(f"move needs onset= seconds >= 0, got {onset!r}")
+        row["onset"] = new
+        status = "added" if detected is None else "moved"
+        kind = row["trial_type"] if detected is None else "twitch"
+    else:
+        raise ValueError(f"action must be 'accept', 'reject', 'move' or 'reset', got "
+                         f"{action!r}")
+    if detected is None and action == "accept":
+        status, kind = "added", row["trial_type"]
+    row.update(review_status=status, trial_type=kind, reviewer=reviewer,
+               reviewed_at=when or now_utc())
+    return row
+
+
+def added(kind: str, onset: float, *, reviewer: str, index: int, duration: float = 0.0,
+          when: str | None = None) -> dict[str, Any]:
+    """A row the reviewer adds: a missed ``twitch`` or a ``needle in`` / ``needle out`` mark."""
+    if kind not in ("twitch", "needle in", "needle out"):
+        raise ValueError(f"the reviewer adds a 'twitch', 'needle in' or 'needle out', got "
+                         f"{kind!r}")
+    new = _f(onset)
+    if new is None or new < 0:
+        raise ValueError(f"an added {kind} needs an onset in seconds >= 0, got {onset!r}")
+    return _row(onset=new, duration=float(duration), trial_type=kind, review_status="added",
+                reviewer=reviewer, reviewed_at=when or now_utc(), candidate=f"a{index}")
+
+
+def reviewed_twitches(rows: Iterable[Mapping[str, Any]]) -> np.ndarray:
+    """Onsets (s, sorted) of the twitches the reviewer holds true: reviewed rows whose
+    ``trial_type`` is ``twitch`` (confirmed, moved, added, or look-alikes rejected)."""
+    on = [float(r["onset"]) for r in rows
+          if r.get("trial_type") == "twitch" and r.get("review_status") is not None]
+    return np.sort(np.asarray(on, float))
+
+
+def to_annotations(rows: Iterable[Mapping[str, Any]], *, pending: bool = True,
+                   orig_time: _dt.datetime | None = None) -> Any:
+    """The review as :class:`ltr.Annotations`, for :func:`ltr.io.write` / EDF+ exports.
+
+    Twitches the reviewer holds true become ``twitch``; needle marks ``needle in`` /
+    ``needle out``; twitches the reviewer turned away ``rejected: reviewer``. With
+    ``pending`` (default), rows not reviewed yet keep the detector's call, labelled
+    ``twitch (not reviewed)``, ``rejected: <reason> (not reviewed)`` or ``contraction (not
+    reviewed)``, so nothing the detector found silently disappears.
+    """
+    from ..annotations import Annotations
+
+    on, dur, desc = [], [], []
+    for r in rows:
+        status, kind = r.get("review_status"), r.get("trial_type")
+        if status is None:
+            if not pending:
+                continue
+            label = (f"rejected: {r.get('reason') or 'look-alike'}" if kind == "look-alike"
+                     else str(kind)) + " (not reviewed)"
+        elif kind == "look-alike":
+            label = ("rejected: reviewer" if r.get("detected_as") == "twitch"
+                     else f"rejected: {r.get('reason') or 'look-alike'}")
+        else:
+            label = str(kind)
+        on.append(float(r["onset"]))
+        dur.append(float(r.get("duration") or 0.0))
+        desc.append(label)
+    return Annotations(on, dur, desc, orig_time=orig_time)
+
+
+def export_reviewed(recording: Any, rows: Iterable[Mapping[str, Any]] | str | os.PathLike[str],
+                    path: str | os.PathLike[str], *, pending: bool = True,
+                    overwrite: bool = False) -> Path:
+    """Write the recording with the reviewed events as annotations (EDF+, BDF+, FIF, HDF5).
+
+    The reviewed counterpart of :func:`ltr.export_annotated`.
+
+    Parameters
+    ----------
+    recording : Recording | path-like
+        The reviewed recording (a path is read with :func:`ltr.read`).
+    rows : reviewed rows or path-like
+        :func:`read_reviewed` rows, or the reviewed ``.tsv`` itself.
+    path : path-like
+        Output; the format follows the suffix as in :func:`ltr.write`.
+    pending, overwrite : bool
+        See :func:`to_annotations`; replace an existing ``path``.
+
+    Returns
+    -------
+    Path
+    """
+    from ..io import read, write
+
+    rec = read(recording) if isinstance(recording, str | os.PathLike) else recording
+    table = read_reviewed(rows) if isinstance(rows, str | os.PathLike) else list(rows)
+    out = rec.copy()
+    out.annotations = out.annotations + to_annotations(table, pending=pending,
+                                                       orig_time=rec.annotations.orig_time)
+    return Path(write(out, path, overwrite=overwrite))
