@@ -161,12 +161,13 @@ def candidates_from_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]
             raise ValueError(f"{path}: row {i + 2}: onset {r.get('onset')!r} is not a number")
         kind = r.get("trial_type") or "twitch"
         kind = kind if kind in TRIAL_TYPES else "twitch"
-        out.append(_row(**{k: v for k, v in r.items() if k in REVIEWED_COLUMNS},
-                        onset=onset, duration=_f(r.get("duration")) or 0.0, trial_type=kind,
-                        review_status=None, reviewer=None, reviewed_at=None,
-                        candidate=f"{kind[0]}{i}" if kind in ("twitch", "contraction")
-                        else f"l{i}" if kind == "look-alike" else f"a{i}",
-                        detected_as=kind, detector_onset=onset))
+        key = {"twitch": "t", "look-alike": "l", "contraction": "c"}.get(kind, "a")
+        row = _row(**{k: v for k, v in r.items() if k in REVIEWED_COLUMNS})
+        row.update(onset=onset, duration=_f(r.get("duration")) or 0.0, trial_type=kind,
+                   review_status=None, reviewer=None, reviewed_at=None, candidate=f"{key}{i}",
+                   detected_as=kind if key != "a" else None,
+                   detector_onset=onset if key != "a" else None)
+        out.append(row)
     return _typed(out)
 
 
