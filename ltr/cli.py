@@ -513,6 +513,8 @@ def _cmd_review(args: argparse.Namespace) -> int:
             print(f"ltr review: error: --{name} must be seconds > 0, got {v:g}",
                   file=sys.stderr)
             return 2
+    if args.export:
+        return _review_export(args)
     cfg = _load_config(args, "review")
     if cfg is None:
         return 2
@@ -545,6 +547,31 @@ def _cmd_review(args: argparse.Namespace) -> int:
     c = session.counts()
     print(f"ltr review: stopped ({why}); {c['reviewed']} of {c['total']} reviewed, "
           f"in {session.path}")
+    return 0
+
+
+def _review_export(args: argparse.Namespace) -> int:
+    """``ltr review FILE --export OUT``: the recording with the reviewed events, no page."""
+    from .review import default_path, export_reviewed, read_reviewed
+
+    reviewed = Path(args.output) if args.output else default_path(args.file)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if not reviewed.exists():
+                raise FileNotFoundError(f"{reviewed}: no review yet; run ltr review "
+                                        f"{args.file} first (or give it with -o)")
+            rows = read_reviewed(reviewed)
+            out = export_reviewed(_read(args.file, args), rows, args.export,
+                                  overwrite=args.overwrite)
+        except Exception as err:
+            _print_warnings("review", caught)
+            _print_error("review", err, args.verbose, args.file)
+            return 1
+    _print_warnings("review", caught)
+    n = sum(r["review_status"] is not None for r in rows)
+    print(f"ltr review: {out} written with {len(rows)} events as annotations ({n} "
+          f"reviewed) from {reviewed}")
     return 0
 
 
@@ -711,6 +738,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "alive; default 1800)")
     p.add_argument("--duration", type=float, default=None, metavar="S",
                    help="stop after S seconds whatever happens")
+    p.add_argument("--export", metavar="OUT.edf|.fif|.h5",
+                   help="do not serve: write the recording with the reviewed events as "
+                        "annotations (EDF+, FIF, HDF5) and exit")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --export")
     p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
     _add_read_options(p)
     p.set_defaults(func=_cmd_review)

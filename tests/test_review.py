@@ -320,3 +320,20 @@ def test_cli_review_errors_are_one_line(tmp_path: Path, recording: Path,
     err = capsys.readouterr().err.strip()
     assert "exists and is not a reviewed events file; give another -o" in err
     assert "\n" not in err and other.read_text() == "onset\tduration\n1\t0\n"
+
+
+def test_cli_review_export(recording: Path, tmp_path: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "a.edf"
+    reviewed = tmp_path / "sim.reviewed.tsv"
+    assert main(["review", str(recording), "-o", str(reviewed), "--export", str(out)]) == 1
+    assert "no review yet; run ltr review" in capsys.readouterr().err
+    s = open_review(recording, output=reviewed, reviewer="x")
+    s.add("twitch", 7.25)
+    assert main(["review", str(recording), "-o", str(reviewed), "--export", str(out)]) == 0
+    assert "1 reviewed" in capsys.readouterr().out
+    ann = ltr.read(out).annotations
+    on = ann.onset[ann.description == "twitch"]
+    np.testing.assert_allclose(on, [7.25], atol=1e-3)  # EDF+ onsets: 100 µs or better
+    assert main(["review", str(recording), "-o", str(reviewed), "--export", str(out)]) == 1
+    assert "--overwrite" in capsys.readouterr().err  # never replaced silently

@@ -207,3 +207,45 @@ def test_review_in_a_real_browser(tmp_path: Path) -> None:
     assert add["onset"] == pytest.approx(t_add, abs=px + 1e-3)  # as above
     for r in (rej, mov, add):
         assert time.strptime(r["reviewed_at"], "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_drag_an_onset_in_the_trace(tmp_path: Path) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    rec_path = tmp_path / "sim.edf"
+    write_session(rec_path, duration=30.0, sfreq=1000.0, layout="emg+acc", seed=12)
+    session = open_review(rec_path, reviewer="Dr Drag")
+    initial = {r["candidate"]: r for r in read_reviewed(session.path)}
+    tw = min((r for r in initial.values() if r["detected_as"] == "twitch"),
+             key=lambda r: r["onset"])
+    srv = ReviewServer(session, duration=60, idle_timeout=30).start()
+    d = None
+    try:
+        d = browser(tmp_path)
+        d.get(srv.url)
+        wait(d, "document.body.dataset.ready === '1'")
+        d.find_element(By.ID, f"card-{tw['candidate']}").click()
+        idle(d)
+        cv = d.find_element(By.ID, "trace")
+        t0, t1, width = d.execute_script(
+            "const c = document.getElementById('trace');"
+            "return [Number(c.dataset.t0), Number(c.dataset.t1), c.clientWidth]")
+        pw = width - 90  # plot width: the margins in review.js
+        x = 86 + (tw["onset"] - t0) / (t1 - t0) * pw
+        shift = 25  # px, right
+        ActionChains(d).move_to_element_with_offset(cv, round(x - width / 2), 40) \
+            .click_and_hold().move_by_offset(10, 0).move_by_offset(shift - 10, 0) \
+            .release().perform()
+        idle(d)
+        wait(d, f"document.getElementById('card-{tw['candidate']}').dataset.status === 'moved'")
+    finally:
+        if d is not None:
+            d.quit()
+        srv.stop()
+    final = {r["candidate"]: r for r in read_reviewed(session.path)}
+    assert {k for k in final if final[k] != initial[k]} == {tw["candidate"]}
+    px = (t1 - t0) / pw
+    # the grab and the release each land on a pixel: 2 px and a sample of slack
+    assert final[tw["candidate"]]["onset"] == pytest.approx(tw["onset"] + shift * px,
+                                                            abs=2 * px + 1e-3)

@@ -128,8 +128,11 @@ function updateCard(r) {
   st.className = "status " + (r.review_status || "pending");
   st.textContent = verdictText(r);
   c.dataset.status = r.review_status || "pending";
-  c.querySelector(".acc").style.display = r.detected_as === null ? "none" : "";
-  c.querySelector(".rej").textContent = r.detected_as === null ? "r delete" : "r ✗";
+  const acc = c.querySelector(".acc"), rej = c.querySelector(".rej");
+  acc.style.display = r.detected_as === null ? "none" : "";
+  if (r.detected_as === null) rej.textContent = "r: delete";
+  else if (r.detected_as === "twitch") { acc.textContent = "a: twitch"; rej.textContent = "r: not one"; }
+  else { acc.textContent = "a: not a twitch"; rej.textContent = "r: twitch"; }
 }
 
 function snippetWindow(r) {
@@ -152,6 +155,11 @@ async function drawSnippet(id) {
   const cv = card.querySelector("canvas");
   cv.dataset.loaded = "1";
   plot(cv, data, [r], { compact: true });
+  const ctx = cv.getContext("2d"), label = (t1 - t0).toFixed(2) + " s";
+  ctx.font = "10px sans-serif";
+  const tw = ctx.measureText(label).width, x = cv.clientWidth - tw - 3;
+  ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(x - 2, 0, tw + 5, 12);
+  ctx.fillStyle = "#666"; ctx.fillText(label, x, 9);
 }
 
 function markCurrent() {
@@ -357,7 +365,7 @@ function plot(cv, data, rows, opt = {}) {
       ctx.beginPath(); ctx.moveTo(x, ph); ctx.lineTo(x, ph + 4); ctx.stroke();
       const m = Math.floor(t / 60), sec = t - 60 * m;
       const label = m ? m + ":" + (sec < 10 ? "0" : "") + sec.toFixed(dec) : t.toFixed(dec) + " s";
-      ctx.fillText(label, x - 12, h - 3);
+      if (x < w - 30) ctx.fillText(label, x - 12, h - 3);
     }
   }
 }
@@ -550,6 +558,7 @@ async function start() {
     S.info.sfreq + " Hz · reviewer " + S.info.reviewer;
   document.title = "ltr review · " + S.info.name;
   showProgress();
+  $("#trace").style.height = Math.min(560, Math.max(240, 150 * S.info.channels.length)) + "px";
   buildGallery();
   const first = S.rows.find((r) => r.review_status === null) || S.rows[0];
   if (first) select(first.candidate); else setView(0);
