@@ -515,38 +515,54 @@ def _cmd_review(args: argparse.Namespace) -> int:
             return 2
     if args.export:
         return _review_export(args)
+    if not 0 <= args.port <= 65535:
+        print(f"ltr review: error: --port must be 0-65535 (0: any free one), got {args.port}",
+              file=sys.stderr)
+        return 2
     cfg = _load_config(args, "review")
     if cfg is None:
         return 2
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    from .review.reviewed import default_path
+    from .review.server import review_lock
+
+    target = Path(args.output) if args.output else default_path(args.file)
+    with contextlib.ExitStack() as stack:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fresh, path_in_error = not target.exists(), None
+            try:
+                if Path(args.file).exists():
+                    stack.enter_context(review_lock(target))
+                path_in_error = args.file
+                session = open_review(args.file, events=args.events, output=target,
+                                      reviewer=args.reviewer, config=cfg,
+                                      read_options=_read_options(args))
+                path_in_error = None
+                server = ReviewServer(session, port=args.port, idle_timeout=args.idle,
+                                      duration=args.duration)
+            except Exception as err:
+                if isinstance(err, OSError) and err.errno == errno.EADDRINUSE:
+                    err = OSError(f"port {args.port} is in use on 127.0.0.1; give another "
+                                  "--port (0: any free one)")
+                if fresh and path_in_error is None:  # nothing reviewed: leave no file
+                    target.unlink(missing_ok=True)
+                _print_warnings("review", caught)
+                _print_error("review", err, args.verbose, path_in_error)
+                return 1
+        _print_warnings("review", caught)
+        c = session.counts()
+        print(f"ltr review: {c['total']} candidate(s), {c['reviewed']} reviewed; decisions "
+              f"are saved to {session.path}")
+        print(f"  open {server.url} (Ctrl-C stops)", flush=True)
+        if not args.no_browser:
+            webbrowser.open(server.url)
         try:
-            session = open_review(args.file, events=args.events, output=args.output,
-                                  reviewer=args.reviewer, config=cfg,
-                                  read_options=_read_options(args))
-            server = ReviewServer(session, port=args.port, idle_timeout=args.idle,
-                                  duration=args.duration)
-        except Exception as err:
-            if isinstance(err, OSError) and err.errno == errno.EADDRINUSE:
-                err = OSError(f"port {args.port} is in use on 127.0.0.1; give another "
-                              "--port (0: any free one)")
-            _print_warnings("review", caught)
-            _print_error("review", err, args.verbose, args.file)
-            return 1
-    _print_warnings("review", caught)
-    c = session.counts()
-    print(f"ltr review: {c['total']} candidate(s), {c['reviewed']} reviewed; decisions are "
-          f"saved to {session.path}")
-    print(f"  open {server.url} (Ctrl-C stops)", flush=True)
-    if not args.no_browser:
-        webbrowser.open(server.url)
-    try:
-        why = server.serve()
-    except KeyboardInterrupt:
-        why = "interrupted"
-    c = session.counts()
-    print(f"ltr review: stopped ({why}); {c['reviewed']} of {c['total']} reviewed, "
-          f"in {session.path}")
+            why = server.serve()
+        except KeyboardInterrupt:
+            why = "interrupted"
+        c = session.counts()
+        print(f"ltr review: stopped ({why}); {c['reviewed']} of {c['total']} reviewed, "
+              f"in {session.path}")
     return 0
 
 

@@ -337,3 +337,18 @@ def test_cli_review_export(recording: Path, tmp_path: Path,
     np.testing.assert_allclose(on, [7.25], atol=1e-3)  # EDF+ onsets: 100 µs or better
     assert main(["review", str(recording), "-o", str(reviewed), "--export", str(out)]) == 1
     assert "--overwrite" in capsys.readouterr().err  # never replaced silently
+
+
+def test_a_second_review_of_the_same_file_is_refused(tmp_path: Path) -> None:
+    from ltr.review.server import review_lock
+
+    target = tmp_path / "x.reviewed.tsv"
+    with review_lock(target) as lock:
+        assert lock.exists()
+        with pytest.raises(RuntimeError, match=r"x\.reviewed\.tsv: is open in another ltr "
+                                               r"review \(process \d+\)"), review_lock(target):
+            pass
+    assert not lock.exists()
+    lock.write_text("999999999")  # left by a process that is gone: taken over
+    with review_lock(target):
+        assert lock.read_text() == str(os.getpid())

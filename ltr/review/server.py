@@ -527,6 +527,56 @@ def open_review(path: str | os.PathLike[str], *, events: str | os.PathLike[str] 
     return session
 
 
+@contextlib.contextmanager
+def review_lock(path: str | os.PathLike[str]) -> Any:
+    """Hold ``PATH.lock`` while one ``ltr review`` works on the reviewed file ``path``.
+
+    A second review of the same file would overwrite the first one's decisions; it is
+    refused while the process that holds the lock is alive (a lock left by a killed
+    process is taken over).
+
+    Raises
+    ------
+    RuntimeError
+        Naming the file and the process that holds it.
+    """
+    lock = Path(str(path) + ".lock")
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid > 0 and _alive(pid):
+                raise RuntimeError(f"{path}: is open in another ltr review (process {pid}); "
+                                   "stop that one first") from None
+            lock.unlink(missing_ok=True)  # left by a process that is gone
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        break
+    else:  # pragma: no cover - a race with another process taking it over
+        raise RuntimeError(f"{path}: could not lock it ({lock})")
+    try:
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _login() -> str:
     import getpass
 
