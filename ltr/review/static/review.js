@@ -132,7 +132,7 @@ function updateCard(r) {
   acc.style.display = r.detected_as === null ? "none" : "";
   if (r.detected_as === null) rej.textContent = "r: delete";
   else if (r.detected_as === "twitch") { acc.textContent = "a: twitch"; rej.textContent = "r: not one"; }
-  else { acc.textContent = "a: not a twitch"; rej.textContent = "r: twitch"; }
+  else { acc.textContent = "a: no twitch"; rej.textContent = "r: twitch"; }
 }
 
 function snippetWindow(r) {
