@@ -24,7 +24,8 @@ from ._version import __version__
 #: Submodules reached as attributes (``ltr.simulate``); ``ltr.detect`` is the function.
 _SUBMODULES = [
     "annotations", "batch", "channels", "envelope", "evaluate", "export", "io", "plot",
-    "preprocess", "quality", "recording", "report", "results", "segment", "simulate", "units",
+    "preprocess", "quality", "recording", "report", "results", "review", "segment", "simulate",
+    "units",
 ]
 
 _ATTRS = {

@@ -354,6 +354,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         _check_setup(rec, args)
         with _progress(f"ltr report {Path(path).name}", _is_terminal(sys.stderr)) as bar:
             res = detect(rec, config=cfg, epochs=_epochs(rec, args))
+            if args.reviewed:  # the detections as a reviewer corrected them
+                from .review import apply_review
+
+                res = apply_review(res, args.reviewed)
             if bar is not None:
                 bar.set_description_str(f"ltr report {Path(path).name}: writing")
             written = write_report(rec, res, args.output, pdf=args.pdf,
@@ -670,6 +674,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--side", metavar="SIDE", help="side shown in the header (left, right)")
     p.add_argument("--annotated", metavar="OUT.edf|.fif|.h5",
                    help="write the recording with twitch annotations (EDF+, FIF, HDF5)")
+    p.add_argument("--reviewed", metavar="REVIEWED.tsv",
+                   help="count the twitches as reviewed in ltr review (its .reviewed.tsv; "
+                        "same --config as the review)")
     p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     _add_epoch_options(p)

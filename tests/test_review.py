@@ -352,3 +352,68 @@ def test_a_second_review_of_the_same_file_is_refused(tmp_path: Path) -> None:
     lock.write_text("999999999")  # left by a process that is gone: taken over
     with review_lock(target):
         assert lock.read_text() == str(os.getpid())
+
+
+def test_apply_review_counts_what_the_reviewer_holds_true(session: ReviewSession,
+                                                         recording: Path,
+                                                         tmp_path: Path) -> None:
+    from ltr.review import apply_review
+
+    rec = ltr.read(recording)
+    res = ltr.detect(rec)
+    tw = sorted((k for k, r in session.rows.items() if r["detected_as"] == "twitch"),
+                key=lambda k: int(k[1:]))
+    look = [k for k, r in session.rows.items() if r["detected_as"] == "look-alike"]
+    session.decide(tw[0], "reject")
+    moved_to = session.rows[tw[1]]["onset"] - 0.02
+    session.decide(tw[1], "move", moved_to)
+    session.add("twitch", 21.5)
+    if look:
+        session.decide(look[0], "reject")  # the reviewer: it is a twitch
+    out = apply_review(res, session.path)
+    expect = len(res) - 1 + 1 + (1 if look else 0)
+    assert len(out) == expect
+    assert res.onset[0] not in out.onset
+    assert out.rejected["reason"].tolist().count("reviewer") == 1
+    assert out.rejected["onset"].size == res.rejected["onset"].size - (1 if look else 0) + 1
+    i = int(np.argmin(np.abs(out.onset - moved_to)))
+    assert out.onset[i] == pytest.approx(moved_to, abs=1e-9)  # 10-digit TSV floats
+    # duration and rise time follow the moved onset; the offset and peak stay
+    j = int(tw[1][1:])
+    assert out.events["offset"][i] == res.events["offset"][j]
+    assert out.events["duration"][i] == pytest.approx(res.events["offset"][j] - moved_to,
+                                                      abs=1e-9)
+    k = int(np.argmin(np.abs(out.onset - 21.5)))
+    assert out.onset[k] == 21.5 and np.isnan(out.events["amplitude"][k])
+    assert np.all(np.diff(out.onset) >= 0)
+    assert out.summary()["count"].iloc[0] == expect
+    assert out.meta["review"]["reviewers"] == ["Dr A"]
+    # the corrected results go through the existing exports
+    p = ltr.export_annotated(rec, out, tmp_path / "corrected.edf")
+    ann = ltr.read(p).annotations
+    assert (ann.description == "twitch").sum() == expect
+    assert (ann.description == "rejected: reviewer").sum() == 1
+    # pending=False: only what was reviewed
+    only = apply_review(res, session.path, pending=False)
+    assert len(only) == 2 + (1 if look else 0)
+    # a review made on other results is refused
+    other = ltr.detect(rec.crop(0, 20))
+    with pytest.raises(ValueError, match="is not a candidate of these results"):
+        apply_review(other, session.path)
+
+
+def test_cli_report_counts_the_reviewed_twitches(session: ReviewSession, recording: Path,
+                                                 tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    tw = sorted(k for k, r in session.rows.items() if r["detected_as"] == "twitch")
+    session.decide(tw[0], "reject")
+    session.decide(tw[1], "reject")
+    n = sum(r["detected_as"] == "twitch" for r in session.rows.values())
+    out = tmp_path / "r.html"
+    assert main(["report", str(recording), "-o", str(out), "--reviewed", str(session.path),
+                 "--annotated", str(tmp_path / "a.edf")]) == 0
+    printed = capsys.readouterr().out
+    assert f"{n - 2} twitches" in printed and "reviewer 2" in printed
+    ann = ltr.read(tmp_path / "a.edf").annotations
+    assert (ann.description == "rejected: reviewer").sum() == 2

@@ -388,3 +388,155 @@ def export_reviewed(recording: Any, rows: Iterable[Mapping[str, Any]] | str | os
     out.annotations = out.annotations + to_annotations(table, pending=pending,
                                                        orig_time=rec.annotations.orig_time)
     return Path(write(out, path, overwrite=overwrite))
+
+
+def apply_review(results: Any, rows: Iterable[Mapping[str, Any]] | str | os.PathLike[str],
+                 *, pending: bool = True) -> Any:
+    """The detector's results as the reviewer corrected them, for reports and exports.
+
+    Twitches the reviewer confirmed, moved or added, and look-alikes or contractions the
+    reviewer called twitches, are the events; detected twitches the reviewer turned away
+    join :attr:`~ltr.TwitchResults.rejected` with reason ``reviewer``. So
+    :meth:`~ltr.TwitchResults.summary`, :func:`ltr.export_annotated`, :func:`ltr.cohort_table`
+    and the report count what the reviewer holds true.
+
+    Parameters
+    ----------
+    results : TwitchResults
+        What :func:`ltr.detect` found on the reviewed recording (with the same settings:
+        rows are matched to it by their ``candidate`` ids, ``t3`` = the 4th twitch).
+    rows : reviewed rows or path-like
+        :func:`read_reviewed` rows, or the reviewed ``.tsv``.
+    pending : bool
+        Rows not reviewed yet keep the detector's call (default); False drops the
+        twitches not reviewed yet.
+
+    Returns
+    -------
+    TwitchResults
+        A new object. Features the detector never measured (an added twitch's amplitude,
+        a rescued look-alike's SNR) are NaN; an added twitch has duration 0, the primary
+        channel of the detected twitches and every channel in ``channels`` (the reviewer
+        saw the traces together); added and rescued twitches have confidence 1. Needle
+        marks the reviewer added are not epochs here: they reach exports as annotations
+        (:func:`export_reviewed`).
+
+    Raises
+    ------
+    ValueError
+        If a row names a candidate the results do not have, or a moved onset is not a
+        number (the review was made on other results).
+    """
+    import dataclasses
+
+    table = read_reviewed(rows) if isinstance(rows, str | os.PathLike) else list(rows)
+    ev, rej, con = results.events, results.rejected, results.contractions
+    sizes = {"t": ev["onset"].size, "l": rej["onset"].size, "c": con["onset"].size}
+    keep: list[tuple[int, float]] = []  # (event index, onset)
+    extra: list[dict[str, Any]] = []  # twitches the detector did not list as twitches
+    turned: list[int] = []  # detected twitches the reviewer rejected
+    rescued: dict[str, set[int]] = {"l": set(), "c": set()}
+    for r in table:
+        cid, kind, status = str(r.get("candidate")), r.get("trial_type"), r.get("review_status")
+        key, num = cid[:1], cid[1:]
+        if key in sizes:
+            src = {"t": ev, "l": rej, "c": con}[key]
+            det = _f(r.get("detector_onset"))
+            if not num.isdigit() or int(num) >= sizes[key] or (
+                    det is not None and abs(float(src["onset"][int(num)]) - det) > 1e-6):
+                raise ValueError(f"review row {cid!r} is not a candidate of these results "
+                                 f"({sizes['t']} twitches, {sizes['l']} look-alikes, "
+                                 f"{sizes['c']} contractions); was it reviewed on other "
+                                 "detector settings?")
+        if status is None and not pending and key == "t":
+            continue
+        if key == "t":
+            if kind == "twitch":
+                keep.append((int(num), float(r["onset"])))
+            else:
+                turned.append(int(num))
+        elif key in ("l", "c") and kind == "twitch":
+            rescued[key].add(int(num))
+            src = rej if key == "l" else con
+            i = int(num)
+            amp = src["amplitude"][i] if key == "l" else src["rms"][i]
+            extra.append({"onset": float(r["onset"]), "offset": float(src["offset"][i]),
+                          "channel": str(src["channel"][i]), "amp": float(amp),
+                          "rms": float(src["rms"][i]) if key == "c" else np.nan})
+        elif key == "a" and kind == "twitch":
+            on = float(r["onset"])
+            dur = float(r.get("duration") or 0.0)
+            extra.append({"onset": on, "offset": on + dur, "channel": None, "amp": np.nan,
+                          "rms": np.nan})
+
+    units = results.meta.get("units", {})
+    sensors = results.meta.get("sensors", {})
+    idx = np.asarray([i for i, _ in keep], int)
+    new = {k: np.asarray(v)[idx] for k, v in ev.items()}
+    onsets = np.asarray([o for _, o in keep], float)
+    if idx.size:
+        moved_on = onsets
+        past = moved_on >= new["offset"]
+        new["offset"] = np.where(past, moved_on + new["duration"], new["offset"])
+        new["onset"] = moved_on
+        new["duration"] = new["offset"] - new["onset"]
+        new["rise_time"] = np.where(new["peak_time"] >= moved_on,
+                                    new["peak_time"] - moved_on, np.nan)
+    if extra:
+        n = len(extra)
+        add: dict[str, np.ndarray] = {}
+        for k, v in ev.items():
+            add[k] = np.full(n, "" if v.dtype == object else (-1 if v.dtype.kind == "i"
+                                                              else np.nan), dtype=v.dtype)
+        add["onset"] = np.asarray([e["onset"] for e in extra], float)
+        add["offset"] = np.maximum(np.asarray([e["offset"] for e in extra], float),
+                                   add["onset"])
+        add["duration"] = add["offset"] - add["onset"]
+        seen = sorted({c for cs in ev["channels"] for c in str(cs).split(",") if c}
+                      | {str(c) for c in rej["channel"]} | {str(c) for c in con["channel"]})
+        primary = str(ev["channel"][0]) if ev["channel"].size else (seen[0] if seen else "")
+        chans = [e["channel"] or primary for e in extra]
+        add["channel"] = np.asarray(chans, dtype=object)
+        add["channels"] = np.asarray([e["channel"] or ",".join(seen) for e in extra],
+                                     dtype=object)
+        add["modality"] = np.asarray(["acc" if c in sensors else "emg" for c in chans],
+                                     dtype=object)
+        add["unit"] = np.asarray([units.get(c, "m/s^2" if c in sensors else "V")
+                                  for c in chans], dtype=object)
+        add["confidence"] = np.ones(n)  # a person saw it
+        add["amplitude"] = np.asarray([e["amp"] for e in extra], float)
+        add["rms"] = np.asarray([e["rms"] for e in extra], float)
+        add["epoch"] = np.asarray(results.epochs.assign(add["onset"]), dtype=ev["epoch"].dtype)
+        new = {k: np.concatenate([new[k], add[k].astype(new[k].dtype)]) for k in new}
+    order = np.argsort(new["onset"], kind="stable")
+    new = {k: v[order] for k, v in new.items()}
+
+    gone = np.asarray(turned, int)
+    keep_rej = np.ones(rej["onset"].size, bool)
+    keep_rej[list(rescued["l"])] = False
+    moved_rej = {"onset": ev["onset"][gone], "offset": ev["offset"][gone],
+                 "channel": ev["channel"][gone].astype(object),
+                 "reason": np.full(gone.size, "reviewer", dtype=object),
+                 "amplitude": ev["amplitude"][gone]}
+    out_rej = {}
+    for k, v in rej.items():
+        more = moved_rej.get(k)
+        if more is None:
+            more = np.full(gone.size, "" if v.dtype == object else np.nan, dtype=v.dtype)
+        out_rej[k] = np.concatenate([v[keep_rej], more.astype(v.dtype)])
+    o = np.argsort(out_rej["onset"], kind="stable")
+    out_rej = {k: v[o] for k, v in out_rej.items()}
+    keep_con = np.ones(con["onset"].size, bool)
+    keep_con[list(rescued["c"])] = False
+    meta = dict(results.meta)
+    if "confidence_features" in meta:
+        feats = np.asarray(meta["confidence_features"], float)
+        rows_f = np.full((len(order), feats.shape[1] if feats.ndim == 2 else 0), np.nan)
+        rows_f[:idx.size] = feats[idx] if feats.ndim == 2 else rows_f[:idx.size]
+        meta["confidence_features"] = rows_f[order]
+    reviewed = [r for r in table if r.get("review_status") is not None]
+    meta["review"] = {"reviewers": sorted({str(r.get("reviewer")) for r in reviewed}),
+                      "reviewed": len(reviewed), "rows": len(table), "pending_kept": pending}
+    return dataclasses.replace(results, events=new, rejected=out_rej,
+                               contractions={k: v[keep_con] for k, v in con.items()},
+                               meta=meta)
