@@ -417,3 +417,21 @@ def test_cli_report_counts_the_reviewed_twitches(session: ReviewSession, recordi
     assert f"{n - 2} twitches" in printed and "reviewer 2" in printed
     ann = ltr.read(tmp_path / "a.edf").annotations
     assert (ann.description == "rejected: reviewer").sum() == 2
+
+
+def test_only_its_own_page_can_change_the_review(session: ReviewSession) -> None:
+    tw = next(k for k, r in session.rows.items() if r["detected_as"] == "twitch")
+    with ReviewServer(session, duration=30) as srv:
+        # a form or text/plain POST from another page needs no preflight: refused
+        req = urllib.request.Request(srv.url + "api/decide",
+                                     json.dumps({"id": tw, "action": "reject"}).encode(),
+                                     method="POST", headers={"Content-Type": "text/plain"})
+        assert _get(req)[0] == 415  # type: ignore[arg-type]
+        # a name that resolves here by DNS rebinding is not this server's name
+        req = urllib.request.Request(srv.url + "api/session", headers={"Host": "evil.test"})
+        assert _get(req)[0] == 403  # type: ignore[arg-type]
+        code, tr = _get(srv.url + "api/trace?t0=1&t1=2&n=50&ch=ACC")
+        assert code == 200 and [c["name"] for c in tr["channels"]] == ["ACC"]
+        code, err = _get(srv.url + "api/trace?t0=1&t1=2&n=50&ch=EMG%209")
+        assert code == 400 and "no channel ['EMG 9']" in err["error"]
+    assert session.rows[tw]["review_status"] is None

@@ -11,10 +11,10 @@ Endpoints (all JSON):
 
 ``GET /api/session``
     file, duration, rate, channels, epochs, reviewer, where the review is saved, the rows.
-``GET /api/trace?t0=S&t1=S&n=PX``
+``GET /api/trace?t0=S&t1=S&n=PX[&ch=NAME,NAME]``
     the conditioned signals of ``[t0, t1]`` s: per channel ``min``/``max`` of ``n`` columns
     (EMG band-passed, in µV; an accelerometer sensor as the magnitude of its high-passed
-    axes, in m/s²).
+    axes, in m/s²); ``ch`` picks channels (a snippet shows the candidate's own).
 ``POST /api/decide`` ``{"id", "action": accept|reject|move|reset, "onset"}``
 ``POST /api/add`` ``{"trial_type": twitch|needle in|needle out, "onset"}``
 ``POST /api/delete`` ``{"id"}`` (an added row only)
@@ -102,6 +102,7 @@ class ReviewSession:
         self.acc_highpass = float(acc_highpass)
         self.saved_at: str | None = None
         self._lock = threading.Lock()
+        self._read_lock = threading.Lock()  # one reader at a time on a lazy file
         kinds = recording.ch_kinds
         sensors = recording.sensors()
         in_sensor = {i for idx in sensors.values() for i in idx}
@@ -235,7 +236,8 @@ class ReviewSession:
             raise KeyError(f"no row {cid!r} in this review") from None
 
     # -- traces -------------------------------------------------------------------------
-    def trace(self, t0: float, t1: float, n: int = 800) -> dict[str, Any]:
+    def trace(self, t0: float, t1: float, n: int = 800,
+              picks: list[str] | None = None) -> dict[str, Any]:
         """The conditioned signals of ``[t0, t1]`` s as ``n`` min/max columns per channel.
 
         Parameters
@@ -245,6 +247,9 @@ class ReviewSession:
         n : int
             Columns (pixels); when the window holds fewer samples than that, the samples
             themselves are sent (``min == max``).
+        picks : list of str | None
+            Names of the channels (EMG channels, accelerometer sensors) to send; all by
+            default.
 
         Returns
         -------
@@ -266,11 +271,20 @@ class ReviewSession:
         pa, pb = max(0, a - round(PAD * fs)), min(rec.n_samples, b + round(PAD * fs))
         if b <= a:
             return {"t0": t0, "t1": t1, "step": 0.0, "channels": []}
-        idx = sorted({i for c in self.channels for i in c["index"]})
-        block = rec.get_data(pa, pb, picks=idx)
+        shown = self.channels
+        if picks:
+            wanted = set(picks)
+            unknown = wanted - {c["name"] for c in self.channels}
+            if unknown:
+                raise ValueError(f"no channel {sorted(unknown)} to show; channels: "
+                                 f"{[c['name'] for c in self.channels]}")
+            shown = [c for c in self.channels if c["name"] in wanted]
+        idx = sorted({i for c in shown for i in c["index"]})
+        with self._read_lock:
+            block = rec.get_data(pa, pb, picks=idx)
         row_of = {ch: j for j, ch in enumerate(idx)}
         out = []
-        for c in self.channels:
+        for c in shown:
             x = block[[row_of[i] for i in c["index"]]]
             with np.errstate(invalid="ignore"):
                 if c["kind"] == "emg":
@@ -326,7 +340,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str) -> None:
         self._json({"error": message}, status)
 
+    def _foreign(self) -> bool:
+        """A request not addressed to this server by name (DNS rebinding), refused."""
+        port = self.server.server_address[1]
+        host = (self.headers.get("Host") or "").lower()
+        if host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            return False
+        self._error(HTTPStatus.FORBIDDEN, f"this server answers 127.0.0.1:{port} only")
+        return True
+
     def do_GET(self) -> None:
+        if self._foreign():
+            return
         self.server.touch()
         url = urlparse(self.path)
         try:
@@ -338,9 +363,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(self.server.session.info())
             elif url.path == "/api/trace":
                 q = {k: v[-1] for k, v in parse_qs(url.query).items()}
+                picks = [c for c in q.get("ch", "").split(",") if c] or None
                 self._json(self.server.session.trace(float(q.get("t0", "nan")),
                                                      float(q.get("t1", "nan")),
-                                                     int(float(q.get("n", 800)))))
+                                                     int(float(q.get("n", 800))), picks))
             elif url.path == "/api/ping":
                 self._json({"ok": True})
             else:
@@ -349,6 +375,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.BAD_REQUEST, str(err).strip("'\""))
 
     def do_POST(self) -> None:
+        if self._foreign():
+            return
+        # JSON only: another web page cannot send it without a CORS preflight, which this
+        # server never grants, so only its own page can change the review
+        if (self.headers.get("Content-Type") or "").split(";")[0].strip() != \
+                "application/json":
+            self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "decisions are sent as JSON")
+            return
         self.server.touch()
         url = urlparse(self.path)
         s = self.server.session

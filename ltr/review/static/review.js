@@ -148,7 +148,12 @@ async function drawSnippet(id) {
   const [t0, t1] = snippetWindow(r);
   const key = id + "@" + t0.toFixed(4);
   if (!S.snippets[key]) {
-    S.snippets[key] = api(`/api/trace?t0=${t0}&t1=${t1}&n=230`);
+    const known = new Set(S.info.channels.map((c) => c.name));
+    const own = String(r.channels || r.channel || "").split(",").filter((c) => known.has(c));
+    const ch = own.length ? "&ch=" + encodeURIComponent(own.slice(0, 3).join(",")) :
+      (S.info.channels.length > 3 ? "&ch=" + encodeURIComponent(
+        S.info.channels.slice(0, 2).map((c) => c.name).join(",")) : "");
+    S.snippets[key] = api(`/api/trace?t0=${t0}&t1=${t1}&n=230${ch}`);
   }
   let data;
   try { data = await S.snippets[key]; } catch (e) { delete S.snippets[key]; return; }
