@@ -550,6 +550,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
                                   "--port (0: any free one)")
                 if fresh and path_in_error is None:  # nothing reviewed: leave no file
                     target.unlink(missing_ok=True)
+                    target.with_suffix(".json").unlink(missing_ok=True)
                 _print_warnings("review", caught)
                 _print_error("review", err, args.verbose, path_in_error)
                 return 1

@@ -73,6 +73,9 @@ def test_candidates_cover_every_table(session: ReviewSession, recording: Path) -
     assert text[0].split("\t") == list(REVIEWED_COLUMNS)
     assert len(text) == 1 + len(rows)
     assert reviewed_twitches(rows).size == 0  # nothing reviewed: nothing held true yet
+    side = json.loads(session.path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert set(REVIEWED_COLUMNS) <= set(side) and side["onset"]["Units"] == "s"
+    assert set(side["review_status"]["Levels"]) == {"confirmed", "rejected", "added", "moved"}
 
 
 def test_decisions_and_round_trip(session: ReviewSession) -> None:
@@ -142,7 +145,8 @@ def test_atomic_save_survives_a_crash_between_write_and_replace(
     with pytest.raises(OSError, match="power cut"):
         session.decide(tw, "reject")
     assert session.path.read_bytes() == before  # the old file, whole
-    assert [p.name for p in session.path.parent.iterdir()] == [session.path.name]  # no .part
+    assert sorted(p.name for p in session.path.parent.iterdir()) == sorted(
+        [session.path.name, session.path.with_suffix(".json").name])  # no .part left
     assert session.rows[tw]["review_status"] is None  # memory rolled back too
     monkeypatch.undo()
     session.decide(tw, "reject")

@@ -258,6 +258,35 @@ def write_reviewed(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[st
     return p
 
 
+def write_sidecar(path: str | os.PathLike[str]) -> Path | None:
+    """Write the BIDS ``.json`` sidecar of a reviewed file (column descriptions and units)
+    beside it, once: an existing file of that name is left alone. Returns the path written,
+    or None when one was there already."""
+    import json
+
+    side = Path(path).with_suffix(".json")
+    if side.exists():
+        return None
+    doc: dict[str, Any] = {c: {"Description": d, "Units": u} if u != "n/a" else
+                           {"Description": d} for c, (d, u) in REVIEWED_COLUMNS.items()}
+    doc["trial_type"]["Levels"] = {
+        "twitch": "local twitch response (as the reviewer holds it, once reviewed)",
+        "look-alike": "a candidate that is not a twitch", "contraction":
+        "sustained contraction", "needle in": "needle inserted (reviewer's mark)",
+        "needle out": "needle withdrawn (reviewer's mark)"}
+    doc["review_status"]["Levels"] = {
+        "confirmed": "the reviewer agrees with the detector",
+        "rejected": "the reviewer disagrees with the detector's call",
+        "added": "added by the reviewer", "moved": "onset moved by the reviewer"}
+    doc["GeneratedBy"] = [{"Name": "ltr review", "Description": "human review of ltr's "
+                           "detections (ltr.review)"}]
+    fd, tmp = tempfile.mkstemp(prefix=f".{side.name}.", suffix=".part", dir=side.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    os.replace(tmp, side)
+    return side
+
+
 def decide(row: dict[str, Any], action: str, *, reviewer: str, onset: float | None = None,
            when: str | None = None) -> dict[str, Any]:
     """Apply one reviewer decision to a row (in place) and return it.

@@ -533,7 +533,8 @@ def open_review(path: str | os.PathLike[str], *, events: str | os.PathLike[str] 
     Returns
     -------
     ReviewSession
-        Saved once already, so the reviewed file exists from the start.
+        Saved once already, so the reviewed file exists from the start, with its BIDS
+        ``.json`` sidecar (written once, never replaced).
     """
     from ..io import read
 
@@ -558,6 +559,7 @@ def open_review(path: str | os.PathLike[str], *, events: str | os.PathLike[str] 
         rows = rv.candidates(detect(rec, config=config))
     session = ReviewSession(rec, rows, out, reviewer=reviewer or _login())
     session.save()
+    rv.write_sidecar(out)
     return session
 
 
