@@ -166,6 +166,8 @@ def test_readers_name_the_file_and_the_problem(tmp_path: Path) -> None:
         read_reviewed(tmp_path / "none.tsv")
     with pytest.raises(ValueError, match="the reviewer adds"):
         rv.added("pop", 1.0, reviewer="x", index=0)
+    with pytest.raises(ValueError, match="no detector call to go back to; delete it"):
+        rv.decide(rv.added("twitch", 1.0, reviewer="x", index=0), "reset", reviewer="x")
     with pytest.raises(ValueError, match="action must be"):
         rv.decide({"detected_as": "twitch", "trial_type": "twitch"}, "maybe", reviewer="x")
 

@@ -306,6 +306,8 @@ def decide(row: dict[str, Any], action: str, *, reviewer: str, onset: float | No
         ISO 8601 UTC time (default now).
     """
     detected = row.get("detected_as")
+    if action == "reset" and detected is None:
+        raise ValueError("an added event has no detector call to go back to; delete it")
     if action == "reset":
         row.update(review_status=None, reviewer=None, reviewed_at=None,
                    trial_type=detected or row["trial_type"])

@@ -216,7 +216,9 @@ function applyAnswer(ans) {
 async function decide(action, onset) {
   const r = S.byId[S.current];
   if (!r) return;
-  if (action === "reject" && r.detected_as === null) return remove(r.candidate);
+  if ((action === "reject" || action === "reset") && r.detected_as === null) {
+    return remove(r.candidate);
+  }
   if (action === "accept" && r.detected_as === null) return;
   const body = { id: r.candidate, action };
   if (onset !== undefined) body.onset = onset;
