@@ -81,6 +81,20 @@ def main() -> None:
             if ms:
                 print(f"snippets fetched by the browser: {len(ms)}, median "
                       f"{np.median(ms):.0f} ms, 95th percentile {np.percentile(ms, 95):.0f} ms")
+            one = d.execute_async_script("""
+                const done = arguments[arguments.length - 1], out = [];
+                (async () => {
+                  const rows = window.ltrReview.rows.slice(-20);
+                  for (const r of rows) {
+                    const t = performance.now();
+                    await (await fetch(`/api/trace?t0=${Math.max(0, r.onset - 0.3)}` +
+                      `&t1=${r.onset + 0.5}&n=230&ch=${encodeURIComponent(r.channel)}`)).json();
+                    out.push(performance.now() - t);
+                  }
+                  done(out);
+                })();""")
+            print(f"one snippet at a time (browser fetch to JSON parsed): median "
+                  f"{np.median(one):.0f} ms, max {np.max(one):.0f} ms")
             if args.review:
                 per = []
                 t_all = time.perf_counter()
