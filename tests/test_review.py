@@ -92,8 +92,10 @@ def test_decisions_and_round_trip(session: ReviewSession) -> None:
     back = {r["candidate"]: r for r in read_reviewed(session.path)}
     assert back.keys() == session.rows.keys()
     assert (back[tw[0]]["review_status"], back[tw[0]]["trial_type"]) == ("confirmed", "twitch")
-    assert (back[tw[1]]["review_status"], back[tw[1]]["trial_type"]) == ("rejected",
-                                                                          "look-alike")
+    assert (back[tw[1]]["review_status"], back[tw[1]]["trial_type"]) == ("rejected", "twitch")
+    if look:  # rescued: a twitch the detector did not count, its call kept
+        assert (back[look[0]]["review_status"], back[look[0]]["trial_type"],
+                back[look[0]]["detected_as"]) == ("added", "twitch", "look-alike")
     assert back[tw[2]]["review_status"] == "moved"
     # 10 significant digits written: 1e-9 s is far below one sample (1 ms)
     assert back[tw[2]]["onset"] == pytest.approx(new_onset, abs=1e-9)

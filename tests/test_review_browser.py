@@ -192,7 +192,7 @@ def test_review_in_a_real_browser(tmp_path: Path) -> None:
 
     rej = final[to_reject["candidate"]]
     assert (rej["review_status"], rej["trial_type"], rej["reviewer"]) == (
-        "rejected", "look-alike", "Dr Test")
+        "rejected", "twitch", "Dr Test")
     assert rej["onset"] == to_reject["onset"]
 
     mov = final[to_move["candidate"]]

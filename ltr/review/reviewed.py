@@ -6,24 +6,27 @@ contractions — and per event the reviewer added, plus the review columns
 (:data:`REVIEWED_COLUMNS`). It is saved after every decision, atomically
 (:func:`write_reviewed`), so a reopened review resumes where the reviewer stopped.
 
-``trial_type`` is the reviewer's category when the row was reviewed and the detector's
-while it is pending: ``twitch``, ``look-alike``, ``contraction``, ``needle in`` or
-``needle out``. So the twitches a reviewer holds true are the rows with
-``trial_type == "twitch"`` whose ``review_status`` is not ``n/a`` (:func:`reviewed_twitches`).
-``review_status`` says how the verdict relates to the detector's call:
+``trial_type`` is what the row is an event of: ``twitch``, ``look-alike``,
+``contraction`` (the detector's call, ``detected_as``), ``needle in`` or ``needle out`` (a
+reviewer's mark), or ``twitch`` for a look-alike or contraction the reviewer called a
+twitch. ``review_status`` is the reviewer's verdict on it:
 
 ``confirmed``
-    the reviewer agrees with ``detected_as`` (a twitch is a twitch, a look-alike is not one);
+    the row is what ``trial_type`` says (a twitch is a twitch, a look-alike is not one);
 ``rejected``
-    the reviewer disagrees: a detected twitch is not one (``trial_type`` becomes
-    ``look-alike``), or a rejected look-alike or contraction is a twitch after all
-    (``trial_type`` becomes ``twitch``);
+    it is not: a detected twitch that is no twitch;
 ``added``
-    a twitch the detector missed, or a needle in / out mark (``detected_as`` is n/a);
+    a twitch the detector did not count: one it missed (``detected_as`` n/a), or a
+    look-alike or contraction that is a twitch after all (``detected_as`` keeps the
+    detector's call); or a needle in / out mark;
 ``moved``
     a twitch whose onset the reviewer moved (``detector_onset`` keeps the detector's);
 ``n/a``
     not reviewed yet.
+
+So the twitches a reviewer holds true are the rows with ``trial_type == "twitch"`` and a
+``review_status`` of ``confirmed``, ``added`` or ``moved`` (:func:`reviewed_twitches`); a
+reader that also keeps the pending twitches (``n/a``) takes the detector's call for them.
 """
 
 from __future__ import annotations
@@ -45,9 +48,11 @@ REVIEWED_COLUMNS: dict[str, tuple[str, str]] = {
     "onset": ("Event onset from the start of the recording (the reviewer's, when moved)",
               "s"),
     "duration": ("Onset to offset (0 for a needle mark or an added twitch)", "s"),
-    "trial_type": ("twitch, look-alike, contraction, needle in or needle out: the "
-                   "reviewer's category once reviewed, the detector's while pending", "n/a"),
-    "review_status": ("confirmed, rejected, added, moved, or n/a (not reviewed yet)", "n/a"),
+    "trial_type": ("twitch, look-alike, contraction (the detector's call, or twitch for one "
+                   "the reviewer called a twitch), needle in or needle out", "n/a"),
+    "review_status": ("confirmed (it is what trial_type says), rejected (it is not), added "
+                      "(by the reviewer, or a look-alike that is a twitch), moved (onset "
+                      "moved), or n/a (not reviewed yet)", "n/a"),
     "reviewer": ("Who reviewed the row", "n/a"),
     "reviewed_at": ("When, ISO 8601 UTC", "n/a"),
     "candidate": ("Stable row id: t<i> twitch, l<i> look-alike, c<i> contraction (index in "
@@ -270,14 +275,15 @@ def write_sidecar(path: str | os.PathLike[str]) -> Path | None:
     doc: dict[str, Any] = {c: {"Description": d, "Units": u} if u != "n/a" else
                            {"Description": d} for c, (d, u) in REVIEWED_COLUMNS.items()}
     doc["trial_type"]["Levels"] = {
-        "twitch": "local twitch response (as the reviewer holds it, once reviewed)",
+        "twitch": "local twitch response (a rejected one is not)",
         "look-alike": "a candidate that is not a twitch", "contraction":
         "sustained contraction", "needle in": "needle inserted (reviewer's mark)",
         "needle out": "needle withdrawn (reviewer's mark)"}
     doc["review_status"]["Levels"] = {
-        "confirmed": "the reviewer agrees with the detector",
-        "rejected": "the reviewer disagrees with the detector's call",
-        "added": "added by the reviewer", "moved": "onset moved by the reviewer"}
+        "confirmed": "it is what trial_type says",
+        "rejected": "it is not (a detected twitch that is no twitch)",
+        "added": "added by the reviewer, or a look-alike the reviewer called a twitch",
+        "moved": "a twitch whose onset the reviewer moved"}
     doc["GeneratedBy"] = [{"Name": "ltr review", "Description": "human review of ltr's "
                            "detections (ltr.review)"}]
     fd, tmp = tempfile.mkstemp(prefix=f".{side.name}.", suffix=".part", dir=side.parent)
@@ -296,9 +302,10 @@ def decide(row: dict[str, Any], action: str, *, reviewer: str, onset: float | No
     row : dict
         A row of :func:`candidates` or :func:`read_reviewed`.
     action : {"accept", "reject", "move", "reset"}
-        ``accept``: the detector's call is right; ``reject``: it is wrong (a twitch that is
-        not one, a look-alike that is a twitch); ``move``: the onset is ``onset`` (the row
-        becomes a twitch); ``reset``: back to pending.
+        ``accept``: the detector's call is right (``confirmed``); ``reject``: it is wrong
+        (a twitch that is not one: ``rejected``; a look-alike or contraction that is a
+        twitch: ``trial_type`` twitch, ``added``); ``move``: the onset is ``onset`` (the
+        row is a twitch, ``moved``); ``reset``: back to pending.
     reviewer : str
     onset : float | None
         The new onset in seconds, for ``move``.
@@ -319,7 +326,7 @@ def decide(row: dict[str, Any], action: str, *, reviewer: str, onset: float | No
     elif action == "reject":
         if detected is None:
             raise ValueError("an added event has no detector call to reject; delete it")
-        status, kind = "rejected", "look-alike" if detected == "twitch" else "twitch"
+        status, kind = ("rejected", "twitch") if detected == "twitch" else ("added", "twitch")
     elif action == "move":
         new = _f(onset)
         if new is None or new < 0:
@@ -350,11 +357,15 @@ def added(kind: str, onset: float, *, reviewer: str, index: int, duration: float
                 reviewer=reviewer, reviewed_at=when or now_utc(), candidate=f"a{index}")
 
 
+#: The review statuses of a twitch the reviewer holds true.
+HELD_TRUE = ("confirmed", "added", "moved")
+
+
 def reviewed_twitches(rows: Iterable[Mapping[str, Any]]) -> np.ndarray:
-    """Onsets (s, sorted) of the twitches the reviewer holds true: reviewed rows whose
-    ``trial_type`` is ``twitch`` (confirmed, moved, added, or look-alikes rejected)."""
+    """Onsets (s, sorted) of the twitches the reviewer holds true: rows whose
+    ``trial_type`` is ``twitch`` and ``review_status`` confirmed, added or moved."""
     on = [float(r["onset"]) for r in rows
-          if r.get("trial_type") == "twitch" and r.get("review_status") is not None]
+          if r.get("trial_type") == "twitch" and r.get("review_status") in HELD_TRUE]
     return np.sort(np.asarray(on, float))
 
 
@@ -378,9 +389,10 @@ def to_annotations(rows: Iterable[Mapping[str, Any]], *, pending: bool = True,
                 continue
             label = (f"rejected: {r.get('reason') or 'look-alike'}" if kind == "look-alike"
                      else str(kind)) + " (not reviewed)"
+        elif status == "rejected":
+            label = "rejected: reviewer"
         elif kind == "look-alike":
-            label = ("rejected: reviewer" if r.get("detected_as") == "twitch"
-                     else f"rejected: {r.get('reason') or 'look-alike'}")
+            label = f"rejected: {r.get('reason') or 'look-alike'}"
         else:
             label = str(kind)
         on.append(float(r["onset"]))
@@ -482,11 +494,11 @@ def apply_review(results: Any, rows: Iterable[Mapping[str, Any]] | str | os.Path
         if status is None and not pending and key == "t":
             continue
         if key == "t":
-            if kind == "twitch":
-                keep.append((int(num), float(r["onset"])))
-            else:
+            if status == "rejected" or kind != "twitch":
                 turned.append(int(num))
-        elif key in ("l", "c") and kind == "twitch":
+            else:
+                keep.append((int(num), float(r["onset"])))
+        elif key in ("l", "c") and kind == "twitch" and status != "rejected":
             rescued[key].add(int(num))
             src = rej if key == "l" else con
             i = int(num)
@@ -494,7 +506,7 @@ def apply_review(results: Any, rows: Iterable[Mapping[str, Any]] | str | os.Path
             extra.append({"onset": float(r["onset"]), "offset": float(src["offset"][i]),
                           "channel": str(src["channel"][i]), "amp": float(amp),
                           "rms": float(src["rms"][i]) if key == "c" else np.nan})
-        elif key == "a" and kind == "twitch":
+        elif key == "a" and kind == "twitch" and status != "rejected":
             on = float(r["onset"])
             dur = float(r.get("duration") or 0.0)
             extra.append({"onset": on, "offset": on + dur, "channel": None, "amp": np.nan,

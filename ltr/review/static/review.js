@@ -64,8 +64,9 @@ function verdictText(r) {
   const st = r.review_status;
   if (st === null) return "not reviewed";
   if (st === "confirmed") return r.detected_as === "twitch" ? "✓ twitch" : "✓ not a twitch";
-  if (st === "rejected") return r.trial_type === "twitch" ? "✗ is a twitch" : "✗ not a twitch";
+  if (st === "rejected") return "✗ not a twitch";
   if (st === "moved") return "↔ onset moved";
+  if (r.detected_as !== null) return "✗ is a twitch";  // a look-alike the reviewer rescued
   return "+ " + r.trial_type;
 }
 function features(r) {
@@ -276,7 +277,8 @@ function fit(cv) {
 
 function rowColor(r) {
   if (r.detected_as === null) return COLOR.added;
-  if (r.review_status === "rejected" && r.trial_type !== "twitch") return COLOR.rejected;
+  if (r.review_status === "rejected") return COLOR.rejected;
+  if (r.review_status === "added") return COLOR.twitch;  // a look-alike that is a twitch
   return COLOR[r.trial_type] || "#888";
 }
 
