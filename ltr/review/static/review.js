@@ -149,11 +149,16 @@ async function drawSnippet(id) {
   const [t0, t1] = snippetWindow(r);
   const key = id + "@" + t0.toFixed(4);
   if (!S.snippets[key]) {
-    const known = new Set(S.info.channels.map((c) => c.name));
-    const own = String(r.channels || r.channel || "").split(",").filter((c) => known.has(c));
-    const ch = own.length ? "&ch=" + encodeURIComponent(own.slice(0, 3).join(",")) :
-      (S.info.channels.length > 3 ? "&ch=" + encodeURIComponent(
-        S.info.channels.slice(0, 2).map((c) => c.name).join(",")) : "");
+    // the candidate's own channels, with an EMG and an accelerometer beside them when
+    // it has none of that kind (a movement look-alike is judged by the EMG it lacks)
+    const kind = Object.fromEntries(S.info.channels.map((c) => [c.name, c.kind]));
+    let own = String(r.channels || r.channel || "").split(",").filter((c) => c in kind);
+    for (const k of ["emg", "acc"]) {
+      const first = S.info.channels.find((c) => c.kind === k);
+      if (first && !own.some((c) => kind[c] === k)) own.push(first.name);
+    }
+    own = S.info.channels.map((c) => c.name).filter((c) => own.includes(c)).slice(0, 3);
+    const ch = "&ch=" + encodeURIComponent(own.join(","));
     S.snippets[key] = api(`/api/trace?t0=${t0}&t1=${t1}&n=230${ch}`);
   }
   let data;
