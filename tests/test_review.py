@@ -443,3 +443,18 @@ def test_only_its_own_page_can_change_the_review(session: ReviewSession) -> None
         code, err = _get(srv.url + "api/trace?t0=1&t1=2&n=50&ch=EMG%209")
         assert code == 400 and "no channel ['EMG 9']" in err["error"]
     assert session.rows[tw]["review_status"] is None
+
+
+def test_the_page_needs_no_internet() -> None:
+    from importlib import resources
+
+    static = resources.files("ltr.review").joinpath("static")
+    names = sorted(p.name for p in static.iterdir())
+    assert names == ["index.html", "review.css", "review.js"]
+    total = 0
+    for name in names:
+        text = static.joinpath(name).read_text(encoding="utf-8")
+        total += len(text.encode())
+        for bad in ("http://", "https://", "//cdn", "@import", "<iframe"):
+            assert bad not in text, f"{name} refers to {bad}"
+    assert total < 100_000  # small enough to ship in the wheel as it is
