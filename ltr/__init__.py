@@ -25,7 +25,7 @@ from ._version import __version__
 _SUBMODULES = [
     "agreement", "annotations", "batch", "calibration", "channels", "envelope", "evaluate",
     "export", "io", "outcomes", "plot", "preprocess", "quality", "recording", "report",
-    "results", "segment", "simulate", "units",
+    "results", "review", "segment", "simulate", "units",
 ]
 
 _ATTRS = {

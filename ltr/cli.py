@@ -354,6 +354,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         _check_setup(rec, args)
         with _progress(f"ltr report {Path(path).name}", _is_terminal(sys.stderr)) as bar:
             res = detect(rec, config=cfg, epochs=_epochs(rec, args))
+            if args.reviewed:  # the detections as a reviewer corrected them
+                from .review import apply_review
+
+                res = apply_review(res, args.reviewed)
             if bar is not None:
                 bar.set_description_str(f"ltr report {Path(path).name}: writing")
             written = write_report(rec, res, args.output, pdf=args.pdf,
@@ -578,6 +582,98 @@ def _cmd_outcomes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_review(args: argparse.Namespace) -> int:
+    """``ltr review FILE``: serve the review page until Ctrl-C or a timeout."""
+    import errno
+    import webbrowser
+
+    from .review import ReviewServer, open_review
+
+    for name in ("idle", "duration"):
+        v = getattr(args, name)
+        if v is not None and not v > 0:
+            print(f"ltr review: error: --{name} must be seconds > 0, got {v:g}",
+                  file=sys.stderr)
+            return 2
+    if args.export:
+        return _review_export(args)
+    if not 0 <= args.port <= 65535:
+        print(f"ltr review: error: --port must be 0-65535 (0: any free one), got {args.port}",
+              file=sys.stderr)
+        return 2
+    cfg = _load_config(args, "review")
+    if cfg is None:
+        return 2
+    from .review.reviewed import default_path
+    from .review.server import review_lock
+
+    target = Path(args.output) if args.output else default_path(args.file)
+    with contextlib.ExitStack() as stack:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fresh, path_in_error = not target.exists(), None
+            try:
+                if Path(args.file).exists():
+                    stack.enter_context(review_lock(target))
+                path_in_error = args.file
+                session = open_review(args.file, events=args.events, output=target,
+                                      reviewer=args.reviewer, config=cfg,
+                                      read_options=_read_options(args))
+                path_in_error = None
+                server = ReviewServer(session, port=args.port, idle_timeout=args.idle,
+                                      duration=args.duration)
+            except Exception as err:
+                if isinstance(err, OSError) and err.errno == errno.EADDRINUSE:
+                    err = OSError(f"port {args.port} is in use on 127.0.0.1; give another "
+                                  "--port (0: any free one)")
+                if fresh and path_in_error is None:  # nothing reviewed: leave no file
+                    target.unlink(missing_ok=True)
+                    target.with_suffix(".json").unlink(missing_ok=True)
+                _print_warnings("review", caught)
+                _print_error("review", err, args.verbose, path_in_error)
+                return 1
+        _print_warnings("review", caught)
+        c = session.counts()
+        print(f"ltr review: {c['total']} candidate(s), {c['reviewed']} reviewed; decisions "
+              f"are saved to {session.path}")
+        print(f"  open {server.url} (Ctrl-C stops)", flush=True)
+        if not args.no_browser:
+            webbrowser.open(server.url)
+        try:
+            why = server.serve()
+        except KeyboardInterrupt:
+            why = "interrupted"
+        c = session.counts()
+        print(f"ltr review: stopped ({why}); {c['reviewed']} of {c['total']} reviewed, "
+              f"in {session.path}")
+    return 0
+
+
+def _review_export(args: argparse.Namespace) -> int:
+    """``ltr review FILE --export OUT``: the recording with the reviewed events, no page."""
+    from .review import default_path, export_reviewed, read_reviewed
+
+    reviewed = Path(args.output) if args.output else default_path(args.file)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if not reviewed.exists():
+                raise FileNotFoundError(f"{reviewed}: no review yet; run ltr review "
+                                        f"{args.file} first (or give it with -o)")
+            rows = read_reviewed(reviewed)
+            out = export_reviewed(_read(args.file, args), rows, args.export,
+                                  overwrite=args.overwrite)
+        except Exception as err:
+            _print_warnings("review", caught)
+            _print_error("review", err, args.verbose, args.file)
+            return 1
+    _print_warnings("review", caught)
+    n = sum(r["review_status"] is not None for r in rows)
+    print(f"ltr review: {out} written with {len(rows)} events as annotations ({n} "
+          f"reviewed) from {reviewed}")
+    return 0
+
+
 def _add_epoch_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("needle insertions (epochs)")
     g.add_argument("--epoch-labels", type=_labels, metavar="IN,OUT",
@@ -721,6 +817,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--side", metavar="SIDE", help="side shown in the header (left, right)")
     p.add_argument("--annotated", metavar="OUT.edf|.fif|.h5",
                    help="write the recording with twitch annotations (EDF+, FIF, HDF5)")
+    p.add_argument("--reviewed", metavar="REVIEWED.tsv",
+                   help="count the twitches as reviewed in ltr review (its .reviewed.tsv; "
+                        "same --config as the review)")
     p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     _add_epoch_options(p)
@@ -784,6 +883,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_evaluate)
 
     _add_agreement_parsers(add_parser)
+
+    p = add_parser("review", help="review the detections in the browser (localhost)",
+                   description="Serve a review page on 127.0.0.1: triage every candidate "
+                               "(twitches, rejected look-alikes, contractions) with the "
+                               "keyboard, add missed twitches and needle marks, move onsets. "
+                               "Every decision is saved at once to NAME.reviewed.tsv (BIDS "
+                               "events + review_status, reviewer, reviewed_at); reopening "
+                               "resumes it.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--events", metavar="EV.tsv",
+                   help="review these events instead of detecting (ltr detect -o output, "
+                        "or a reviewed file)")
+    p.add_argument("-o", "--output", metavar="REVIEWED.tsv",
+                   help="the reviewed events file (default FILE's name + .reviewed.tsv "
+                        "beside it); resumed when it exists")
+    p.add_argument("--reviewer", metavar="NAME", help="your name (default: login name)")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free)")
+    p.add_argument("--no-browser", action="store_true", help="print the address only")
+    p.add_argument("--idle", type=float, default=1800.0, metavar="S",
+                   help="stop after S seconds without a request (the open page keeps it "
+                        "alive; default 1800)")
+    p.add_argument("--duration", type=float, default=None, metavar="S",
+                   help="stop after S seconds whatever happens")
+    p.add_argument("--export", metavar="OUT.edf|.fif|.h5",
+                   help="do not serve: write the recording with the reviewed events as "
+                        "annotations (EDF+, FIF, HDF5) and exit")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --export")
+    p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
+    _add_read_options(p)
+    p.set_defaults(func=_cmd_review)
 
     p = add_parser("config", help="print the detector configuration as TOML",
                        description="Print the default detector configuration (or --config "

@@ -58,6 +58,8 @@ REASONS: dict[str, Reason] = {r.name: r for r in (
            "--min-confidence asked for (TwitchResults.filter)", "tab:gray"),
     Reason("tremor", "what is left of accelerometer tremor where an episode fades in or "
            "out, not a jolt", "darkkhaki"),
+    Reason("reviewer", "a detected twitch that a human reviewer judged not to be one "
+           "(ltr review)", "dimgray"),
 )}
 
 
