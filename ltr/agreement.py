@@ -213,14 +213,20 @@ def icc(ratings: Any, form: str = "2,1") -> float:
     if ss_tot <= 0:
         return float("nan")
     msr = ss_rows / (n - 1)
+
+    def ratio(num: float, den: float) -> float:
+        # the denominator is >= 0; it is 0 (undefined ICC) e.g. for two subjects whose
+        # raters disagree in opposite directions, [[0, 1], [1, 0]]
+        return num / den if den > 1e-12 * ss_tot else float("nan")
+
     if form == "1,1":
         msw = (ss_tot - ss_rows) / (n * (k - 1))
-        return (msr - msw) / (msr + (k - 1) * msw)
+        return ratio(msr - msw, msr + (k - 1) * msw)
     mse = (ss_tot - ss_rows - ss_cols) / ((n - 1) * (k - 1))
     if form == "3,1":
-        return (msr - mse) / (msr + (k - 1) * mse)
+        return ratio(msr - mse, msr + (k - 1) * mse)
     msc = ss_cols / (k - 1)
-    return (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
+    return ratio(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n)
 
 
 def icc_ci(ratings: Any, form: str = "2,1", level: float = 0.95) -> tuple[float, float]:

@@ -140,6 +140,9 @@ def test_icc_published_example_and_hand_case():
     assert icc(biased) < 0.8
     with pytest.raises(ValueError, match="form must be one of"):
         icc(counts, "2,k")
+    # undefined: BMS = JMS = 0 and EMS = 1 make the ICC(2,1) denominator 0 (two
+    # insertions the raters count in opposite ways); no division error, NaN
+    assert np.isnan(icc([[0, 1], [1, 0]])) and np.isnan(icc_ci([[0, 1], [1, 0]])[0])
 
 
 def test_icc_published_confidence_intervals():
@@ -433,3 +436,37 @@ def test_folders_pool_recordings(tmp_path):
     with pytest.raises(ValueError, match="detector: has no 's2.tsv'"):
         agree_folders([da, db])
     assert main(["agree", str(da), str(tmp_path / "only1" / "detector"), "--json"]) == 1
+
+
+def test_reads_what_ltr_review_writes(tmp_path):
+    """A reviewed file written by ltr.review: a reject, an added twitch, a moved onset
+    and every pending row; agree counts the reviewer's twitches plus the pending ones."""
+    import ltr
+    from ltr.review.reviewed import (
+        added,
+        candidates,
+        decide,
+        reviewed_twitches,
+        write_reviewed,
+    )
+    from ltr.simulate import session
+
+    rec, _ = session(duration=40, seed=4, layout="emg")
+    res = ltr.detect(rec)
+    rows = candidates(res)
+    tw = [r for r in rows if r["trial_type"] == "twitch"]
+    assert len(tw) >= 3
+    decide(tw[0], "reject", reviewer="x")
+    decide(tw[1], "move", reviewer="x", onset=float(tw[1]["onset"]) + 0.2)
+    for r in tw[2:]:
+        decide(r, "accept", reviewer="x")
+    rows.append(added("twitch", 39.0, reviewer="x", index=0))
+    path = write_reviewed(rows, tmp_path / "rec.reviewed.tsv")
+    ev = read_rater_events(path)
+    assert ev.onsets.tolist() == pytest.approx(reviewed_twitches(rows).tolist(), abs=1e-9)
+    assert ev.rejected_rows == 1
+    det = tmp_path / "det.tsv"
+    res.to_bids_events(det)
+    row = agree([path, det], epochs=res.epochs).pairs.iloc[0]
+    # all but the rejected, the moved (200 ms away) and the added twitch match
+    assert (row.tp, row.fp, row.fn) == (len(tw) - 2, 2, 2)
