@@ -42,7 +42,7 @@ def test_background_rule_turns_away_what_does_not_stand_out_from_the_seconds_aro
 
 def test_background_rule_adds_nothing_where_the_local_threshold_is_the_floors():
     # a background at the floor: the local limit (1.8) is the on threshold the candidate
-    # already cleared; within background_raised (1.1) of it, a marginal candidate stays
+    # already cleared; within background_raised (1.2) of it, a marginal candidate stays
     c = _cands([1.85, 1.85], [1.0, 1.05], 0.0, on_thr=1.8)
     np.testing.assert_array_equal(R.background(c, REJ), [False, False])
     # the same candidate with a background 1.3 x the floor is a fluctuation of it
