@@ -629,11 +629,13 @@ def _heartbeats(s: _Emg, motion: bool) -> None:
     s.xd = decimate_mean(s.raw if (plan.ecg is not None or motion) else s.raw[:0], q)
     s.x_with_ecg = s.x
     if plan.ecg is not None:
-        s.r_peaks = beats(s.xd, sfreq / q, q, plan.ecg.rhythm, s.n)
+        s.r_peaks = beats(s.xd, sfreq / q, q, plan.ecg.rhythm, s.n,
+                          fill=s.cfg.emg.ecg_fill)
         if not plan.ecg.settled and s.start == 0:
             _settle_ecg(plan, s.x, sfreq, s.r_peaks, s.cfg)
         if s.r_peaks.size and plan.ecg.template is not None:
-            s.x = subtract_ecg(s.x, sfreq, s.r_peaks, template=plan.ecg.template)
+            s.x = subtract_ecg(s.x, sfreq, s.r_peaks, template=plan.ecg.template,
+                               clip=s.cfg.emg.ecg_clip, **_ecg_span(s.cfg))
     s.processing["heartbeats"] = int(s.r_peaks.size)
 
 
@@ -975,6 +977,13 @@ def _energy(x: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
     return out
 
 
+def _ecg_span(cfg: DetectorConfig) -> dict[str, float]:
+    """The beat template's extent and alignment search (:func:`ltr.preprocess.subtract_ecg`
+    keywords)."""
+    before, after = cfg.emg.ecg_span
+    return {"before": before, "after": after, "max_shift": cfg.emg.ecg_max_shift}
+
+
 def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray,
                 cfg: DetectorConfig) -> None:
     """Fix the channel's beat template and typical residue from the calibration beats."""
@@ -983,14 +992,15 @@ def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray,
     cal = calibration_samples(sfreq)
     edge = int(0.5 * sfreq)  # beats whose template window fits inside the stretch
     first = r_peaks[r_peaks < min(cal, x.size) - edge] if x.size > cal else r_peaks
-    template = ecg_template(x, sfreq, first)
+    template = ecg_template(x, sfreq, first, **_ecg_span(cfg))
     plan.ecg.template = template
     if template is None:
         return
     beat = int(cfg.reject.ecg_window * sfreq)
     lo, hi = np.clip(first - beat, 0, x.size), np.clip(first + beat, 0, x.size)
     cleaned = subtract_ecg(x[: int(hi.max()) + 1] if hi.size else x[:0], sfreq, first,
-                           template=template)
+                           template=template, clip=cfg.emg.ecg_clip,
+                           **_ecg_span(cfg))
     before = _energy(x, lo, hi)
     after = _energy(cleaned, lo, hi)
     plan.ecg.residue = float(np.median(after / np.maximum(before, 1e-300)))

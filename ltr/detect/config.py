@@ -31,6 +31,33 @@ class EmgConfig:
         Peak-over-neighbourhood ratio for a harmonic to be removed, dB.
     ecg : bool
         Detect periodic heartbeats and subtract them by template.
+    ecg_max_shift : float
+        Each heartbeat is aligned to the beat template (by cross-correlation) within
+        ± this many seconds of the R peak found on the QRS-band energy before it is
+        subtracted (:func:`ltr.preprocess.subtract_ecg`). That energy often has two
+        humps per beat (the R and S waves, 20-40 ms apart): when the QRS is faint the
+        larger hump changes from beat to beat under the noise, and a beat aligned only
+        within the last few ms is left whole, to be detected as a twitch.
+    ecg_fill : float
+        A faint beat next to something larger (a needle spike, a motor-unit potential,
+        a twitch) is hidden from the R-peak finder, which keeps the largest peak of the
+        QRS-band energy within 0.6 RR, and its beat is left whole. The rhythm finds it
+        again: in a gap of a whole number of RR between two beats, the energy's local
+        maximum nearest each expected beat, within ``ecg_fill`` × RR of it, is a beat
+        (:func:`ltr.preprocess.beats`; 0 turns this off).
+    ecg_clip : float
+        While each beat's alignment and gain are fitted, samples beyond this many times
+        the template's peak are limited to it (0: not). A beat varies by tens of per
+        cent around the median beat, not by several times; a needle spike (blanked only
+        later) or a large motor-unit potential in the 0.4-s window would otherwise
+        steer the fit, and the beat subtracted with a wrong gain leaves a QRS-shaped
+        residue.
+    ecg_span : (float, float)
+        Extent of the beat template before and after the R peak, s. The band-passed
+        beat is the QRS (50-110 ms) spread by the zero-phase band-pass, whose response
+        to it lasts a few periods of the lower edge either side (at 20 Hz, 2 % of the
+        QRS peak is left 0.1 s before the R peak, 0.1 % at 0.16 s): a template cut
+        shorter leaves that ringing of a strong beat (500 µV) standing above the noise.
     window : float
         Detection envelope: centred moving RMS window, s.
     onset_window : float
@@ -62,6 +89,10 @@ class EmgConfig:
     mains: bool = True
     mains_prominence_db: float = 6.0
     ecg: bool = True
+    ecg_max_shift: float = 0.04
+    ecg_span: tuple[float, float] = (0.2, 0.2)
+    ecg_fill: float = 0.2
+    ecg_clip: float = 3.0
     window: float = 0.04
     onset_window: float = 0.008
     on_ratio: float = 1.8
