@@ -171,3 +171,32 @@ def test_a_held_sensor_has_no_jolt_band():
     with_search = ltr.detect(rec)
     without = ltr.detect(rec, config=DetectorConfig(acc=AccConfig(jolt_search=False)))
     assert with_search.onset.size == without.onset.size
+
+
+def test_a_jolt_cut_from_a_movement_needs_the_emg_burst_beside_emg():
+    # EMG + accelerometer at 2 kHz: the jolt inside the hand's movement is a twitch when
+    # the needled muscle's EMG bursts with it, and is turned away when the EMG is quiet
+    fs = 2000.0
+    n = int(32 * fs)
+    rng = np.random.default_rng(5)
+    wave, onsets = _passes(True)
+    t400 = np.arange(wave.size) / FS
+    acc = np.interp(np.arange(n) / fs, t400, wave)
+    d = np.array([0.6, 0.0, 0.8])[:, None]
+    xyz = d * acc[None, :] + 0.005 * rng.standard_normal((3, n))
+    xyz[2] += 9.80665
+    quiet = 5e-6 * rng.standard_normal(n)
+    bursts = quiet.copy()
+    for t0 in onsets - 0.02:  # the burst leads the jolt by the electromechanical delay
+        i, m = round(t0 * fs), round(0.08 * fs)
+        bursts[i:i + m] += 60e-6 * rng.standard_normal(m) * np.hanning(m)
+    names = ["EMG trapezius", "ACC X", "ACC Y", "ACC Z"]
+    kinds = ["emg", "acc", "acc", "acc"]
+    units = ["V", "m/s^2", "m/s^2", "m/s^2"]
+    with_emg = ltr.detect(Recording(np.vstack([bursts, xyz]), fs, names, kinds, units=units))
+    _, mr = match_onsets(np.sort(with_emg.onset), onsets - 0.02, 0.05)
+    assert mr.size == onsets.size
+    assert set(with_emg.events["modality"]) == {"emg+acc"}
+    alone = ltr.detect(Recording(np.vstack([quiet, xyz]), fs, names, kinds, units=units))
+    assert alone.onset.size == 0
+    assert (np.asarray(alone.rejected["reason"]) == "motion").sum() >= onsets.size

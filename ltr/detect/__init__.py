@@ -343,7 +343,8 @@ def _fuse_channels(results: list[ChannelResult], sfreq: float, cfg: DetectorConf
     m_off = np.concatenate([s[1] for s in spans]) / sfreq if spans else np.zeros(0)
     vetoed = np.zeros(0, dtype=int)
     if per_channel["onset"].size:
-        events, vetoed = fuse(per_channel, cfg, (m_on, m_off), sfreq=sfreq)
+        events, vetoed = fuse(per_channel, cfg, (m_on, m_off), sfreq=sfreq,
+                              emg_present=any(r.modality == "emg" for r in results))
     else:
         events = empty_table()
     conf_x = events.pop("_x", np.zeros((0, len(CONFIDENCE_FEATURES))))

@@ -198,6 +198,7 @@ def channel_table(results: list[ChannelResult], sfreq: float,
         per_min = (int((~acc).sum()) / (duration / 60.0) if duration and duration > 0
                    else 0.0)
         cols["_look_alikes"].extend([per_min] * n)
+        cols["_jolt_piece"].extend(f.get("jolt_piece", np.zeros(acc.size))[acc])
     out = {k: np.asarray(v, dtype=object if k in ("unit", "channel", "channels", "modality")
                          else (int if k == "epoch" else float)) for k, v in cols.items()}
     is_emg = out["modality"] == "emg"
@@ -217,7 +218,8 @@ def channel_table(results: list[ChannelResult], sfreq: float,
 
 
 #: Private per-row columns of :func:`channel_table` (features of the confidence model).
-_PRIVATE = ("_margin", "_burst", "_crest", "_near_beat", "_neighbours", "_look_alikes")
+_PRIVATE = ("_margin", "_burst", "_crest", "_near_beat", "_neighbours", "_look_alikes",
+            "_jolt_piece")
 
 
 def strip_private(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -250,6 +252,7 @@ def _groups(table: dict[str, np.ndarray], modality: str, window: float) -> list[
 def fuse(
     table: dict[str, np.ndarray], cfg: DetectorConfig,
     emg_motion: tuple[np.ndarray, np.ndarray] | None = None, *, sfreq: float = 2000.0,
+    emg_present: bool = False,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Merge per-channel rows into twitches.
 
@@ -264,7 +267,11 @@ def fuse(
     heuristic confidences.
 
     An accelerometer event with no EMG partner that overlaps a movement artifact on the
-    EMG leads (``emg_motion``: start and stop times, s) is vetoed.
+    EMG leads (``emg_motion``: start and stop times, s) is vetoed; so is one made only of
+    jolts cut out of a movement candidate (``_jolt_piece``,
+    :attr:`~ltr.detect.config.AccConfig.jolt_band`) when the recording has EMG
+    (``emg_present``) and no EMG burst goes with it: beside a hand movement the jolt
+    alone is the weakest evidence, and the needled muscle's EMG shows a twitch's burst.
 
     Loops run over events in plain Python (no array operation per event), so 10 000
     events take tens of milliseconds.
@@ -306,6 +313,7 @@ def fuse(
     order = np.argsort(m_on)
     m_on, m_off = m_on[order], np.maximum.accumulate(m_off[order]) if m_off.size else m_off
     offset = table["offset"]
+    pieces = table.get("_jolt_piece")
     for j, m in enumerate(acc_groups):
         if used[j]:
             continue
@@ -313,6 +321,9 @@ def fuse(
         # a movement span overlaps [a, b]: one that starts by b and ends after a
         k = np.searchsorted(m_on, b, side="right")
         if k and m_off[k - 1] >= a:
+            vetoed.extend(m.tolist())
+            continue
+        if emg_present and pieces is not None and (pieces[m] > 0).all():
             vetoed.extend(m.tolist())
             continue
         rows.append((empty, m))

@@ -51,7 +51,8 @@ REASONS: dict[str, Reason] = {r.name: r for r in (
            "tab:cyan"),
     Reason("ecg", "heartbeat (ECG) residue at an R peak", "tab:pink"),
     Reason("motion", "low-frequency motion artifact (cable or needle movement), or an "
-           "accelerometer event while the EMG leads moved", "tab:brown"),
+           "accelerometer event while the EMG leads moved (or a jolt inside a hand "
+           "movement with no EMG burst)", "tab:brown"),
     Reason("movement", "accelerometer movement (hand pressure, flinch), not a twitch's "
            "jolt", "tab:olive"),
     Reason("low_confidence", "a twitch whose calibrated confidence is below the "
