@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ._session import session
-from .cine import CINE_CONFOUNDERS, cine
 from ._wild import wild_draw
+from .cine import CINE_CONFOUNDERS, cine
 from .config import LAYOUTS, SimulationConfig
 from .hybrid import hybrid
 from .suite import SUITE, Condition, suite

@@ -9,15 +9,16 @@
   fascia lines and faint fibre striations, attenuated with depth, log-compressed to
   8 bits. The speckle moves with the tissue (small displacements: the pattern is
   carried, not re-drawn) and each frame gets fresh electronic noise.
-- **Twitches**: a local displacement of a Gaussian patch (σ 12-30 px) near the needle's
-  tip, peak 1.5-5 px, lasting 50-200 ms (rise over 35 % of it, then back), in runs as
-  the needle is fanned, shrinking along a run (habituation, Cruz-Montecinos et al.
+- **Twitches**: a local displacement of a Gaussian patch (σ 12-30 px) at the trigger
+  point the needle is aimed at (± 5 px), peak 1.5-5 px, lasting 50-200 ms (rising over
+  30-45 % of it, then back), in runs as the needle is fanned, shrinking along a run
+  (habituation, Cruz-Montecinos et al.
   2021). Truth onset = the first instant of the displacement.
 - **Probe drift** (a smooth wander of a few px over the clip) and **probe jerks** (the
   whole field shifted 6-25 px within 80-250 ms, partly back later).
 - **A needle** as a bright line entering from the top edge at 15-40°; manipulations
   advance or withdraw its tip by 20-60 px over 0.3-1 s and drag the tissue beside the
-  line along it (within about 8 px).
+  line along it (within about 8 px); the tip stays near the trigger point.
 - **Breathing**: an axial sinusoid of 3-6 s period, 1-3 px, larger with depth.
 - **Pulsation** (optional): an artery whose wall expands by about 1 px at each beat
   (55-100 bpm).
@@ -170,10 +171,14 @@ def cine(
             amp = rng.uniform(6, 25)
             ang = rng.uniform(0, 2 * np.pi)
             s = _smoothstep((t - on) / d)
-            back = rng.uniform(0, 0.8) * _smoothstep((t - on - d - rng.uniform(0.5, 2)) / d)
+            frac = rng.uniform(0, 0.8)
+            t_back = on + d + rng.uniform(0.5, 2)
+            back = frac * _smoothstep((t - t_back) / d)
             gx += amp * np.cos(ang) * (s - back)
             gy += amp * np.sin(ang) * (s - back)
             log("probe_jerk", on, on + d, amp)
+            if frac > 0.1 and t_back < t[-1]:  # the probe put partly back
+                log("probe_jerk", t_back, t_back + d, frac * amp)
             jerks.append(on)
     depth = (0.5 + np.arange(h) / h)[:, None]  # breathing grows with depth
     b_amp = 0.0
@@ -184,11 +189,12 @@ def cine(
         log("breathing", 0, t[-1], b_amp)
     breath = b_amp * np.sin(2 * np.pi * t / b_per + rng.uniform(0, 2 * np.pi))
 
-    # -- the needle ------------------------------------------------------------------------
-    ex = rng.uniform(0.05, 0.3) * w
+    # -- the needle, aimed at the trigger point ------------------------------------------
+    tp = (rng.uniform(0.4, 0.8) * w, rng.uniform(0.3, 0.7) * h)  # where twitches arise
     theta = np.deg2rad(rng.uniform(15, 40))
     ux, uy = np.cos(theta), np.sin(theta)
-    length = np.full(n, rng.uniform(0.45, 0.7) * min(w / ux, h / uy))
+    ex = tp[0] - tp[1] / np.tan(theta)  # entry on the top edge (may lie left of the frame)
+    length = np.full(n, np.hypot(tp[0] - ex, tp[1]) - rng.uniform(5, 20))
     drag = np.zeros(n)  # tissue drag along the needle, px (signed)
     if "needle" in conf:
         for on in np.sort(rng.uniform(0.5, max(1.0, duration - 1.5),
@@ -201,8 +207,9 @@ def cine(
             drag += np.sign(amp) * rng.uniform(2, 5) * np.sin(np.pi * np.clip(
                 (t - on) / (d + 0.3), 0, 1))
             log("needle", on, on + d, abs(amp))
-        length = np.clip(length, 0.15 * min(w / ux, h / uy), 0.95 * min(w / ux, h / uy))
-    tip = np.column_stack([ex + ux * length, uy * length])  # x, y per frame (no probe)
+        reach = float(np.hypot(tp[0] - ex, tp[1]))
+        length = np.clip(length, 0.5 * reach, reach + 25)
+    np.column_stack([ex + ux * length, uy * length])  # x, y per frame (no probe)
 
     # -- twitches, in runs near the tip -----------------------------------------------------
     tw: dict[str, list] = {k: [] for k in ("onset", "offset", "peak_time", "amplitude",
@@ -230,8 +237,8 @@ def cine(
         tw["peak_time"].append(t_next + rise * d)
         tw["amplitude"].append(amp)
         tw["amplitude_mm"].append(amp * spacing_mm)
-        tw["x"].append(float(np.clip(tip[i, 0] + rng.normal(0, 15), 20, w - 20)))
-        tw["y"].append(float(np.clip(tip[i, 1] + rng.normal(0, 10), 20, h - 20)))
+        tw["x"].append(float(np.clip(tp[0] + rng.normal(0, 5), 20, w - 20)))
+        tw["y"].append(float(np.clip(tp[1] + rng.normal(0, 5), 20, h - 20)))
         tw["sigma"].append(rng.uniform(12, 30))
         ang = rng.uniform(-np.pi, np.pi)
         tw_dir.append((np.cos(ang) * 0.6, np.sin(ang)))  # mostly axial
@@ -295,7 +302,7 @@ def cine(
         ln = length[i]
         al = (xx - ex - gx[i]) * ux + (yy - gy[i]) * uy
         pd = -(xx - ex - gx[i]) * uy + (yy - gy[i]) * ux
-        img += 4.0 * ref * np.exp(-0.5 * (pd / 1.1) ** 2) * (al > 0) * (al < ln)
+        img += 6.0 * ref * np.exp(-0.5 * (pd / 1.2) ** 2) * (al > 0) * (al < ln)
         v = (np.log1p(np.maximum(img / ref, 0) * 0.5) - lo_db) / (hi_db - lo_db)
         frames[i] = np.clip(v * 255, 0, 255).astype(np.uint8)
 
