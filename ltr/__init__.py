@@ -25,6 +25,7 @@ from ._version import __version__
 _SUBMODULES = [
     "annotations", "batch", "channels", "envelope", "evaluate", "export", "io", "plot",
     "preprocess", "quality", "recording", "report", "results", "segment", "simulate", "units",
+    "ultrasound",
 ]
 
 _ATTRS = {
@@ -99,6 +100,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         results,
         segment,
         simulate,
+        ultrasound,
         units,
     )
     from .annotations import Annotations

@@ -7,7 +7,8 @@ hysteresis (:func:`ltr.detect._channel._segment`), per-candidate features
 (:func:`ltr.detect.core.segment_features`) and a rule table
 (:data:`ltr.detect.rules.US_RULES`). The context the rules read comes from the channels
 :func:`ltr.ultrasound.motion_recording` writes beside the ``us`` channel, found by name
-(:func:`companions`): ``<name> global``, ``<name> needle``, ``<name> change``.
+(:func:`companions`): ``<name> global``, ``<name> needle``, ``<name> change``,
+``<name> tip``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .core import MovingSums, at_blocks, segment_features
 from .rules import US_RULES, Candidates, judge
 
 #: Context channels of a ``us`` channel NAME, in the order :func:`detect_us_channel` reads.
-CONTEXT = ("global", "needle", "change")
+CONTEXT = ("global", "needle", "change", "tip")
 
 
 def companions(name: str, ch_names: Sequence[str]) -> list[str]:
@@ -39,7 +40,8 @@ def _context(rows: np.ndarray, names: Sequence[str], name: str, n: int,
              ) -> dict[str, np.ndarray]:
     have = {c: rows[1 + i] for i, c in enumerate(
         c for c in CONTEXT if f"{name} {c}" in names)}
-    return {c: np.nan_to_num(have[c]) if c in have else np.full(n, np.nan) for c in CONTEXT}
+    return {c: (have[c] if c == "tip" else np.nan_to_num(have[c])) if c in have
+            else np.full(n, np.nan) for c in CONTEXT}
 
 
 def detect_us_channel(rows: np.ndarray, sfreq: float, name: str, cfg: DetectorConfig,
@@ -67,8 +69,10 @@ def detect_us_channel(rows: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     speed, _ = fill_gaps(rows[0], max(1, round(cfg.gaps.max_fill * sfreq)))
     speed = np.nan_to_num(speed)
     ctx = _context(rows, list(names), name, n)
+    # slow changes of the speed (breathing, drift) taken out, its noise level kept: the
+    # running median over `baseline` s is replaced by its own median
     base = median_filter(speed, size=max(1, round(u.baseline * sfreq)) | 1, mode="nearest")
-    x = np.maximum(speed - base, 0.0)
+    x = np.maximum(speed - base + float(np.median(base)), 0.0)
     sums = MovingSums(x * x)
     env2 = sums.mean(max(window_samples(u.window, sfreq) // 2, 1))
     seg = _segment(sums, env2, sfreq, u.on_ratio, u.off_ratio, u.edge_ratio, u.window,
@@ -88,6 +92,11 @@ def detect_us_channel(rows: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
         feats[f"{key}_peak"] = np.nan_to_num(_extremes_in(trace, lo, hi)[0])
         med = float(np.nanmedian(trace)) if np.isfinite(trace).any() else np.nan
         feats[f"{key}_median"] = np.full(onset.size, med)
+    tip = ctx["tip"]
+    with np.errstate(invalid="ignore"):
+        t_hi, t_lo = _extremes_in(tip, lo, hi)
+    # how far the tip moved around the candidate (0 without a needle)
+    feats["tip_move"] = np.nan_to_num(t_hi - t_lo)
     change = ctx["change"]
     if np.isfinite(change).any():
         ref = float(np.median(change))

@@ -427,9 +427,10 @@ class UsConfig:
     and its look-alike rules (:data:`ltr.detect.rules.US_RULES`).
 
     The ``us`` channel is the ROI's tissue speed relative to the whole field at the frame
-    rate (15-75 fps). A twitch is a brief local motion burst of 50-300 ms: its speed
-    minus a running median over ``baseline`` s (default 1 s: slower than a twitch,
-    faster than breathing) is the conditioned signal; a ``window`` s moving RMS (default
+    rate (15-75 fps). A twitch is a brief local motion burst of 50-300 ms: its speed,
+    less the slow changes of a running median over ``baseline`` s (default 1 s: slower
+    than a twitch, faster than breathing; the median's own median is kept, so the noise
+    level stays), is the conditioned signal; a ``window`` s moving RMS (default
     0.1 s, two to seven frames) its envelope, judged against the running noise floor of
     :class:`FloorConfig` with ``on_ratio``/``off_ratio`` hysteresis (the floor of a speed
     trace is its noise; a twitch at a few px stands ten times above it on the simulated
@@ -440,10 +441,10 @@ class UsConfig:
     probe_ratio : float
         Probe or patient movement (``probe_motion``): the whole field's coherent speed
         (channel ``<name> global``) within ``margin`` s of the candidate peaks above this
-        many times the candidate's peak local speed. Default 1.5: a twitch moves a patch
-        while the field stands (ratio well under 1 on the simulated clips), a jerk of the
-        probe moves everything, and the flow's errors where speckle decorrelates leave
-        local residues a fraction of the field's speed.
+        many times the candidate's peak local speed. Default 0.5: when the probe jerks,
+        the flow's errors where speckle decorrelates leave local residues of the order
+        of the field's speed (0.5-2 × on the development clips), while during a twitch
+        the field stands (the next condition).
     probe_floor : float
         ... and that coherent speed is above this many times its own median (default 4:
         breathing and drift move the field slowly all the time).
@@ -456,6 +457,11 @@ class UsConfig:
         Default 0.5: a manipulation drags the tissue along the whole shaft about as much
         as beside the tip, while a twitch at the tip moves the shaft (measured from
         three cells short of the tip) a quarter as much or less.
+    tip_move : float
+        ... or the needle's tip (channel ``<name> tip``, px along its line) moved at
+        least this many px within ``margin`` s of the candidate. Default 8 px: an
+        advance or withdrawal moves it by tens of px, a twitch of 1.5-5 px at the tip
+        by less.
     freeze_ratio : float
         A repeated (frozen) frame (``frame_freeze``): a frame differs from the one before
         (``<name> change``) by less than this fraction of the median difference. Default
@@ -484,10 +490,11 @@ class UsConfig:
     on_ratio: float = 3.0
     off_ratio: float = 1.8
     edge_ratio: float = 2.0
-    probe_ratio: float = 1.5
+    probe_ratio: float = 0.5
     probe_floor: float = 4.0
     needle_ratio: float = 4.0
     needle_share: float = 0.5
+    tip_move: float = 8.0
     freeze_ratio: float = 0.2
     max_duration: float = 0.45
     pulse_cv: float = 0.12

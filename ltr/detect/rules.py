@@ -418,7 +418,8 @@ ACC_RULES: tuple[Rule, ...] = (
 
 # -- ultrasound (kind "us") ---------------------------------------------------------------
 # The ultrasound rules read the context features of :func:`ltr.detect._us.detect_us_channel`
-# (``global_peak``, ``global_median``, ``needle_peak``, ``needle_median``, ``frozen``) and
+# (``global_peak``, ``global_median``, ``needle_peak``, ``needle_median``, ``tip_move``,
+# ``frozen``) and
 # their thresholds from :class:`~ltr.detect.config.UsConfig`, passed where the other
 # tables get the RejectConfig.
 def us_probe_motion(c: Candidates, u: UsConfig) -> np.ndarray:
@@ -431,12 +432,14 @@ def us_probe_motion(c: Candidates, u: UsConfig) -> np.ndarray:
 
 
 def us_needle(c: Candidates, u: UsConfig) -> np.ndarray:
-    """The local speed along the needle track near the candidate (``needle_peak``)
-    exceeds ``u.needle_ratio`` × its median and ``u.needle_share`` × the candidate's
-    peak: the needle was moved."""
+    """The needle was moved: its tip travelled at least ``u.tip_move`` px along its line
+    around the candidate (``tip_move``), or the local speed along its shaft
+    (``needle_peak``) exceeds ``u.needle_ratio`` × its median and ``u.needle_share`` ×
+    the candidate's peak (the tissue dragged along the track)."""
     f = c.features
-    return ((f["needle_peak"] > u.needle_ratio * f["needle_median"])
+    drag = ((f["needle_peak"] > u.needle_ratio * f["needle_median"])
             & (f["needle_peak"] > u.needle_share * f["speed_peak"]))
+    return drag | (f.get("tip_move", np.zeros(c.onset.size)) >= u.tip_move)
 
 
 def us_freeze(c: Candidates, u: UsConfig) -> np.ndarray:

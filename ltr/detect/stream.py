@@ -72,6 +72,8 @@ class _Unit:
     def add_extremes(self, data: np.ndarray, start: int = 0) -> None:
         """Fold the raw samples handed over (``data[:, 0]`` is sample ``start``) into the
         rail summaries and the gap table."""
+        if self.modality == "us":
+            data = data[:1]  # the speed; its context channels may be NaN (no needle)
         stats = [top_two(row) for row in data]
         self.extremes = stats if not self.extremes else [
             merge_top_two(a, b) for a, b in zip(self.extremes, stats, strict=True)]

@@ -311,13 +311,15 @@ def cine(
         for on in rng.uniform(1, max(1.5, duration - 1), rng.poisson(duration / 15) + 1):
             i0 = int(on * fps)
             k = int(rng.integers(2, 9))
+            if i0 >= n - 1:
+                continue
             frames[i0 + 1: i0 + k] = frames[i0]
             log("freeze", t[min(i0, n - 1)], t[min(i0 + k, n - 1)], float(k))
     if "drop" in conf:
         for on in rng.uniform(1, max(1.5, duration - 1), rng.poisson(duration / 20) + 1):
             i0 = int(on * fps)
-            if 0 < i0 < n - 1:
-                frames[i0:-1] = frames[i0 + 1:].copy()
+            if 0 < i0 < n - 1:  # frame i0 lost: the next one shown in its place
+                frames[i0] = frames[i0 + 1]
                 log("drop", t[i0 - 1], t[i0 + 1], 1.0)
     order = np.argsort(cf["onset"], kind="stable")
     truth = Truth(

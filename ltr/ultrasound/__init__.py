@@ -11,5 +11,10 @@ frames). :func:`ltr.detect` finds twitches on it like on EMG or an accelerometer
 from __future__ import annotations
 
 from ._clip import Clip, to_grey
+from . import io
+from .io import read_cine, read_clip, read_dicom, read_frames, read_video, write_dicom
+from .motion import CHANNELS, Motion, auto_roi, estimate_motion, motion_recording
 
-__all__ = ["Clip", "to_grey"]
+__all__ = ["CHANNELS", "Clip", "Motion", "auto_roi", "estimate_motion", "io",
+           "motion_recording", "read_cine", "read_clip", "read_dicom", "read_frames",
+           "read_video", "to_grey", "write_dicom"]

@@ -25,6 +25,7 @@ The Recording's channels, at the frame rate (sample ``i`` is the motion from fra
 ``US global``         misc    speed of the whole field's coherent motion
 ``US needle``         misc    local speed along the needle track (0 without a needle)
 ``US change``         misc    mean absolute frame-to-frame difference (grey levels)
+``US tip``            misc    the needle tip's position along its line (px; NaN: none)
 ``US displacement``   misc    ROI displacement along its main axis of motion
 ====================  ======  =====================================================
 
@@ -60,7 +61,7 @@ TIP_GAP = 3
 NEEDLE_HALF_WIDTH = 2.0
 
 #: Channel names of a motion recording (the first is the ``us`` channel).
-CHANNELS = ("US", "US global", "US needle", "US change", "US displacement")
+CHANNELS = ("US", "US global", "US needle", "US change", "US tip", "US displacement")
 
 
 @dataclass
@@ -83,6 +84,9 @@ class Motion:
         Local flow averaged over a user's ROI (when one was given).
     factor : int
         Full-resolution pixels per grid point.
+    tip : ndarray, shape (n_frames,)
+        Position of the needle's tip along its line (full-resolution px from the block's
+        line point; NaN without a needle): a manipulation moves it by tens of px.
     lines : list of tuple
         Needle line per block: (first frame, x, y, ux, uy, lo, hi) in full-resolution px
         (a point, the direction, the bright extent along it), or None when no line was
@@ -97,6 +101,7 @@ class Motion:
     roi_trace: np.ndarray | None
     factor: int
     lines: list[Any]
+    tip: np.ndarray | None = None
 
 
 def grid_factor(width: int) -> int:
@@ -160,6 +165,7 @@ def estimate_motion(clip: Clip, *, roi: tuple[int, int, int, int] | None = None,
     cells = np.zeros((n, 2, ch, cw), np.float32)
     glob = np.zeros((n, 2), np.float32)
     ndl = np.zeros(n, np.float32)
+    tip = np.full(n, np.nan, np.float32)
     change = np.zeros(n, np.float32)
     mask = np.zeros((ch, cw), bool)
     roi_trace = np.zeros((n, 2), np.float32) if roi is not None else None
@@ -176,6 +182,7 @@ def estimate_motion(clip: Clip, *, roi: tuple[int, int, int, int] | None = None,
     for start, frames in clip.blocks(block):
         small = np.stack([downsample(f, k)[:gh, :gw] for f in frames])
         track = None
+        prof = None
         if needle:
             line = _find_needle(small.mean(axis=0))
             lines.append((start, *(np.asarray(line) * [k, k, 1, 1, k, k])) if line else None)
@@ -192,6 +199,16 @@ def estimate_motion(clip: Clip, *, roi: tuple[int, int, int, int] | None = None,
                 track = (dist <= NEEDLE_HALF_WIDTH) & ok
                 if not track.any():
                     track = None
+                # points along the line, from the entry side to past the deeper end, where
+                # the tip is looked for in every frame
+                deep = 1.0 if py + t1 * uy >= py + t0 * uy else -1.0
+                a0, a1 = (t0, t1) if deep > 0 else (t1, t0)
+                ts = np.arange(a0 - CELL, a1 + deep * 4 * CELL, deep)
+                qx, qy = px + ts * ux, py + ts * uy
+                inside = (qx >= 0) & (qx <= gw - 1) & (qy >= 0) & (qy <= gh - 1)
+                if inside.sum() > 4:
+                    prof = (ts[inside], qy[inside], qx[inside],
+                            float(np.median(small)))
                 if track is not None:
                     mask |= (track[: ch * CELL, : cw * CELL]
                              .reshape(ch, CELL, cw, CELL).any(axis=(1, 3)))
@@ -215,14 +232,30 @@ def estimate_motion(clip: Clip, *, roi: tuple[int, int, int, int] | None = None,
                 ndl[i] = float(np.mean(np.abs(along)))
             if roi_trace is not None:
                 roi_trace[i] = lx[rs, cs].mean(), ly[rs, cs].mean()
+            if prof is not None:
+                tip[i] = _tip(b, prof) * k
         prev = small[-1]
     # the first sample has no frame before it: it repeats the one after
-    for arr in (cells, glob, ndl, change):
+    for arr in (cells, glob, ndl, change, tip):
         arr[0] = arr[1]
     if roi_trace is not None:
         roi_trace[0] = roi_trace[1]
     return Motion(cells=cells, global_=glob, needle=ndl, change=change, needle_mask=mask,
-                  roi_trace=roi_trace, factor=k, lines=lines)
+                  roi_trace=roi_trace, factor=k, lines=lines, tip=tip)
+
+
+def _tip(frame: np.ndarray, prof: tuple[np.ndarray, np.ndarray, np.ndarray, float],
+         ) -> float:
+    """Where along the needle's line (grid px from the block's line point) the bright
+    line ends: the deepest point of the brightness profile along it (smoothed over 3
+    points) above halfway between the line's median level and the frame's."""
+    from scipy.ndimage import map_coordinates, uniform_filter1d
+
+    ts, qy, qx, bg = prof
+    p = uniform_filter1d(map_coordinates(frame, [qy, qx], order=1), 3)
+    level = float(np.median(p[: max(3, p.size // 2)]))
+    above = np.flatnonzero(p > (level + bg) / 2)
+    return float(ts[above[-1]]) if above.size else float("nan")
 
 
 def _running_median(x: np.ndarray, size: int) -> np.ndarray:
@@ -328,10 +361,12 @@ def motion_recording(
     axis = v[:, 1]
     disp = np.cumsum(local @ axis) / clip.fps * scale
     disp = disp - _running_median(disp, round(2 * clip.fps))
-    data = np.vstack([speed, gspeed, m.needle * scale, m.change, disp]).astype(np.float64)
+    tip = m.tip if m.tip is not None else np.full(clip.n_frames, np.nan)
+    data = np.vstack([speed, gspeed, m.needle * scale, m.change, tip,
+                      disp]).astype(np.float64)
     rec = Recording(
-        data, clip.fps, list(CHANNELS), ["us", "misc", "misc", "misc", "misc"],
-        units=[unit, unit, unit, "", unit.split("/")[0]],
+        data, clip.fps, list(CHANNELS), ["us", "misc", "misc", "misc", "misc", "misc"],
+        units=[unit, unit, unit, "", "px", unit.split("/")[0]],
         meas_date=clip.meas_date,
         meta={"source": clip.source,
               "ultrasound": {"roi_px": list(box), "spacing_mm": clip.spacing_mm,
