@@ -18,12 +18,12 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import ltr  # noqa: E402
-from ltr.evaluate import match_onsets  # noqa: E402
-from ltr.simulate import cine  # noqa: E402
-from ltr.ultrasound import motion_recording  # noqa: E402
+import ltr
+from ltr.evaluate import match_onsets
+from ltr.simulate import cine
+from ltr.ultrasound import motion_recording
 
 FPS = (15, 20, 30, 45, 60)
 
@@ -80,11 +80,12 @@ def main() -> None:
         r = tp / max(tp + fn, 1)
         return p, r, 2 * p * r / max(p + r, 1e-12)
 
-    lines = [f"# Ultrasound twitch detection on simulated cine loops ({'development' if dev else 'held-out'} seeds "
+    which = "development" if dev else "held-out"
+    lines = [f"# Ultrasound twitch detection on simulated cine loops ({which} seeds "
              f"{seeds.start}-{seeds.stop - 1})", "",
-             "30-s clips, 192 x 256 px, 20 twitches/min, all default confounders (drift, probe jerks, needle "
-             "manipulations, breathing, freezes, drops); onsets matched within 1 frame + "
-             f"50 ms. `python benchmarks/us_accuracy.py{' --dev' if dev else ''}` "
+             "30-s clips, 192 x 256 px, 20 twitches/min, all default confounders (drift, "
+             "probe jerks, needle manipulations, breathing, freezes, drops); onsets matched "
+             f"within 1 frame + 50 ms. `python benchmarks/us_accuracy.py{' --dev' if dev else ''}` "
              f"({el:.0f} s).", "",
              "| fps | clips | twitches | precision | recall | F1 |",
              "| --- | --- | --- | --- | --- | --- |"]

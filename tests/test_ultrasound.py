@@ -145,7 +145,7 @@ def test_detect_finds_simulated_twitches(seed, fps):
 def test_lookalikes_rejected_with_their_reason(kind, reason):
     seen = 0
     for seed in (21, 22):
-        clip, truth = _clip(seed, twitch_rate=0, confounders=(kind,))
+        clip, _truth = _clip(seed, twitch_rate=0, confounders=(kind,))
         res = ltr.detect(ltr.ultrasound.motion_recording(clip))
         assert len(res) == 0, res.events["onset"]
         seen += int(np.sum(res.rejected["reason"] == reason))

@@ -85,12 +85,12 @@ def read(path: str | os.PathLike[str] | Any, **options: Any) -> Recording:
         (``.h5``, ``.hdf5``) or NumPy (``.npz``). Ultrasound cine loops (DICOM ``.dcm``,
         video ``.mp4``/``.avi``/``.mov``/``.mkv``, a folder of frames with ``sfreq=``
         frames/s) are read as their tissue motion (:func:`ltr.ultrasound.io.read_cine`:
-        options ``fps``/``sfreq``, ``spacing_mm``, ``roi``, ``method``). Objects already in memory are wrapped:
-        an MNE Raw (:meth:`Recording.from_mne`, options ``ch_kinds``, ``bipolar``,
-        ``preload``) or a DataFrame/Series with samples in rows and one named column per
-        channel (options ``sfreq``, needed unless the index holds the sample times,
-        ``ch_kinds``, ``units``, ``orig_units``, ``annotations``, ``meas_date``, ``meta``;
-        see :class:`Recording`).
+        options ``fps``/``sfreq``, ``spacing_mm``, ``roi``, ``method``). Objects already
+        in memory are wrapped: an MNE Raw (:meth:`Recording.from_mne`, options
+        ``ch_kinds``, ``bipolar``, ``preload``) or a DataFrame/Series with samples in rows
+        and one named column per channel (options ``sfreq``, needed unless the index holds
+        the sample times, ``ch_kinds``, ``units``, ``orig_units``, ``annotations``,
+        ``meas_date``, ``meta``; see :class:`Recording`).
     **options
         Passed to the reader. Common to all: ``ch_kinds`` (mapping name -> kind overriding
         the inferred kinds) and ``bipolar`` (mapping new name -> (anode, cathode)). Text

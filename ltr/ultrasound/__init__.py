@@ -10,8 +10,8 @@ frames). :func:`ltr.detect` finds twitches on it like on EMG or an accelerometer
 
 from __future__ import annotations
 
-from ._clip import Clip, to_grey
 from . import io
+from ._clip import Clip, to_grey
 from .io import read_cine, read_clip, read_dicom, read_frames, read_video, write_dicom
 from .motion import CHANNELS, Motion, auto_roi, estimate_motion, motion_recording
 
