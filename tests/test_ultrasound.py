@@ -217,6 +217,10 @@ def test_dicom_round_trip_and_cli(tmp_path, capsys):
     assert main(["info", str(p)]) == 0
     assert "US" in capsys.readouterr().out
     assert main(["detect", str(p)]) == 0
+    assert main(["detect", str(p), "--roi", "20,20,120,100"]) == 0
+    assert main(["detect", str(p), "--roi", "20,20,900,100"]) != 0
+    err = capsys.readouterr().err
+    assert "roi=" not in err and "--roi" in err and "Traceback" not in err
 
 
 def test_dicom_without_rate_or_decoder(tmp_path, monkeypatch):

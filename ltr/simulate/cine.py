@@ -15,14 +15,16 @@
   (habituation, Cruz-Montecinos et al.
   2021). Truth onset = the first instant of the displacement.
 - **Probe drift** (a smooth wander of a few px over the clip) and **probe jerks** (the
-  whole field shifted 6-25 px within 80-250 ms, partly back later).
+  whole field shifted 6-25 px within 80-250 ms, often partly back later; 1 + Poisson
+  (duration / 40 s) of them).
 - **A needle** as a bright line entering from the top edge at 15-40°; manipulations
   advance or withdraw its tip by 20-60 px over 0.3-1 s and drag the tissue beside the
   line along it (within about 8 px); the tip stays near the trigger point.
 - **Breathing**: an axial sinusoid of 3-6 s period, 1-3 px, larger with depth.
 - **Pulsation** (optional): an artery whose wall expands by about 1 px at each beat
   (55-100 bpm).
-- **Freezes** (the same frame repeated 2-8 times) and **drops** (a frame skipped).
+- **Freezes** (the same frame repeated 2-8 times) and **drops** (a frame lost, the next
+  shown in its place), each 1 + Poisson(duration / 30 s).
 
 Every confounder is logged with its interval in ``truth.confounders`` (kinds
 ``probe_jerk``, ``needle``, ``breathing``, ``pulsation``, ``freeze``, ``drop``,
@@ -166,7 +168,7 @@ def cine(
     jerks: list[float] = []
     if "probe_jerk" in conf:
         for on in np.sort(rng.uniform(1.0, max(1.5, duration - 1.0),
-                                      rng.poisson(max(duration / 12, 0.5)) + 1)):
+                                      rng.poisson(duration / 40) + 1)):
             d = rng.uniform(0.08, 0.25)
             amp = rng.uniform(6, 25)
             ang = rng.uniform(0, 2 * np.pi)
@@ -198,7 +200,7 @@ def cine(
     drag = np.zeros(n)  # tissue drag along the needle, px (signed)
     if "needle" in conf:
         for on in np.sort(rng.uniform(0.5, max(1.0, duration - 1.5),
-                                      rng.poisson(max(duration / 8, 0.5)) + 1)):
+                                      rng.poisson(duration / 8) + 1)):
             d = rng.uniform(0.3, 1.0)
             amp = rng.uniform(20, 60) * rng.choice([-1, 1])
             s = _smoothstep((t - on) / d)
@@ -308,7 +310,7 @@ def cine(
 
     # -- freezes and drops --------------------------------------------------------------
     if "freeze" in conf:
-        for on in rng.uniform(1, max(1.5, duration - 1), rng.poisson(duration / 15) + 1):
+        for on in rng.uniform(1, max(1.5, duration - 1), rng.poisson(duration / 30) + 1):
             i0 = int(on * fps)
             k = int(rng.integers(2, 9))
             if i0 >= n - 1:
@@ -316,7 +318,7 @@ def cine(
             frames[i0 + 1: i0 + k] = frames[i0]
             log("freeze", t[min(i0, n - 1)], t[min(i0 + k, n - 1)], float(k))
     if "drop" in conf:
-        for on in rng.uniform(1, max(1.5, duration - 1), rng.poisson(duration / 20) + 1):
+        for on in rng.uniform(1, max(1.5, duration - 1), rng.poisson(duration / 30) + 1):
             i0 = int(on * fps)
             if 0 < i0 < n - 1:  # frame i0 lost: the next one shown in its place
                 frames[i0] = frames[i0 + 1]

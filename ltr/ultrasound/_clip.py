@@ -10,20 +10,20 @@ from typing import Any
 import numpy as np
 
 
-def to_grey(frames: np.ndarray, *, rgb: bool | None = None) -> np.ndarray:
-    """Frames as grey levels (float32), ``(n, rows, columns)``.
-
-    Colour frames (a last axis of 3 or 4, or ``rgb=True``) are reduced by the luma weights
-    of ITU-R BT.601 (ultrasound colour overlays such as Doppler then count a little)."""
+def to_grey(frames: np.ndarray) -> np.ndarray:
+    """Frames as grey levels, ``(n, rows, columns)``: 8-bit grey frames as they are
+    (no copy), colour frames (a last axis of 3 or 4) reduced by the luma weights of
+    ITU-R BT.601 (colour overlays such as Doppler then count a little), other types as
+    float32."""
     a = np.asarray(frames)
     if a.ndim == 2:
         a = a[np.newaxis]
-    if a.ndim == 4 or (rgb and a.ndim == 4):
+    if a.ndim == 4:
         a = a[..., :3].astype(np.float32) @ np.asarray([0.299, 0.587, 0.114], np.float32)
     if a.ndim != 3:
         raise ValueError(f"frames must be (n, rows, columns) or (n, rows, columns, 3), got "
                          f"shape {np.asarray(frames).shape}")
-    return a.astype(np.float32, copy=False)
+    return a if a.dtype == np.uint8 else a.astype(np.float32, copy=False)
 
 
 @dataclass
@@ -95,7 +95,7 @@ class Clip:
         return self.n_frames / self.fps
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
-        """Grey frames ``start:stop`` (float32, ``(k, rows, columns)``)."""
+        """Grey frames ``start:stop`` (``(k, rows, columns)``, :func:`to_grey`)."""
         stop = self.n_frames if stop is None else min(stop, self.n_frames)
         start = max(0, start)
         if self.frames is not None:

@@ -43,10 +43,12 @@ def downsample(frames: np.ndarray, factor: int) -> np.ndarray:
         except ImportError:
             pass
         else:  # a few times faster than the reshape below, same block means
-            a = np.asarray(frames, dtype=np.float32)
+            a = np.asarray(frames)
+            if a.dtype != np.uint8:
+                a = a.astype(np.float32)
             h, w = a.shape[0] // factor, a.shape[1] // factor
             return cv2.resize(a[: h * factor, : w * factor], (w, h),
-                              interpolation=cv2.INTER_AREA)
+                              interpolation=cv2.INTER_AREA).astype(np.float32)
     a = np.asarray(frames, dtype=np.float32)
     h = a.shape[-2] // factor * factor
     w = a.shape[-1] // factor * factor

@@ -219,7 +219,8 @@ def estimate_motion(clip: Clip, *, roi: tuple[int, int, int, int] | None = None,
             a, b = seq[j], seq[j + 1]
             fx, fy = flow_small(a, b, method)
             fx, fy = fx * k, fy * k
-            gx, gy = float(np.median(fx)), float(np.median(fy))
+            # the field's coherent motion: the median over every 3rd grid point
+            gx, gy = float(np.median(fx[::3, ::3])), float(np.median(fy[::3, ::3]))
             lx, ly = fx - gx, fy - gy
             glob[i] = gx, gy
             change[i] = float(np.mean(np.abs(b - a)))
@@ -247,15 +248,21 @@ def estimate_motion(clip: Clip, *, roi: tuple[int, int, int, int] | None = None,
 def _tip(frame: np.ndarray, prof: tuple[np.ndarray, np.ndarray, np.ndarray, float],
          ) -> float:
     """Where along the needle's line (grid px from the block's line point) the bright
-    line ends: the deepest point of the brightness profile along it (smoothed over 3
-    points) above halfway between the line's median level and the frame's."""
-    from scipy.ndimage import map_coordinates, uniform_filter1d
+    line ends: the first point, past the first third of the profile, after which the
+    brightness along the line (smoothed over 3 points) stays for 4 points below halfway
+    between the line's median level and the frame's (bright speckle beyond the tip does
+    not count)."""
+    from scipy.ndimage import map_coordinates, minimum_filter1d, uniform_filter1d
 
     ts, qy, qx, bg = prof
     p = uniform_filter1d(map_coordinates(frame, [qy, qx], order=1), 3)
     level = float(np.median(p[: max(3, p.size // 2)]))
-    above = np.flatnonzero(p > (level + bg) / 2)
-    return float(ts[above[-1]]) if above.size else float("nan")
+    below = p <= (level + bg) / 2
+    # a run of 4 points below: the minimum of "below" over the next 4 points is True
+    run = minimum_filter1d(below.astype(np.uint8), 4, origin=-2).astype(bool)
+    run[: p.size // 3] = False
+    end = np.flatnonzero(run)
+    return float(ts[end[0]]) if end.size else float(ts[-1])
 
 
 def _running_median(x: np.ndarray, size: int) -> np.ndarray:
@@ -264,14 +271,29 @@ def _running_median(x: np.ndarray, size: int) -> np.ndarray:
     return median_filter(x, size=max(1, size) | 1, mode="nearest", axes=(0,))
 
 
-def burst_score(speed: np.ndarray, fps: float) -> np.ndarray:
-    """How much brief local motion each trace holds: the sum of its excursions above
-    4 robust standard deviations over its running median (1 s), along axis 0."""
+def burst_score(speed: np.ndarray, fps: float, brief: float = 0.3) -> np.ndarray:
+    """How much brief local motion each trace (a column of ``speed``) holds: the sum, over
+    its runs above 4 robust standard deviations over its running median (1 s) that last
+    at most ``brief`` s, of each run's peak (in those deviations). A twitch lasts
+    50-300 ms; a needle manipulation or the drag behind it lasts longer and scores
+    nothing."""
+    from scipy.ndimage import label, maximum
+
     base = _running_median(speed, round(fps))
     dev = speed - base
     mad = np.median(np.abs(dev - np.median(dev, axis=0)), axis=0) / 0.6745
     z = dev / np.maximum(mad, 1e-9)
-    return np.sum(np.clip(z - 4.0, 0, None), axis=0)
+    longest = max(1, round(brief * fps))
+    out = np.zeros(speed.shape[1])
+    for j in range(speed.shape[1]):  # a loop over a few hundred cells
+        lab, k = label(z[:, j] > 4.0)
+        if k == 0:
+            continue
+        idx = np.arange(1, k + 1)
+        size = np.bincount(lab, minlength=k + 1)[1:]
+        peak = np.asarray(maximum(z[:, j], lab, idx))
+        out[j] = float(np.sum(peak[size <= longest]))
+    return out
 
 
 def auto_roi(m: Motion, fps: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -292,7 +314,8 @@ def auto_roi(m: Motion, fps: float, shape: tuple[int, int]) -> tuple[int, int, i
     vec = uniform_filter(m.cells[quiet], size=(1, 1, 3, 3), mode="nearest")
     speed = np.hypot(vec[:, 0], vec[:, 1]).reshape(vec.shape[0], -1)
     score = burst_score(speed, fps).reshape(ch, cw)
-    blocked = m.needle_mask
+    # boxes with a shaft cell in them (3 x 3 box sums of the shaft's cells)
+    blocked = uniform_filter(m.needle_mask.astype(float), size=3, mode="constant") > 1e-9
     if (~blocked).any():
         score = np.where(blocked, -np.inf, score)
     r, c = np.unravel_index(int(np.argmax(score)), score.shape)
