@@ -42,8 +42,8 @@ def synthetic_clip(seconds: float, fps: float = 30.0, shape=(480, 640)) -> Clip:
     def reader(a: int, b: int) -> np.ndarray:
         out = np.empty((b - a, h, w), np.uint8)
         for j, i in enumerate(range(a, b)):  # a loop over the block's frames
-            dx = int(round(4 + 3 * np.sin(i / fps / 3.0)))
-            dy = int(round(4 + 2 * np.cos(i / fps / 4.0)))
+            dx = round(4 + 3 * np.sin(i / fps / 3.0))
+            dy = round(4 + 2 * np.cos(i / fps / 4.0))
             f = tex[dy: dy + h, dx: dx + w] + rng.normal(0, 4, (h, w)).astype(np.float32)
             out[j] = f.clip(0, 255)
         return out
