@@ -92,11 +92,11 @@ def detect_us_channel(rows: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
         feats[f"{key}_peak"] = np.nan_to_num(_extremes_in(trace, lo, hi)[0])
         med = float(np.nanmedian(trace)) if np.isfinite(trace).any() else np.nan
         feats[f"{key}_median"] = np.full(onset.size, med)
-    tip = ctx["tip"]
-    with np.errstate(invalid="ignore"):
-        t_hi, t_lo = _extremes_in(tip, lo, hi)
-    # how far the tip moved around the candidate (0 without a needle)
-    feats["tip_move"] = np.nan_to_num(t_hi - t_lo)
+    # how far the tip moved from before the candidate to after it: the medians of its
+    # position over `tip_window` s on each side (a twitch at the tip jostles the
+    # estimate and returns; an advance or withdrawal stays); 0 without a needle
+    feats["tip_move"] = _tip_move(ctx["tip"], onset, offset, max(1, round(u.tip_window
+                                                                          * sfreq)))
     change = ctx["change"]
     if np.isfinite(change).any():
         ref = float(np.median(change))
@@ -114,6 +114,20 @@ def detect_us_channel(rows: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
                          processing={"rate_hz": sfreq, "baseline_s": u.baseline,
                                      "context": list(names)},
                          floor_blocks=floor, floor_block=b)
+
+
+def _tip_move(tip: np.ndarray, onset: np.ndarray, offset: np.ndarray, w: int,
+              ) -> np.ndarray:
+    out = np.zeros(onset.size)
+    if not np.isfinite(tip).any():
+        return out
+    n = tip.size
+    for i, (a, b) in enumerate(zip(onset.tolist(), offset.tolist(), strict=True)):
+        before = tip[max(0, a - w): max(1, a)]
+        after = tip[min(b, n - 1): min(n, b + w)]
+        if np.isfinite(before).any() and np.isfinite(after).any():  # a loop over events
+            out[i] = abs(float(np.nanmedian(after)) - float(np.nanmedian(before)))
+    return out
 
 
 def split_us(table: dict[str, np.ndarray], cfg: DetectorConfig,

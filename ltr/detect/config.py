@@ -459,9 +459,14 @@ class UsConfig:
         three cells short of the tip) a quarter as much or less.
     tip_move : float
         ... or the needle's tip (channel ``<name> tip``, px along its line) moved at
-        least this many px within ``margin`` s of the candidate. Default 8 px: an
-        advance or withdrawal moves it by tens of px, a twitch of 1.5-5 px at the tip
-        by less.
+        least this many px from before the candidate to after it (medians over
+        ``tip_window`` s on each side). Default 30 px: an advance or withdrawal moves it
+        by 20-100 px and stays, a twitch of 1.5-5 px at the tip by little; but the tip
+        estimate jumps by up to about 40 px where the needle's line is fitted anew (after
+        a probe jerk), and at 8 px twitches there were turned away on the development
+        clips (the drag along the shaft catches the smaller manipulations).
+    tip_window : float
+        Default 0.3 s.
     freeze_ratio : float
         A repeated (frozen) frame (``frame_freeze``): a frame differs from the one before
         (``<name> change``) by less than this fraction of the median difference. Default
@@ -494,7 +499,8 @@ class UsConfig:
     probe_floor: float = 4.0
     needle_ratio: float = 4.0
     needle_share: float = 0.5
-    tip_move: float = 8.0
+    tip_move: float = 30.0
+    tip_window: float = 0.3
     freeze_ratio: float = 0.2
     max_duration: float = 0.45
     pulse_cv: float = 0.12

@@ -131,6 +131,10 @@ def _find_needle(mean_frame: np.ndarray) -> tuple[float, float, float, float, fl
     if on.sum() < max(8, NEEDLE_ELONGATION * 2 * NEEDLE_HALF_WIDTH):
         return None
     ux, uy = -ny, nx
+    if uy < 0:  # pointing deeper, whatever the block: positions along it compare
+        ux, uy = -ux, -uy
+    # the foot of the perpendicular from the frame's corner: positions along the line
+    # are measured from it, the same point for the same line in every block
     px, py = di[0] * nx, di[0] * ny
     t = (xs[on] - px) * ux + (ys[on] - py) * uy
     return float(px), float(py), float(ux), float(uy), float(t.min()), float(t.max())
@@ -178,6 +182,7 @@ def estimate_motion(clip: Clip, *, roi: tuple[int, int, int, int] | None = None,
         cs = slice(x0 // k, max(x0 // k + 1, x1 // k))
     yy, xx = np.mgrid[0:gh, 0:gw].astype(np.float32)
     lines: list[Any] = []
+    last_line: tuple[float, ...] | None = None
     prev: np.ndarray | None = None
     for start, frames in clip.blocks(block):
         small = np.stack([downsample(f, k)[:gh, :gw] for f in frames])
@@ -185,6 +190,9 @@ def estimate_motion(clip: Clip, *, roi: tuple[int, int, int, int] | None = None,
         prof = None
         if needle:
             line = _find_needle(small.mean(axis=0))
+            if line is not None and last_line is not None and _same_line(line, last_line):
+                line = last_line  # the same needle: positions along it stay comparable
+            last_line = line
             lines.append((start, *(np.asarray(line) * [k, k, 1, 1, k, k])) if line else None)
             if line is not None:
                 px, py, ux, uy, t0, t1 = line
@@ -245,24 +253,29 @@ def estimate_motion(clip: Clip, *, roi: tuple[int, int, int, int] | None = None,
                   roi_trace=roi_trace, factor=k, lines=lines, tip=tip)
 
 
+def _same_line(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether two needle lines (:func:`_find_needle`) are one: within 3° and 2 grid
+    points of each other."""
+    cos = abs(a[2] * b[2] + a[3] * b[3])
+    dist = abs(-(a[0] - b[0]) * b[3] + (a[1] - b[1]) * b[2])
+    return cos >= np.cos(np.deg2rad(3.0)) and dist <= 2.0
+
+
 def _tip(frame: np.ndarray, prof: tuple[np.ndarray, np.ndarray, np.ndarray, float],
          ) -> float:
-    """Where along the needle's line (grid px from the block's line point) the bright
-    line ends: the first point, past the first third of the profile, after which the
-    brightness along the line (smoothed over 3 points) stays for 4 points below halfway
-    between the line's median level and the frame's (bright speckle beyond the tip does
-    not count)."""
-    from scipy.ndimage import map_coordinates, minimum_filter1d, uniform_filter1d
+    """Where along the needle's line (grid px from the foot of the perpendicular from
+    the frame's corner) the bright line ends: the deepest point of the brightness
+    profile along it (smoothed over 3 points) above halfway between the line's median
+    level and the frame's, in a run of at least 3 such points (a bright speck beyond
+    the tip does not count)."""
+    from scipy.ndimage import binary_opening, map_coordinates, uniform_filter1d
 
     ts, qy, qx, bg = prof
     p = uniform_filter1d(map_coordinates(frame, [qy, qx], order=1), 3)
     level = float(np.median(p[: max(3, p.size // 2)]))
-    below = p <= (level + bg) / 2
-    # a run of 4 points below: the minimum of "below" over the next 4 points is True
-    run = minimum_filter1d(below.astype(np.uint8), 4, origin=-2).astype(bool)
-    run[: p.size // 3] = False
-    end = np.flatnonzero(run)
-    return float(ts[end[0]]) if end.size else float(ts[-1])
+    above = binary_opening(p > (level + bg) / 2, structure=np.ones(3, bool))
+    idx = np.flatnonzero(above)
+    return float(ts[idx[-1]]) if idx.size else float("nan")
 
 
 def _running_median(x: np.ndarray, size: int) -> np.ndarray:
