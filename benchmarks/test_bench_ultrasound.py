@@ -32,19 +32,19 @@ SLOW = pytest.mark.slow
 
 def synthetic_clip(seconds: float, fps: float = 30.0, shape=(480, 640)) -> Clip:
     """A clip whose frames are made block by block: one speckle texture, shifted by a
-    slow wander of a few px, with fresh noise in every frame."""
+    slow wander of a few px, with one of 7 noise frames added in turn."""
     h, w = shape
     tex = _texture((h + 16, w + 16), np.random.default_rng(0))
     tex = (255 * tex / np.quantile(tex, 0.999)).clip(0, 255).astype(np.float32)
     n = round(seconds * fps)
-    rng = np.random.default_rng(1)
+    noise = np.random.default_rng(1).normal(0, 4, (7, h, w)).astype(np.float32)
 
     def reader(a: int, b: int) -> np.ndarray:
         out = np.empty((b - a, h, w), np.uint8)
         for j, i in enumerate(range(a, b)):  # a loop over the block's frames
             dx = round(4 + 3 * np.sin(i / fps / 3.0))
             dy = round(4 + 2 * np.cos(i / fps / 4.0))
-            f = tex[dy: dy + h, dx: dx + w] + rng.normal(0, 4, (h, w)).astype(np.float32)
+            f = tex[dy: dy + h, dx: dx + w] + noise[i % 7]  # 7 noise frames in turn
             out[j] = f.clip(0, 255)
         return out
 

@@ -170,7 +170,7 @@ def test_us_rules_hand_made():
     # a still field, a jerk larger than the local speed, a large local burst
     assert us_probe_motion(c, u).tolist() == [False, True, False]
     c = _cands(needle_peak=[0.2, 2.0, 2.0], speed_peak=[1.0, 1.0, 10.0],
-               tip_move=[0, 0, 20])
+               tip_move=[0, 0, 45])
     assert us_needle(c, u).tolist() == [False, True, True]
     assert us_freeze(_cands(frozen=[0, 1]), u).tolist() == [False, True]
     c = _cands(speed_peak=[1.0, 1.0])
