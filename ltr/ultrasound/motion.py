@@ -264,18 +264,22 @@ def _same_line(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 def _tip(frame: np.ndarray, prof: tuple[np.ndarray, np.ndarray, np.ndarray, float],
          ) -> float:
     """Where along the needle's line (grid px from the foot of the perpendicular from
-    the frame's corner) the bright line ends: the deepest point of the brightness
-    profile along it (smoothed over 3 points) above halfway between the line's median
-    level and the frame's, in a run of at least 3 such points (a bright speck beyond
-    the tip does not count)."""
-    from scipy.ndimage import binary_opening, map_coordinates, uniform_filter1d
+    the frame's corner) the bright line ends: the deep end of the longest run of the
+    brightness profile along it (smoothed over 3 points) above halfway between the
+    line's median level and the frame's, gaps of up to 4 points bridged. A fascia that
+    the line's extension crosses beyond the tip makes a short run, and a twitch that
+    moves it does not move the tip."""
+    from scipy.ndimage import binary_closing, label, map_coordinates, uniform_filter1d
 
     ts, qy, qx, bg = prof
     p = uniform_filter1d(map_coordinates(frame, [qy, qx], order=1), 3)
     level = float(np.median(p[: max(3, p.size // 2)]))
-    above = binary_opening(p > (level + bg) / 2, structure=np.ones(3, bool))
-    idx = np.flatnonzero(above)
-    return float(ts[idx[-1]]) if idx.size else float("nan")
+    above = binary_closing(p > (level + bg) / 2, structure=np.ones(5, bool))
+    lab, k = label(above)
+    if k == 0:
+        return float("nan")
+    longest = int(np.argmax(np.bincount(lab)[1:])) + 1
+    return float(ts[np.flatnonzero(lab == longest)[-1]])
 
 
 def _running_median(x: np.ndarray, size: int) -> np.ndarray:
