@@ -310,9 +310,9 @@ def _pick_channels(rec: Recording, emg: Sequence[str] | None, acc: Sequence[str]
         raise ValueError(f"channel(s) {missing} not in the recording; channels: {names}")
     if not emg_names and not acc_names and not us_names:
         raise ValueError(
-            f"{rec.meta.get('source', 'recording')}: no EMG, accelerometer or ultrasound "
-            f"channel to analyse (channels and kinds: "
-            f"{dict(zip(names, kinds, strict=True))}); name them with emg=/acc=/us= or "
+            f"{rec.meta.get('source', 'recording')}: no EMG or accelerometer channel to "
+            f"analyse, nor an ultrasound one (channels and kinds: "
+            f"{dict(zip(names, kinds, strict=True))}); name them with emg=/acc= or "
             f"ch_kinds="
         )
     return emg_names, acc_names, us_names
