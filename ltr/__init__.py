@@ -25,7 +25,7 @@ from ._version import __version__
 _SUBMODULES = [
     "agreement", "annotations", "batch", "calibration", "channels", "envelope", "evaluate",
     "export", "io", "outcomes", "plot", "preprocess", "quality", "recording", "report",
-    "results", "review", "segment", "simulate", "units",
+    "results", "review", "segment", "simulate", "ultrasound", "units",
 ]
 
 _ATTRS = {
@@ -109,6 +109,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         results,
         segment,
         simulate,
+        ultrasound,
         units,
     )
     from .agreement import agree

@@ -22,8 +22,9 @@ from typing import Any
 from ._validate import LtrDataWarning
 from .units import is_acceleration, is_voltage
 
-#: The channel kinds ltr knows.
-KINDS = ("emg", "acc", "trigger", "misc")
+#: The channel kinds ltr knows (``us``: tissue speed from an ultrasound cine loop,
+#: :mod:`ltr.ultrasound`).
+KINDS = ("emg", "acc", "trigger", "misc", "us")
 
 #: EMG sampled below this rate (Hz) loses most of a twitch's spectrum (surface EMG holds
 #: power up to 400-500 Hz; the band-pass then stops at 0.45 x the rate).

@@ -22,7 +22,7 @@ _FLAGS = {
     "time_unit": "--time-unit", "delimiter": "--delimiter", "skip_until": "--skip-until",
     "exclude": "--exclude COLUMN", "ch_kinds": "--kind CH=KIND", "bipolar": "--bipolar",
     "emg": "--emg", "acc": "--acc", "block": "--block", "n_jobs": "--n-jobs",
-    "config": "--config", "tolerance": "--tolerance",
+    "config": "--config", "tolerance": "--tolerance", "fps": "--sfreq", "roi": "--roi",
 }
 _KWARG_RE = re.compile(r"\b(" + "|".join(_FLAGS) + r")=(True\b|None\b|\[\.\.\.\])?")
 _UNEXPECTED_RE = re.compile(r"(?:option not understood by the (?P<fmt>.+?) reader: )?"
@@ -129,6 +129,19 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
                         "(s, ms, us, ns, min; default s)")
     g.add_argument("--exclude", action="append", default=[], metavar="COLUMN",
                    help="text files: leave a column out (e.g. a text date); repeatable")
+    g.add_argument("--roi", type=_roi, metavar="X0,Y0,X1,Y1",
+                   help="ultrasound cine loops: the region of interest in pixels "
+                        "(default: found where brief local motion is strongest)")
+
+
+def _roi(text: str) -> tuple[int, int, int, int]:
+    """``--roi``: four integers, the box's left, top, right and bottom pixel."""
+    try:
+        x0, y0, x1, y1 = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected X0,Y0,X1,Y1 (pixels), got {text!r}"
+                                         ) from None
+    return x0, y0, x1, y1
 
 
 def _block_arg(text: str) -> float | str | None:
@@ -168,6 +181,8 @@ def _read_options(args: argparse.Namespace) -> dict[str, Any]:
         opts["time_unit"] = args.time_unit
     if args.exclude:
         opts["exclude"] = list(args.exclude)
+    if getattr(args, "roi", None):
+        opts["roi"] = args.roi
     return opts
 
 

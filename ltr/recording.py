@@ -13,8 +13,8 @@ from ._validate import check_sfreq
 from .annotations import Annotations
 from .channels import KINDS, group_sensors, infer_kind, resolve_kinds
 
-_SI_UNIT = {"emg": "V", "acc": "m/s^2", "trigger": "", "misc": ""}
-_MNE_TYPE = {"emg": "emg", "acc": "misc", "trigger": "stim", "misc": "misc"}
+_SI_UNIT = {"emg": "V", "acc": "m/s^2", "trigger": "", "misc": "", "us": "mm/s"}
+_MNE_TYPE = {"emg": "emg", "acc": "misc", "trigger": "stim", "misc": "misc", "us": "misc"}
 _META_TAG = "ltr-metadata:"
 
 Picks = str | int | Sequence[str] | Sequence[int] | slice | None

@@ -52,6 +52,13 @@ UNIT_COLUMNS: dict[str, dict[str, tuple[str, str, float]]] = {
     "area": {"V": ("area_uV_s", "µV*s", 1e6), "m/s^2": ("area_m_s", "m/s", 1.0),
              "a.u.": ("area_au_s", "a.u.*s", 1.0)},
 }
+# ultrasound tissue speed (kind "us", ltr.ultrasound): columns only when a row needs them
+UNIT_COLUMNS["amplitude"].update({"mm/s": ("amplitude_mm_s", "mm/s", 1.0),
+                                  "px/s": ("amplitude_px_s", "px/s", 1.0)})
+UNIT_COLUMNS["rms"].update({"mm/s": ("rms_mm_s", "mm/s", 1.0),
+                            "px/s": ("rms_px_s", "px/s", 1.0)})
+UNIT_COLUMNS["area"].update({"mm/s": ("area_mm", "mm", 1.0), "px/s": ("area_px", "px", 1.0)})
+_US_UNITS = ("mm/s", "px/s")
 
 _AMP = "the conditioned signal on the primary channel"
 #: Columns of :meth:`TwitchResults.to_data_frame` and of the event files: description and
@@ -299,7 +306,7 @@ class TwitchResults:
             "duration_s": self.duration,
             "per_channel": per_channel,
             "per_modality": {m: int(np.sum(ev["modality"] == m)) for m in ("emg", "acc",
-                                                                           "emg+acc")},
+                                                                           "emg+acc", "us")},
             "epochs_source": self.epochs.source,
             "per_epoch": per_epoch,
             "outside_epochs": int(np.sum(ev["epoch"] < 0)) if len(self.epochs) else 0,
@@ -713,13 +720,13 @@ def _split_by_unit(values: dict[str, np.ndarray], unit: np.ndarray) -> dict[str,
     The arbitrary-unit columns appear only when a row needs them.
     """
     unit = np.asarray(unit).astype(str)
-    known = np.isin(unit, ("V", "m/s^2"))
+    known = np.isin(unit, ("V", "m/s^2", *_US_UNITS))
     out: dict[str, np.ndarray] = {}
     for col, x in values.items():
         x = np.asarray(x, float)
         for u, (name, _, factor) in UNIT_COLUMNS[col].items():
             rows = ~known if u == "a.u." else unit == u
-            if u == "a.u." and not rows.any():
+            if (u == "a.u." or u in _US_UNITS) and not rows.any():
                 continue
             out[name] = np.where(rows, x * factor, np.nan)
     return out
@@ -731,6 +738,7 @@ def _event_table(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     au = [c for c in EVENT_TABLE_COLUMNS_AU if c in split]
     out = {c: split[c] if c in split else t[c] for c in EVENT_TABLE_COLUMNS}
     out.update({c: split[c] for c in au})
+    out.update({c: v for c, v in split.items() if c not in out})  # ultrasound units
     return out
 
 

@@ -20,6 +20,7 @@ from ..results import TwitchResults, empty_table
 from ..segment import Epochs, epochs_from_activity, find_epochs
 from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel
 from ._fusion import channel_table, fuse, strip_private
+from ._us import add_us, split_us
 from .config import (
     CONFIDENCE_FEATURES,
     AccConfig,
@@ -31,6 +32,7 @@ from .config import (
     GapConfig,
     RejectConfig,
     SegmentConfig,
+    UsConfig,
 )
 from .rules import CONTRACTION, NEEDLING, VETO
 from .stream import BLOCK, run_channels
@@ -45,6 +47,7 @@ __all__ = [
     "GapConfig",
     "RejectConfig",
     "SegmentConfig",
+    "UsConfig",
     "detect",
     "traces",
 ]
@@ -82,7 +85,7 @@ def _gap_table(results: list, sfreq: float, cfg: DetectorConfig,
         g = r.gaps
         if not g or g["start"].size == 0:
             continue
-        axes = [r.name] if r.modality == "emg" else sensors[r.name]
+        axes = sensors[r.name] if r.modality == "acc" else [r.name]
         length = (g["stop"] - g["start"]) / sfreq
         long_ = g["long"]
         cols["channel"].extend(axes[k] for k in g["row"].tolist())
@@ -140,6 +143,7 @@ def detect(
     *,
     emg: Sequence[str] | None = None,
     acc: Sequence[str] | None = None,
+    us: Sequence[str] | None = None,
     ch_names: Sequence[str] | None = None,
     epochs: Epochs | None = None,
     block: float | str | None = "auto",
@@ -165,6 +169,11 @@ def detect(
     acc : sequence of str | None
         Accelerometer channels (default: every channel of kind ``acc``); X/Y/Z axes of
         one sensor are combined (:func:`ltr.channels.group_sensors`).
+    us : sequence of str | None
+        Ultrasound tissue-speed channels (default: every channel of kind ``us``, as
+        :func:`ltr.ultrasound.motion_recording` makes them); each is judged with its
+        context channels ``<name> global``, ``<name> needle``, ``<name> change`` when
+        present (:data:`ltr.detect.rules.US_RULES`, thresholds in :class:`UsConfig`).
     ch_names : sequence of str | None
         Channel names for array input.
     epochs : ltr.segment.Epochs | None
@@ -237,7 +246,7 @@ def detect(
         raise ValueError(f"min_confidence must be None or a number from 0 to 1, got "
                          f"{min_confidence!r}")
     rec = _as_recording(data, sfreq, ch_names)
-    emg_names, acc_names = _pick_channels(rec, emg, acc)
+    emg_names, acc_names, us_names = _pick_channels(rec, emg, acc, us)
     sensors = {s: [acc_names[i] for i in idx]
                for s, idx in group_sensors(acc_names, ["acc"] * len(acc_names)).items()}
     if epochs is None:
@@ -252,7 +261,7 @@ def detect(
     # channels reported; accepted candidates fused over channels; what was turned away
     # collected; epochs assigned
     results, pieces = run_channels(rec, cfg, emg_names, sensors, block=block,
-                                   n_jobs=n_jobs)
+                                   n_jobs=n_jobs, us=us_names)
     gaps = _report_channels(results, rec, cfg, sensors)
     events, per_channel, vetoed, conf_x = _fuse_channels(results, rec.sfreq, cfg,
                                                          rec.duration)
@@ -274,6 +283,7 @@ def detect(
         epochs=epochs, config=cfg, sfreq=rec.sfreq,
         duration=rec.duration, source=str(rec.meta.get("source", "")),
         meta={"ltr_version": __version__, "emg": emg_names, "acc": acc_names,
+              **({"us": us_names} if us_names else {}),
               "pieces": pieces, "block_s": block, "gaps": gaps,
               "confidence_features": conf_x,
               "unusable": {r.name: r.unusable for r in results if r.unusable},
@@ -287,24 +297,28 @@ def detect(
 
 
 def _pick_channels(rec: Recording, emg: Sequence[str] | None, acc: Sequence[str] | None,
-                   ) -> tuple[list[str], list[str]]:
-    """The EMG and accelerometer channels to analyse (by kind unless named)."""
+                   us: Sequence[str] | None = None,
+                   ) -> tuple[list[str], list[str], list[str]]:
+    """The EMG, accelerometer and ultrasound channels to analyse (by kind unless named)."""
     names = list(rec.ch_names)
     kinds = list(rec.ch_kinds)
     emg_names = list(emg) if emg is not None else [
         n for n, k in zip(names, kinds, strict=True) if k == "emg"]
     acc_names = list(acc) if acc is not None else [
         n for n, k in zip(names, kinds, strict=True) if k == "acc"]
-    missing = sorted(set(emg_names + acc_names) - set(names))
+    us_names = list(us) if us is not None else [
+        n for n, k in zip(names, kinds, strict=True) if k == "us"]
+    missing = sorted(set(emg_names + acc_names + us_names) - set(names))
     if missing:
         raise ValueError(f"channel(s) {missing} not in the recording; channels: {names}")
-    if not emg_names and not acc_names:
+    if not emg_names and not acc_names and not us_names:
         raise ValueError(
             f"{rec.meta.get('source', 'recording')}: no EMG or accelerometer channel to "
-            f"analyse (channels and kinds: {dict(zip(names, kinds, strict=True))}); name "
-            f"them with emg=/acc= or ch_kinds="
+            f"analyse, nor an ultrasound one (channels and kinds: "
+            f"{dict(zip(names, kinds, strict=True))}); name them with emg=/acc= or "
+            f"ch_kinds="
         )
-    return emg_names, acc_names
+    return emg_names, acc_names, us_names
 
 
 def _report_channels(results: list[ChannelResult], rec: Recording, cfg: DetectorConfig,
@@ -314,7 +328,7 @@ def _report_channels(results: list[ChannelResult], rec: Recording, cfg: Detector
     source = str(rec.meta.get("source", "")) or "recording"
     gaps = _gap_table(results, rec.sfreq, cfg, sensors, source)
     for r in results:
-        first = r.name if r.modality == "emg" else sensors[r.name][0]
+        first = sensors[r.name][0] if r.modality == "acc" else r.name
         # amplitudes are in the channel's unit: V, or whatever the file held (ADC counts)
         r.unit = rec.units[rec.ch_names.index(first)] or "a.u."
         if r.unusable:
@@ -336,8 +350,10 @@ def _fuse_channels(results: list[ChannelResult], sfreq: float, cfg: DetectorConf
     vetoed by a movement on the EMG leads, those vetoed rows, and the confidence
     model's inputs, one row per twitch (``benchmarks/calibrate_confidence.py``).
     """
-    ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio}
+    ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio, "us": cfg.us.on_ratio}
     per_channel = channel_table(results, sfreq, ratios, cfg, duration=duration)
+    # ultrasound rows are twitches of their own (ltr.detect._us.us_events)
+    per_channel, us_rows = split_us(per_channel, cfg)
     spans = [r.motion for r in results if r.modality == "emg"]
     m_on = np.concatenate([s[0] for s in spans]) / sfreq if spans else np.zeros(0)
     m_off = np.concatenate([s[1] for s in spans]) / sfreq if spans else np.zeros(0)
@@ -348,6 +364,8 @@ def _fuse_channels(results: list[ChannelResult], sfreq: float, cfg: DetectorConf
     else:
         events = empty_table()
     conf_x = events.pop("_x", np.zeros((0, len(CONFIDENCE_FEATURES))))
+    if us_rows["onset"].size:
+        events, conf_x, per_channel = add_us(events, conf_x, per_channel, us_rows, cfg)
     per_channel = strip_private(per_channel)
     out = {k: v[vetoed] for k, v in per_channel.items()}
     if vetoed.size:

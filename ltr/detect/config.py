@@ -509,6 +509,97 @@ class RejectConfig:
 
 
 @dataclass(frozen=True)
+class UsConfig:
+    """Ultrasound tissue-motion front end (channels of kind ``us``, :mod:`ltr.ultrasound`)
+    and its look-alike rules (:data:`ltr.detect.rules.US_RULES`).
+
+    The ``us`` channel is the ROI's tissue speed relative to the whole field at the frame
+    rate (15-75 fps). A twitch is a brief local motion burst of 50-300 ms: its speed,
+    less the slow changes of a running median over ``baseline`` s (default 1 s: slower
+    than a twitch, faster than breathing; the median's own median is kept, so the noise
+    level stays), is the conditioned signal; a ``window`` s moving RMS (default
+    0.1 s, two to seven frames) its envelope, judged against the running noise floor of
+    :class:`FloorConfig` with ``on_ratio``/``off_ratio`` hysteresis (the floor of a speed
+    trace is its noise; a twitch at a few px stands ten times above it on the simulated
+    clips, the look-alikes often as high, so the rules below do the work).
+
+    Attributes
+    ----------
+    probe_ratio : float
+        Probe or patient movement (``probe_motion``): the whole field's coherent speed
+        (channel ``<name> global``) within ``margin`` s of the candidate peaks above this
+        many times the candidate's peak local speed. Default 0.5: when the probe jerks,
+        the flow's errors where speckle decorrelates leave local residues of the order
+        of the field's speed (0.5-2 × on the development clips), while during a twitch
+        the field stands (the next condition).
+    probe_floor : float
+        ... and that coherent speed is above this many times its own median (default 4:
+        breathing and drift move the field slowly all the time).
+    needle_ratio : float
+        Needle insertion or manipulation (``needle``): the local speed along the needle
+        track (``<name> needle``) within ``margin`` s of the candidate peaks above this
+        many times its median and above ``needle_share`` × the candidate's peak.
+        Default 4 (the track's own noise is a few times smaller than a manipulation).
+    needle_share : float
+        Default 0.5: a manipulation drags the tissue along the whole shaft about as much
+        as beside the tip, while a twitch at the tip moves the shaft (measured from
+        three cells short of the tip) a quarter as much or less.
+    tip_move : float
+        ... or the needle's tip (channel ``<name> tip``, px along its line) moved at
+        least this many px from before the candidate to after it (medians over
+        ``tip_window`` s on each side). Default 30 px: an advance or withdrawal moves it
+        by 20-100 px and stays, a twitch of 1.5-5 px at the tip by little; but the tip
+        estimate jumps by up to about 40 px where the needle's line is fitted anew (after
+        a probe jerk), and at 8 px twitches there were turned away on the development
+        clips (the drag along the shaft catches the smaller manipulations).
+    tip_window : float
+        Default 0.3 s.
+    freeze_ratio : float
+        A repeated (frozen) frame (``frame_freeze``): a frame differs from the one before
+        (``<name> change``) by less than this fraction of the median difference. Default
+        0.2: a repeated frame differs by nothing (or codec noise), any live frame by its
+        electronic noise at least. Candidates within ``margin`` s of one are turned away:
+        a freeze stops the motion and the frame after it catches up all at once.
+    max_duration : float
+        Slow motion (``breathing``): candidates longer than this (s) are breathing or
+        slow drift, not a twitch (50-300 ms). Default 0.45 s.
+    pulse_cv : float
+        Pulsation (``pulsation``): at least ``pulse_count`` candidates in a row whose
+        intervals are within ``pulse_period`` s and vary by less than this coefficient
+        of variation (default 0.12: a heart rhythm at rest).
+    pulse_period : (float, float)
+        Default 0.4-1.5 s (40-150 beats/min).
+    pulse_count : int
+        Default 8: a pulsing artery in the ROI beats all along, while twitches come in
+        runs of a few as the needle is fanned (pistoning at about 1 Hz can make 3-5 of
+        them as regular as a pulse).
+    margin : float
+        Seconds around a candidate searched for the context above. Default 0.1 s.
+    """
+
+    window: float = 0.1
+    baseline: float = 1.0
+    on_ratio: float = 3.0
+    off_ratio: float = 1.8
+    edge_ratio: float = 2.0
+    probe_ratio: float = 0.5
+    probe_floor: float = 4.0
+    needle_ratio: float = 4.0
+    needle_share: float = 0.5
+    tip_move: float = 30.0
+    tip_window: float = 0.3
+    freeze_ratio: float = 0.2
+    max_duration: float = 0.45
+    pulse_cv: float = 0.12
+    pulse_period: tuple[float, float] = (0.4, 1.5)
+    pulse_count: int = 8
+    margin: float = 0.1
+
+    def __post_init__(self) -> None:
+        _check_ratios("us", self.on_ratio, self.off_ratio)
+
+
+@dataclass(frozen=True)
 class GapConfig:
     """Missing samples (NaN) in a channel.
 
@@ -699,6 +790,7 @@ class DetectorConfig:
     fusion: FusionConfig = field(default_factory=FusionConfig)
     gaps: GapConfig = field(default_factory=GapConfig)
     confidence: ConfidenceConfig = field(default_factory=ConfidenceConfig)
+    us: UsConfig = field(default_factory=UsConfig)
 
     # -- dict / TOML --------------------------------------------------------------------
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -735,7 +827,8 @@ class DetectorConfig:
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> DetectorConfig:
         """Read a TOML file with sections ``[emg]``, ``[acc]``, ``[floor]``, ``[segment]``,
-        ``[reject]``, ``[fusion]``, ``[gaps]``, ``[confidence]`` (any may be left out)."""
+        ``[reject]``, ``[fusion]``, ``[gaps]``, ``[confidence]``, ``[us]`` (any may be left
+        out)."""
         try:
             import tomllib
         except ModuleNotFoundError:  # pragma: no cover - Python 3.10
@@ -764,7 +857,7 @@ class DetectorConfig:
 
 _SECTION_TYPES = {"emg": EmgConfig, "acc": AccConfig, "floor": FloorConfig,
                   "segment": SegmentConfig, "reject": RejectConfig, "fusion": FusionConfig,
-                  "gaps": GapConfig, "confidence": ConfidenceConfig}
+                  "gaps": GapConfig, "confidence": ConfidenceConfig, "us": UsConfig}
 
 
 def _toml_value(v: Any) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import RejectConfig
+from .config import RejectConfig, UsConfig
 
 
 # -- the reasons registry ---------------------------------------------------------------
@@ -63,7 +63,18 @@ REASONS: dict[str, Reason] = {r.name: r for r in (
     Reason("tremor", "what is left of accelerometer tremor where an episode fades in or "
            "out, not a jolt", "darkkhaki"),
     Reason("reviewer", "a detected twitch that a human reviewer judged not to be one "
-           "(ltr review)", "dimgray"),
+           "(ltr review)", "black"),
+    # ultrasound (channels of kind "us")
+    Reason("probe_motion", "ultrasound: the whole field moved together (probe or patient "
+           "movement)", "tab:blue"),
+    Reason("needle", "ultrasound: motion along the needle track (insertion or "
+           "manipulation)", "firebrick"),
+    Reason("frame_freeze", "ultrasound: beside a repeated (frozen) frame or a catch-up "
+           "after it", "dimgray"),
+    Reason("breathing", "ultrasound: slow tissue motion (breathing, drift), longer than "
+           "a twitch", "yellowgreen"),
+    Reason("pulsation", "ultrasound: local motion recurring at a heart rhythm (arterial "
+           "pulsation)", "orchid"),
 )}
 
 
@@ -71,7 +82,8 @@ REASONS: dict[str, Reason] = {r.name: r for r in (
 VETO = REASONS["motion"].name
 #: Look-alikes that mark needling activity: without annotations or a trigger channel,
 #: epochs come from them and the twitches (:func:`ltr.segment.epochs_from_activity`).
-NEEDLING = (REASONS["needle_spike"].name, REASONS["motion"].name, REASONS["pop"].name)
+NEEDLING = (REASONS["needle_spike"].name, REASONS["motion"].name, REASONS["pop"].name,
+            REASONS["needle"].name)
 #: The reason of accelerometer movements (and what is left of one cut around a jolt).
 MOVEMENT = REASONS["movement"].name
 #: The reason whose candidates are reported as contractions rather than rejected.
@@ -441,6 +453,73 @@ ACC_RULES: tuple[Rule, ...] = (
     Rule("long_jolt", "movement", long_jolt),
     Rule("slow_rise", "movement", slow_rise),
     Rule("slow_content", "movement", slow_content),
+)
+
+
+# -- ultrasound (kind "us") ---------------------------------------------------------------
+# The ultrasound rules read the context features of :func:`ltr.detect._us.detect_us_channel`
+# (``global_peak``, ``global_median``, ``needle_peak``, ``needle_median``, ``tip_move``,
+# ``frozen``) and
+# their thresholds from :class:`~ltr.detect.config.UsConfig`, passed where the other
+# tables get the RejectConfig.
+def us_probe_motion(c: Candidates, u: UsConfig) -> np.ndarray:
+    """The whole field's coherent speed near the candidate (``global_peak``) exceeds
+    ``u.probe_ratio`` × the candidate's peak local speed and ``u.probe_floor`` × its own
+    median: the probe or the patient moved."""
+    f = c.features
+    return ((f["global_peak"] > u.probe_ratio * f["speed_peak"])
+            & (f["global_peak"] > u.probe_floor * f["global_median"]))
+
+
+def us_needle(c: Candidates, u: UsConfig) -> np.ndarray:
+    """The needle was moved: its tip travelled at least ``u.tip_move`` px along its line
+    around the candidate (``tip_move``), or the local speed along its shaft
+    (``needle_peak``) exceeds ``u.needle_ratio`` × its median and ``u.needle_share`` ×
+    the candidate's peak (the tissue dragged along the track)."""
+    f = c.features
+    drag = ((f["needle_peak"] > u.needle_ratio * f["needle_median"])
+            & (f["needle_peak"] > u.needle_share * f["speed_peak"]))
+    return drag | (f.get("tip_move", np.zeros(c.onset.size)) >= u.tip_move)
+
+
+def us_freeze(c: Candidates, u: UsConfig) -> np.ndarray:
+    """A repeated frame within ``u.margin`` s of the candidate (``frozen``)."""
+    return c.features["frozen"] > 0
+
+
+def us_slow(c: Candidates, u: UsConfig) -> np.ndarray:
+    """Longer than ``u.max_duration`` s: breathing or drift, not a twitch."""
+    return c.duration > u.max_duration
+
+
+def us_pulsation(c: Candidates, u: UsConfig) -> np.ndarray:
+    """Part of a run of at least ``u.pulse_count`` candidates whose intervals lie in
+    ``u.pulse_period`` s and vary by less than ``u.pulse_cv`` (coefficient of variation
+    over the run's intervals): arterial pulsation at the heart rate."""
+    out = np.zeros(c.onset.size, bool)
+    k = int(u.pulse_count)
+    if c.onset.size < k or k < 2:
+        return out
+    t = c.onset / c.sfreq
+    iv = np.diff(t)
+    win = np.lib.stride_tricks.sliding_window_view(iv, k - 1)  # k - 1 intervals per run
+    m = win.mean(axis=1)
+    cv = win.std(axis=1) / np.maximum(m, 1e-12)
+    lo, hi = u.pulse_period
+    ok = (cv < u.pulse_cv) & (win.min(axis=1) >= lo) & (win.max(axis=1) <= hi)
+    for s in np.flatnonzero(ok):  # a loop over the few regular runs
+        out[s: s + k] = True
+    return out
+
+
+#: Ultrasound (``us``) rules in order of precedence; thresholds in
+#: :class:`~ltr.detect.config.UsConfig`.
+US_RULES: tuple[Rule, ...] = (
+    Rule("us_freeze", "frame_freeze", us_freeze),  # type: ignore[arg-type]
+    Rule("us_probe_motion", "probe_motion", us_probe_motion),  # type: ignore[arg-type]
+    Rule("us_needle", "needle", us_needle),  # type: ignore[arg-type]
+    Rule("us_slow", "breathing", us_slow),  # type: ignore[arg-type]
+    Rule("us_pulsation", "pulsation", us_pulsation),  # type: ignore[arg-type]
 )
 
 

@@ -32,6 +32,7 @@ from .._logging import logger, report_progress
 from ..quality import merge_top_two, rails_of, top_two
 from ..recording import Recording
 from ._channel import ChannelResult, detect_acc_sensor, detect_emg_channel, mark_clipping
+from ._us import companions, detect_us_channel
 from .config import DetectorConfig
 from .core import runs
 from .plan import (
@@ -61,6 +62,9 @@ class _Unit:
     parts: list[ChannelResult] = field(default_factory=list)
     extremes: list[np.ndarray] = field(default_factory=list)  # top_two per raw channel
 
+    context: list[str] = field(default_factory=list)
+    """A ``us`` channel's context channels (``rows[1:]``)."""
+    unit: str = ""
     gap_runs: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
     """Missing-sample runs per hand-over: (row, starts, stops)."""
     unusable: str = ""
@@ -68,6 +72,8 @@ class _Unit:
     def add_extremes(self, data: np.ndarray, start: int = 0) -> None:
         """Fold the raw samples handed over (``data[:, 0]`` is sample ``start``) into the
         rail summaries and the gap table."""
+        if self.modality == "us":
+            data = data[:1]  # the speed; its context channels may be NaN (no needle)
         stats = [top_two(row) for row in data]
         self.extremes = stats if not self.extremes else [
             merge_top_two(a, b) for a, b in zip(self.extremes, stats, strict=True)]
@@ -116,6 +122,8 @@ def unusable_result(name: str, modality: str, why: str) -> ChannelResult:
 
 def _run_unit(u: _Unit, data: np.ndarray, sfreq: float, cfg: DetectorConfig, start: int,
               motion: bool) -> ChannelResult:
+    if u.modality == "us":
+        return detect_us_channel(data, sfreq, u.name, cfg, u.context, unit=u.unit)
     if u.modality == "emg":
         assert isinstance(u.plan, EmgPlan)
         return detect_emg_channel(data[0], sfreq, u.name, cfg, u.plan, start=start,
@@ -198,7 +206,7 @@ def _concat(parts: list[ChannelResult]) -> ChannelResult:
 def run_channels(
     rec: Recording, cfg: DetectorConfig, emg: Sequence[str],
     sensors: dict[str, list[str]], *, block: float | None = None,
-    context: float = CONTEXT, n_jobs: int | None = None,
+    context: float = CONTEXT, n_jobs: int | None = None, us: Sequence[str] = (),
 ) -> tuple[list[ChannelResult], int]:
     """Per-channel candidates of every EMG channel and accelerometer sensor.
 
@@ -210,6 +218,9 @@ def run_channels(
         EMG channels.
     sensors : dict
         Accelerometer sensor name → its axis channels.
+    us : sequence of str
+        Ultrasound ``us`` channels, each read with its context channels
+        (:func:`ltr.detect._us.companions`).
     block : float | None
         Process in pieces of this many seconds (None: the whole recording at once).
     context : float
@@ -230,6 +241,10 @@ def run_channels(
     names = list(rec.ch_names)
     units = [_Unit(ch, "emg", [names.index(ch)]) for ch in emg]
     units += [_Unit(s, "acc", [names.index(c) for c in axes]) for s, axes in sensors.items()]
+    for ch in us:
+        ctx = companions(ch, names)
+        units.append(_Unit(ch, "us", [names.index(c) for c in (ch, *ctx)], context=ctx,
+                           unit=rec.units[names.index(ch)] or "a.u."))
     rows = sorted({r for u in units for r in u.rows})
     motion = bool(sensors)
     whole = block is None or n <= round((block + 2 * context) * sfreq)
@@ -262,6 +277,8 @@ def run_channels(
                           f"(the calibration stretch): all NaN")
             u.done = n
             continue
+        if u.modality == "us":
+            continue  # nothing channel-wide to estimate
         if u.modality == "emg":
             u.plan = plan_emg(rows_of(head, u)[0], sfreq, cfg)
         else:

@@ -20,6 +20,14 @@ from .vendor.openbci import is_openbci, read_openbci
 from .vendor.wfdb_reader import read_wfdb
 from .vendor.xdf import read_xdf
 
+
+def _read_cine(path: Any, **options: Any) -> Recording:
+    # imported here: the ultrasound readers need the optional extra ltr[ultrasound]
+    from ..ultrasound.io import read_cine
+
+    return read_cine(path, **options)
+
+
 __all__ = [
     "READERS",
     "read",
@@ -50,6 +58,10 @@ READERS: dict[str, tuple[str, Callable[..., Recording]]] = {
     ".c3d": ("C3D analog channels (extra 'c3d')", read_c3d),
     ".xdf": ("XDF / Lab Streaming Layer (extra 'xdf')", read_xdf),
     ".hea": ("WFDB / PhysioNet (extra 'wfdb')", read_wfdb),
+    # ultrasound cine loops, read as tissue motion (ltr.ultrasound)
+    ".dcm": ("DICOM ultrasound cine (extra 'ultrasound')", _read_cine),
+    **{s: (f"{s[1:].upper()} video cine (extra 'ultrasound')", _read_cine)
+       for s in (".mp4", ".avi", ".mov", ".mkv")},
 }
 
 #: Named formats for ``ltr.read(path, format=...)`` when the suffix does not tell.
@@ -58,6 +70,7 @@ FORMATS: dict[str, Callable[..., Any]] = {
     "fif": read_mne_file, "gdf": read_mne_file, "csv": read_text, "text": read_text,
     "hdf5": read_hdf5, "npz": read_npz, "biopac": read_acq, "c3d": read_c3d,
     "xdf": read_xdf, "wfdb": read_wfdb, "delsys": read_delsys, "openbci": read_openbci,
+    "dicom": _read_cine, "video": _read_cine, "frames": _read_cine,
 }
 
 
@@ -69,12 +82,15 @@ def read(path: str | os.PathLike[str] | Any, **options: Any) -> Recording:
     path : path-like | mne.io.BaseRaw | pandas.DataFrame | pandas.Series
         EDF/EDF+ (``.edf``), BDF/BDF+ (``.bdf``), GDF (``.gdf``), BrainVision (``.vhdr``),
         FIF (``.fif``), delimited text (``.csv``, ``.tsv``, ``.txt``), HDF5 in ltr's layout
-        (``.h5``, ``.hdf5``) or NumPy (``.npz``). Objects already in memory are wrapped:
-        an MNE Raw (:meth:`Recording.from_mne`, options ``ch_kinds``, ``bipolar``,
-        ``preload``) or a DataFrame/Series with samples in rows and one named column per
-        channel (options ``sfreq``, needed unless the index holds the sample times,
-        ``ch_kinds``, ``units``, ``orig_units``, ``annotations``, ``meas_date``, ``meta``;
-        see :class:`Recording`).
+        (``.h5``, ``.hdf5``) or NumPy (``.npz``). Ultrasound cine loops (DICOM ``.dcm``,
+        video ``.mp4``/``.avi``/``.mov``/``.mkv``, a folder of frames with ``sfreq=``
+        frames/s) are read as their tissue motion (:func:`ltr.ultrasound.io.read_cine`:
+        options ``fps``/``sfreq``, ``spacing_mm``, ``roi``, ``method``). Objects already
+        in memory are wrapped: an MNE Raw (:meth:`Recording.from_mne`, options
+        ``ch_kinds``, ``bipolar``, ``preload``) or a DataFrame/Series with samples in rows
+        and one named column per channel (options ``sfreq``, needed unless the index holds
+        the sample times, ``ch_kinds``, ``units``, ``orig_units``, ``annotations``,
+        ``meas_date``, ``meta``; see :class:`Recording`).
     **options
         Passed to the reader. Common to all: ``ch_kinds`` (mapping name -> kind overriding
         the inferred kinds) and ``bipolar`` (mapping new name -> (anode, cathode)). Text
@@ -111,7 +127,8 @@ def read(path: str | os.PathLike[str] | Any, **options: Any) -> Recording:
     if fmt is not None:
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {sorted(FORMATS)}, got {fmt!r}")
-        check_file(p)
+        if fmt != "frames":
+            check_file(p)
         return FORMATS[fmt](p, **options)
     suffix = p.suffix.lower()
     if suffix == ".gz" and p.name.lower().endswith(".fif.gz"):
@@ -125,6 +142,11 @@ def read(path: str | os.PathLike[str] | Any, **options: Any) -> Recording:
             return read_delsys(p, **options)
         if is_openbci(head):
             return read_openbci(p, **options)
+    if suffix not in READERS and p.is_dir() and "sfreq" in options:
+        from ..ultrasound.io import is_frame_folder
+
+        if is_frame_folder(p):  # a folder of ultrasound frames at the given rate
+            return _read_cine(p, **options)
     if suffix not in READERS and p.is_dir():
         raise IsADirectoryError(f"{p}: is a directory, not a recording (ltr batch reads a "
                                 "folder of recordings)")

@@ -6,7 +6,8 @@ the simulator to test their own protocols.
 
 Main entry points: :func:`session` (``condition="wild"`` for a randomized session,
 :func:`wild_draw` for what it draws), :func:`suite` / :data:`SUITE`, :func:`hybrid` (real
-baselines with simulated twitches), :func:`write_session`, :class:`Truth`,
+baselines with simulated twitches), :func:`cine` (ultrasound cine loops),
+:func:`write_session`, :class:`Truth`,
 :class:`SimulationConfig`.
 """
 
@@ -18,12 +19,14 @@ from typing import Any
 
 from ._session import session
 from ._wild import wild_draw
+from .cine import CINE_CONFOUNDERS, cine
 from .config import LAYOUTS, SimulationConfig
 from .hybrid import hybrid
 from .suite import SUITE, Condition, suite
 from .truth import CONFOUNDER_KINDS, MARKER_KINDS, TWITCH_COLUMNS, Truth
 
 __all__ = [
+    "CINE_CONFOUNDERS",
     "CONFOUNDER_KINDS",
     "LAYOUTS",
     "MARKER_KINDS",
@@ -32,6 +35,7 @@ __all__ = [
     "Condition",
     "SimulationConfig",
     "Truth",
+    "cine",
     "hybrid",
     "session",
     "suite",
