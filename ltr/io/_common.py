@@ -1,13 +1,82 @@
-"""Helpers shared by the readers: NaN-gap reporting and unit conversion."""
+"""Helpers shared by the readers: one error type, NaN-gap reporting, unit conversion."""
 
 from __future__ import annotations
 
+import functools
+import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
-from .._validate import LtrDataWarning
+from .._validate import LtrDataWarning, ReadError
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: Exceptions a reader lets through unchanged: they are about the path, the environment or
+#: the options, not the file's content.
+_PASS_THROUGH = (ReadError, ImportError, FileNotFoundError, IsADirectoryError,
+                 PermissionError, KeyboardInterrupt)
+
+
+def as_read_error(path: object, what: str, err: BaseException) -> ReadError:
+    """``err``, raised while reading ``path`` as ``what``, as a :class:`ReadError`."""
+    if isinstance(err, ReadError):
+        return err
+    text = str(err).strip()
+    if not what:
+        what = os.path.splitext(str(path))[1][1:].upper() or "a recording"
+    if isinstance(err, MemoryError):
+        text = "reading it needs more memory than is available"
+    elif not isinstance(err, ValueError) or not text:
+        # a third party's own exception (h5py, zipfile, wfdb, AssertionError ...): name it
+        text = f"could not be read as {what} ({type(err).__name__}: {text or 'no message'})"
+    elif str(path) not in text:
+        text = f"could not be read as {what}: {text}"
+    return ReadError(os.fspath(path) if isinstance(path, str | os.PathLike) else str(path),
+                     text, err)
+
+
+def reader(what: str) -> Callable[[_F], _F]:
+    """Decorate a reader so that any failure on the file's content is a :class:`ReadError`.
+
+    ``FileNotFoundError``, ``ImportError`` (optional package missing) and ``TypeError`` for
+    an option the reader does not take pass unchanged; anything else (MNE, h5py, zipfile,
+    configparser, wfdb ... raise some twenty kinds on damaged files) becomes a ReadError
+    naming the file, with the original kept as its cause.
+    """
+    def decorate(fn: _F) -> _F:
+        @functools.wraps(fn)
+        def wrapper(path: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(path, *args, **kwargs)
+            except _PASS_THROUGH:
+                raise
+            except TypeError as err:
+                if "unexpected keyword" in str(err):
+                    raise
+                raise as_read_error(path, what, err) from err
+            except (Exception, MemoryError, RecursionError) as err:
+                raise as_read_error(path, what, err) from err
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def check_block(block: np.ndarray, path: object, names: Sequence[str],
+                channels: np.ndarray, start: int) -> np.ndarray:
+    """Refuse ±inf in a block read lazily, as an in-memory :class:`ltr.Recording` does."""
+    bad = np.isinf(block)
+    if bad.any():
+        row, col = (int(v[0]) for v in np.nonzero(bad))
+        ch = int(channels[row])
+        name = names[ch] if ch < len(names) else f"#{ch}"
+        raise ReadError(str(path), f"{path}: channel {name!r} holds infinite values "
+                        f"({int(bad.sum())} samples in this block), first at sample "
+                        f"{start + col}; the file's scaling or samples are corrupt")
+    return block
 
 
 def nan_runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ from ..annotations import Annotations
 from ..channels import infer_kind, resolve_kinds
 from ..recording import _META_TAG, Recording
 from ..units import VOLTAGE, si_scale
+from ._common import as_read_error, check_block, reader
 
 _FIFF_UNIT_V = 107
 
@@ -31,10 +32,14 @@ class MneSource:
         self.description = description
 
     def read(self, start: int, stop: int, channels: np.ndarray) -> np.ndarray:
-        data = self.raw.get_data(picks=np.asarray(channels, int), start=start, stop=stop)
+        try:
+            data = self.raw.get_data(picks=np.asarray(channels, int), start=start, stop=stop,
+                                     verbose="error")
+        except (Exception, MemoryError) as err:  # a damaged file fails only when read
+            raise as_read_error(self.description, "", err) from err
         data = np.asarray(data, dtype=np.float64)
         data *= self.scale[np.asarray(channels, int), np.newaxis]
-        return data
+        return check_block(data, self.description, self.raw.ch_names, channels, start)
 
 
 def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -135,6 +140,7 @@ def _check_record_duration(p: Path, duration: float, labels: list[str],
             f"(above {MAX_EDF_SFREQ:g} Hz); the record duration field is likely corrupt")
 
 
+@reader("")
 def read_mne_file(
     path: str | os.PathLike[str],
     *,

@@ -34,6 +34,7 @@ from .._validate import check_file, check_sfreq
 from ..annotations import Annotations
 from ..channels import infer_kind, resolve_kinds
 from ..recording import Recording
+from ._common import as_read_error, check_block, reader
 
 FORMAT_NAME = "ltr-recording"
 FORMAT_VERSION = 1
@@ -48,10 +49,12 @@ def _str_dtype() -> Any:
 class Hdf5Source:
     """Block reader over the ``/data`` dataset of an HDF5 file (kept open while in use)."""
 
-    def __init__(self, path: Path, dataset: str = "data") -> None:
+    def __init__(self, path: Path, dataset: str = "data",
+                 names: list[str] | None = None) -> None:
         import h5py
 
         self.path = path
+        self.names = list(names or [])
         self.dataset = dataset
         self.description = str(path)
         with h5py.File(path, "r") as f:
@@ -61,15 +64,19 @@ class Hdf5Source:
     def read(self, start: int, stop: int, channels: np.ndarray) -> np.ndarray:
         import h5py
 
-        if self._file is None:
-            self._file = h5py.File(self.path, "r")
-        dset = self._file[self.dataset]
         channels = np.asarray(channels, int)
-        if channels.size and np.all(np.diff(channels) == 1):
-            block = dset[channels[0] : channels[-1] + 1, start:stop]
-        else:
-            block = dset[:, start:stop][channels]
-        return np.asarray(block, dtype=np.float64)
+        try:
+            if self._file is None:
+                self._file = h5py.File(self.path, "r")
+            dset = self._file[self.dataset]
+            if channels.size and np.all(np.diff(channels) == 1):
+                block = dset[channels[0] : channels[-1] + 1, start:stop]
+            else:
+                block = dset[:, start:stop][channels]
+            block = np.asarray(block, dtype=np.float64)
+        except (Exception, MemoryError) as err:  # a damaged file fails only when read
+            raise as_read_error(self.path, "HDF5", err) from err
+        return check_block(block, self.path, self.names, channels, start)
 
     def __getstate__(self) -> dict[str, Any]:  # picklable for process pools
         state = self.__dict__.copy()
@@ -151,6 +158,7 @@ def write_hdf5(
     return p
 
 
+@reader("HDF5")
 def read_hdf5(
     path: str | os.PathLike[str],
     *,
@@ -231,7 +239,7 @@ def read_hdf5(
         warn_nan_gaps(data, names, rate, p)
         rec = Recording(data, rate, names, kinds, **common)
     else:
-        rec = Recording.from_source(Hdf5Source(p), rate, names, kinds, **common)
+        rec = Recording.from_source(Hdf5Source(p, names=names), rate, names, kinds, **common)
     if bipolar:
         rec = rec.set_bipolar(bipolar)
     return rec

@@ -17,7 +17,7 @@ from .._validate import LtrDataWarning, check_file, check_sfreq
 from ..channels import infer_kind, resolve_kinds
 from ..recording import Recording
 from ..units import normalize_unit, split_label_unit
-from ._common import to_si, warn_nan_gaps
+from ._common import reader, to_si, warn_nan_gaps
 
 _TIME_NAMES = re.compile(
     r"^(time|t|times|timestamp|time_s|seconds|sec|secs|elapsed|elapsed time|x_s|time\s*\(s\))$",
@@ -34,6 +34,7 @@ _UNITS_RE = re.compile(r"^units?\s*:?=\s*(.*)$", re.IGNORECASE)
 _CANDIDATE_DELIMITERS = (",", "\t", ";")
 
 
+@reader("delimited text")
 def read_text(
     path: str | os.PathLike[str],
     *,

@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 
 from ...annotations import Annotations
+from .._common import reader
 from .._groups import Channel, assemble
 from . import quiet_third_party, require
 
 _ANNOTATORS = ("atr", "ann", "qrs", "ecg", "event")
 
 
+@reader("WFDB")
 def read_wfdb(
     path: str | os.PathLike[str], *, groups: bool = False,
     ch_kinds: Mapping[str, str] | None = None,
