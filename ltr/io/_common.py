@@ -17,7 +17,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 #: Exceptions a reader lets through unchanged: they are about the path, the environment or
 #: the options, not the file's content.
 _PASS_THROUGH = (ReadError, ImportError, FileNotFoundError, IsADirectoryError,
-                 PermissionError, KeyboardInterrupt)
+                 PermissionError, KeyboardInterrupt, NameError)  # NameError: a bug in ltr
 
 
 def as_read_error(path: object, what: str, err: BaseException) -> ReadError:
@@ -50,7 +50,7 @@ def reader(what: str) -> Callable[[_F], _F]:
         @functools.wraps(fn)
         def wrapper(path: Any, *args: Any, **kwargs: Any) -> Any:
             try:
-                return fn(path, *args, **kwargs)
+                return _check_result(path, fn(path, *args, **kwargs))
             except _PASS_THROUGH:
                 raise
             except TypeError as err:
@@ -63,6 +63,23 @@ def reader(what: str) -> Callable[[_F], _F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+#: Highest sampling rate a file may declare, Hz. Needle EMG is recorded at up to 50 kHz; a
+#: higher rate comes from a corrupt header, and the detector's decimation then spins for
+#: hours on a few microseconds of "signal".
+MAX_SFREQ = 1e6
+
+
+def _check_result(path: object, out: Any) -> Any:
+    """What every reader returns: at least one channel, a plausible sampling rate."""
+    for rec in out if isinstance(out, list) else [out]:
+        if rec.n_channels == 0:
+            raise ReadError(str(path), f"{path}: no channels in the file")
+        if rec.sfreq > MAX_SFREQ:
+            raise ReadError(str(path), f"{path}: declared sampling rate {rec.sfreq:g} Hz is "
+                            f"above {MAX_SFREQ:g} Hz; the rate field is likely corrupt")
+    return out
 
 
 def check_block(block: np.ndarray, path: object, names: Sequence[str],

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import LtrDataWarning, check_file
+from .._validate import LtrDataWarning, ReadError, check_file
 from ..annotations import Annotations
 from ..channels import infer_kind, resolve_kinds
 from ..recording import _META_TAG, Recording
@@ -87,23 +87,49 @@ def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     labels = field(o, 16)
     o += 16 * ns + 80 * ns  # label, transducer
     units = field(o, 8)
-    o += 8 * ns + 8 * ns * 4 + 80 * ns  # physical dim, phys min/max, dig min/max, prefilter
+    o += 8 * ns
+    ranges = {}
+    for key in ("physical minimum", "physical maximum", "digital minimum", "digital maximum"):
+        ranges[key] = field(o, 8)
+        o += 8 * ns
+    o += 80 * ns  # prefilter
     try:
         spr = [int(v) for v in field(o, 8)]
     except ValueError:
         raise ValueError(f"{p}: malformed EDF/BDF header (samples per record)") from None
+    if ns <= 0 or header_bytes != 256 + 256 * ns:
+        raise ReadError(p, f"{p}: malformed EDF/BDF header: {ns} signals need a header of "
+                        f"{256 + 256 * ns} bytes, the 'number of bytes in header' field says "
+                        f"{header_bytes}")
     bytes_per_sample = 3 if bdf else 2
     _check_record_duration(p, record_duration, labels, spr)
+    _check_ranges(p, labels, spr, ranges, bdf)
+    record_bytes = sum(spr) * bytes_per_sample
+    size = p.stat().st_size
+    kind = "BDF" if bdf else "EDF"
     if n_records > 0:
-        expected = header_bytes + n_records * sum(spr) * bytes_per_sample
-        size = p.stat().st_size
+        expected = header_bytes + n_records * record_bytes
         if size < expected:
-            have = (size - header_bytes) / max(1, sum(spr) * bytes_per_sample)
+            have = (size - header_bytes) / max(1, record_bytes)
             raise ValueError(
-                f"{p}: truncated {'BDF' if bdf else 'EDF'} file: the header declares "
+                f"{p}: truncated {kind} file: the header declares "
                 f"{n_records} data records ({expected} bytes) but the file has {size} bytes "
                 f"({max(have, 0):.1f} records)"
             )
+        if size > expected:
+            # the records would be re-cut: a samples-per-record field (or the record count)
+            # disagrees with the data, and every channel would be scrambled
+            raise ReadError(p, f"{p}: {kind} header and file size disagree: {n_records} data "
+                            f"records of {record_bytes} bytes (the 'number of samples in each "
+                            f"data record' fields, {spr}) take {expected} bytes, the file has "
+                            f"{size}; a samples-per-record or record-count field is corrupt")
+    elif n_records != -1:
+        raise ReadError(p, f"{p}: malformed {kind} header: 'number of data records' is "
+                        f"{n_records}; it must be positive (or -1 while recording)")
+    elif record_bytes <= 0 or (size - header_bytes) % record_bytes:
+        raise ReadError(p, f"{p}: {kind} file of unknown record count whose data "
+                        f"({size - header_bytes} bytes) is not a whole number of "
+                        f"{record_bytes}-byte records")
     return {
         "n_records": n_records,
         "record_duration": record_duration,
@@ -119,6 +145,43 @@ def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
 #: 50 kHz; a higher rate comes from a corrupt record duration (1e-9 s gives 1e12 Hz, and
 #: the detector then runs for hours on a few nanoseconds of "signal").
 MAX_EDF_SFREQ = 1e6
+
+
+#: Largest magnitude accepted in an EDF/BDF physical minimum/maximum field. The 8-character
+#: field holds at most 99999999 in plain digits; an exponent beyond this (1e308) makes
+#: every sample infinite or astronomically large.
+MAX_EDF_PHYSICAL = 1e10
+
+
+def _check_ranges(p: Path, labels: list[str], spr: list[int], ranges: dict[str, list[str]],
+                  bdf: bool) -> None:
+    """Refuse physical/digital ranges that give inf, NaN or constant samples."""
+    lo, hi = (-(2**23), 2**23 - 1) if bdf else (-32768, 32767)
+    for i, (label, n) in enumerate(zip(labels, spr, strict=True)):
+        if n <= 0 or label in ("EDF Annotations", "BDF Annotations"):
+            continue
+        values = {}
+        for key, texts in ranges.items():
+            try:
+                values[key] = float(texts[i])
+            except ValueError:
+                raise ReadError(p, f"{p}: channel {label!r}: header field {key!r} is "
+                                f"{texts[i]!r}, not a number") from None
+            v = values[key]
+            limit = MAX_EDF_PHYSICAL if key.startswith("physical") else hi + 1
+            if not np.isfinite(v) or abs(v) > limit:
+                raise ReadError(p, f"{p}: channel {label!r}: header field {key!r} is "
+                                f"{texts[i]!r}; it must be a finite number of magnitude at "
+                                f"most {limit:g}")
+        dmin, dmax = values["digital minimum"], values["digital maximum"]
+        if not (lo <= dmin < dmax <= hi):
+            raise ReadError(p, f"{p}: channel {label!r}: digital range {dmin:g}..{dmax:g}; "
+                            f"it must satisfy {lo} <= digital minimum < digital maximum "
+                            f"<= {hi}")
+        if values["physical minimum"] == values["physical maximum"]:
+            raise ReadError(p, f"{p}: channel {label!r}: physical minimum equals physical "
+                            f"maximum ({values['physical minimum']:g}): every sample would "
+                            "read as that constant")
 
 
 def _check_record_duration(p: Path, duration: float, labels: list[str],
@@ -207,8 +270,11 @@ def recording_from_raw(
         for u in orig:
             factor, si = si_scale(u)
             units.append(si)
-            # MNE already converts voltages to volts; other units arrive as stored
-            scale_list.append(1.0 if si in (VOLTAGE, "") else factor)
+            if si == VOLTAGE and file_units:
+                # EDF/BDF: MNE scales only uV/µV and mV; 'UV', 'nV', 'kV' ... arrive as stored
+                scale_list.append(factor / _mne_edf_factor(u))
+            else:  # MNE already converts voltages to volts; other units arrive as stored
+                scale_list.append(1.0 if si in (VOLTAGE, "") else factor)
         scale = np.asarray(scale_list)
         kinds = [infer_kind(n, u, t) for n, u, t in zip(names, orig, types, strict=True)]
         meta = {}
@@ -270,6 +336,13 @@ def _strip_type_prefixes(names: list[str]) -> dict[str, str]:
             out[old] = new
             taken.add(new)
     return out
+
+
+def _mne_edf_factor(unit: str) -> float:
+    """The factor MNE's EDF/BDF reader applies for a physical dimension (mne.io.edf)."""
+    if unit in ("\u03bcV", "\u00b5V", "\x83\xcaV", "uV"):
+        return 1e-6
+    return 1e-3 if unit == "mV" else 1.0
 
 
 def _ltr_metadata(raw: Any) -> dict[str, Any] | None:
