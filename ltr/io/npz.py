@@ -85,10 +85,10 @@ def read_npz(
     return rec
 
 
-#: The most an ``.npz`` member may expand on decompression. Signals compress 1-4x and a
-#: constant channel (a trigger at zero) up to deflate's limit, about 1000x; a recording in
-#: which every array expands more than this is a zip bomb (or a lying header).
-MAX_NPZ_RATIO = 1100
+#: The most an ``.npz`` member may expand on decompression. Signals compress 1-4x (ADC
+#: integers stored as floats perhaps 10x); deflate reaches ~1000x only on constant bytes,
+#: so a recording expanding more than this is a zip bomb or a lying header.
+MAX_NPZ_RATIO = 200
 #: An array whose uncompressed size exceeds this is refused before allocating: ltr holds an
 #: NPZ in memory, and 16 GiB is more than one needling session needs (64 channels x 1 h at
 #: 10 kHz in float64 is 18 GB; such recordings belong in HDF5, which is read lazily).
