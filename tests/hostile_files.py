@@ -107,6 +107,26 @@ def edf_sparse(path: Path, samples: int = 10**7, duration: float = 1.0) -> Path:
     return path
 
 
+def brainvision(d: Path, data_file: str = "rec.eeg") -> Path:
+    """A BrainVision recording (rec.vhdr, .vmrk, .eeg; 2 channels, 4 s at 1 kHz) in ``d``
+    whose header names ``data_file`` as its data."""
+    n, fs = 4000, 1000
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 50, n), 1000 + rng.normal(0, 10, n)]).astype("<i2")
+    (d / "rec.eeg").write_bytes(x.T.tobytes())  # multiplexed: sample after sample
+    (d / "rec.vhdr").write_text(
+        "Brain Vision Data Exchange Header File Version 1.0\n\n[Common Infos]\n"
+        f"Codepage=UTF-8\nDataFile={data_file}\nMarkerFile=rec.vmrk\nDataFormat=BINARY\n"
+        f"DataOrientation=MULTIPLEXED\nNumberOfChannels=2\nSamplingInterval={1e6 / fs:g}\n\n"
+        "[Binary Infos]\nBinaryFormat=INT_16\n\n[Channel Infos]\n"
+        "Ch1=EMG a,,0.1,\u00b5V\nCh2=ACC x,,0.01,mV\n", encoding="utf-8")
+    (d / "rec.vmrk").write_text(
+        "Brain Vision Data Exchange Marker File, Version 1.0\n\n[Common Infos]\n"
+        "Codepage=UTF-8\nDataFile=rec.eeg\n\n[Marker Infos]\nMk1=New Segment,,1,1,0\n"
+        "Mk2=Stimulus,S  1,1000,1,0\n", encoding="utf-8")
+    return d / "rec.vhdr"
+
+
 #: name -> (builder, file name) of the small-but-huge cases.
 HOSTILE = {
     "npz_lying_header": (npz_lying_header, "lying.npz"),

@@ -51,6 +51,11 @@ def reader(what: str) -> Callable[[_F], _F]:
         def wrapper(path: Any, *args: Any, **kwargs: Any) -> Any:
             try:
                 return _check_result(path, fn(path, *args, **kwargs))
+            except FileNotFoundError as err:
+                # the file itself exists: what is missing is a file its header names
+                if isinstance(path, str | os.PathLike) and os.path.isfile(path):
+                    raise as_read_error(path, what, err) from err
+                raise
             except _PASS_THROUGH:
                 raise
             except TypeError as err:
