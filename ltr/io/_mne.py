@@ -210,9 +210,16 @@ def read_mne_file(
     ch_kinds: Mapping[str, str] | None = None,
     bipolar: Mapping[str, tuple[str, str]] | None = None,
     preload: bool = False,
+    allow_outside_paths: bool = False,
     **mne_kwargs: Any,
 ) -> Recording:
-    """Read EDF/EDF+, BDF/BDF+, GDF, BrainVision or FIF through :mod:`mne.io`, lazily."""
+    """Read EDF/EDF+, BDF/BDF+, GDF, BrainVision or FIF through :mod:`mne.io`, lazily.
+
+    A BrainVision header names its data and marker files (``DataFile=``, ``MarkerFile=``);
+    a name leading outside the header's folder (``../x``, an absolute path, a symbolic
+    link out) is refused unless ``allow_outside_paths=True``: a header could otherwise
+    make ltr read any file as samples.
+    """
     import mne
 
     p = check_file(path)
@@ -225,6 +232,7 @@ def read_mne_file(
     elif suffix == ".gdf":
         reader = mne.io.read_raw_gdf
     elif suffix == ".vhdr":
+        _check_brainvision_paths(p, allow_outside_paths)
         reader = mne.io.read_raw_brainvision
     elif suffix == ".fif" or p.name.endswith((".fif.gz", "_raw.fif", "_eeg.fif")):
         reader = mne.io.read_raw_fif
@@ -244,6 +252,26 @@ def read_mne_file(
     rec.meta.setdefault("source", str(p))
     rec.meta.setdefault("format", suffix[1:].upper())
     return rec
+
+
+def _check_brainvision_paths(p: Path, allow_outside: bool) -> None:
+    """Refuse ``DataFile=``/``MarkerFile=`` entries that leave the header's folder."""
+    raw = p.read_bytes()[: 1 << 20]
+    text = raw.decode("utf-8" if b"codepage=utf-8" in raw.lower() else "latin-1",
+                      errors="replace")
+    folder = Path(os.path.realpath(p.parent))
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if not sep or key.strip().lower() not in ("datafile", "markerfile"):
+            continue
+        name = value.strip()
+        if not name or allow_outside:
+            continue
+        target = Path(os.path.realpath(folder / name))
+        if target != folder and folder not in target.parents:
+            raise ReadError(p, f"{p}: BrainVision header field {key.strip()}={name!r} "
+                            f"points outside the header's folder ({target}); pass "
+                            "allow_outside_paths=True to read it anyway")
 
 
 def recording_from_raw(
