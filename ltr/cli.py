@@ -393,6 +393,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         print(f"ltr batch: error: --timeout must be seconds >= 0 (0: no limit), got "
               f"{timeout:g}", file=sys.stderr)
         return 2
+    if args.max_memory is not None and not args.max_memory >= 0:  # NaN too
+        print(f"ltr batch: error: --max-memory must be megabytes >= 0 (0: no limit), got "
+              f"{args.max_memory:g}", file=sys.stderr)
+        return 2
     backend: Any = contextlib.nullcontext()
     if args.scheduler:
         try:
@@ -416,7 +420,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             result = process_files(files, cfg, args.output, n_jobs=args.n_jobs,
                                    on_error="skip", overwrite=args.overwrite,
                                    report=args.report, read_options=_read_options(args),
-                                   root=root, timeout=timeout,
+                                   root=root, timeout=timeout, max_memory=args.max_memory,
                                    progress=_is_terminal(sys.stderr))
     except KeyboardInterrupt:
         print(f"ltr batch: interrupted; status.tsv, failures.tsv and cohort.tsv in "
@@ -603,6 +607,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="per-file time limit in seconds; a file past it fails alone and "
                         "the batch goes on (default 1800; 0: no limit)")
+    p.add_argument("--max-memory", type=float, default=None, metavar="MB",
+                   help="per-file memory limit in MB (Linux); a file needing more fails "
+                        "alone and the batch goes on (default: no limit)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="run on a Dask cluster (needs dask[distributed])")
     _add_read_options(p)
