@@ -165,7 +165,8 @@ def _structural(rnd: random.Random, family: str, target: Path, raw: bytes,
         arrays["data"] = np.zeros(shape) if zero else arrays["data"][:, :1]
         if zero:
             for k in ("ch_names", "ch_kinds", "units"):
-                arrays[k] = arrays[k][:0]
+                if k in arrays:
+                    arrays[k] = arrays[k][:0]
         np.savez(target, **arrays)
         return target.read_bytes()
     if family == "hdf5":

@@ -91,3 +91,19 @@ def test_sparse_edf_declaring_1e7_samples_per_second(tmp_path):
     path = edf_sparse(tmp_path / "sparse.edf")
     with pytest.raises(ltr.ReadError, match="channel 'EMG a' a sampling rate of 1e\\+07 Hz"):
         ltr.read(path)
+
+
+def test_biopac_channel_header_declaring_gigabytes(tmp_path, shared_data):
+    """Found by the fuzz suite: a corrupt point count made bioread allocate 3.4 GiB."""
+    import struct
+
+    pytest.importorskip("bioread")
+    raw = bytearray((shared_data / "biopac_acq" / "r42_test.acq").read_bytes())
+    count = struct.pack("<i", 7901)  # every channel's point count (7901 samples)
+    at = raw.index(count)
+    raw[at:at + 4] = struct.pack("<i", 1_835_362_675)
+    path = tmp_path / "r42.acq"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ltr.ReadError, match=r"r42.acq: the channel headers declare \d+ bytes "
+                                            r"of samples .* but the file has 86\d+ bytes"):
+        ltr.read(path)

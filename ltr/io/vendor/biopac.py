@@ -8,11 +8,35 @@ from typing import Any
 
 import numpy as np
 
-from ..._validate import check_file
+from ..._validate import ReadError, check_file
 from ...annotations import Annotations
 from .._common import reader
 from .._groups import Channel, assemble
 from . import require
+
+#: A compressed AcqKnowledge file may expand this much (zlib on signals: a few times).
+MAX_EXPANSION = 200
+
+
+def _check_headers(p: Any, bioread: Any) -> None:
+    """Refuse channel headers declaring more samples than the file can hold, before
+    bioread allocates them (a corrupt point count asked for gigabytes)."""
+    try:
+        head = bioread.read_headers(str(p))
+    except Exception as err:  # bioread raises many kinds on bad input
+        raise ReadError(p, f"{p}: could not be read as AcqKnowledge: {err}", err) from err
+    size = p.stat().st_size
+    declared = 0
+    for c in head.channels:
+        count = int(getattr(c, "point_count", 0) or 0)
+        if count < 0:
+            raise ReadError(p, f"{p}: channel {c.name!r}: negative sample count {count}")
+        declared += count * np.dtype(getattr(c, "dtype", "<i2")).itemsize
+    allowed = size * (MAX_EXPANSION if getattr(head, "is_compressed", False) else 1)
+    if declared > allowed + 4096:
+        raise ReadError(p, f"{p}: the channel headers declare {declared} bytes of samples "
+                        f"(point counts {[int(c.point_count) for c in head.channels]}) but "
+                        f"the file has {size} bytes: a corrupt header")
 
 
 @reader("AcqKnowledge")
@@ -28,6 +52,7 @@ def read_acq(
     """
     bioread = require("bioread", "biopac", "BIOPAC .acq files")
     p = check_file(path)
+    _check_headers(p, bioread)
     try:
         acq = bioread.read_file(str(p))
     except Exception as err:  # bioread raises many kinds on bad input
