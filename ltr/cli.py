@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._validate import ReadError
 from ._version import __version__
 
 #: Keyword arguments of the library and the flags that set them, for messages the CLI shows.
@@ -261,8 +262,10 @@ def _print_warnings(command: str, caught: list[warnings.WarningMessage]) -> None
         print(f"ltr {command}: warning: {cli_words(str(w.message))}", file=sys.stderr)
 
 
-#: Errors that say what is wrong with the input or the options: shown as their message.
-_EXPECTED = (OSError, ValueError, TypeError, ImportError, KeyError, RuntimeError, EOFError)
+#: Errors that say what is wrong with the input or the options: shown as their message
+#: (every reader's failure is an ltr.ReadError, a ValueError, naming the file).
+_EXPECTED = (ReadError, OSError, ValueError, TypeError, ImportError, KeyError, RuntimeError,
+             EOFError)
 
 
 def _print_error(command: str, err: BaseException, verbose: int, path: str | None = None) -> None:
