@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hostile_files import (
+    brainvision,
     csv_long_cell,
     edf_sparse,
     h5_fast_rate,
@@ -106,4 +107,17 @@ def test_biopac_channel_header_declaring_gigabytes(tmp_path, shared_data):
     path.write_bytes(bytes(raw))
     with pytest.raises(ltr.ReadError, match=r"r42.acq: the channel headers declare \d+ bytes "
                                             r"of samples .* but the file has 86\d+ bytes"):
+        ltr.read(path)
+
+
+@pytest.mark.parametrize(("field", "value", "match"), [
+    ("NumberOfChannels=2", "NumberOfChannels=4294967295", "NumberOfChannels='4294967295'"),
+    ("NumberOfChannels=2", "NumberOfChannels=3", "NumberOfChannels=3 but lists 2"),
+    ("SamplingInterval=1000", "SamplingInterval=1e-9", "SamplingInterval='1e-9'"),
+])
+def test_brainvision_header_declaring_huge_sizes(tmp_path, field, value, match):
+    """Found by the fuzz suite: 4294967295 channels made MNE allocate past 4 GB."""
+    path = brainvision(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace(field, value), encoding="utf-8")
+    with pytest.raises(ltr.ReadError, match=f"rec.vhdr: BrainVision header .*{match}"):
         ltr.read(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -259,6 +260,7 @@ def _check_brainvision_paths(p: Path, allow_outside: bool) -> None:
     raw = p.read_bytes()[: 1 << 20]
     text = raw.decode("utf-8" if b"codepage=utf-8" in raw.lower() else "latin-1",
                       errors="replace")
+    _check_brainvision_sizes(p, text)
     folder = Path(os.path.realpath(p.parent))
     for line in text.splitlines():
         key, sep, value = line.partition("=")
@@ -272,6 +274,39 @@ def _check_brainvision_paths(p: Path, allow_outside: bool) -> None:
             raise ReadError(p, f"{p}: BrainVision header field {key.strip()}={name!r} "
                             f"points outside the header's folder ({target}); pass "
                             "allow_outside_paths=True to read it anyway")
+
+
+#: Most channels a BrainVision header may declare (high-density grids have a few hundred).
+MAX_BRAINVISION_CHANNELS = 4096
+
+
+def _check_brainvision_sizes(p: Path, text: str) -> None:
+    """Refuse a channel count or sampling interval MNE would allocate or loop on."""
+    fields = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            fields.setdefault(key.strip().lower(), value.strip())
+    n_text = fields.get("numberofchannels")
+    if n_text is not None:
+        n = int(n_text) if n_text.isdigit() else -1
+        if not 0 < n <= MAX_BRAINVISION_CHANNELS:
+            raise ReadError(p, f"{p}: BrainVision header field NumberOfChannels={n_text!r}; "
+                            f"it must be a whole number from 1 to {MAX_BRAINVISION_CHANNELS}")
+        listed = sum(1 for k in fields if re.fullmatch(r"ch\d+", k))
+        if listed < n:
+            raise ReadError(p, f"{p}: BrainVision header declares NumberOfChannels={n} but "
+                            f"lists {listed} channel(s) (Ch1=... in [Channel Infos])")
+    interval = fields.get("samplinginterval")
+    if interval is not None:
+        try:
+            us = float(interval)
+        except ValueError:
+            us = float("nan")
+        if not (np.isfinite(us) and us >= 1e6 / MAX_EDF_SFREQ):
+            raise ReadError(p, f"{p}: BrainVision header field SamplingInterval={interval!r} "
+                            f"(microseconds); it must be at least {1e6 / MAX_EDF_SFREQ:g} "
+                            f"(a rate up to {MAX_EDF_SFREQ:g} Hz)")
 
 
 def recording_from_raw(
