@@ -30,7 +30,7 @@ import numpy as np
 import pytest
 from conftest import SHARED, make_recording
 from hostile_files import brainvision
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 import ltr
@@ -234,6 +234,17 @@ def mutate(rnd: random.Random, family: str, mutation: str, case: Path) -> Path:
     return main
 
 
+#: Cases the fuzz suite found (family -> (mutation, seed, seed file)), run first in every
+#: campaign as hypothesis examples. They reproduce as long as :func:`mutate` is unchanged.
+REGRESSIONS = {
+    # bioread: a corrupt point count allocated 3.4 GiB; header counts looped for hours
+    "biopac": [("labels", 38460972, 0), ("huge", 553, 1), ("labels", 4294967294, 1),
+               ("labels", 341, 1), ("field", 536343, 1), ("huge", 274, 1)],
+    # MNE: NumberOfChannels=4294967295 allocated past the 4 GB bound
+    "brainvision": [("field", 555, 0)],
+}
+
+
 # -- the worker ---------------------------------------------------------------------------
 class Worker:
     """A persistent worker process (tests/fuzz_worker.py), restarted after a hang or crash."""
@@ -311,7 +322,8 @@ def campaign(family: str, n: int, worker: Worker, root: Path) -> list[dict]:
     failures: list[dict] = []
     done = [0]
 
-    @settings(max_examples=n, deadline=None, database=None, phases=[Phase.generate],
+    @settings(max_examples=n, deadline=None, database=None,
+              phases=[Phase.explicit, Phase.generate],  # no shrinking: each case counted
               suppress_health_check=list(HealthCheck))
     @given(mutation=st.sampled_from(MUTATIONS), seed=st.integers(0, 2**32 - 1),
            which=st.integers(0, len(seed_dirs) - 1))
@@ -328,6 +340,8 @@ def campaign(family: str, n: int, worker: Worker, root: Path) -> list[dict]:
         else:
             failures.append({"case": str(case), "mutation": mutation, **result})
 
+    for mutation, seed, which in REGRESSIONS.get(family, []):
+        one = example(mutation=mutation, seed=seed, which=which)(one)
     one()
     report = os.environ.get("LTR_FUZZ_REPORT")
     if report:

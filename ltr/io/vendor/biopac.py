@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,44 @@ from ...annotations import Annotations
 from .._common import reader
 from .._groups import Channel, assemble
 from . import require
+
+_LOCK = threading.Lock()
+
+
+def _bound_header_counts() -> None:
+    """Make bioread refuse a header count the file cannot hold (once per process).
+
+    bioread reads ``n`` consecutive headers (channels, markers) in a Python loop; a corrupt
+    count (4294967294 markers of zero length) loops for hours at one offset. The guard
+    refuses counts whose headers would not fit between their offset and the end of the
+    file; a valid file is read exactly as before.
+    """
+    from bioread import header_reader
+
+    with _LOCK:
+        cls = header_reader.HeaderReader
+        if getattr(cls.multi_headers, "_ltr_bounded", False):
+            return
+        original = cls.multi_headers
+
+        def multi_headers(self: Any, num: int, start_offset: int, h_class: Any) -> Any:
+            fh = self.acq_file
+            try:
+                size = os.fstat(fh.fileno()).st_size
+            except (AttributeError, OSError, ValueError):
+                size = None
+            if size is not None:
+                one = h_class.for_revision(self.file_revision, self.byte_order_char,
+                                           encoding=self.encoding).struct_length
+                if num < 0 or num * max(int(one), 1) > max(size - start_offset, 0):
+                    raise ValueError(f"{num} {h_class.__name__} records of {one} bytes "
+                                     f"declared at offset {start_offset}; the file has "
+                                     f"{size} bytes")
+            return original(self, num, start_offset, h_class)
+
+        multi_headers._ltr_bounded = True  # type: ignore[attr-defined]
+        cls.multi_headers = multi_headers
+
 
 #: A compressed AcqKnowledge file may expand this much (zlib on signals: a few times).
 MAX_EXPANSION = 200
@@ -52,6 +91,7 @@ def read_acq(
     """
     bioread = require("bioread", "biopac", "BIOPAC .acq files")
     p = check_file(path)
+    _bound_header_counts()
     _check_headers(p, bioread)
     try:
         acq = bioread.read_file(str(p))
