@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import lazy_loader as _lazy
 
 from ._logging import set_log_level
-from ._validate import LtrDataWarning
+from ._validate import LtrDataWarning, ReadError
 from ._version import __version__
 
 #: Submodules reached as attributes (``ltr.simulate``); ``ltr.detect`` is the function.
@@ -66,6 +66,7 @@ __all__ = [  # the eager names and every name of _ATTRS (a test checks they agre
     "DetectorConfig",
     "LtrDataWarning",
     "QualityReport",
+    "ReadError",
     "Recording",
     "TwitchResults",
     "__version__",

@@ -13,6 +13,42 @@ class LtrDataWarning(UserWarning):
     """Data are usable but something in them deserves attention (NaN gaps, irregular time)."""
 
 
+class ReadError(ValueError):
+    """A file could not be read as a recording.
+
+    Every reader (:func:`ltr.read` and the format readers behind it) raises this, and only
+    this, for a file it cannot read: malformed, truncated, implausible or hostile content,
+    and failures of the third-party package behind the format (MNE, h5py, wfdb, c3d,
+    bioread ...). A missing file is still ``FileNotFoundError``, a missing optional package
+    ``ImportError`` and an option the reader does not take ``TypeError``.
+
+    Parameters
+    ----------
+    path : path-like
+        The file; the message starts with it unless it already names it.
+    message : str
+        What is wrong, naming the channel and header field where one is known.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file that could not be read.
+    cause : BaseException | None
+        The underlying exception (also ``__cause__``), e.g. an ``h5py`` or ``zipfile``
+        error, or None when ltr itself refused the content.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], message: str,
+                 cause: BaseException | None = None) -> None:
+        self.path = Path(path)
+        self.cause = cause
+        text = message if str(path) in message else f"{path}: {message}"
+        super().__init__(text)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across process pools
+        return (type(self), (self.path, str(self), self.cause))
+
+
 def check_option(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     """Return ``value`` if it is one of ``allowed``, else raise a ValueError naming all three."""
     allowed = tuple(allowed)
@@ -55,7 +91,7 @@ def check_file(path: str | os.PathLike[str]) -> Path:
         If the file does not exist.
     IsADirectoryError
         If the path is a directory.
-    ValueError
+    ReadError
         If the file is empty.
     """
     p = Path(path)
@@ -64,5 +100,5 @@ def check_file(path: str | os.PathLike[str]) -> Path:
     if p.is_dir():
         raise IsADirectoryError(f"{p}: is a directory, expected a recording file")
     if p.stat().st_size == 0:
-        raise ValueError(f"{p}: the file is empty (0 bytes)")
+        raise ReadError(p, f"{p}: the file is empty (0 bytes)")
     return p

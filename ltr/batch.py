@@ -230,6 +230,62 @@ def run_with_time_limit(fn: Callable[[], F], seconds: float | None) -> F:
         timer.cancel()
 
 
+class MemoryLimitUnavailable(RuntimeError):
+    """The platform cannot bound a process's memory (no ``RLIMIT_AS``)."""
+
+
+def _address_space_bytes() -> int | None:
+    """This process's mapped address space, bytes (None where /proc is absent)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def memory_limit(megabytes: float | None) -> Any:
+    """Bound what the block may allocate to ``megabytes`` MB more than the process holds.
+
+    The process's address-space limit (``RLIMIT_AS``) is set to its current size plus
+    ``megabytes`` for the block and restored after it, so an allocation past it raises
+    MemoryError in the block. It bounds the whole process: with a thread backend the
+    files running at once share it. Linux only (:class:`MemoryLimitUnavailable`
+    elsewhere). ``None`` or 0: no limit.
+    """
+    if not megabytes:
+        yield
+        return
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        raise MemoryLimitUnavailable("--max-memory needs a system with resource limits "
+                                     "(Linux)") from None
+    current = _address_space_bytes()
+    if current is None:
+        raise MemoryLimitUnavailable("--max-memory needs /proc/self/statm (Linux) to measure "
+                                     "the process's memory")
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = current + int(megabytes * 2**20)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _is_memory_error(err: BaseException) -> bool:
+    seen = 0
+    e: BaseException | None = err
+    while e is not None and seen < 20:
+        if isinstance(e, MemoryError):
+            return True
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return False
+
+
 def process_file(
     path: str | os.PathLike[str],
     config: DetectorConfig | None,
@@ -240,6 +296,7 @@ def process_file(
     read_options: dict[str, Any] | None = None,
     root: str | os.PathLike[str] | None = None,
     timeout: float | None = None,
+    max_memory: float | None = None,
 ) -> FileReport:
     """Process one recording into its own output folder (a pure, picklable unit of work).
 
@@ -262,6 +319,10 @@ def process_file(
     timeout : float | None
         Time limit for this file, s (None: none). Past it the file fails with a reason
         saying so and nothing of it is written.
+    max_memory : float | None
+        Memory reading and detecting this file may take, MB beyond what the worker
+        already holds (None: no limit; see :func:`memory_limit`). Past it the file fails
+        with a reason saying so and nothing of it is written.
 
     Returns
     -------
@@ -288,8 +349,9 @@ def process_file(
         source = _input_record(p, root_p)
 
         def work() -> tuple[Any, Any]:
-            rec = read(p, **(read_options or {}))
-            res = detect(rec, config=cfg)
+            with memory_limit(max_memory):
+                rec = read(p, **(read_options or {}))
+                res = detect(rec, config=cfg)
             # everything is written in a scratch folder, then renamed into place
             # (atomic per file on one file system), the manifest last: its presence
             # means complete
@@ -321,6 +383,10 @@ def process_file(
                           error=f"timed out: still running after the {timeout:g} s limit "
                                 f"(--timeout); nothing written")
     except Exception as err:  # one file's failure is that file's, reported, not raised
+        if max_memory and _is_memory_error(err):
+            return FileReport(str(p), "failed", str(out), seconds=time.perf_counter() - t0,
+                              error=f"out of memory: needed more than the {max_memory:g} MB "
+                                    "limit (--max-memory); nothing written")
         logger.debug("%s failed:\n%s", p, traceback.format_exc())
         return FileReport(str(p), "failed", str(out), seconds=time.perf_counter() - t0,
                           error=f"{type(err).__name__}: {err}")
@@ -501,6 +567,7 @@ def process_files(
     read_options: dict[str, Any] | None = None,
     root: str | os.PathLike[str] | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
+    max_memory: float | None = None,
 ) -> BatchResult:
     """Process many recordings in parallel.
 
@@ -542,6 +609,11 @@ def process_files(
     timeout : float | None
         Per-file time limit, s (default :data:`DEFAULT_TIMEOUT`; None or 0: none). A
         file past it fails alone ("timed out"); the others go on.
+    max_memory : float | None
+        Per-file memory limit, MB beyond what a worker holds before the file (None or 0:
+        none; Linux). A file needing more fails alone ("out of memory"); the others go
+        on and the tables are written. Each worker process has its own limit; with a
+        thread backend the files running at once share one.
 
     Returns
     -------
@@ -551,6 +623,10 @@ def process_files(
 
     check_option("on_error", on_error, ("raise", "warn", "skip"))
     timeout = check_positive("timeout", timeout) if timeout else None
+    max_memory = check_positive("max_memory", max_memory) if max_memory else None
+    if max_memory:
+        with memory_limit(max_memory):  # fail now, not once per file, where unsupported
+            pass
     out = Path(out_dir)
     files, inside = [], []
     for f in dict.fromkeys(Path(p) for p in paths):
@@ -577,7 +653,7 @@ def process_files(
                                     for f, e in clashes.items()}
     todo = [f for f in files if f not in done]
     kwargs = {"report": report, "overwrite": overwrite, "read_options": read_options,
-              "root": root_p, "timeout": timeout}
+              "root": root_p, "timeout": timeout, "max_memory": max_memory}
     bar = _progress(len(files), progress)
     bar.update(len(done))
     result = BatchResult([], str(out), 0.0, stale_dirs=stale, cleaned=cleaned,

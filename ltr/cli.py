@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._validate import ReadError
 from ._version import __version__
 
 #: Keyword arguments of the library and the flags that set them, for messages the CLI shows.
@@ -276,8 +277,10 @@ def _print_warnings(command: str, caught: list[warnings.WarningMessage]) -> None
         print(f"ltr {command}: warning: {cli_words(str(w.message))}", file=sys.stderr)
 
 
-#: Errors that say what is wrong with the input or the options: shown as their message.
-_EXPECTED = (OSError, ValueError, TypeError, ImportError, KeyError, RuntimeError, EOFError)
+#: Errors that say what is wrong with the input or the options: shown as their message
+#: (every reader's failure is an ltr.ReadError, a ValueError, naming the file).
+_EXPECTED = (ReadError, OSError, ValueError, TypeError, ImportError, KeyError, RuntimeError,
+             EOFError)
 
 
 def _print_error(command: str, err: BaseException, verbose: int, path: str | None = None) -> None:
@@ -412,6 +415,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         print(f"ltr batch: error: --timeout must be seconds >= 0 (0: no limit), got "
               f"{timeout:g}", file=sys.stderr)
         return 2
+    if args.max_memory is not None and not args.max_memory >= 0:  # NaN too
+        print(f"ltr batch: error: --max-memory must be megabytes >= 0 (0: no limit), got "
+              f"{args.max_memory:g}", file=sys.stderr)
+        return 2
     backend: Any = contextlib.nullcontext()
     if args.scheduler:
         try:
@@ -435,7 +442,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             result = process_files(files, cfg, args.output, n_jobs=args.n_jobs,
                                    on_error="skip", overwrite=args.overwrite,
                                    report=args.report, read_options=_read_options(args),
-                                   root=root, timeout=timeout,
+                                   root=root, timeout=timeout, max_memory=args.max_memory,
                                    progress=_is_terminal(sys.stderr))
     except KeyboardInterrupt:
         print(f"ltr batch: interrupted; status.tsv, failures.tsv and cohort.tsv in "
@@ -859,6 +866,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="per-file time limit in seconds; a file past it fails alone and "
                         "the batch goes on (default 1800; 0: no limit)")
+    p.add_argument("--max-memory", type=float, default=None, metavar="MB",
+                   help="per-file memory limit in MB (Linux); a file needing more fails "
+                        "alone and the batch goes on (default: no limit)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="run on a Dask cluster (needs dask[distributed])")
     _add_read_options(p)

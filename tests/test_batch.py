@@ -340,6 +340,42 @@ def test_a_file_past_its_time_limit_fails_alone(archive, tmp_path, n_jobs):
         str(files[0]), str(files[2])}
 
 
+class _Greedy:
+    """An sfreq whose conversion asks for 4 GiB: stands for a file that needs too much."""
+
+    def __float__(self):
+        np.ones(2**29)  # float64: 4 GiB, touched
+        return 1000.0
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_a_file_past_its_memory_limit_fails_alone(archive, tmp_path, n_jobs):
+    greedy = tmp_path / "greedy.csv"
+    greedy.write_text("EMG\n" + "\n".join(["1.0"] * 200))  # needs sfreq: 4 GiB asked
+    files = [archive / "s00.h5", greedy, archive / "s01.h5"]
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    # 1000 MB: a good 30-s file needs far less (read, detect: tens of MB), 4 GiB is more
+    result = process_files(files, None, tmp_path / "out", n_jobs=n_jobs, progress=False,
+                           on_error="skip", read_options={"sfreq": _Greedy()},
+                           max_memory=1000)
+    status = {os.path.basename(r.path): r.status for r in result.reports}
+    assert status == {"s00.h5": "ok", "greedy.csv": "failed", "s01.h5": "ok"}
+    assert "out of memory" in result.failed[0].error
+    assert "--max-memory" in result.failed[0].error
+    assert [r["path"] for r in _rows(tmp_path / "out" / "failures.tsv")] == [str(greedy)]
+    assert len(_rows(tmp_path / "out" / "cohort.tsv")) > 0
+    assert resource.getrlimit(resource.RLIMIT_AS) == before  # lifted after each file
+
+
+def test_a_memory_limit_is_checked(archive, tmp_path):
+    with pytest.raises(ValueError, match="max_memory must be a finite number > 0"):
+        process_files([archive / "s00.h5"], None, tmp_path, max_memory=-1)
+    assert main(["batch", str(archive / "s00.h5"), "-o", str(tmp_path), "--max-memory",
+                 "-5"]) == 2
+
+
 def test_a_time_limit_is_checked(archive, tmp_path):
     with pytest.raises(ValueError, match="timeout must be a finite number > 0"):
         process_files([archive / "s00.h5"], None, tmp_path, timeout=-1)

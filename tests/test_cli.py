@@ -160,7 +160,8 @@ def test_public_names_all_resolve():
     for name in pkg.__all__:
         assert getattr(pkg, name) is not None, name
     lazy = {n for names in pkg._ATTRS.values() for n in names}
-    assert set(pkg.__all__) == lazy | {"LtrDataWarning", "__version__", "set_log_level"}
+    assert set(pkg.__all__) == lazy | {"LtrDataWarning", "ReadError", "__version__",
+                                       "set_log_level"}
     for name in pkg._SUBMODULES:
         assert getattr(pkg, name).__name__ == f"ltr.{name}"
     assert {"LtrDataWarning", "simulate", "detect", "read"} <= set(dir(pkg))

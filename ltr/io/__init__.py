@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._validate import check_file
+from .._validate import ReadError, check_file
 from ..recording import Recording
 from ._mne import read_mne_file, write_edf
 from .hdf5 import read_hdf5, write_hdf5
@@ -110,9 +110,11 @@ def read(path: str | os.PathLike[str] | Any, **options: Any) -> Recording:
     ------
     FileNotFoundError
         The file does not exist.
-    ValueError
-        Unsupported suffix (the message lists the supported ones), empty, truncated or
-        malformed file; the message names the file and the problem.
+    ReadError
+        (a ``ValueError``) Unsupported suffix (the message lists the supported ones), empty,
+        truncated, malformed or implausible file, or any failure of the package behind the
+        format; the message names the file and the problem, ``err.__cause__`` keeps the
+        original exception. Lazy recordings raise it too when a block cannot be read.
 
     Examples
     --------
@@ -152,8 +154,8 @@ def read(path: str | os.PathLike[str] | Any, **options: Any) -> Recording:
                                 "folder of recordings)")
     if suffix not in READERS:
         supported = ", ".join(f"{s} ({name})" for s, (name, _) in READERS.items())
-        raise ValueError(f"{p}: unsupported file type {suffix or '(no suffix)'!r}; "
-                         f"ltr reads {supported}")
+        raise ReadError(p, f"{p}: unsupported file type {suffix or '(no suffix)'!r}; "
+                        f"ltr reads {supported}")
     check_file(p)
     _, reader = READERS[suffix]
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import LtrDataWarning, check_file
+from .._validate import LtrDataWarning, ReadError, check_file
 from ..annotations import Annotations
 from ..channels import infer_kind, resolve_kinds
 from ..recording import _META_TAG, Recording
 from ..units import VOLTAGE, si_scale
+from ._common import as_read_error, check_block, reader
 
 _FIFF_UNIT_V = 107
 
@@ -31,10 +33,14 @@ class MneSource:
         self.description = description
 
     def read(self, start: int, stop: int, channels: np.ndarray) -> np.ndarray:
-        data = self.raw.get_data(picks=np.asarray(channels, int), start=start, stop=stop)
+        try:
+            data = self.raw.get_data(picks=np.asarray(channels, int), start=start, stop=stop,
+                                     verbose="error")
+        except (Exception, MemoryError) as err:  # a damaged file fails only when read
+            raise as_read_error(self.description, "", err) from err
         data = np.asarray(data, dtype=np.float64)
         data *= self.scale[np.asarray(channels, int), np.newaxis]
-        return data
+        return check_block(data, self.description, self.raw.ch_names, channels, start)
 
 
 def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -82,23 +88,49 @@ def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     labels = field(o, 16)
     o += 16 * ns + 80 * ns  # label, transducer
     units = field(o, 8)
-    o += 8 * ns + 8 * ns * 4 + 80 * ns  # physical dim, phys min/max, dig min/max, prefilter
+    o += 8 * ns
+    ranges = {}
+    for key in ("physical minimum", "physical maximum", "digital minimum", "digital maximum"):
+        ranges[key] = field(o, 8)
+        o += 8 * ns
+    o += 80 * ns  # prefilter
     try:
         spr = [int(v) for v in field(o, 8)]
     except ValueError:
         raise ValueError(f"{p}: malformed EDF/BDF header (samples per record)") from None
+    if ns <= 0 or header_bytes != 256 + 256 * ns:
+        raise ReadError(p, f"{p}: malformed EDF/BDF header: {ns} signals need a header of "
+                        f"{256 + 256 * ns} bytes, the 'number of bytes in header' field says "
+                        f"{header_bytes}")
     bytes_per_sample = 3 if bdf else 2
     _check_record_duration(p, record_duration, labels, spr)
+    _check_ranges(p, labels, spr, ranges, bdf)
+    record_bytes = sum(spr) * bytes_per_sample
+    size = p.stat().st_size
+    kind = "BDF" if bdf else "EDF"
     if n_records > 0:
-        expected = header_bytes + n_records * sum(spr) * bytes_per_sample
-        size = p.stat().st_size
+        expected = header_bytes + n_records * record_bytes
         if size < expected:
-            have = (size - header_bytes) / max(1, sum(spr) * bytes_per_sample)
+            have = (size - header_bytes) / max(1, record_bytes)
             raise ValueError(
-                f"{p}: truncated {'BDF' if bdf else 'EDF'} file: the header declares "
+                f"{p}: truncated {kind} file: the header declares "
                 f"{n_records} data records ({expected} bytes) but the file has {size} bytes "
                 f"({max(have, 0):.1f} records)"
             )
+        if size > expected:
+            # the records would be re-cut: a samples-per-record field (or the record count)
+            # disagrees with the data, and every channel would be scrambled
+            raise ReadError(p, f"{p}: {kind} header and file size disagree: {n_records} data "
+                            f"records of {record_bytes} bytes (the 'number of samples in each "
+                            f"data record' fields, {spr}) take {expected} bytes, the file has "
+                            f"{size}; a samples-per-record or record-count field is corrupt")
+    elif n_records != -1:
+        raise ReadError(p, f"{p}: malformed {kind} header: 'number of data records' is "
+                        f"{n_records}; it must be positive (or -1 while recording)")
+    elif record_bytes <= 0 or (size - header_bytes) % record_bytes:
+        raise ReadError(p, f"{p}: {kind} file of unknown record count whose data "
+                        f"({size - header_bytes} bytes) is not a whole number of "
+                        f"{record_bytes}-byte records")
     return {
         "n_records": n_records,
         "record_duration": record_duration,
@@ -114,6 +146,43 @@ def edf_header(path: str | os.PathLike[str]) -> dict[str, Any]:
 #: 50 kHz; a higher rate comes from a corrupt record duration (1e-9 s gives 1e12 Hz, and
 #: the detector then runs for hours on a few nanoseconds of "signal").
 MAX_EDF_SFREQ = 1e6
+
+
+#: Largest magnitude accepted in an EDF/BDF physical minimum/maximum field. The 8-character
+#: field holds at most 99999999 in plain digits; an exponent beyond this (1e308) makes
+#: every sample infinite or astronomically large.
+MAX_EDF_PHYSICAL = 1e10
+
+
+def _check_ranges(p: Path, labels: list[str], spr: list[int], ranges: dict[str, list[str]],
+                  bdf: bool) -> None:
+    """Refuse physical/digital ranges that give inf, NaN or constant samples."""
+    lo, hi = (-(2**23), 2**23 - 1) if bdf else (-32768, 32767)
+    for i, (label, n) in enumerate(zip(labels, spr, strict=True)):
+        if n <= 0 or label in ("EDF Annotations", "BDF Annotations"):
+            continue
+        values = {}
+        for key, texts in ranges.items():
+            try:
+                values[key] = float(texts[i])
+            except ValueError:
+                raise ReadError(p, f"{p}: channel {label!r}: header field {key!r} is "
+                                f"{texts[i]!r}, not a number") from None
+            v = values[key]
+            limit = MAX_EDF_PHYSICAL if key.startswith("physical") else hi + 1
+            if not np.isfinite(v) or abs(v) > limit:
+                raise ReadError(p, f"{p}: channel {label!r}: header field {key!r} is "
+                                f"{texts[i]!r}; it must be a finite number of magnitude at "
+                                f"most {limit:g}")
+        dmin, dmax = values["digital minimum"], values["digital maximum"]
+        if not (lo <= dmin < dmax <= hi):
+            raise ReadError(p, f"{p}: channel {label!r}: digital range {dmin:g}..{dmax:g}; "
+                            f"it must satisfy {lo} <= digital minimum < digital maximum "
+                            f"<= {hi}")
+        if values["physical minimum"] == values["physical maximum"]:
+            raise ReadError(p, f"{p}: channel {label!r}: physical minimum equals physical "
+                            f"maximum ({values['physical minimum']:g}): every sample would "
+                            "read as that constant")
 
 
 def _check_record_duration(p: Path, duration: float, labels: list[str],
@@ -135,15 +204,23 @@ def _check_record_duration(p: Path, duration: float, labels: list[str],
             f"(above {MAX_EDF_SFREQ:g} Hz); the record duration field is likely corrupt")
 
 
+@reader("")
 def read_mne_file(
     path: str | os.PathLike[str],
     *,
     ch_kinds: Mapping[str, str] | None = None,
     bipolar: Mapping[str, tuple[str, str]] | None = None,
     preload: bool = False,
+    allow_outside_paths: bool = False,
     **mne_kwargs: Any,
 ) -> Recording:
-    """Read EDF/EDF+, BDF/BDF+, GDF, BrainVision or FIF through :mod:`mne.io`, lazily."""
+    """Read EDF/EDF+, BDF/BDF+, GDF, BrainVision or FIF through :mod:`mne.io`, lazily.
+
+    A BrainVision header names its data and marker files (``DataFile=``, ``MarkerFile=``);
+    a name leading outside the header's folder (``../x``, an absolute path, a symbolic
+    link out) is refused unless ``allow_outside_paths=True``: a header could otherwise
+    make ltr read any file as samples.
+    """
     import mne
 
     p = check_file(path)
@@ -156,6 +233,7 @@ def read_mne_file(
     elif suffix == ".gdf":
         reader = mne.io.read_raw_gdf
     elif suffix == ".vhdr":
+        _check_brainvision_paths(p, allow_outside_paths)
         reader = mne.io.read_raw_brainvision
     elif suffix == ".fif" or p.name.endswith((".fif.gz", "_raw.fif", "_eeg.fif")):
         reader = mne.io.read_raw_fif
@@ -175,6 +253,60 @@ def read_mne_file(
     rec.meta.setdefault("source", str(p))
     rec.meta.setdefault("format", suffix[1:].upper())
     return rec
+
+
+def _check_brainvision_paths(p: Path, allow_outside: bool) -> None:
+    """Refuse ``DataFile=``/``MarkerFile=`` entries that leave the header's folder."""
+    raw = p.read_bytes()[: 1 << 20]
+    text = raw.decode("utf-8" if b"codepage=utf-8" in raw.lower() else "latin-1",
+                      errors="replace")
+    _check_brainvision_sizes(p, text)
+    folder = Path(os.path.realpath(p.parent))
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if not sep or key.strip().lower() not in ("datafile", "markerfile"):
+            continue
+        name = value.strip()
+        if not name or allow_outside:
+            continue
+        target = Path(os.path.realpath(folder / name))
+        if target != folder and folder not in target.parents:
+            raise ReadError(p, f"{p}: BrainVision header field {key.strip()}={name!r} "
+                            f"points outside the header's folder ({target}); pass "
+                            "allow_outside_paths=True to read it anyway")
+
+
+#: Most channels a BrainVision header may declare (high-density grids have a few hundred).
+MAX_BRAINVISION_CHANNELS = 4096
+
+
+def _check_brainvision_sizes(p: Path, text: str) -> None:
+    """Refuse a channel count or sampling interval MNE would allocate or loop on."""
+    fields = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            fields.setdefault(key.strip().lower(), value.strip())
+    n_text = fields.get("numberofchannels")
+    if n_text is not None:
+        n = int(n_text) if n_text.isdigit() else -1
+        if not 0 < n <= MAX_BRAINVISION_CHANNELS:
+            raise ReadError(p, f"{p}: BrainVision header field NumberOfChannels={n_text!r}; "
+                            f"it must be a whole number from 1 to {MAX_BRAINVISION_CHANNELS}")
+        listed = sum(1 for k in fields if re.fullmatch(r"ch\d+", k))
+        if listed < n:
+            raise ReadError(p, f"{p}: BrainVision header declares NumberOfChannels={n} but "
+                            f"lists {listed} channel(s) (Ch1=... in [Channel Infos])")
+    interval = fields.get("samplinginterval")
+    if interval is not None:
+        try:
+            us = float(interval)
+        except ValueError:
+            us = float("nan")
+        if not (np.isfinite(us) and us >= 1e6 / MAX_EDF_SFREQ):
+            raise ReadError(p, f"{p}: BrainVision header field SamplingInterval={interval!r} "
+                            f"(microseconds); it must be at least {1e6 / MAX_EDF_SFREQ:g} "
+                            f"(a rate up to {MAX_EDF_SFREQ:g} Hz)")
 
 
 def recording_from_raw(
@@ -201,8 +333,11 @@ def recording_from_raw(
         for u in orig:
             factor, si = si_scale(u)
             units.append(si)
-            # MNE already converts voltages to volts; other units arrive as stored
-            scale_list.append(1.0 if si in (VOLTAGE, "") else factor)
+            if si == VOLTAGE and file_units:
+                # EDF/BDF: MNE scales only uV/µV and mV; 'UV', 'nV', 'kV' ... arrive as stored
+                scale_list.append(factor / _mne_edf_factor(u))
+            else:  # MNE already converts voltages to volts; other units arrive as stored
+                scale_list.append(1.0 if si in (VOLTAGE, "") else factor)
         scale = np.asarray(scale_list)
         kinds = [infer_kind(n, u, t) for n, u, t in zip(names, orig, types, strict=True)]
         meta = {}
@@ -264,6 +399,13 @@ def _strip_type_prefixes(names: list[str]) -> dict[str, str]:
             out[old] = new
             taken.add(new)
     return out
+
+
+def _mne_edf_factor(unit: str) -> float:
+    """The factor MNE's EDF/BDF reader applies for a physical dimension (mne.io.edf)."""
+    if unit in ("\u03bcV", "\u00b5V", "\x83\xcaV", "uV"):
+        return 1e-6
+    return 1e-3 if unit == "mV" else 1.0
 
 
 def _ltr_metadata(raw: Any) -> dict[str, Any] | None:

@@ -30,10 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_file, check_sfreq
+from .._validate import ReadError, check_file, check_sfreq
 from ..annotations import Annotations
 from ..channels import infer_kind, resolve_kinds
 from ..recording import Recording
+from ._common import as_read_error, check_block, reader
 
 FORMAT_NAME = "ltr-recording"
 FORMAT_VERSION = 1
@@ -48,10 +49,12 @@ def _str_dtype() -> Any:
 class Hdf5Source:
     """Block reader over the ``/data`` dataset of an HDF5 file (kept open while in use)."""
 
-    def __init__(self, path: Path, dataset: str = "data") -> None:
+    def __init__(self, path: Path, dataset: str = "data",
+                 names: list[str] | None = None) -> None:
         import h5py
 
         self.path = path
+        self.names = list(names or [])
         self.dataset = dataset
         self.description = str(path)
         with h5py.File(path, "r") as f:
@@ -61,15 +64,19 @@ class Hdf5Source:
     def read(self, start: int, stop: int, channels: np.ndarray) -> np.ndarray:
         import h5py
 
-        if self._file is None:
-            self._file = h5py.File(self.path, "r")
-        dset = self._file[self.dataset]
         channels = np.asarray(channels, int)
-        if channels.size and np.all(np.diff(channels) == 1):
-            block = dset[channels[0] : channels[-1] + 1, start:stop]
-        else:
-            block = dset[:, start:stop][channels]
-        return np.asarray(block, dtype=np.float64)
+        try:
+            if self._file is None:
+                self._file = h5py.File(self.path, "r")
+            dset = self._file[self.dataset]
+            if channels.size and np.all(np.diff(channels) == 1):
+                block = dset[channels[0] : channels[-1] + 1, start:stop]
+            else:
+                block = dset[:, start:stop][channels]
+            block = np.asarray(block, dtype=np.float64)
+        except (Exception, MemoryError) as err:  # a damaged file fails only when read
+            raise as_read_error(self.path, "HDF5", err) from err
+        return check_block(block, self.path, self.names, channels, start)
 
     def __getstate__(self) -> dict[str, Any]:  # picklable for process pools
         state = self.__dict__.copy()
@@ -151,6 +158,7 @@ def write_hdf5(
     return p
 
 
+@reader("HDF5")
 def read_hdf5(
     path: str | os.PathLike[str],
     *,
@@ -197,17 +205,34 @@ def read_hdf5(
             raise ValueError(f"{p}: no 'sfreq' attribute; pass sfreq= (Hz)")
         rate = check_sfreq(rate, where=str(p))
         n_ch = shape[0]
+        _check_dataset(p, f["data"], preload)
+        for key in ("channels/names", "channels/kinds", "channels/units",
+                    "channels/orig_units"):
+            if key in f and getattr(f[key], "shape", None) not in ((n_ch,), None):
+                raise ReadError(p, f"{p}: '/{key}' has shape {f[key].shape}, expected "
+                                f"({n_ch},): one entry per row of '/data'")
         names = _strings(f, "channels/names") or _strings_attr(f, "ch_names") or [
             f"ch{i + 1}" for i in range(n_ch)
         ]
         if len(names) != n_ch:
             raise ValueError(f"{p}: {len(names)} channel names for {n_ch} rows of '/data'")
-        kinds = _strings(f, "channels/kinds") or [infer_kind(n) for n in names]
+        kinds = [k.strip().lower() for k in _strings(f, "channels/kinds")] or [
+            infer_kind(n) for n in names]
         units = _strings(f, "channels/units") or None
+        for name, unit in zip(names, units or [], strict=False):
+            if unit not in SI_UNITS:
+                raise ReadError(p, f"{p}: channel {name!r}: '/channels/units' is {unit!r}; "
+                                f"ltr's layout stores SI units, one of {list(SI_UNITS)} "
+                                "(the original unit belongs in '/channels/orig_units')")
         orig = _strings(f, "channels/orig_units") or units
         ann = Annotations()
         if "annotations" in f:
             g = f["annotations"]
+            for key in ("onset", "duration", "description"):
+                if not isinstance(g.get(key), h5py.Dataset) or g[key].ndim != 1 \
+                        or g[key].shape[0] > MAX_ANNOTATIONS:
+                    raise ReadError(p, f"{p}: '/annotations/{key}' must be a 1-D dataset of "
+                                    f"at most {MAX_ANNOTATIONS} entries")
             ann = Annotations(g["onset"][()], g["duration"][()],
                               [_decode(s) for s in g["description"][()]])
         meas = f.attrs.get("meas_date", "")
@@ -231,10 +256,45 @@ def read_hdf5(
         warn_nan_gaps(data, names, rate, p)
         rec = Recording(data, rate, names, kinds, **common)
     else:
-        rec = Recording.from_source(Hdf5Source(p), rate, names, kinds, **common)
+        rec = Recording.from_source(Hdf5Source(p, names=names), rate, names, kinds, **common)
     if bipolar:
         rec = rec.set_bipolar(bipolar)
     return rec
+
+
+#: Units ``/channels/units`` may hold: the data are stored in SI.
+SI_UNITS = ("V", "m/s^2", "")
+#: Most channels accepted in ``/data``: high-density EMG grids have a few hundred.
+MAX_CHANNELS = 4096
+#: Most a dataset's stored bytes may expand: gzip tops out near 1000x (a constant
+#: channel); a dataset declaring more than that over what is stored was never written
+#: (reading it would "process" fill values for hours).
+MAX_EXPANSION = 1100
+
+
+def _check_dataset(p: Path, dset: Any, preload: bool) -> None:
+    """Refuse a ``/data`` that declares more than the file holds, before reading it."""
+    n_ch, n = dset.shape
+    if n_ch > MAX_CHANNELS:
+        raise ReadError(p, f"{p}: '/data' declares {n_ch} channels (rows); ltr reads at most "
+                        f"{MAX_CHANNELS}; is the array transposed (n_samples, n_channels)?")
+    if dset.dtype.kind not in "fiub":
+        raise ReadError(p, f"{p}: '/data' has dtype {dset.dtype}; expected numbers")
+    declared = int(n_ch) * int(n) * dset.dtype.itemsize
+    stored = int(dset.id.get_storage_size())
+    if declared > MAX_EXPANSION * stored + (1 << 16):
+        raise ReadError(p, f"{p}: '/data' declares shape {dset.shape} ({declared} bytes) but "
+                        f"the file stores {stored} bytes of it: the dataset was never "
+                        "(fully) written, or its shape is corrupt")
+    if preload and declared > MAX_PRELOAD_BYTES:
+        raise ReadError(p, f"{p}: '/data' holds {declared} bytes; preload=True would need "
+                        f"more than {MAX_PRELOAD_BYTES} bytes of memory (read it lazily)")
+
+
+#: Most annotations read from ``/annotations``.
+MAX_ANNOTATIONS = 1_000_000
+#: Most memory ``preload=True`` may ask for.
+MAX_PRELOAD_BYTES = 16 * 2**30
 
 
 def _decode(v: Any) -> str:

@@ -17,7 +17,7 @@ from .._validate import LtrDataWarning, check_file, check_sfreq
 from ..channels import infer_kind, resolve_kinds
 from ..recording import Recording
 from ..units import normalize_unit, split_label_unit
-from ._common import to_si, warn_nan_gaps
+from ._common import reader, to_si, warn_nan_gaps
 
 _TIME_NAMES = re.compile(
     r"^(time|t|times|timestamp|time_s|seconds|sec|secs|elapsed|elapsed time|x_s|time\s*\(s\))$",
@@ -34,6 +34,7 @@ _UNITS_RE = re.compile(r"^units?\s*:?=\s*(.*)$", re.IGNORECASE)
 _CANDIDATE_DELIMITERS = (",", "\t", ";")
 
 
+@reader("delimited text")
 def read_text(
     path: str | os.PathLike[str],
     *,
@@ -336,9 +337,12 @@ def _splitter(delim: str | None) -> Any:
 
 
 def _sniff_delimiter(p: Path, sample: list[str], delimiter: str | None) -> str | None:
+    # the last line may be cut short (a file copied while written): it does not vote
+    voters = sample[:-1] if len(sample) > 2 else sample
+
     def consistent(d: str | None) -> int:
         split = _splitter(d)
-        counts = {len(split(s)) for s in sample}
+        counts = {len(split(s)) for s in voters}
         return next(iter(counts)) if len(counts) == 1 else 0
 
     if delimiter is not None:
@@ -393,9 +397,28 @@ def _first_data_row(body: list[tuple[int, str]], split: Any, n_fields: int,
     return first
 
 
+#: Longest numeric cell accepted, characters. A float needs at most ~25; a 10,000-digit
+#: cell would make the fixed-width string array of the whole table 10,000 wide (gigabytes).
+MAX_CELL = 256
+
+
+def _check_cell_lengths(p: Path, rows: list[tuple[int, str]], cells: list[list[str]],
+                        names: list[str], used: list[int]) -> None:
+    """Refuse a numeric cell longer than :data:`MAX_CELL`, naming its line and column."""
+    long_rows = [k for k, (_, line) in enumerate(rows) if len(line) > MAX_CELL]
+    for k in long_rows:
+        for j, c in enumerate(used):
+            if c < len(cells[k]) and len(cells[k][c]) > MAX_CELL:
+                name = names[j] if j < len(names) else f"#{c + 1}"
+                raise ValueError(f"{p}: line {rows[k][0]}, column {name!r}: a cell of "
+                                 f"{len(cells[k][c])} characters, not a number (at most "
+                                 f"{MAX_CELL})")
+
+
 def _parse_rows(p: Path, rows: list[tuple[int, str]], split: Any, n_fields: int,
                 names: list[str], used: list[int]) -> np.ndarray:
     cells = [split(line) if line.strip() else [""] * n_fields for _, line in rows]
+    _check_cell_lengths(p, rows, cells, names, used)
     lengths = np.fromiter((len(c) for c in cells), dtype=int, count=len(cells))
     bad = np.flatnonzero(lengths != n_fields)
     if bad.size:

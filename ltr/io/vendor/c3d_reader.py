@@ -10,10 +10,11 @@ import numpy as np
 
 from ..._validate import check_file
 from ...recording import Recording
-from .._common import to_si
+from .._common import reader, to_si
 from . import require
 
 
+@reader("C3D")
 def read_c3d(
     path: str | os.PathLike[str], *, ch_kinds: Mapping[str, str] | None = None,
     bipolar: Mapping[str, tuple[str, str]] | None = None, **_: Any,

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..._validate import check_file
+from .._common import reader
 from .._groups import Channel, assemble
 
 _LABEL_RE = re.compile(r"Label:\s*(?P<label>.*?)\s+Sampling frequency:\s*(?P<rate>[0-9.eE+\-]+)"
@@ -22,6 +23,7 @@ def is_delsys(head: str) -> bool:
     return bool(_LABEL_RE.search(head.splitlines()[0] if head else ""))
 
 
+@reader("Delsys CSV")
 def read_delsys(
     path: str | os.PathLike[str], *, groups: bool = False,
     ch_kinds: Mapping[str, str] | None = None,

@@ -10,6 +10,7 @@ import numpy as np
 
 from ...annotations import Annotations
 from ...recording import Recording
+from .._common import reader
 from ..text import read_text
 
 
@@ -18,6 +19,7 @@ def is_openbci(head: str) -> bool:
     return head.lstrip().startswith("%OpenBCI")
 
 
+@reader("OpenBCI text")
 def read_openbci(
     path: str | os.PathLike[str], *, emg: list[str] | None = None,
     ch_kinds: Mapping[str, str] | None = None,

@@ -10,10 +10,12 @@ import numpy as np
 
 from ..._validate import check_file
 from ...annotations import Annotations
+from .._common import reader
 from .._groups import Channel, assemble
 from . import require
 
 
+@reader("XDF")
 def read_xdf(
     path: str | os.PathLike[str], *, groups: bool = False,
     ch_kinds: Mapping[str, str] | None = None,
