@@ -63,7 +63,7 @@ REASONS: dict[str, Reason] = {r.name: r for r in (
     Reason("tremor", "what is left of accelerometer tremor where an episode fades in or "
            "out, not a jolt", "darkkhaki"),
     Reason("reviewer", "a detected twitch that a human reviewer judged not to be one "
-           "(ltr review)", "black"),
+           "(ltr review)", "sienna"),
     # ultrasound (channels of kind "us")
     Reason("probe_motion", "ultrasound: the whole field moved together (probe or patient "
            "movement)", "tab:blue"),
