@@ -179,9 +179,12 @@ def test_cli_min_confidence(tmp_path, capsys):
 
     full = json.loads(capsys.readouterr().out)
     conf = np.asarray(full["events"]["confidence"], float)
-    p = float(np.round(np.median(conf), 2))
+    # a threshold between the lowest and the highest confidence (three decimals, as the
+    # CLI prints it): some twitches fall below it whatever the fitted model gives
+    assert conf.size >= 2 and conf.min() < conf.max()
+    p = float(np.round((conf.min() + conf.max()) / 2, 3))
     n_low = int((conf < p).sum())
-    assert n_low > 0
+    assert 0 < n_low < conf.size
     assert main(["detect", str(path), "--min-confidence", str(p)]) == 0
     out = capsys.readouterr().out
     kept = conf.size - n_low
