@@ -322,6 +322,35 @@ class StreamingDetector:
                          for k in range(len(self._units))])
         return {u.name: float(np.sqrt(e)) for u, e in zip(self._units, env2, strict=True)}
 
+    def signal_quality(self, seconds: float = 1.0) -> dict[str, dict[str, Any]]:
+        """What a live view shows about each channel or sensor.
+
+        Returns
+        -------
+        dict
+            Per channel or sensor: ``mains_hz`` (hum the plan found, None without),
+            ``clipping`` (a saturated rail seen so far, :func:`ltr.quality.rails_of`),
+            ``missing`` (fraction of NaN samples over the last ``seconds`` s) and
+            ``flat`` (no variation at all over them: a lead off or a dead channel).
+        """
+        end = self._buf0 + self._buf.shape[1]
+        self._fold(end)
+        recent = self._buf[:, max(0, self._buf.shape[1] - round(seconds * self.sfreq)):]
+        out = {}
+        for u in self._units:
+            x = recent[u.rows]
+            finite = np.isfinite(x)
+            plan = u.plan
+            mains = getattr(plan, "mains_hz", None) if getattr(plan, "harmonics", None) else None
+            rails = [rails_of(s) for s in u.extremes]
+            out[u.name] = {
+                "mains_hz": mains,
+                "clipping": any(a is not None or b is not None for a, b in rails),
+                "missing": float(1 - finite.mean()) if x.size else 0.0,
+                "flat": bool(x.size and finite.any()
+                             and np.all(np.nanmax(x, axis=1) == np.nanmin(x, axis=1)))}
+        return out
+
     def push(self, chunk: Any) -> list[Twitch]:
         """Add samples; return the twitches decided by them.
 
@@ -609,6 +638,11 @@ class StreamingDetector:
                     cut = c if c > lo or not forced else hi
             cut = max(cut, lo)
             part = _keep(res, lo, cut, w0)
+            if res.modality == "emg":
+                # movement on the leads vetoes accelerometer events: the spans seen over
+                # the fusion's reach, even where this channel was decided before
+                reach = max(w0, lo - round(self.stream.fusion_context * self.sfreq))
+                part.motion = _keep(res, reach, cut, w0).motion
             part.unit = self.units[u.rows[0]]
             mark_clipping(part, [rails_of(s) for s in u.extremes])
             u.parts.append(part)
