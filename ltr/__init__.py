@@ -23,7 +23,7 @@ from ._version import __version__
 
 #: Submodules reached as attributes (``ltr.simulate``); ``ltr.detect`` is the function.
 _SUBMODULES = [
-    "annotations", "batch", "channels", "envelope", "evaluate", "export", "io", "plot",
+    "annotations", "batch", "channels", "envelope", "evaluate", "export", "io", "live", "plot",
     "preprocess", "quality", "recording", "report", "results", "segment", "simulate", "units",
 ]
 
@@ -33,6 +33,7 @@ _ATTRS = {
     "export": ["annotate", "export_annotated"],
     "io": ["read", "read_text", "write", "write_csv", "write_edf", "write_hdf5"],
     "io.results_store": ["read_results", "write_results"],
+    "live": ["StreamConfig", "StreamingDetector"],
     "quality": ["QualityReport", "assess"],
     "recording": ["Recording"],
     "results": ["TwitchResults", "cohort_table", "write_table"],
@@ -63,6 +64,8 @@ __all__ = [  # the eager names and every name of _ATTRS (a test checks they agre
     "LtrDataWarning",
     "QualityReport",
     "Recording",
+    "StreamConfig",
+    "StreamingDetector",
     "TwitchResults",
     "__version__",
     "annotate",
@@ -91,6 +94,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         evaluate,
         export,
         io,
+        live,
         plot,
         preprocess,
         quality,
@@ -106,6 +110,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from .export import annotate, export_annotated
     from .io import read, read_text, write, write_csv, write_edf, write_hdf5
     from .io.results_store import read_results, write_results
+    from .live import StreamConfig, StreamingDetector
     from .quality import QualityReport, assess
     from .recording import Recording
     from .results import TwitchResults, cohort_table, write_table

@@ -138,9 +138,11 @@ class MarkerOutlet:
     """The ``ltr-twitches`` marker stream: one JSON string per twitch, stamped with the
     twitch's onset on the LSL clock, for LabRecorder or a clinic's software."""
 
-    def __init__(self, name: str = MARKER_STREAM, source_id: str = "ltr") -> None:
+    def __init__(self, name: str = MARKER_STREAM, source_id: str | None = None) -> None:
         lsl = _lsl()
-        info = lsl.StreamInfo(name, "Markers", 1, 0.0, "string", source_id)
+        # one source per process: LabRecorder tells two live counts on a machine apart
+        self.source_id = source_id or f"ltr-{os.getpid()}"
+        info = lsl.StreamInfo(name, "Markers", 1, 0.0, "string", self.source_id)
         self.outlet = lsl.StreamOutlet(info)
         self.name = name
         self._clock = lsl.local_clock

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import time
 from collections import deque
 from typing import Any, TextIO
 
@@ -112,6 +113,7 @@ class RichView:
         self._bin = -1
         self._det: StreamingDetector | None = None
         self._live: Any = None
+        self._drawn = 0.0
 
     def update(self, det: StreamingDetector, found: list[Twitch]) -> None:
         self._det = det
@@ -128,7 +130,8 @@ class RichView:
             self.spark.append(ratio)
         else:
             self.spark[-1] = max(self.spark[-1], ratio)
-        if self._live is not None:
+        if self._live is not None and (found or time.monotonic() - self._drawn > 0.25):
+            self._drawn = time.monotonic()  # redrawn 4 times a second, and at each twitch
             self._live.update(self.render())
 
     def sparkline(self) -> str:
