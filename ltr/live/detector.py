@@ -131,6 +131,8 @@ class _Region:
     last: np.ndarray
     """Per unit, the end of its last active hop (-1: not active in this stretch)."""
     units: np.ndarray
+    peak: np.ndarray
+    """Per unit, the largest mean square over the floor the watch saw in this stretch."""
     emg_first: int | None = None
 
 
@@ -267,11 +269,15 @@ class StreamingDetector:
         # plans and the samples they are made from
         self._plan_samples = [max(1, round(t * fs)) for t in st.plan_at]
         self._next_plan = 0
-        self._head = np.empty((len(self.ch_names), self._plan_samples[-1]))
+        # the first samples, for the plans: the chunks as they came (no copy: a copy
+        # into one array would touch 245 MB of fresh memory for 64 channels at 4 kHz)
+        self._head: list[np.ndarray] = []
+        self._head_n = 0
         self._grid = self._block
         # buffers: samples not yet a whole hop, and the recent raw signal
         self._pending = np.zeros((len(self.ch_names), 0))
-        self._buf = np.zeros((len(self.ch_names), 0))
+        self._store = np.zeros((len(self.ch_names), 0))  # raw samples from _buf0 on
+        self._len = 0
         self._buf0 = 0
         self._n = 0  # samples processed by the watch (a multiple of the hop)
         self._folded = 0  # samples folded into the rail and gap summaries
@@ -455,13 +461,26 @@ class StreamingDetector:
                   "sensors": self.sensors, "units": {r.name: r.unit for r in results}})
 
     # -- the watch ------------------------------------------------------------------
+    @property
+    def _buf(self) -> np.ndarray:
+        """The raw samples kept, from sample ``_buf0`` on (a view)."""
+        return self._store[:, : self._len]
+
     def _append(self, block: np.ndarray) -> None:
-        """Keep raw samples: the recent buffer and the plans' head."""
-        p0 = self._buf0 + self._buf.shape[1]
-        self._buf = np.concatenate([self._buf, block], axis=1)
-        if p0 < self._head.shape[1]:
-            n = min(block.shape[1], self._head.shape[1] - p0)
-            self._head[:, p0: p0 + n] = block[:, :n]
+        """Keep raw samples: the recent buffer (grown by doubling, written in place) and
+        the plans' head."""
+        m = block.shape[1]
+        if self._len + m > self._store.shape[1]:
+            grown = np.empty((self._store.shape[0], 2 * (self._len + m)))
+            grown[:, : self._len] = self._store[:, : self._len]
+            self._store = grown
+        self._store[:, self._len: self._len + m] = block
+        self._len += m
+        cap = self._plan_samples[-1] if self._next_plan < len(self._plan_samples) else 0
+        if self._head_n < cap:
+            n = min(block.shape[1], cap - self._head_n)
+            self._head.append(block[:, :n])
+            self._head_n += n
 
     def _filtered_energy(self, block: np.ndarray) -> np.ndarray:
         """Mean square per hop of every unit's band-passed signal, shape (units, hops)."""
@@ -520,9 +539,12 @@ class StreamingDetector:
                 if r is None:
                     start = max(0, h1 - int(self._k.max()) * self._hop)
                     r = self._region = _Region(start=start, last=np.full(nu, -1),
-                                               units=np.zeros(nu, bool))
+                                               units=np.zeros(nu, bool),
+                                               peak=np.zeros(nu))
                 r.units |= active
                 r.last[active] = h1
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    r.peak = np.fmax(r.peak, np.where(active, env2 / self._floor2, 0.0))
                 if r.emg_first is None and (active & self._is_emg).any():
                     r.emg_first = h0
             if (self._next_plan < len(self._plan_samples)
@@ -547,10 +569,9 @@ class StreamingDetector:
     def _make_plans(self, upto: int) -> None:
         """The channel-wide estimates from the first samples (the offline plans once
         :data:`ltr.detect.plan.CALIBRATION` s are in)."""
-        n = min(upto, self._head.shape[1])
-        head = self._head[:, :n]
+        n = min(upto, self._head_n)
         for u in self._units:
-            rows = head[u.rows]
+            rows = np.concatenate([b[u.rows] for b in self._head], axis=1)[:, :n]
             if not np.isfinite(rows).any():
                 u.plan = None
                 continue
@@ -563,13 +584,19 @@ class StreamingDetector:
                                    motion=False)
         plans = [u.plan for u in self._units if u.plan is not None]
         self._grid = alignment(self.sfreq, self.cfg, plans)
+        if self._grid > self._ctx:
+            # hum at an odd frequency makes the lock-in blocks' common multiple long
+            # (200 s at 49.87 Hz): pieces then start on the floor's and decimation's
+            # grid, and the lock-in blocks differ from offline by where they start
+            self._grid = alignment(self.sfreq, self.cfg,
+                                   [p for p in plans if isinstance(p, AccPlan)])
         self._set_notch()
         while (self._next_plan < len(self._plan_samples)
                and upto >= self._plan_samples[self._next_plan]):
             self._next_plan += 1
         self._next_plan = max(self._next_plan, 1)
         if self._next_plan >= len(self._plan_samples):
-            self._head = self._head[:, :0]  # not needed any more
+            self._head = []  # not needed any more
         logger.info("live: plans made from the first %.1f s", n / self.sfreq)
 
     def _set_notch(self) -> None:
@@ -604,6 +631,13 @@ class StreamingDetector:
         run = r.units.copy()
         if self._has_acc and (run & ~self._is_emg).any():
             run |= self._is_emg  # movement spans on the EMG leads veto accelerometer events
+        emg = np.flatnonzero(run & self._is_emg)
+        top = self.stream.max_channels
+        if emg.size > top:  # a grid: the channels that saw it best decide it
+            drop = emg[np.argsort(-r.peak[emg], kind="stable")[top:]]
+            run[drop] = False
+            self._final[drop] = np.maximum(self._final[drop],
+                                           r.start - self._lookback)
         grid = self._grid
         w0 = max(0, ((r.start - self._ctx) // grid) * grid)
         if w0 < self._buf0:
@@ -757,7 +791,9 @@ class StreamingDetector:
         keep_from = max(0, start - self._ctx - self._grid - self._lookback - self._hop)
         if keep_from - self._buf0 > max(self._ctx, self._grid, 4 * self._hop):
             self._fold(keep_from)
-            self._buf = self._buf[:, keep_from - self._buf0:].copy()
+            k = keep_from - self._buf0
+            self._store[:, : self._len - k] = self._store[:, k: self._len]
+            self._len -= k
             self._buf0 = keep_from
 
 
