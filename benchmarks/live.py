@@ -84,7 +84,7 @@ def f1(rows: list[dict], key: str) -> float:
 
 
 def invariance(chunks: tuple[int, ...] = (1, 7, 64, 1000, 10000)) -> list[str]:
-    rec, _ = session(duration=60.0, layout="emg+acc", seed=1001, condition="fused")
+    rec, _ = session(duration=90.0, layout="emg+acc", seed=1000, condition="fused")
     ref = None
     lines = ["| chunk (samples) | twitches | identical to 10 000 |", "| --- | --- | --- |"]
     results = {}
@@ -184,7 +184,7 @@ def main() -> None:
                f"{f1(allrows, 'on'):.3f} | {f1(allrows, 'off') - f1(allrows, 'on'):+.3f} | "
                f"{np.median(lat):.0f} / {np.percentile(lat, 95):.0f} / {lat.max():.0f} | |")
     print(out[-1], flush=True)
-    out += ["", "## Chunk-size invariance (fused, 60 s, seed 1001)", "", *invariance()]
+    out += ["", "## Chunk-size invariance (fused, 90 s, seed 1000)", "", *invariance()]
     print("\n".join(out[-7:]), flush=True)
     if not a.no_rtf:
         out += ["", "## Real-time factor", "",

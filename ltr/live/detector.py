@@ -280,7 +280,8 @@ class StreamingDetector:
         self._len = 0
         self._buf0 = 0
         self._n = 0  # samples processed by the watch (a multiple of the hop)
-        self._folded = 0  # samples folded into the rail and gap summaries
+        # per unit: samples folded into the rail and gap summaries
+        self._folded = np.zeros(nu, dtype=np.int64)
         self._final = np.zeros(nu, dtype=np.int64)  # per unit: decided up to here
         self._emitted: deque[int] = deque(maxlen=256)  # onsets (samples) reported
         self._region: _Region | None = None
@@ -521,7 +522,7 @@ class StreamingDetector:
             h0 = self._n
             h1 = h0 + self._hop
             self._n = h1
-            self._hist = np.roll(self._hist, -1, axis=1)
+            self._hist[:, :-1] = self._hist[:, 1:]  # the last hops, oldest first
             self._hist[:, -1] = energy[:, j]
             kmax = self._hist.shape[1]
             csum = np.cumsum(self._hist[:, ::-1], axis=1)
@@ -643,7 +644,7 @@ class StreamingDetector:
         if w0 < self._buf0:
             w0 = -(-self._buf0 // grid) * grid
         hi0 = t if final else t - self._edge
-        self._fold(t)
+        self._fold(t, np.flatnonzero(run).tolist())
         new: dict[int, ChannelResult] = {}
         lows: dict[int, int] = {}
         pending = np.zeros_like(run)
@@ -776,20 +777,22 @@ class StreamingDetector:
                 self.callback(tw)
         return out
 
-    def _fold(self, upto: int) -> None:
-        """Fold raw samples up to ``upto`` into the rail and gap summaries."""
-        a = max(self._folded, self._buf0)
-        if upto <= a:
-            return
-        for u in self._units:
-            u.add_extremes(self._buf[u.rows, a - self._buf0: upto - self._buf0], a)
-        self._folded = upto
+    def _fold(self, upto: int, units: Iterable[int] | None = None) -> None:
+        """Fold raw samples up to ``upto`` into the rail and gap summaries (of every
+        unit, or of ``units``)."""
+        for k in range(len(self._units)) if units is None else units:
+            a = int(max(self._folded[k], self._buf0))
+            if upto > a:
+                u = self._units[k]
+                u.add_extremes(self._buf[u.rows, a - self._buf0: upto - self._buf0], a)
+                self._folded[k] = upto
 
     def _trim(self) -> None:
         """Drop raw samples no decision can need any more."""
         start = self._region.start if self._region is not None else self._n
         keep_from = max(0, start - self._ctx - self._grid - self._lookback - self._hop)
-        if keep_from - self._buf0 > max(self._ctx, self._grid, 4 * self._hop):
+        # dropped in steps of 2 contexts: each drop moves what is kept
+        if keep_from - self._buf0 > max(2 * self._ctx, self._grid, 4 * self._hop):
             self._fold(keep_from)
             k = keep_from - self._buf0
             self._store[:, : self._len - k] = self._store[:, k: self._len]
