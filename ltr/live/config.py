@@ -33,8 +33,9 @@ class StreamConfig:
         activity before that stretch is decided (default 0.04: longer than ``[segment]
         merge_gap``, so the phases of one burst are decided together; the watch's
         trailing window adds the envelope's half window). With the hop it is the decision
-        latency after a twitch ends: 0.06 gave a median of 155-165 ms, 0.04 140-150 ms,
-        with the same agreement.
+        latency after a twitch ends: 0.06 gave a median of 155-165 ms, 0.04 130-140 ms,
+        with the same agreement. A channel with a heartbeat waits at least ``[reject]
+        ecg_window`` (the beat detector must see the R peak that may follow).
     context : float
         Seconds of signal before the activity that the detector is run over (default
         10: the running noise floor is a median over ``[floor] window`` = 20 s centred

@@ -287,6 +287,10 @@ class StreamingDetector:
         self._region: _Region | None = None
         self._ctx = round(st.context * fs)
         self._quiet = max(self._hop, round(st.quiet * fs))
+        # per unit: a channel with a heartbeat waits until an R peak that may follow its
+        # activity within [reject] ecg_window would have been seen (the beat detector
+        # needs it to subtract that beat, else its residue joins the twitch)
+        self._quiet_u = np.full(nu, self._quiet)
         self._edge = self._quiet // 2
         # activity that does not stop is decided this far behind the stream: the rules
         # that look furthest ahead (endplate trains, a contraction's fragments, tremor)
@@ -556,8 +560,8 @@ class StreamingDetector:
                 # EMG decides: an accelerometer jolt still ringing after the burst waits
                 # on its own, and joins the twitch when it is decided
                 emg = r.units & self._is_emg
-                last = r.last[emg] if emg.any() else r.last[r.units]
-                quiet = h1 - int(last.max()) >= self._quiet
+                sel = emg if emg.any() else r.units
+                quiet = bool(np.all(h1 - r.last[sel] >= self._quiet_u[sel]))
                 waited = (not self._has_acc or r.emg_first is None
                           or h1 >= r.emg_first + self._acc_wait)
                 if quiet and waited:
@@ -584,6 +588,9 @@ class StreamingDetector:
                 detect_emg_channel(rows[0], self.sfreq, u.name, self.cfg, u.plan,
                                    motion=False)
         plans = [u.plan for u in self._units if u.plan is not None]
+        beat = round(self.cfg.reject.ecg_window * self.sfreq)
+        self._quiet_u = np.array([max(self._quiet, beat) if getattr(u.plan, "ecg", None)
+                                  is not None else self._quiet for u in self._units])
         self._grid = alignment(self.sfreq, self.cfg, plans)
         if self._grid > self._ctx:
             # hum at an odd frequency makes the lock-in blocks' common multiple long
