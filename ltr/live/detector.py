@@ -287,9 +287,9 @@ class StreamingDetector:
         self._region: _Region | None = None
         self._ctx = round(st.context * fs)
         self._quiet = max(self._hop, round(st.quiet * fs))
-        # per unit: a channel with a heartbeat waits until an R peak that may follow its
-        # activity within [reject] ecg_window would have been seen (the beat detector
-        # needs it to subtract that beat, else its residue joins the twitch)
+        # per unit: a channel with a heartbeat waits StreamConfig.beat_wait (the beat
+        # detector must have seen the R peak in the activity, else that beat is not
+        # subtracted and its residue counts as a twitch)
         self._quiet_u = np.full(nu, self._quiet)
         self._edge = self._quiet // 2
         # activity that does not stop is decided this far behind the stream: the rules
@@ -588,7 +588,7 @@ class StreamingDetector:
                 detect_emg_channel(rows[0], self.sfreq, u.name, self.cfg, u.plan,
                                    motion=False)
         plans = [u.plan for u in self._units if u.plan is not None]
-        beat = round(self.cfg.reject.ecg_window * self.sfreq)
+        beat = round(self.stream.beat_wait * self.sfreq)
         self._quiet_u = np.array([max(self._quiet, beat) if getattr(u.plan, "ecg", None)
                                   is not None else self._quiet for u in self._units])
         self._grid = alignment(self.sfreq, self.cfg, plans)
