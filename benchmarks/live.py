@@ -146,6 +146,7 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     ap.add_argument("--quiet", type=float, default=None, help="StreamConfig.quiet")
     ap.add_argument("--context", type=float, default=None, help="StreamConfig.context")
+    ap.add_argument("--beat-wait", type=float, default=None, help="StreamConfig.beat_wait")
     a = ap.parse_args()
     if "-" in a.seeds:
         lo, hi = (int(x) for x in a.seeds.split("-"))
@@ -155,7 +156,8 @@ def main() -> None:
     names = a.names.split(",") if a.names else list(SUITE)
     if a.quick:
         seeds, names = seeds[:1], ["clean", "ecg", "fused", "everything"]
-    kw = {k: v for k, v in (("quiet", a.quiet), ("context", a.context)) if v is not None}
+    kw = {k: v for k, v in (("quiet", a.quiet), ("context", a.context),
+                            ("beat_wait", a.beat_wait)) if v is not None}
     cfg = StreamConfig(**kw)
     out = [f"# The streaming detector against `ltr.detect`\n\n`python benchmarks/live.py "
            f"--seeds {a.seeds} --chunk {a.chunk}`; StreamConfig: {cfg}\n",

@@ -213,3 +213,40 @@ def test_file_source_chunks() -> None:
     assert {c.shape[1] for c in chunks[:-1]} == {100}  # 50 ms at 2 kHz
     with pytest.raises(ValueError, match="speed"):
         FileSource(SAMPLE, speed=-1)
+
+
+#: Conditions where the streamed twitches agree with offline below 0.97 or lose more than
+#: 0.02 of F1 against the truth (benchmarks/results/live.md): what the stream cannot know
+#: yet when it decides.
+KNOWN_GAPS = {
+    "endplate": "trains of endplate spikes over a twitch: the train rule needs the "
+                "whole train, the stream decides within max_span + 0.5 s (agreement 0.78)",
+    "faint_ecg": "faint heartbeats judged on beats seen so far (agreement 0.95)",
+    "everything": "every confounder at once: contractions that begin after a twitch, "
+                  "rails not yet seen (agreement 0.975, F1 against truth 0.026 lower)",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=False))
+    if n in KNOWN_GAPS else n for n in ltr.simulate.SUITE])
+def test_agreement_on_the_suite(name) -> None:
+    """Pooled over two held-out seeds, streamed onsets agree with offline (F1 >= 0.97,
+    50 ms; 100 ms accelerometer-only) and are at most 0.02 less accurate."""
+    c = ltr.simulate.SUITE[name]
+    tol = 0.1 if c.layout == "acc" else 0.05
+    tp = fp = fn = 0
+    truth_on = truth_off = 0.0
+    for seed in (1000, 1001):
+        rec, truth = session(duration=c.duration or 120.0, sfreq=c.sfreq or 2000.0,
+                             layout=c.layout, seed=seed, condition=name)
+        off = ltr.detect(rec)
+        found, _ = stream(rec, 1000)
+        on = np.array([f.onset for f in found])
+        a = compare(on, off.onset, tol)
+        tp, fp, fn = tp + a["tp"], fp + a["fp"], fn + a["fn"]
+        truth_on += compare(on, truth.onsets, tol)["f1"]
+        truth_off += compare(off.onset, truth.onsets, tol)["f1"]
+    assert 2 * tp / max(1, 2 * tp + fp + fn) >= 0.97
+    assert truth_on / 2 >= truth_off / 2 - 0.02
