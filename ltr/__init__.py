@@ -23,17 +23,21 @@ from ._version import __version__
 
 #: Submodules reached as attributes (``ltr.simulate``); ``ltr.detect`` is the function.
 _SUBMODULES = [
-    "annotations", "batch", "channels", "envelope", "evaluate", "export", "io", "live", "plot",
-    "preprocess", "quality", "recording", "report", "results", "segment", "simulate", "units",
+    "agreement", "annotations", "batch", "calibration", "channels", "envelope", "evaluate",
+    "export", "io", "live", "outcomes", "plot", "preprocess", "quality", "recording",
+    "report", "results", "review", "segment", "simulate", "units",
 ]
 
 _ATTRS = {
+    "agreement": ["agree"],
     "annotations": ["Annotations"],
+    "calibration": ["calibrate"],
     "detect": ["DetectorConfig", "detect"],
     "export": ["annotate", "export_annotated"],
     "io": ["read", "read_text", "write", "write_csv", "write_edf", "write_hdf5"],
     "io.results_store": ["read_results", "write_results"],
     "live": ["StreamConfig", "StreamingDetector"],
+    "outcomes": ["compare_outcomes"],
     "quality": ["QualityReport", "assess"],
     "recording": ["Recording"],
     "results": ["TwitchResults", "cohort_table", "write_table"],
@@ -68,9 +72,12 @@ __all__ = [  # the eager names and every name of _ATTRS (a test checks they agre
     "StreamingDetector",
     "TwitchResults",
     "__version__",
+    "agree",
     "annotate",
     "assess",
+    "calibrate",
     "cohort_table",
+    "compare_outcomes",
     "detect",
     "export_annotated",
     "read",
@@ -87,14 +94,17 @@ __all__ = [  # the eager names and every name of _ATTRS (a test checks they agre
 
 if TYPE_CHECKING:  # static analysers see the eager imports
     from . import (  # noqa: F401
+        agreement,
         annotations,
         batch,
+        calibration,
         channels,
         envelope,
         evaluate,
         export,
         io,
         live,
+        outcomes,
         plot,
         preprocess,
         quality,
@@ -105,12 +115,15 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         simulate,
         units,
     )
+    from .agreement import agree
     from .annotations import Annotations
+    from .calibration import calibrate
     from .detect import DetectorConfig, detect
     from .export import annotate, export_annotated
     from .io import read, read_text, write, write_csv, write_edf, write_hdf5
     from .io.results_store import read_results, write_results
     from .live import StreamConfig, StreamingDetector
+    from .outcomes import compare_outcomes
     from .quality import QualityReport, assess
     from .recording import Recording
     from .results import TwitchResults, cohort_table, write_table

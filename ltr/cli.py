@@ -354,6 +354,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         _check_setup(rec, args)
         with _progress(f"ltr report {Path(path).name}", _is_terminal(sys.stderr)) as bar:
             res = detect(rec, config=cfg, epochs=_epochs(rec, args))
+            if args.reviewed:  # the detections as a reviewer corrected them
+                from .review import apply_review
+
+                res = apply_review(res, args.reviewed)
             if bar is not None:
                 bar.set_description_str(f"ltr report {Path(path).name}: writing")
             written = write_report(rec, res, args.output, pdf=args.pdf,
@@ -585,6 +589,176 @@ def _cmd_live(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_agree(args: argparse.Namespace) -> int:
+    from .agreement import agree, agree_folders
+
+    try:
+        folders = [Path(f).is_dir() for f in args.files]
+        if any(folders) and not all(folders):
+            raise ValueError("give events files, or folders (one per rater), not both")
+        if all(folders) and (args.epochs or args.insertions):
+            raise ValueError("--epochs and --insertions take the files of one recording, "
+                             "not folders")
+        res = agree_folders(args.files, tolerance=args.tolerance) if all(folders) else \
+            agree(args.files, tolerance=args.tolerance, epochs=args.epochs,
+                  insertions=args.insertions)
+        written = res.write(args.output, overwrite=args.overwrite) if args.output else []
+    except (OSError, ValueError, TypeError) as err:
+        print(f"ltr agree: error: {cli_words(str(err))}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=1, allow_nan=False))
+    else:
+        print(res.format())
+        for p in written:
+            print(f"  written: {p}")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration import calibrate
+
+    cfg = _load_config(args, "calibrate")
+    if cfg is None:
+        return 2
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        print(f"ltr calibrate: error: {out}: exists; pass --overwrite to replace it",
+              file=sys.stderr)
+        return 1
+    items: list[Any] = []
+    for text in args.reviewed:
+        rec, sep, ev = text.partition("=")
+        items.append((rec, ev) if sep else text)
+    try:
+        res = calibrate(items, config=cfg, tolerance=args.tolerance)
+        res.to_toml(out, overwrite=args.overwrite)
+    except (OSError, ValueError, TypeError) as err:
+        print(f"ltr calibrate: error: {cli_words(str(err))}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"before": res.before, "after": res.after, "scale": res.scale,
+                          "min_confidence": res.min_confidence,
+                          "folds": res.folds.to_dict("records"), "config": str(out)},
+                         indent=1, default=str))
+    else:
+        print(res.format())
+        print(f"  written: {out} (use with --config)")
+    return 0
+
+
+def _cmd_outcomes(args: argparse.Namespace) -> int:
+    from .outcomes import compare_outcomes
+
+    try:
+        res = compare_outcomes(args.cohort, args.outcomes)
+        if args.strict and (res.unmatched_outcomes or res.unmatched_cohort):
+            raise ValueError(
+                f"{args.outcomes}: {len(res.unmatched_outcomes)} outcome row(s) and "
+                f"{len(res.unmatched_cohort)} recorded unit(s) did not join (e.g. "
+                f"{(res.unmatched_outcomes + res.unmatched_cohort)[0]}); without --strict "
+                "they are listed and left out")
+        written = res.write(args.output, overwrite=args.overwrite)
+    except (OSError, ValueError, TypeError) as err:
+        print(f"ltr outcomes: error: {cli_words(str(err))}", file=sys.stderr)
+        return 1
+    print(res.format())
+    print(f"  written: {len(written)} file(s) in {args.output} (outcomes.html)")
+    return 0
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    """``ltr review FILE``: serve the review page until Ctrl-C or a timeout."""
+    import errno
+    import webbrowser
+
+    from .review import ReviewServer, open_review
+
+    for name in ("idle", "duration"):
+        v = getattr(args, name)
+        if v is not None and not v > 0:
+            print(f"ltr review: error: --{name} must be seconds > 0, got {v:g}",
+                  file=sys.stderr)
+            return 2
+    if args.export:
+        return _review_export(args)
+    if not 0 <= args.port <= 65535:
+        print(f"ltr review: error: --port must be 0-65535 (0: any free one), got {args.port}",
+              file=sys.stderr)
+        return 2
+    cfg = _load_config(args, "review")
+    if cfg is None:
+        return 2
+    from .review.reviewed import default_path
+    from .review.server import review_lock
+
+    target = Path(args.output) if args.output else default_path(args.file)
+    with contextlib.ExitStack() as stack:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fresh, path_in_error = not target.exists(), None
+            try:
+                if Path(args.file).exists():
+                    stack.enter_context(review_lock(target))
+                path_in_error = args.file
+                session = open_review(args.file, events=args.events, output=target,
+                                      reviewer=args.reviewer, config=cfg,
+                                      read_options=_read_options(args))
+                path_in_error = None
+                server = ReviewServer(session, port=args.port, idle_timeout=args.idle,
+                                      duration=args.duration)
+            except Exception as err:
+                if isinstance(err, OSError) and err.errno == errno.EADDRINUSE:
+                    err = OSError(f"port {args.port} is in use on 127.0.0.1; give another "
+                                  "--port (0: any free one)")
+                if fresh and path_in_error is None:  # nothing reviewed: leave no file
+                    target.unlink(missing_ok=True)
+                    target.with_suffix(".json").unlink(missing_ok=True)
+                _print_warnings("review", caught)
+                _print_error("review", err, args.verbose, path_in_error)
+                return 1
+        _print_warnings("review", caught)
+        c = session.counts()
+        print(f"ltr review: {c['total']} candidate(s), {c['reviewed']} reviewed; decisions "
+              f"are saved to {session.path}")
+        print(f"  open {server.url} (Ctrl-C stops)", flush=True)
+        if not args.no_browser:
+            webbrowser.open(server.url)
+        try:
+            why = server.serve()
+        except KeyboardInterrupt:
+            why = "interrupted"
+        c = session.counts()
+        print(f"ltr review: stopped ({why}); {c['reviewed']} of {c['total']} reviewed, "
+              f"in {session.path}")
+    return 0
+
+
+def _review_export(args: argparse.Namespace) -> int:
+    """``ltr review FILE --export OUT``: the recording with the reviewed events, no page."""
+    from .review import default_path, export_reviewed, read_reviewed
+
+    reviewed = Path(args.output) if args.output else default_path(args.file)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if not reviewed.exists():
+                raise FileNotFoundError(f"{reviewed}: no review yet; run ltr review "
+                                        f"{args.file} first (or give it with -o)")
+            rows = read_reviewed(reviewed)
+            out = export_reviewed(_read(args.file, args), rows, args.export,
+                                  overwrite=args.overwrite)
+        except Exception as err:
+            _print_warnings("review", caught)
+            _print_error("review", err, args.verbose, args.file)
+            return 1
+    _print_warnings("review", caught)
+    n = sum(r["review_status"] is not None for r in rows)
+    print(f"ltr review: {out} written with {len(rows)} events as annotations ({n} "
+          f"reviewed) from {reviewed}")
+    return 0
+
+
 def _add_epoch_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("needle insertions (epochs)")
     g.add_argument("--epoch-labels", type=_labels, metavar="IN,OUT",
@@ -592,6 +766,70 @@ def _add_epoch_options(p: argparse.ArgumentParser) -> None:
                         "'needle in,needle out')")
     g.add_argument("--trigger", metavar="CH",
                    help="channel that marks insertions (high while the needle is in)")
+
+
+def _add_agreement_parsers(add_parser: Callable[..., argparse.ArgumentParser]) -> None:
+    """``ltr agree``, ``ltr calibrate`` and ``ltr outcomes``."""
+    p = add_parser("agree", help="agreement between raters (people or the detector)",
+                   description="Compare twitch events files (BIDS events.tsv, reviewed or "
+                               "not; rows a reviewer rejected are no twitch): per pair, "
+                               "precision, recall and F1 with one-to-one onset matching, "
+                               "onset differences, Cohen's kappa of '>= 1 twitch' per "
+                               "needle insertion, ICC(2,1) and Bland-Altman of the counts "
+                               "per insertion; Fleiss' kappa with three raters or more.")
+    p.add_argument("files", nargs="+", metavar="EVENTS.tsv",
+                   help="one events file per rater, or one folder per rater holding an "
+                        "events file per recording (paired by name; statistics pooled)")
+    p.add_argument("--tolerance", type=float, default=0.05, metavar="S",
+                   help="largest onset difference of a match, s (default 0.05; 0.1 for "
+                        "accelerometer events)")
+    p.add_argument("--epochs", metavar="FILE",
+                   help="needle insertions: a table with start_s,stop_s (ltr batch's "
+                        "epochs.tsv) or an events file with needle in/out rows (default: "
+                        "the needle in/out rows of the first events file having them)")
+    p.add_argument("--insertions", metavar="TABLE.csv",
+                   help="per-insertion yes/no raters, one row per insertion (e.g. columns "
+                        "seen, felt: a clinician's and a patient's), for the three-way "
+                        "comparison of Lim 2004")
+    p.add_argument("-o", "--output", metavar="DIR",
+                   help="write pairs.tsv, raters.tsv, counts.tsv, agreement.json and "
+                        "Bland-Altman PNGs here")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_agree)
+
+    p = add_parser("calibrate", help="fit detector thresholds to a site's reviewed recordings",
+                   description="Fit the threshold scale (EMG and accelerometer on/off "
+                               "ratios and the floor's spread guards, together) and the "
+                               "confidence floor to reviewed recordings, report F1 before "
+                               "and after by leave-one-recording-out cross-validation, and "
+                               "write the configuration for --config.")
+    p.add_argument("reviewed", nargs="+", metavar="REVIEWED",
+                   help="a recording (its reviewed events file beside it: NAME.reviewed.tsv, "
+                        "NAME.events.tsv, NAME_events.tsv ...) or RECORDING=EVENTS.tsv")
+    p.add_argument("-o", "--output", required=True, metavar="SITE.toml")
+    p.add_argument("--config", metavar="CFG.toml", help="start from this configuration")
+    p.add_argument("--tolerance", type=float, default=None, metavar="S",
+                   help="onset matching tolerance, s (default 0.05; 0.1 without EMG)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_calibrate)
+
+    p = add_parser("outcomes", help="relate twitches to clinical outcomes over a cohort",
+                   description="Join ltr batch's cohort.tsv (subject, session, muscle from "
+                               "BIDS sub-/ses-/acq- names) with an outcomes table (subject, "
+                               "session, muscle, NAME_pre/NAME_post or NAME_change) and "
+                               "compare the '>= 1 twitch' and 'no twitch' groups (Hedges' g, "
+                               "95% CI), correlate count and amplitude with the change "
+                               "(Spearman, 95% CI) and fit habituation over insertions; "
+                               "tables, figures and outcomes.html in -o DIR.")
+    p.add_argument("cohort", metavar="COHORT.tsv")
+    p.add_argument("outcomes", metavar="OUTCOMES.csv")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--strict", action="store_true",
+                   help="fail when any outcome row or recorded unit does not join")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.set_defaults(func=_cmd_outcomes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -664,6 +902,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--side", metavar="SIDE", help="side shown in the header (left, right)")
     p.add_argument("--annotated", metavar="OUT.edf|.fif|.h5",
                    help="write the recording with twitch annotations (EDF+, FIF, HDF5)")
+    p.add_argument("--reviewed", metavar="REVIEWED.tsv",
+                   help="count the twitches as reviewed in ltr review (its .reviewed.tsv; "
+                        "same --config as the review)")
     p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     _add_epoch_options(p)
@@ -760,6 +1001,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
     _add_read_options(p)
     p.set_defaults(func=_cmd_live)
+
+    _add_agreement_parsers(add_parser)
+
+    p = add_parser("review", help="review the detections in the browser (localhost)",
+                   description="Serve a review page on 127.0.0.1: triage every candidate "
+                               "(twitches, rejected look-alikes, contractions) with the "
+                               "keyboard, add missed twitches and needle marks, move onsets. "
+                               "Every decision is saved at once to NAME.reviewed.tsv (BIDS "
+                               "events + review_status, reviewer, reviewed_at); reopening "
+                               "resumes it.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--events", metavar="EV.tsv",
+                   help="review these events instead of detecting (ltr detect -o output, "
+                        "or a reviewed file)")
+    p.add_argument("-o", "--output", metavar="REVIEWED.tsv",
+                   help="the reviewed events file (default FILE's name + .reviewed.tsv "
+                        "beside it); resumed when it exists")
+    p.add_argument("--reviewer", metavar="NAME", help="your name (default: login name)")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free)")
+    p.add_argument("--no-browser", action="store_true", help="print the address only")
+    p.add_argument("--idle", type=float, default=1800.0, metavar="S",
+                   help="stop after S seconds without a request (the open page keeps it "
+                        "alive; default 1800)")
+    p.add_argument("--duration", type=float, default=None, metavar="S",
+                   help="stop after S seconds whatever happens")
+    p.add_argument("--export", metavar="OUT.edf|.fif|.h5",
+                   help="do not serve: write the recording with the reviewed events as "
+                        "annotations (EDF+, FIF, HDF5) and exit")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --export")
+    p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
+    _add_read_options(p)
+    p.set_defaults(func=_cmd_review)
 
     p = add_parser("config", help="print the detector configuration as TOML",
                        description="Print the default detector configuration (or --config "

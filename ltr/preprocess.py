@@ -474,13 +474,61 @@ def find_rhythm(xd: np.ndarray, fs: float, *, min_beats: int = 8) -> QrsRhythm |
     return QrsRhythm(rr=rr, level=level, peak_level=float(np.median(e[peaks])))
 
 
+def _hidden_beats(e: np.ndarray, fs: float, peaks: np.ndarray, rhythm: QrsRhythm,
+                  tolerance: float) -> np.ndarray:
+    """``peaks`` with the beats the rhythm expects in their gaps: where two beats lie
+    ``m + 1`` RR apart (±25 %), the ``m`` beats between them are the local maxima of
+    the QRS-band energy ``e`` reaching 30 % of the typical beat nearest to the evenly
+    spaced positions, within ``tolerance`` × RR of them (none when no maximum is that
+    near)."""
+    if tolerance <= 0 or peaks.size < 2:
+        return peaks
+    rr = rhythm.rr * fs
+    # every local maximum of the energy a beat could be (40 ms apart: the smoothing)
+    maxima, _ = signal.find_peaks(e, distance=max(1, int(0.04 * fs)))
+    maxima = maxima[e[maxima] > 0.3 * rhythm.peak_level]
+    if maxima.size < 2:
+        return peaks
+
+    def nearest(want: np.ndarray) -> np.ndarray:
+        i = np.clip(np.searchsorted(maxima, want), 1, maxima.size - 1)
+        return np.where(np.abs(maxima[i - 1] - want) <= np.abs(maxima[i] - want),
+                        maxima[i - 1], maxima[i])
+
+    d = np.diff(peaks).astype(float)
+    m = np.rint(d / rr).astype(int) - 1
+    ok = (m >= 1) & (np.abs(d / np.maximum(m + 1, 1) - rr) < 0.25 * rr)
+    if ok.any():
+        m, start, step = m[ok], peaks[:-1][ok], d[ok] / (m[ok] + 1)
+        j = np.arange(m.sum()) - np.repeat(np.cumsum(m) - m, m) + 1  # 1..m in each gap
+        want = np.repeat(start, m) + j * np.repeat(step, m)
+        near = nearest(want)
+        peaks = np.unique(np.r_[peaks, near[np.abs(near - want) <= tolerance * rr]])
+    if peaks.size >= 3:
+        # a larger neighbour taken for the beat it hid, off the rhythm: the maximum
+        # nearest the middle of the beats either side, when it is less than half as far
+        # from it, is the beat
+        want = 0.5 * (peaks[:-2] + peaks[2:])
+        near = nearest(want)
+        off = np.abs(peaks[1:-1] - want)
+        better = (np.abs(near - want) < 0.5 * off) & (np.abs(near - want) <= tolerance * rr)
+        peaks = peaks.copy()
+        peaks[1:-1][better] = near[better]
+        peaks = np.unique(peaks)
+    return peaks
+
+
 def beats(xd: np.ndarray, fs: float, q: int, rhythm: QrsRhythm, n: int, *,
-          min_beats: int = 8) -> np.ndarray:
+          min_beats: int = 8, fill: float = 0.0) -> np.ndarray:
     """R peaks (samples at the full rate) of a known rhythm on a decimated EMG stretch.
 
     The largest value of each RR-long stretch of the QRS-band energy is a beat when it
     reaches 30 % of the rhythm's typical beat and another beat lies one RR (±25 %)
-    before or after it, so isolated twitches are not taken for beats.
+    before or after it, so isolated twitches are not taken for beats. A beat next to
+    something larger (a needle spike, a motor-unit potential, a twitch: within 0.6 RR)
+    is hidden by it; with ``fill`` > 0 the rhythm finds it again: in a gap of a whole
+    number of RR, the local maximum of the energy nearest each expected beat, within
+    ``fill`` × RR of it, is a beat too (:func:`_hidden_beats`).
 
     Parameters
     ----------
@@ -490,6 +538,9 @@ def beats(xd: np.ndarray, fs: float, q: int, rhythm: QrsRhythm, n: int, *,
         Its rate.
     n : int
         Samples at the full rate (peaks are clipped to it).
+    fill : float
+        Find beats hidden in the gaps of the rhythm within this fraction of RR of where
+        the rhythm expects them (0: not).
     """
     empty = np.zeros(0, dtype=int)
     if xd.size < 3:
@@ -507,6 +558,7 @@ def beats(xd: np.ndarray, fs: float, q: int, rhythm: QrsRhythm, n: int, *,
     peaks = peaks[periodic]
     if peaks.size < min(min_beats, 3):
         return empty
+    peaks = _hidden_beats(e, fs, peaks, rhythm, fill)
     # back to the full rate: the middle of the decimated sample
     return np.clip(peaks * q + q // 2, 0, n - 1).astype(int)
 
@@ -541,6 +593,22 @@ def find_qrs(x: np.ndarray, sfreq: float, *, min_beats: int = 8,
     return r if r.size >= min_beats else np.zeros(0, dtype=int)
 
 
+def _sliding_scores(wide: np.ndarray, template: np.ndarray, n_lags: int) -> np.ndarray:
+    """``out[i, j] = wide[i, j: j + template.size] @ template`` for ``j < n_lags``, by FFT
+    (one transform per beat whatever the number of lags: a search of tens of ms at
+    10 kHz stays cheap)."""
+    if wide.shape[0] == 0:
+        return np.zeros((0, n_lags))
+    nfft = 1 << int(np.ceil(np.log2(wide.shape[1])))  # no wrap-around: nfft >= row length
+    spec = np.fft.rfft(wide, nfft, axis=1) * np.conj(np.fft.rfft(template, nfft))
+    return np.fft.irfft(spec, nfft, axis=1)[:, :n_lags]
+
+
+def _rows_at(wide: np.ndarray, start: np.ndarray, length: int) -> np.ndarray:
+    """``wide[i, start[i]: start[i] + length]`` for every row ``i``."""
+    return wide[np.arange(wide.shape[0])[:, None], start[:, None] + np.arange(length)]
+
+
 def _beat_windows(y: np.ndarray, sfreq: float, r_peaks: np.ndarray, before: float,
                   after: float, max_shift: float) -> tuple[np.ndarray, np.ndarray, tuple]:
     b, a, s = int(before * sfreq), int(after * sfreq), int(max_shift * sfreq)
@@ -570,19 +638,18 @@ def ecg_template(
                                        after, max_shift)
     if r.size < 3:
         return None
-    core = wide[:, s: s + b + a + 1]
+    length = b + a + 1
+    core = wide[:, s: s + length]
     template = np.median(core, axis=0)
-    lags = np.arange(-s, s + 1)
-    win = np.lib.stride_tricks.sliding_window_view(wide, b + a + 1, axis=1)  # beats×lags×n
-    best = lags[np.argmax(win @ template, axis=1)]
-    aligned = win[np.arange(r.size), best + s]
-    template = np.median(aligned, axis=0) * signal.windows.tukey(b + a + 1, 0.3)
+    best = np.argmax(_sliding_scores(wide, template, 2 * s + 1), axis=1)
+    aligned = _rows_at(wide, best, length)
+    template = np.median(aligned, axis=0) * signal.windows.tukey(length, 0.3)
     return template if template @ template > 0 else None
 
 
 def subtract_ecg(
     x: np.ndarray, sfreq: float, r_peaks: np.ndarray, *, template: np.ndarray | None = None,
-    before: float = 0.12, after: float = 0.16, max_shift: float = 0.008,
+    before: float = 0.12, after: float = 0.16, max_shift: float = 0.008, clip: float = 0.0,
 ) -> np.ndarray:
     """Remove heartbeats from (band-passed) EMG by subtracting a per-beat scaled template.
 
@@ -604,6 +671,11 @@ def subtract_ecg(
         Template extent around the R peak, s.
     max_shift : float
         Largest realignment of a beat, s.
+    clip : float
+        When > 0, samples beyond ``clip`` × the template's peak are limited to it while
+        each beat's alignment and gain are fitted (the subtraction itself is not
+        clipped): a needle spike or a large motor-unit potential beside a beat does
+        not steer them.
 
     Returns
     -------
@@ -616,13 +688,25 @@ def subtract_ecg(
                                 max_shift=max_shift)
     if template is None or r_peaks.size == 0:
         return y
-    r, wide, (b, a, s) = _beat_windows(y, sfreq, r_peaks, before, after, max_shift)
+    # zeros either side, so that beats within a window of the ends are subtracted too
+    # (their gain fitted on the samples inside)
+    b, a, s = int(before * sfreq), int(after * sfreq), int(max_shift * sfreq)
+    n = y.size
+    r_peaks = np.asarray(r_peaks)
+    edge = (r_peaks - b - s < 0) | (r_peaks + a + s >= n)
+    pad = b + a + 2 * s + 1 if edge.any() else 0
+    padded = np.concatenate([np.zeros(pad), y, np.zeros(pad)]) if pad else y
+    r, wide, _ = _beat_windows(padded, sfreq, r_peaks + pad, before, after, max_shift)
     if r.size == 0 or s < 1:
         return y
     length = b + a + 1
     lags = np.arange(-s, s + 1)
-    win = np.lib.stride_tricks.sliding_window_view(wide, length, axis=1)  # beats×lags×n
-    score = win @ template
+    if clip > 0:
+        # what stands far above the beat (a needle spike, a large motor unit) must not
+        # steer its alignment or gain: limited to ``clip`` x the template's peak
+        top = clip * float(np.max(np.abs(template)))
+        wide = np.clip(wide, -top, top)
+    score = _sliding_scores(wide, template, 2 * s + 1)
     k = np.clip(np.argmax(score, axis=1), 1, 2 * s - 1)
     rows = np.arange(r.size)
     y0, y1, y2 = score[rows, k - 1], score[rows, k], score[rows, k + 1]
@@ -634,15 +718,19 @@ def subtract_ecg(
     nxt = np.concatenate([template[1:], template[-1:]])
     shifted = np.where(frac > 0, (1 - frac) * template + frac * prev,
                        (1 + frac) * template - frac * nxt)
-    seg = win[rows, k]
+    seg = _rows_at(wide, k, length)
+    starts = r + lags[k] - b - pad
+    idx = starts[:, None] + np.arange(length)[None, :]
+    inside = (idx >= 0) & (idx < n)
+    shifted = shifted * inside
     energy = np.einsum("ij,ij->i", shifted, shifted)
     gain = np.where(energy > 0, np.einsum("ij,ij->i", seg, shifted)
                     / np.where(energy > 0, energy, 1.0), 0.0)
-    starts = r + lags[k] - b
-    idx = starts[:, None] + np.arange(length)[None, :]
+    idx = np.clip(idx, 0, n - 1)  # outside samples subtract zeros (shifted is 0 there)
     # beats are at least 0.4 s apart and the template 0.28 s long: no index repeats
-    # within one beat; overlapping beats (arrhythmia) are handled by np.subtract.at
-    if np.all(np.diff(starts) >= length):
+    # within one beat, except at the ends; overlapping beats (arrhythmia) and the ends
+    # are handled by np.subtract.at
+    if np.all(np.diff(starts) >= length) and inside.all():
         y[idx] -= gain[:, None] * shifted
     else:
         np.subtract.at(y, idx, gain[:, None] * shifted)

@@ -305,7 +305,10 @@ class TwitchResults:
             "outside_epochs": int(np.sum(ev["epoch"] < 0)) if len(self.epochs) else 0,
             "rejected": {str(r): int(c) for r, c in zip(reasons, counts, strict=True)},
             "contractions": int(self.contractions["onset"].size),
-            "median_snr_db": float(np.median(ev["snr_db"])) if len(self) else None,
+            # over the twitches whose SNR was measured (a reviewer's added ones were not)
+            "median_snr_db": (float(np.median(ev["snr_db"][np.isfinite(ev["snr_db"])]))
+                              if np.isfinite(ev["snr_db"]).any() else
+                              float("nan") if len(self) else None),
             "min_confidence": self.meta.get("min_confidence"),
         }
 

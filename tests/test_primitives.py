@@ -247,3 +247,71 @@ def test_interp_blocks_and_at_blocks_equal_np_interp_between_centres(seed, nb, b
     np.testing.assert_allclose(interp_blocks(values, b, n), want, rtol=RTOL)
     idx = rng.integers(0, n, 20)
     np.testing.assert_allclose(at_blocks(values, b, idx), want[idx], rtol=RTOL)
+
+
+def _causal_onsets_loop(raw, x, sfreq, edges, order, onset, offset, limit, half, max_lead,
+                        gap, ratio):
+    """The forward-filter onset check one candidate at a time (the form it had before
+    the windows were filtered together)."""
+    from scipy import signal
+
+    from ltr.preprocess import butter_sos
+
+    out = onset.copy()
+    sos = butter_sos(order, edges, "bandpass", sfreq)
+    reach, lead, n = int(0.25 * sfreq), max(1, round(max_lead * sfreq)), raw.size
+    for i in range(onset.size):
+        a, f = int(onset[i]), int(offset[i])
+        if f - a <= lead or not np.isfinite(limit[i]):
+            continue
+        w0 = max(0, a - reach)
+        seg = np.nan_to_num(raw[w0: min(n, f + half)])
+        y = signal.sosfilt(sos, seg - seg[0])
+        c = np.cumsum(np.r_[0.0, y * y])
+        k = np.arange(a - w0, f - w0)
+        lo, hi = np.maximum(k - half, 0), np.minimum(k + half + 1, y.size)
+        ms = (c[hi] - c[lo]) / (hi - lo)
+        above = np.flatnonzero(ms > limit[i])
+        if above.size == 0:
+            continue
+        brk = np.flatnonzero(np.diff(above) > gap)
+        first = np.r_[above[0], above[brk + 1]]
+        start = first[np.searchsorted(first, int(np.argmax(ms)), side="right") - 1]
+        k0 = a - w0
+        pre = float(np.sum(np.nan_to_num(x[a: a + start]) ** 2))
+        if start > lead and pre > ratio * float(np.sum(y[k0: k0 + start] ** 2)):
+            out[i] = a + start
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n_cand=st.integers(0, 12), gap=st.integers(1, 30),
+       steps=st.booleans())
+def test_causal_onsets_equal_a_loop_over_candidates(seed, n_cand, gap, steps):
+    """Candidates of many lengths (several padded matrices), some on baseline steps whose
+    zero-phase pre-response leads, some with an infinite limit (no check), near both
+    ends of the signal; the batched form moves exactly the same onsets."""
+    from scipy import signal
+
+    from ltr.detect._channel import causal_onsets
+    from ltr.preprocess import butter_sos
+
+    rng = np.random.default_rng(seed)
+    sfreq, n = 1000.0, 6000
+    raw = rng.normal(0, 1e-6, n)
+    onset = np.sort(rng.integers(0, n - 50, n_cand))
+    offset = np.minimum(onset + rng.integers(1, 1500, n_cand), n)
+    if steps:  # a step some ms into each candidate, activity after it: the zero-phase
+        # band-pass answers the step before it happens, the forward one cannot
+        for a, f in zip(onset, offset, strict=True):
+            at = min(f, a + int(rng.integers(5, 200)))
+            raw[at:] += rng.choice([-1, 1]) * rng.uniform(1e-5, 1e-3)
+            raw[at: f] += rng.normal(0, 2e-5, f - at)
+    sos = butter_sos(4, (20.0, 450.0), "bandpass", sfreq)
+    x = signal.sosfiltfilt(sos, raw)
+    limit = (4.0 * 1e-6 * rng.uniform(0.5, 20.0, n_cand)) ** 2
+    limit[rng.random(n_cand) < 0.2] = np.inf
+    args = (raw, x, sfreq, (20.0, 450.0), 4, onset, offset, limit, 10, 0.02)
+    got = causal_onsets(*args, gap=gap, ratio=16.0)
+    want = _causal_onsets_loop(*args, gap, 16.0)
+    np.testing.assert_array_equal(got, want)

@@ -183,7 +183,8 @@ def detect(
     min_confidence : float | None
         Set aside the twitches whose calibrated confidence is below this (0-1): they move
         to the rejected candidates with reason ``low_confidence``
-        (:meth:`TwitchResults.filter`). None keeps every twitch.
+        (:meth:`TwitchResults.filter`). None: ``config.confidence.min_confidence``
+        (default 0, every twitch kept).
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -280,6 +281,8 @@ def detect(
               "units": {r.name: r.unit for r in results},
               "meas_date": rec.meas_date.isoformat() if rec.meas_date else None},
     )
+    if min_confidence is None:  # the configuration's floor (0: keep every twitch)
+        min_confidence = cfg.confidence.min_confidence or None
     return res if min_confidence is None else res.filter(min_confidence=min_confidence)
 
 

@@ -457,13 +457,16 @@ def causal_onsets(raw: np.ndarray, x: np.ndarray, sfreq: float, edges: tuple[flo
     faint twitch); candidates the forward filter never sees clear the threshold; and
     those whose ``limit`` is infinite (no check asked for).
 
+    The windows are filtered together, as rows of a few zero-padded matrices of
+    similar lengths (:func:`_causal_starts`): a causal filter's output never depends on
+    what follows, so the padding changes nothing, and one filter call serves many
+    candidates.
+
     Returns
     -------
     ndarray of int
         The onsets, moved where the zero-phase one was led by the filter.
     """
-    from scipy import signal
-
     out = onset.copy()
     if max_lead <= 0 or onset.size == 0:
         return out
@@ -471,34 +474,71 @@ def causal_onsets(raw: np.ndarray, x: np.ndarray, sfreq: float, edges: tuple[flo
     reach = int(0.25 * sfreq)  # 5 periods of a 20-Hz lower edge: the start-up dies out
     lead = max(1, round(max_lead * sfreq))
     n = raw.size
-    for i in range(onset.size):  # a loop over candidates, each a short window
-        a, f = int(onset[i]), int(offset[i])
-        if f - a <= lead or not np.isfinite(limit[i]):
-            continue
-        w0 = max(0, a - reach)
-        seg = np.nan_to_num(raw[w0: min(n, f + half)])
-        y = signal.sosfilt(sos, seg - seg[0])
-        c = np.cumsum(np.r_[0.0, y * y])
-        k = np.arange(a - w0, f - w0)
-        lo, hi = np.maximum(k - half, 0), np.minimum(k + half + 1, y.size)
-        ms = (c[hi] - c[lo]) / (hi - lo)
-        above = np.flatnonzero(ms > limit[i])
-        if above.size == 0:
-            continue
-        # the run of activity holding the forward signal's peak, its pieces joined
-        # across pauses shorter than ``gap``: a lone noise sample above the threshold
-        # before it (likely with a 3-sample window at 250 Hz) is not where it starts
-        brk = np.flatnonzero(np.diff(above) > gap)
-        first = np.r_[above[0], above[brk + 1]]
-        start = first[np.searchsorted(first, int(np.argmax(ms)), side="right") - 1]
-        # the two filters have the same magnitude response, so over the same stretch
-        # of the same signal they hold about the same energy; a zero-phase lead that
-        # is the filter's pre-response holds far more than the forward signal there
-        k0 = a - w0
-        pre = float(np.sum(np.nan_to_num(x[a: a + start]) ** 2))
-        if start > lead and pre > ratio * float(np.sum(y[k0: k0 + start] ** 2)):
-            out[i] = a + start
+    a_all = onset.astype(np.int64)
+    f_all = offset.astype(np.int64)
+    todo = np.flatnonzero((f_all - a_all > lead) & np.isfinite(limit))
+    if todo.size == 0:
+        return out
+    w0 = np.maximum(0, a_all[todo] - reach)
+    w1 = np.minimum(n, f_all[todo] + half)
+    length = w1 - w0
+    # rows of similar length share a matrix: at most 2x padding (powers of two)
+    bucket = np.ceil(np.log2(np.maximum(length, 1))).astype(int)
+    for b in np.unique(bucket):
+        rows = np.flatnonzero(bucket == b)
+        i = todo[rows]
+        starts, y = _causal_starts(raw, sos, w0[rows], length[rows], a_all[i] - w0[rows],
+                                   f_all[i] - a_all[i], limit[i], half, gap)
+        for r in np.flatnonzero(starts > lead):  # the few led by the filter
+            k0, start, a = int(a_all[i[r]] - w0[rows[r]]), int(starts[r]), int(a_all[i[r]])
+            pre = float(np.sum(np.nan_to_num(x[a: a + start]) ** 2))
+            if pre > ratio * float(np.sum(y[r, k0: k0 + start] ** 2)):
+                out[i[r]] = a + start
     return out
+
+
+def _causal_starts(raw: np.ndarray, sos: np.ndarray, w0: np.ndarray, length: np.ndarray,
+                   k0: np.ndarray, dur: np.ndarray, limit: np.ndarray, half: int, gap: int,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """For windows ``raw[w0 : w0 + length]`` (one a row, zero-padded at the end), the
+    offset from ``k0`` of the first sample of the run of forward-filtered mean squares
+    above ``limit`` that holds their peak over ``[k0, k0 + dur)`` (-1 when none is above),
+    and the forward-filtered rows (:func:`causal_onsets`)."""
+    from scipy import signal
+
+    m, width = w0.size, int(length.max())
+    col = np.arange(width)
+    inside = col[None, :] < length[:, None]
+    seg = np.zeros((m, width))
+    idx = np.minimum(w0[:, None] + col[None, :], raw.size - 1)
+    seg[inside] = np.nan_to_num(raw[idx[inside]])
+    seg -= seg[:, :1]
+    seg[~inside] = 0.0
+    y = signal.sosfilt(sos, seg, axis=-1)
+    c = np.zeros((m, width + 1))
+    np.cumsum(y * y, axis=-1, out=c[:, 1:])
+    d_max = int(dur.max())
+    k = k0[:, None] + np.arange(d_max)[None, :]  # candidate samples, window coordinates
+    valid = np.arange(d_max)[None, :] < dur[:, None]
+    k = np.where(valid, k, k0[:, None])
+    lo = np.maximum(k - half, 0)
+    hi = np.minimum(k + half + 1, length[:, None])
+    rr = np.arange(m)[:, None]
+    ms = (c[rr, hi] - c[rr, lo]) / (hi - lo)
+    ms[~valid] = -np.inf
+    above = ms > limit[:, None]
+    any_above = above.any(axis=1)
+    peak = np.argmax(ms, axis=1)
+    # the run holding the peak: pieces of ``above`` joined across pauses <= gap; a new
+    # run starts at an above sample whose previous above sample is more than gap back
+    j = np.arange(d_max)[None, :]
+    last = np.where(above, j, -(gap + 2))
+    prev = np.maximum.accumulate(np.concatenate(
+        [np.full((m, 1), -(gap + 2)), last[:, :-1]], axis=1), axis=1)
+    first = above & (j - prev > gap)
+    run_start = np.maximum.accumulate(np.where(first, j, -1), axis=1)
+    start = run_start[np.arange(m), peak]
+    return np.where(any_above, start, -1), y
 
 
 def _short_floor(sums: MovingSums, half: int, b: int, n: int,
@@ -589,11 +629,13 @@ def _heartbeats(s: _Emg, motion: bool) -> None:
     s.xd = decimate_mean(s.raw if (plan.ecg is not None or motion) else s.raw[:0], q)
     s.x_with_ecg = s.x
     if plan.ecg is not None:
-        s.r_peaks = beats(s.xd, sfreq / q, q, plan.ecg.rhythm, s.n)
+        s.r_peaks = beats(s.xd, sfreq / q, q, plan.ecg.rhythm, s.n,
+                          fill=s.cfg.emg.ecg_fill)
         if not plan.ecg.settled and s.start == 0:
             _settle_ecg(plan, s.x, sfreq, s.r_peaks, s.cfg)
         if s.r_peaks.size and plan.ecg.template is not None:
-            s.x = subtract_ecg(s.x, sfreq, s.r_peaks, template=plan.ecg.template)
+            s.x = subtract_ecg(s.x, sfreq, s.r_peaks, template=plan.ecg.template,
+                               clip=s.cfg.emg.ecg_clip, **_ecg_span(s.cfg))
     s.processing["heartbeats"] = int(s.r_peaks.size)
 
 
@@ -713,6 +755,13 @@ def _describe(s: _Emg) -> None:
                                high_band=s.cfg.reject.high_band)
     s.feats["rise_time"] = (s.feats["peak"] - s.onset) / s.sfreq
     s.feats["raw_max_0"], s.feats["raw_min_0"] = _extremes_in(s.raw0, s.onset, s.offset)
+    assert s.env_sums is not None
+    step, thin = _grid(s)
+    s.feats["on_threshold"] = at_blocks(s.seg["on"], s.b, s.onset)
+    (s.feats["env_peak"], s.feats["background"],
+     s.feats["background_spread"]) = envelope_context(
+        s.env_sums, s.onset, s.offset, window_samples(s.cfg.emg.window, s.sfreq) // 2,
+        s.sfreq, s.cfg.reject.background_span, step * thin)
 
 
 def _judge(s: _Emg) -> None:
@@ -850,6 +899,71 @@ def _beat_z(sums: MovingSums, r_peaks: np.ndarray, onset: np.ndarray, offset: np
     return z
 
 
+def _row_nanquantile(v: np.ndarray, q: float) -> np.ndarray:
+    """Quantile ``q`` of the finite values of each row, linearly interpolated (NaN for a
+    row with none), without the all-NaN warning of :func:`numpy.nanquantile`."""
+    count = np.isfinite(v).sum(axis=1)
+    srt = np.sort(v, axis=1)  # NaN sorts last
+    rows = np.arange(v.shape[0])
+    pos = q * np.maximum(count - 1, 0)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, np.maximum(count - 1, 0))
+    frac = pos - lo
+    val = srt[rows, lo] * (1 - frac) + srt[rows, hi] * frac
+    return np.where(count > 0, val, np.nan)
+
+
+def envelope_context(sums: MovingSums, onset: np.ndarray, offset: np.ndarray, half: int,
+                     sfreq: float, span: tuple[float, float], step: int,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each candidate's peak envelope and the background envelope around it.
+
+    The envelope is the RMS over ``2 half + 1`` samples (``sums``: moving sums of the
+    squared conditioned signal). Its peak is taken every ``step`` samples over
+    ``[onset, offset)``; the background is the larger of its medians over ``span``
+    (seconds: start, end) before the onset and after the offset, sampled every ``half``
+    samples (half a window apart, so the points are nearly independent); where a side
+    lies outside the signal or in a gap it is left out (NaN when both are). The
+    spread is how much the envelope on that side fluctuates, as a standard deviation
+    from its lower half (median minus lower quartile, / 0.6745): other twitches
+    nearby lift only the upper half. A per-candidate computation: nothing
+    is added per sample.
+
+    Returns
+    -------
+    env_peak, background, background_spread : ndarray
+        Amplitudes (RMS, the unit of the signal), one per candidate.
+    """
+    k = onset.size
+    if k == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    n = sums.n
+    step = max(1, int(step))
+    ln = np.maximum(-(-(offset - onset) // step), 1)
+    starts = np.r_[0, np.cumsum(ln)[:-1]]
+    idx = np.repeat(onset, ln) + (np.arange(ln.sum()) - np.repeat(starts, ln)) * step
+    ms = sums.mean_at(np.clip(idx, 0, n - 1), half)
+    peak = np.sqrt(np.maximum(np.fmax.reduceat(ms, starts), 0.0))
+    a0 = max(1, round(span[0] * sfreq))
+    a1 = max(a0, round(span[1] * sfreq))
+    offs = np.arange(a0, a1 + 1, max(1, half))
+    level, spread = [], []
+    for pts in (onset[:, None] - offs[None, :], (offset - 1)[:, None] + offs[None, :]):
+        ok = (pts >= 0) & (pts < n)
+        v = np.full(pts.shape, np.nan)
+        v[ok] = np.sqrt(np.maximum(sums.mean_at(pts[ok], half), 0.0))
+        med = _row_nanquantile(v, 0.5)
+        level.append(med)
+        # from the lower quartile (0.6745 standard deviations below the median of a
+        # normal variable): neighbouring twitches only add values above the median
+        spread.append((med - _row_nanquantile(v, 0.25)) / 0.6745)
+    with np.errstate(invalid="ignore"):
+        after = ~(level[0] >= level[1])  # the side with the higher background (NaN: after)
+    bg = np.where(after, level[1], level[0])
+    sd = np.where(after, spread[1], spread[0])
+    return peak, bg, sd
+
+
 def _energy(x: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """Sum of squares of ``x`` over each ``[onset, offset)``."""
     out = np.zeros(onset.size)
@@ -863,6 +977,13 @@ def _energy(x: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> np.ndarray:
     return out
 
 
+def _ecg_span(cfg: DetectorConfig) -> dict[str, float]:
+    """The beat template's extent and alignment search (:func:`ltr.preprocess.subtract_ecg`
+    keywords)."""
+    before, after = cfg.emg.ecg_span
+    return {"before": before, "after": after, "max_shift": cfg.emg.ecg_max_shift}
+
+
 def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray,
                 cfg: DetectorConfig) -> None:
     """Fix the channel's beat template and typical residue from the calibration beats."""
@@ -871,14 +992,15 @@ def _settle_ecg(plan: EmgPlan, x: np.ndarray, sfreq: float, r_peaks: np.ndarray,
     cal = calibration_samples(sfreq)
     edge = int(0.5 * sfreq)  # beats whose template window fits inside the stretch
     first = r_peaks[r_peaks < min(cal, x.size) - edge] if x.size > cal else r_peaks
-    template = ecg_template(x, sfreq, first)
+    template = ecg_template(x, sfreq, first, **_ecg_span(cfg))
     plan.ecg.template = template
     if template is None:
         return
     beat = int(cfg.reject.ecg_window * sfreq)
     lo, hi = np.clip(first - beat, 0, x.size), np.clip(first + beat, 0, x.size)
     cleaned = subtract_ecg(x[: int(hi.max()) + 1] if hi.size else x[:0], sfreq, first,
-                           template=template)
+                           template=template, clip=cfg.emg.ecg_clip,
+                           **_ecg_span(cfg))
     before = _energy(x, lo, hi)
     after = _energy(cleaned, lo, hi)
     plan.ecg.residue = float(np.median(after / np.maximum(before, 1e-300)))

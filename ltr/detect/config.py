@@ -31,6 +31,33 @@ class EmgConfig:
         Peak-over-neighbourhood ratio for a harmonic to be removed, dB.
     ecg : bool
         Detect periodic heartbeats and subtract them by template.
+    ecg_max_shift : float
+        Each heartbeat is aligned to the beat template (by cross-correlation) within
+        ± this many seconds of the R peak found on the QRS-band energy before it is
+        subtracted (:func:`ltr.preprocess.subtract_ecg`). That energy often has two
+        humps per beat (the R and S waves, 20-40 ms apart): when the QRS is faint the
+        larger hump changes from beat to beat under the noise, and a beat aligned only
+        within the last few ms is left whole, to be detected as a twitch.
+    ecg_fill : float
+        A faint beat next to something larger (a needle spike, a motor-unit potential,
+        a twitch) is hidden from the R-peak finder, which keeps the largest peak of the
+        QRS-band energy within 0.6 RR, and its beat is left whole. The rhythm finds it
+        again: in a gap of a whole number of RR between two beats, the energy's local
+        maximum nearest each expected beat, within ``ecg_fill`` × RR of it, is a beat
+        (:func:`ltr.preprocess.beats`; 0 turns this off).
+    ecg_clip : float
+        While each beat's alignment and gain are fitted, samples beyond this many times
+        the template's peak are limited to it (0: not). A beat varies by tens of per
+        cent around the median beat, not by several times; a needle spike (blanked only
+        later) or a large motor-unit potential in the 0.4-s window would otherwise
+        steer the fit, and the beat subtracted with a wrong gain leaves a QRS-shaped
+        residue.
+    ecg_span : (float, float)
+        Extent of the beat template before and after the R peak, s. The band-passed
+        beat is the QRS (50-110 ms) spread by the zero-phase band-pass, whose response
+        to it lasts a few periods of the lower edge either side (at 20 Hz, 2 % of the
+        QRS peak is left 0.1 s before the R peak, 0.1 % at 0.16 s): a template cut
+        shorter leaves that ringing of a strong beat (500 µV) standing above the noise.
     window : float
         Detection envelope: centred moving RMS window, s.
     onset_window : float
@@ -62,6 +89,10 @@ class EmgConfig:
     mains: bool = True
     mains_prominence_db: float = 6.0
     ecg: bool = True
+    ecg_max_shift: float = 0.04
+    ecg_span: tuple[float, float] = (0.2, 0.2)
+    ecg_fill: float = 0.2
+    ecg_clip: float = 3.0
     window: float = 0.04
     onset_window: float = 0.008
     on_ratio: float = 1.8
@@ -350,6 +381,43 @@ class RejectConfig:
     acc_low_ratio : float
         Accelerometer candidates whose 0.5-5 Hz content exceeds this many times their
         twitch-band content are movements.
+    background_ratio : float
+        An EMG candidate whose peak detection envelope is below this many times the
+        background around it (the larger of the median envelopes over
+        ``background_span`` on either side, :func:`ltr.detect.rules.background`) does not
+        stand out from what surrounds it: the continuous hiss of endplate noise where
+        the needle sits in an endplate zone (monophasic potentials, 1-2 ms, hundreds a
+        second; Simons et al. 2002) fluctuates as its potentials bunch, and the 20-s
+        floor, which mixes the hiss with the quiet pauses between insertions, stands
+        below it. Default 1.8, ``emg.on_ratio``: the same margin as over the floor, so
+        on a steady background the rule adds nothing. 0 turns the rule off.
+    background_sigma : float
+        ... or below the background plus this many times its spread (from the lower
+        half of the envelope on that side, which other twitches nearby do not lift;
+        the median absolute deviation, which they do, cost the development seeds of
+        ``quiet_gaps`` 10 weak twitches in clusters, this 3): the hiss's potentials
+        come a few to a few tens per envelope window, so its envelope fluctuates more
+        than the floor's blocks, which mix it with quiet pauses, say. Default 6,
+        ``floor.on_sigma``: the same guard as the on threshold, with the local
+        background in place of the floor. On the development seeds of ``endplate``
+        (>= 6 dB, with ``background_raised`` 1.1) F1 is 0.925-0.934 from 4 to 8 (0.914
+        without the term); twitch-free endplate noise gives 15, 10, 4 false twitches an
+        hour at 4, 6, 7.
+    background_raised : float
+        The rule turns a candidate away only where that local limit is at least this
+        many times the on threshold the candidate cleared (``on_threshold``, from the
+        floor): within it the two agree up to the noise of a 1.4-s estimate (70
+        envelope points), and a marginal twitch on a steady background stays as the
+        floor judged it. Default 1.2: on the development seeds of ``endplate``, F1 at
+        >= 6 dB is 0.931, 0.929, 0.929 at 1.1, 1.15, 1.2 (0.510, 0.514, 0.525 at
+        0-6 dB) and twitch-free endplate noise gives 10, 13, 13 false twitches an hour;
+        at 1.1 a weak twitch just before a cluster of three (``fused``, seed 12) was
+        lost.
+    background_span : (float, float)
+        The background either side of a candidate is taken from this many seconds
+        (start, end) before its onset and after its offset: from beyond the reach of
+        the envelope window and edge placement (0.1 s) to 1.5 s (a train of twitches
+        occupies less than half of it; the hiss lasts as long as the needle stays).
     motion_ratio : float
         An accelerometer event with no EMG burst is a movement when an EMG lead shows
         1-8 Hz activity above this many times its floor at the same time (cable or
@@ -419,6 +487,10 @@ class RejectConfig:
     acc_tremor_residue: float = 0.1
     acc_tremor_fade: float = 0.5
     motion_ratio: float = 3.0
+    background_ratio: float = 1.8
+    background_sigma: float = 6.0
+    background_raised: float = 1.2
+    background_span: tuple[float, float] = (0.1, 1.5)
 
 
 @dataclass(frozen=True)
@@ -554,15 +626,25 @@ class ConfidenceConfig:
         Coefficients, one per name of :data:`CONFIDENCE_FEATURES`. The coefficients of
         ``emg_margin`` and ``acc_margin`` are non-negative (the fit enforces it), so
         confidence never falls as the SNR rises.
+    min_confidence : float
+        Twitches of confidence below this (0-1) are set aside as rejected
+        (``low_confidence``), as ``ltr.detect(..., min_confidence=P)`` does; the keyword,
+        when given, wins. Default 0: every twitch is kept. ``ltr calibrate`` fits it to a
+        site's reviewed recordings.
     """
 
     method: str = "logistic"
     emg: tuple[float, ...] = _FITTED["emg"]
     acc: tuple[float, ...] = _FITTED["acc"]
     emg_acc: tuple[float, ...] = _FITTED["emg_acc"]
+    min_confidence: float = 0.0
 
     def __post_init__(self) -> None:
         check_option("confidence.method", self.method, ("logistic", "heuristic"))
+        p = self.min_confidence
+        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
+            raise ValueError(f"confidence.min_confidence: need a number from 0 to 1, got "
+                             f"{p!r}")
         for name in ("emg", "acc", "emg_acc"):
             w = getattr(self, name)
             if len(w) != len(CONFIDENCE_FEATURES):

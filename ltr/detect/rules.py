@@ -56,8 +56,13 @@ REASONS: dict[str, Reason] = {r.name: r for r in (
            "jolt", "tab:olive"),
     Reason("low_confidence", "a twitch whose calibrated confidence is below the "
            "--min-confidence asked for (TwitchResults.filter)", "tab:gray"),
+    Reason("background", "does not stand out from the background of the seconds around "
+           "it (the hiss of endplate noise where the needle sits in an endplate zone)",
+           "slateblue"),
     Reason("tremor", "what is left of accelerometer tremor where an episode fades in or "
            "out, not a jolt", "darkkhaki"),
+    Reason("reviewer", "a detected twitch that a human reviewer judged not to be one "
+           "(ltr review)", "dimgray"),
 )}
 
 
@@ -320,6 +325,31 @@ def low_frequency(c: Candidates, r: RejectConfig) -> np.ndarray:
     return _low(c, r)
 
 
+def background(c: Candidates, r: RejectConfig) -> np.ndarray:
+    """The candidate's peak detection envelope (``env_peak``) is below
+    ``r.background_ratio`` × the background of the seconds around it, or below that
+    background plus ``r.background_sigma`` × its spread (``background``,
+    ``background_spread``: the median envelope over ``r.background_span`` before the
+    onset or after the offset, whichever is higher, and how much it fluctuates), where
+    that limit is at least ``r.background_raised`` × the on threshold the candidate
+    cleared (``on_threshold``): a fluctuation of a raised, continuous background, such as the
+    hiss of endplate noise (monophasic potentials of 1-2 ms, hundreds a second) while
+    the needle sits in an endplate zone, that the running floor (a median over 20 s
+    that mixes the hiss with the quiet pauses between insertions) stands below. A
+    twitch stands out from the background on both sides of it, hiss or not."""
+    bg = c.features.get("background")
+    if bg is None or r.background_ratio <= 0:
+        return np.zeros(c.onset.size, bool)
+    limit = r.background_ratio * bg
+    sd = c.features.get("background_spread")
+    if sd is not None:
+        limit = np.fmax(limit, bg + r.background_sigma * sd)
+    with np.errstate(invalid="ignore"):  # NaN (no background either side): kept
+        on = c.features.get("on_threshold", c.floor)
+        raised = limit >= r.background_raised * on
+        return raised & (c.features["env_peak"] < limit)
+
+
 def tremor_residue(c: Candidates, r: RejectConfig) -> np.ndarray:
     """An accelerometer candidate whose peak is below ``r.acc_tremor_residue`` × the
     amplitude of the tremor fitted around it (``tremor_amp``: within half a tremor
@@ -392,6 +422,7 @@ EMG_RULES: tuple[Rule, ...] = (
     Rule("single_mup", "single_mup", single_mup),
     Rule("ecg_low_frequency", "ecg", ecg_low_frequency),
     Rule("low_frequency", "motion", low_frequency),
+    Rule("background", "background", background),
 )
 
 #: Accelerometer rules in order of precedence (clipping as for EMG).
