@@ -295,7 +295,8 @@ class StreamingDetector:
         # activity that does not stop is decided this far behind the stream: the rules
         # that look furthest ahead (endplate trains, a contraction's fragments, tremor)
         self._settle = np.array([
-            round(max(cfg.reject.train_min_span / 2, cfg.reject.contraction_margin) * fs)
+            round(max(cfg.reject.train_min_span / 2, cfg.reject.contraction_margin,
+                      *getattr(cfg.reject, "background_span", (0.0,))[1:]) * fs)
             if u.modality == "emg" else
             round((cfg.acc.tremor_window / 2 if cfg.acc.tremor else cfg.acc.window) * fs)
             for u in self._units])
