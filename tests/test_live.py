@@ -225,6 +225,10 @@ KNOWN_GAPS = {
                  "the plans (agreement 0.957, F1 against truth 0.042 lower)",
     "everything": "every confounder at once: the background rule, contractions that begin "
                   "after a twitch, rails not yet seen (agreement 0.931)",
+    "two_muscles": "agreement 0.98, but 0.018 (seeds 1000-1002) to 0.035 (1000-1001) "
+                   "less accurate than offline against the truth; not investigated",
+    "acc_tremor": "tremor found over a 2-s centred window: at an episode's edge the "
+                  "stream decides on less (agreement 0.971 on 3 seeds, 0.952 on 2)",
 }
 
 
