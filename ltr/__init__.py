@@ -24,8 +24,8 @@ from ._version import __version__
 #: Submodules reached as attributes (``ltr.simulate``); ``ltr.detect`` is the function.
 _SUBMODULES = [
     "agreement", "annotations", "batch", "calibration", "channels", "envelope", "evaluate",
-    "export", "io", "outcomes", "plot", "preprocess", "quality", "recording", "report",
-    "results", "review", "segment", "simulate", "ultrasound", "units",
+    "export", "io", "live", "outcomes", "plot", "preprocess", "quality", "recording",
+    "report", "results", "review", "segment", "simulate", "ultrasound", "units",
 ]
 
 _ATTRS = {
@@ -36,6 +36,7 @@ _ATTRS = {
     "export": ["annotate", "export_annotated"],
     "io": ["read", "read_text", "write", "write_csv", "write_edf", "write_hdf5"],
     "io.results_store": ["read_results", "write_results"],
+    "live": ["StreamConfig", "StreamingDetector"],
     "outcomes": ["compare_outcomes"],
     "quality": ["QualityReport", "assess"],
     "recording": ["Recording"],
@@ -68,6 +69,8 @@ __all__ = [  # the eager names and every name of _ATTRS (a test checks they agre
     "QualityReport",
     "ReadError",
     "Recording",
+    "StreamConfig",
+    "StreamingDetector",
     "TwitchResults",
     "__version__",
     "agree",
@@ -101,6 +104,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         evaluate,
         export,
         io,
+        live,
         outcomes,
         plot,
         preprocess,
@@ -120,6 +124,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from .export import annotate, export_annotated
     from .io import read, read_text, write, write_csv, write_edf, write_hdf5
     from .io.results_store import read_results, write_results
+    from .live import StreamConfig, StreamingDetector
     from .outcomes import compare_outcomes
     from .quality import QualityReport, assess
     from .recording import Recording

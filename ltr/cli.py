@@ -526,6 +526,91 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _speed(text: str) -> float:
+    """``--speed``: a number >= 0 (0: as fast as possible)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
+    return value
+
+
+def _cmd_live(args: argparse.Namespace) -> int:
+    cfg = _load_config(args, "live")
+    if cfg is None:
+        return 2
+    if (args.source is None) == (args.lsl is None):
+        print("ltr live: error: give a recording (SOURCE) or --lsl NAME, not both"
+              if args.source else "ltr live: error: give a recording (SOURCE) or --lsl NAME",
+              file=sys.stderr)
+        return 2
+    if args.follow and args.lsl:
+        print("ltr live: error: --follow reads a file that is being written; --lsl reads "
+              "a stream", file=sys.stderr)
+        return 2
+    try:
+        from .live import run as live_run
+        from .live import sources
+
+        note = ""
+        if args.lsl is not None:
+            from .live import lsl
+
+            lsl.use_loopback_config()
+            note = lsl.scope()
+            print(f"ltr live: {note}", file=sys.stderr)
+            source: Any = lsl.LslInlet(args.lsl, timeout=args.timeout)
+            name = f"LSL stream {args.lsl}"
+        elif args.follow:
+            source = sources.TailSource(args.source, sfreq=args.sfreq, idle=args.timeout)
+            name = f"{args.source} (following)"
+        else:
+            source = sources.FileSource(args.source, speed=args.speed,
+                                        **_read_options(args))
+            name = f"{args.source} at {args.speed:g}x" if args.speed else f"{args.source}"
+        markers = args.markers if args.markers is not None else args.lsl is not None
+        if markers and args.lsl is None:
+            from .live import lsl
+
+            lsl.use_loopback_config()
+            print(f"ltr live: {lsl.scope()}", file=sys.stderr)
+        plain = args.plain or not _is_terminal(sys.stdout)
+        if plain:
+            from .live.view import PlainView
+
+            view: Any = PlainView(bell=args.bell)
+        else:
+            from .live.view import RichView
+
+            view = RichView(name, bell=args.bell, note=note)
+        with view:
+            done = live_run.run(source, config=cfg, duration=args.duration, out=args.out,
+                                overwrite=args.overwrite, markers=markers,
+                                on_chunk=view.update)
+    except Exception as err:
+        _print_error("live", err, args.verbose, args.source)
+        return 1
+    n = len(done.results)
+    word = "twitch" if n == 1 else "twitches"
+    print(f"ltr live: {n} {word} in {done.seconds:.1f} s of signal"
+          + (" (stopped by Ctrl-C)" if done.interrupted else "")
+          + (f"; events written to {args.out}" if args.out else ""))
+    return 0
+
+
 def _cmd_agree(args: argparse.Namespace) -> int:
     from .agreement import agree, agree_folders
 
@@ -906,6 +991,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=float, default=0.05, help="seconds (default 0.05)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = add_parser("live", help="count twitches live: a file replayed, a file being "
+                                "written, or an LSL stream",
+                   description="Count twitches as the signal arrives: a terminal view "
+                               "(count, count in this insertion, rate, last twitch, "
+                               "envelope, signal quality), or a line per twitch when "
+                               "stdout is not a terminal. Ctrl-C ends it with everything "
+                               "written.")
+    p.add_argument("source", nargs="?", metavar="SOURCE",
+                   help="a recording to replay (any format ltr reads), or with --follow "
+                        "a CSV/TSV file still being written")
+    p.add_argument("--lsl", metavar="NAME",
+                   help="read the Lab Streaming Layer stream of this name (on this "
+                        "machine) instead of a file")
+    p.add_argument("--speed", type=_speed, default=1.0, metavar="N",
+                   help="replay a file at N x real time (default 1; 0: as fast as possible)")
+    p.add_argument("--follow", action="store_true",
+                   help="SOURCE is a CSV/TSV file still being written: read it as it grows")
+    p.add_argument("--duration", type=_seconds, metavar="S",
+                   help="stop after S seconds of signal")
+    p.add_argument("--out", metavar="EVENTS.tsv",
+                   help="write each twitch to this .tsv/.csv as it is decided")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    p.add_argument("--bell", action="store_true", help="ring the terminal bell on each twitch")
+    p.add_argument("--markers", action=argparse.BooleanOptionalAction, default=None,
+                   help="send each twitch to the LSL marker stream 'ltr-twitches' (default: "
+                        "on with --lsl)")
+    p.add_argument("--plain", action="store_true",
+                   help="a line per twitch even on a terminal")
+    p.add_argument("--timeout", type=_seconds, default=5.0, metavar="S",
+                   help="seconds to wait for an LSL stream or for a --follow file to grow "
+                        "before it counts as ended (default 5)")
+    p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
+    _add_read_options(p)
+    p.set_defaults(func=_cmd_live)
 
     _add_agreement_parsers(add_parser)
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# before anything imports mne_lsl: LSL streams of the tests resolve on this machine only
+# (ResolveScope = machine, KnownPeers = {127.0.0.1}, IPv6 off; ltr/live/lsl_api.cfg)
+os.environ["LSLAPICFG"] = str(Path(__file__).resolve().parents[1] / "ltr" / "live"
+                              / "lsl_api.cfg")
 
 import numpy as np
 import pytest

@@ -455,11 +455,13 @@ def test_extras_all_and_dask_in_dev():
                             .read_text())["project"]
     extras = project["optional-dependencies"]
     assert "lazy_loader>=0.6" in project["dependencies"]
-    assert extras["all"] == ["ltr[plot,vendor,dask,ultrasound]"]
+    assert extras["all"] == ["ltr[plot,vendor,dask,ultrasound,live]"]
     assert any(r.startswith("dask[distributed]") for r in extras["dev"])  # batch test runs
     assert set(extras["ultrasound"]) <= set(extras["dev"])  # the ultrasound tests run
+    for req in extras["live"]:  # so that the LSL round trip and the live view run in CI
+        assert req in extras["dev"]
     users = set(extras) - {"all", "dev"}
-    covered = {"plot", "vendor", "dask", "ultrasound"}
+    covered = {"plot", "vendor", "dask", "ultrasound", "live"}
     vendor = set(extras["vendor"])
     assert all(name in covered or set(extras[name]) <= vendor for name in users)
 

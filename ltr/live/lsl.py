@@ -1,0 +1,165 @@
+"""Lab Streaming Layer through mne-lsl (extra ``ltr[live]``), kept on this machine.
+
+LSL finds streams by multicast and broadcast. Before liblsl is loaded, ltr points
+``LSLAPICFG`` at the configuration it ships (:data:`CONFIG`): resolution on this machine
+only (``[multicast] ResolveScope = machine``, machine addresses and known peers
+``127.0.0.1``) and no IPv6, so no packet leaves the loopback interface. A configuration
+already named by ``LSLAPICFG`` is respected, and :func:`scope` says which one is in use.
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .detector import Twitch
+
+#: The liblsl configuration ltr ships: resolution and traffic on the loopback interface.
+CONFIG = Path(__file__).with_name("lsl_api.cfg")
+#: Name of the marker stream of twitches.
+MARKER_STREAM = "ltr-twitches"
+
+
+def use_loopback_config() -> Path:
+    """Point ``LSLAPICFG`` at :data:`CONFIG` unless it names a file already; return the
+    file in use. Call before ``mne_lsl`` is imported (liblsl reads it once)."""
+    current = os.environ.get("LSLAPICFG")
+    if current and Path(current).is_file():
+        return Path(current)
+    os.environ["LSLAPICFG"] = str(CONFIG)
+    return CONFIG
+
+
+def scope() -> str:
+    """One line saying which liblsl configuration and resolve scope are in use."""
+    path = Path(os.environ.get("LSLAPICFG") or CONFIG)
+    cp = configparser.ConfigParser(inline_comment_prefixes=(";",))
+    try:
+        cp.read(path, encoding="utf-8")
+        value = cp.get("multicast", "ResolveScope", fallback="site (liblsl's default)")
+    except (OSError, configparser.Error):
+        value = "unknown (unreadable)"
+    which = "ltr's" if path.resolve() == CONFIG.resolve() else "LSLAPICFG's"
+    return f"LSL resolve scope: {value} ({which} configuration {path})"
+
+
+def _lsl() -> Any:
+    """The mne_lsl.lsl module, liblsl configured for loopback first."""
+    if "mne_lsl" not in sys.modules:
+        use_loopback_config()
+    try:
+        from mne_lsl import lsl
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("Lab Streaming Layer input and output need mne-lsl: "
+                          "pip install 'ltr[live]'") from err
+    return lsl
+
+
+class LslInlet:
+    """Chunks from an LSL stream found by name on this machine.
+
+    Parameters
+    ----------
+    name : str
+        Name of the stream.
+    timeout : float
+        Seconds to look for it (ValueError naming it when not found) and to wait for
+        data before it counts as ended.
+    """
+
+    def __init__(self, name: str, *, timeout: float = 5.0) -> None:
+        lsl = _lsl()
+        from ..channels import infer_kind
+        from ..units import si_scale
+
+        infos = lsl.resolve_streams(timeout=timeout, name=name)
+        if not infos:
+            raise ValueError(f"no LSL stream named {name!r} found on this machine within "
+                             f"{timeout:g} s ({scope()})")
+        self.inlet = lsl.StreamInlet(infos[0], max_buffered=60)
+        try:
+            self.inlet.open_stream(timeout=timeout)
+            info = self.inlet.get_sinfo(timeout=timeout)
+        except Exception:
+            self.inlet.close_stream()
+            raise
+        self.name = name
+        self.timeout = timeout
+        self.sfreq = float(info.sfreq)
+        if self.sfreq <= 0:
+            self.close()
+            raise ValueError(f"LSL stream {name!r} has no regular rate (sfreq "
+                             f"{info.sfreq}): ltr needs sampled signals")
+        n = int(info.n_channels)
+        self.ch_names = list(info.get_channel_names() or [f"ch{i + 1}" for i in range(n)])
+        types = list(info.get_channel_types() or [""] * n)
+        units = list(info.get_channel_units() or [""] * n)
+        self.ch_kinds = [infer_kind(c, u or "", t.lower() if t else None)
+                         for c, t, u in zip(self.ch_names, types, units, strict=True)]
+        scales = [si_scale(u) for u in units]
+        self.units = [s[1] or ("V" if k == "emg" else "m/s^2" if k == "acc" else "")
+                      for s, k in zip(scales, self.ch_kinds, strict=True)]
+        self._scale = np.array([s[0] for s in scales])[:, None]
+        self.t0: float | None = None
+
+    def chunks(self) -> Any:
+        """Yield arrays (channels × samples, SI units) until no data came for
+        ``timeout`` s."""
+        import time
+
+        last = time.monotonic()
+        while True:
+            data, ts = self.inlet.pull_chunk(timeout=0.05)
+            if len(ts):
+                last = time.monotonic()
+                if self.t0 is None:
+                    self.t0 = float(ts[0])
+                yield np.asarray(data, dtype=np.float64).T * self._scale
+            elif time.monotonic() - last > self.timeout:
+                return
+
+    def lsl_time(self, onset: float) -> float:
+        """The LSL clock time of a stream time (s from the first sample)."""
+        return (self.t0 or 0.0) + onset
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.inlet.close_stream()
+
+
+class MarkerOutlet:
+    """The ``ltr-twitches`` marker stream: one JSON string per twitch, stamped with the
+    twitch's onset on the LSL clock, for LabRecorder or a clinic's software."""
+
+    def __init__(self, name: str = MARKER_STREAM, source_id: str | None = None) -> None:
+        lsl = _lsl()
+        # one source per process: LabRecorder tells two live counts on a machine apart
+        self.source_id = source_id or f"ltr-{os.getpid()}"
+        info = lsl.StreamInfo(name, "Markers", 1, 0.0, "string", self.source_id)
+        self.outlet = lsl.StreamOutlet(info)
+        self.name = name
+        self._clock = lsl.local_clock
+
+    def push(self, twitch: Twitch, timestamp: float | None = None) -> None:
+        """Send one twitch (``timestamp``: LSL time of its onset; now when None)."""
+        text = json.dumps({"event": "twitch", "onset": round(twitch.onset, 6),
+                           "channels": twitch.channels, "amplitude": twitch.amplitude,
+                           "unit": twitch.unit, "confidence": round(twitch.confidence, 4),
+                           "decided_at": round(twitch.decided_at, 6)})
+        self.outlet.push_sample([text], timestamp if timestamp is not None
+                                else self._clock())
+
+    def close(self) -> None:
+        self.outlet = None
+
+
+def local_clock() -> float:
+    """LSL's clock, s."""
+    return float(_lsl().local_clock())
