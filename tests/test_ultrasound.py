@@ -310,3 +310,36 @@ def test_real_ultrasound_dicoms_shipped_by_pydicom_data():
         read_clip(two)
     rec2 = ltr.read(two, fps=10)
     assert rec2.n_samples == 2 and rec2.units[0] == "mm/s"
+
+
+def test_video_reader_leaves_no_open_pipes(tmp_path):
+    """A clip read to its end (ffmpeg exits by itself) and then closed leaves no pipe of
+    the ffmpeg process open: imageio-ffmpeg closes them only when ffmpeg still runs, so
+    they used to reach garbage collection (a ResourceWarning per clip; a CI failure)."""
+    import gc
+    import time
+    import warnings
+
+    iio = pytest.importorskip("imageio.v2")
+    pytest.importorskip("imageio_ffmpeg")
+    from ltr.ultrasound.io import _close_video, _open_video
+
+    p = tmp_path / "short.mp4"
+    frames = (np.random.default_rng(0).random((20, 64, 64)) * 255).astype(np.uint8)
+    with iio.get_writer(p, fps=30, codec="libx264", quality=9, macro_block_size=16) as w:
+        for f in frames:
+            w.append_data(f)
+    # whether ffmpeg has exited when the generator sees the end is a race: several clips
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(6):
+            rdr, proc = _open_video(iio, p)
+            assert proc is not None  # the process is found where _close_video looks
+            n = sum(1 for _ in rdr)  # to the end: the generator finishes, ffmpeg exits
+            time.sleep(0.2)
+            _close_video(rdr, proc)
+            assert proc.stdout.closed and proc.stdin.closed and proc.poll() is not None
+            assert n == 20
+            del rdr, proc
+            gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

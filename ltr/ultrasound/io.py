@@ -255,6 +255,35 @@ def write_dicom(path: str | os.PathLike[str], frames: np.ndarray, fps: float, *,
 
 
 # -- video ---------------------------------------------------------------------------------
+def _open_video(iio: Any, p: Path) -> tuple[Any, Any]:
+    """An imageio ffmpeg reader, and the ffmpeg process behind it (None when the
+    installed versions do not keep it where :func:`_close_video` looks)."""
+    rdr = iio.get_reader(p, format="FFMPEG")
+    frame = getattr(getattr(rdr, "_read_gen", None), "gi_frame", None)
+    return rdr, (frame.f_locals.get("process") if frame is not None else None)
+
+
+def _close_video(rdr: Any, proc: Any) -> None:
+    """Close an imageio ffmpeg reader and the pipes of its ffmpeg process.
+
+    imageio-ffmpeg closes ffmpeg's stdin/stdout only when the process is still running
+    when its frame generator ends; once ffmpeg has exited by itself (a short clip read
+    to its end) the pipes are left to garbage collection, one pair per clip (a
+    ResourceWarning, and file handles held through a batch). Holding the process from
+    :func:`_open_video` on keeps them until they are closed here.
+    """
+    rdr.close()
+    if proc is None:
+        return
+    for pipe in (getattr(proc, "stdout", None), getattr(proc, "stdin", None)):
+        if pipe is not None and not pipe.closed:
+            pipe.close()
+    try:
+        proc.wait(timeout=5)  # reaped: no zombie left behind
+    except Exception:
+        proc.kill()
+
+
 def read_video(path: str | os.PathLike[str], *, fps: float | None = None,
                spacing_mm: float | None = None) -> Clip:
     """A video file (MP4, AVI ...) as a :class:`Clip`, through imageio's ffmpeg plugin
@@ -263,7 +292,7 @@ def read_video(path: str | os.PathLike[str], *, fps: float | None = None,
     iio = _need("imageio.v2", "imageio imageio-ffmpeg")
     p = Path(path)
     try:
-        rdr = iio.get_reader(p, format="FFMPEG")
+        rdr, proc = _open_video(iio, p)
     except Exception as err:  # imageio raises several types
         raise ValueError(f"{p}: cannot open as video ({err}); reading video needs "
                          f"imageio-ffmpeg: pip install 'ltr[ultrasound]'") from err
@@ -272,19 +301,19 @@ def read_video(path: str | os.PathLike[str], *, fps: float | None = None,
     if not rate > 0:
         raise ValueError(f"{p}: no frame rate in the video; pass fps= (frames/s)")
     n = int(rdr.count_frames())
-    rdr.close()
+    _close_video(rdr, proc)
     w, h = meta.get("size", (0, 0))
-    state: dict[str, Any] = {"rdr": None, "it": None, "pos": 0}
+    state: dict[str, Any] = {"rdr": None, "proc": None, "it": None, "pos": 0}
 
     def close() -> None:
         if state["rdr"] is not None:
-            state["rdr"].close()
-        state["rdr"] = state["it"] = None
+            _close_video(state["rdr"], state["proc"])
+        state["rdr"] = state["proc"] = state["it"] = None
 
     def reader(start: int, stop: int) -> np.ndarray:
         if state["rdr"] is None or state["pos"] > start:
             close()
-            state["rdr"] = iio.get_reader(p, format="FFMPEG")
+            state["rdr"], state["proc"] = _open_video(iio, p)
             state["it"], state["pos"] = iter(state["rdr"]), 0
         it = state["it"]
         out = []
