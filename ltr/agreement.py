@@ -359,11 +359,15 @@ def _rows_of(p: Path) -> tuple[list[str], list[dict[str, str]]]:
         raise FileNotFoundError(f"{p}: no such file")
     if p.is_dir():
         raise IsADirectoryError(f"{p}: is a directory, not a table")
-    with open(p, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh, delimiter=_delimiter(p))
-        fields = [f.strip() for f in (reader.fieldnames or [])]
-        rows = [{(k or "").strip(): (v or "").strip() if isinstance(v, str) else v
-                 for k, v in row.items()} for row in reader]
+    try:
+        with open(p, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh, delimiter=_delimiter(p))
+            fields = [f.strip() for f in (reader.fieldnames or [])]
+            rows = [{(k or "").strip(): (v or "").strip() if isinstance(v, str) else v
+                     for k, v in row.items()} for row in reader]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{p}: is not a text table (an events file is UTF-8 TSV/CSV; "
+                         f"byte {exc.start} cannot be decoded)") from None
     return fields, rows
 
 
