@@ -310,3 +310,20 @@ def test_real_ultrasound_dicoms_shipped_by_pydicom_data():
         read_clip(two)
     rec2 = ltr.read(two, fps=10)
     assert rec2.n_samples == 2 and rec2.units[0] == "mm/s"
+
+
+def test_clip_in_memory_reads_and_detects_like_its_file(tmp_path):
+    """`clip, truth = ltr.simulate.cine(...)` then `ltr.detect(clip)` / `ltr.read(clip)`
+    (the README's "treat it like any other modality"): the clip's motion recording, the
+    same twitches as through a DICOM file; unknown options are named."""
+    clip, _ = cine(duration=8, seed=3, shape=(96, 128), twitch_rate=30)
+    rec = ltr.read(clip)
+    assert "us" in rec.ch_kinds and rec.sfreq == clip.fps
+    res = ltr.detect(clip)
+    assert len(res.onset) > 0
+    p = ltr.ultrasound.write_dicom(tmp_path / "c.dcm", clip.frames, clip.fps,
+                                   spacing_mm=clip.spacing_mm)
+    assert np.allclose(res.onset, ltr.detect(ltr.read(p)).onset)
+    with pytest.raises(TypeError, match=r"option\(s\) \['sfreq'\] not understood when "
+                                        "reading an ultrasound Clip"):
+        ltr.read(clip, sfreq=30)
