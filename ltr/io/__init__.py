@@ -152,6 +152,8 @@ def read(path: str | os.PathLike[str] | Any, **options: Any) -> Recording:
     if suffix not in READERS and p.is_dir():
         raise IsADirectoryError(f"{p}: is a directory, not a recording (ltr batch reads a "
                                 "folder of recordings)")
+    if suffix not in READERS and not p.exists():
+        raise FileNotFoundError(f"{p}: no such file or folder")
     if suffix not in READERS:
         supported = ", ".join(f"{s} ({name})" for s, (name, _) in READERS.items())
         raise ReadError(p, f"{p}: unsupported file type {suffix or '(no suffix)'!r}; "
