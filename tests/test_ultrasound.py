@@ -327,3 +327,18 @@ def test_clip_in_memory_reads_and_detects_like_its_file(tmp_path):
     with pytest.raises(TypeError, match=r"option\(s\) \['sfreq'\] not understood when "
                                         "reading an ultrasound Clip"):
         ltr.read(clip, sfreq=30)
+
+
+def test_a_broken_video_is_one_short_line(tmp_path, capsys):
+    """A damaged .mp4 names the file and ffmpeg's last word, not ffmpeg's whole banner
+    (version, build flags, library versions: 2.9 kB), nor an install hint when
+    imageio-ffmpeg is installed."""
+    pytest.importorskip("imageio_ffmpeg")
+    from ltr.cli import main
+
+    p = tmp_path / "bad.mp4"
+    p.write_text("hi\n")
+    assert main(["info", str(p)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"ltr info: error: {p}: cannot open as video (")
+    assert len(err.splitlines()) == 1 and len(err) < 300 and "pip install" not in err
