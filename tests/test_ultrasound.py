@@ -342,3 +342,16 @@ def test_a_broken_video_is_one_short_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"ltr info: error: {p}: cannot open as video (")
     assert len(err.splitlines()) == 1 and len(err) < 300 and "pip install" not in err
+
+
+def test_info_names_the_cine_format(tmp_path, capsys):
+    """`ltr info cine.dcm` printed an empty 'format' line (fresh-eyes trial)."""
+    from ltr.cli import main
+
+    clip, _ = cine(duration=2, seed=1, shape=(64, 96))
+    p = ltr.ultrasound.write_dicom(tmp_path / "c.dcm", clip.frames, clip.fps,
+                                   spacing_mm=clip.spacing_mm)
+    assert ltr.read(p).meta["format"] == "DICOM"
+    assert ltr.read(clip).meta["format"] == "ultrasound cine"
+    assert main(["info", str(p)]) == 0
+    assert "format      DICOM" in capsys.readouterr().out
