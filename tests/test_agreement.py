@@ -397,6 +397,21 @@ def test_cli_binary_file_is_one_line_naming_it(tmp_path, capsys):
         read_rater_events(edf)
 
 
+def test_cli_says_why_kappa_is_undefined(tmp_path, capsys):
+    """Both raters find twitches in every insertion: kappa is '-' and the text says why
+    (fresh-eyes trial: a bare '-' in the kappa column)."""
+    marks = _marks([0.0, 10.0], [9.0, 19.0])
+    a = _events(tmp_path / "a.tsv", [*marks, (1.0, 0.05, "twitch", "n/a"),
+                                     (11.0, 0.05, "twitch", "n/a")])
+    b = _events(tmp_path / "b.tsv", [*marks, (1.01, 0.05, "twitch", "n/a"),
+                                     (11.0, 0.05, "twitch", "n/a"),
+                                     (30.0, 0.05, "twitch", "n/a")])
+    assert main(["agree", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "kappa: - (every rater calls every insertion the same way, >= 1 twitch" in out
+    assert "b: 1 twitch(es) outside every insertion (in precision and recall" in out
+
+
 def test_reviewed_file_of_ltr_review(tmp_path):
     """The reviewed file of ``ltr review``: look-alikes and contractions are no twitch
     unless the reviewer called them one (then trial_type says twitch); pending rows
