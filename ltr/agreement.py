@@ -359,11 +359,15 @@ def _rows_of(p: Path) -> tuple[list[str], list[dict[str, str]]]:
         raise FileNotFoundError(f"{p}: no such file")
     if p.is_dir():
         raise IsADirectoryError(f"{p}: is a directory, not a table")
-    with open(p, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh, delimiter=_delimiter(p))
-        fields = [f.strip() for f in (reader.fieldnames or [])]
-        rows = [{(k or "").strip(): (v or "").strip() if isinstance(v, str) else v
-                 for k, v in row.items()} for row in reader]
+    try:
+        with open(p, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh, delimiter=_delimiter(p))
+            fields = [f.strip() for f in (reader.fieldnames or [])]
+            rows = [{(k or "").strip(): (v or "").strip() if isinstance(v, str) else v
+                     for k, v in row.items()} for row in reader]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{p}: is not a text table (an events file is UTF-8 TSV/CSV; "
+                         f"byte {exc.start} cannot be decoded)") from None
     return fields, rows
 
 
@@ -663,13 +667,19 @@ class AgreementResult:
             lines.append("insertions with >= 1 twitch: " + ", ".join(
                 f"{r['rater']} {r['positive_insertions']}/{n_ep}"
                 for r in self.raters.to_dict("records")))
+            pos = {int(r["positive_insertions"]) for r in self.raters.to_dict("records")}
+            if pos <= {0, n_ep} and len(pos) == 1:
+                lines.append("kappa: - (every rater calls every insertion the same way, "
+                             f"{'>= 1 twitch' if n_ep in pos else 'no twitch'}: chance "
+                             "agreement is 1 and kappa is undefined)")
         for r in self.raters.to_dict("records"):
             if r["rejected_rows"]:
                 lines.append(f"{r['rater']}: {r['rejected_rows']} row(s) rejected by review, "
                              "not counted")
             if r["outside_insertions"]:
                 lines.append(f"{r['rater']}: {r['outside_insertions']} twitch(es) outside "
-                             "every insertion (matched, not in the per-insertion counts)")
+                             "every insertion (in precision and recall, not in the per-insertion "
+                             "counts)")
         lines += self.notes
         return "\n".join(ln for ln in lines).rstrip()
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ._logging import use_log_level
+from ._validate import LtrDataWarning
 from .detect.config import DetectorConfig
 from .evaluate import match_onsets
 
@@ -59,6 +61,16 @@ REVIEWED_NAMES: tuple[str, ...] = (
     "{stem}_reviewed_events.tsv", "{stem}.events.tsv", "{stem}_events.tsv",
     "{bids}_events.tsv",
 )
+
+
+def _no_decision(path: Path) -> bool:
+    """A reviewed file of ``ltr review`` (a ``review_status`` column) not reviewed yet."""
+    from .agreement import _rows_of
+
+    fields, rows = _rows_of(path)
+    if "review_status" not in fields:
+        return False
+    return all((r.get("review_status") or "").lower() in ("", "n/a", "na") for r in rows)
 
 
 def find_reviewed(recording: str | os.PathLike[str]) -> Path:
@@ -284,6 +296,13 @@ def calibrate(
                 rec = read(rec, **(read_options or {}))
             truth = read_rater_events(ev).onsets if isinstance(ev, str | os.PathLike) \
                 else np.sort(np.asarray(ev, float))
+            if isinstance(ev, str | os.PathLike) and _no_decision(Path(ev)):
+                warnings.warn(
+                    f"{ev}: holds no reviewer decision yet (every review_status is n/a): "
+                    "its twitches are the detector's own calls, so calibrating on it "
+                    "measures the detector against itself; review it (ltr review) or "
+                    "pair the recording with its events as RECORDING=EVENTS.tsv",
+                    LtrDataWarning, stacklevel=2)
             tol = tolerance if tolerance is not None else \
                 (0.05 if "emg" in rec.ch_kinds else 0.1)
             for i, s in enumerate(scales):

@@ -600,6 +600,8 @@ def _cmd_live(args: argparse.Namespace) -> int:
             done = live_run.run(source, config=cfg, duration=args.duration, out=args.out,
                                 overwrite=args.overwrite, markers=markers,
                                 on_chunk=view.update)
+    except BrokenPipeError:  # `ltr live ... | head`: main() stops quietly
+        raise
     except Exception as err:
         _print_error("live", err, args.verbose, args.source)
         return 1

@@ -381,6 +381,37 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
         "found ['start']"
 
 
+def test_cli_binary_file_is_one_line_naming_it(tmp_path, capsys):
+    """A recording given where an events file belongs (``ltr agree a.tsv x.edf``,
+    ``ltr calibrate REC=OTHER.edf``) is refused in one line naming it, not with a bare
+    UnicodeDecodeError."""
+    a = tmp_path / "a.tsv"
+    a.write_text("onset\ttrial_type\n1.0\ttwitch\n")
+    edf = tmp_path / "x.edf"
+    edf.write_bytes(b"0       " + bytes(range(128, 256)) * 8)
+    assert main(["agree", str(a), str(edf)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr agree: error: {edf}: is not a text table")
+    assert len(err.strip().splitlines()) == 1
+    with pytest.raises(ValueError, match="x.edf: is not a text table"):
+        read_rater_events(edf)
+
+
+def test_cli_says_why_kappa_is_undefined(tmp_path, capsys):
+    """Both raters find twitches in every insertion: kappa is '-' and the text says why
+    (fresh-eyes trial: a bare '-' in the kappa column)."""
+    marks = _marks([0.0, 10.0], [9.0, 19.0])
+    a = _events(tmp_path / "a.tsv", [*marks, (1.0, 0.05, "twitch", "n/a"),
+                                     (11.0, 0.05, "twitch", "n/a")])
+    b = _events(tmp_path / "b.tsv", [*marks, (1.01, 0.05, "twitch", "n/a"),
+                                     (11.0, 0.05, "twitch", "n/a"),
+                                     (30.0, 0.05, "twitch", "n/a")])
+    assert main(["agree", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "kappa: - (every rater calls every insertion the same way, >= 1 twitch" in out
+    assert "b: 1 twitch(es) outside every insertion (in precision and recall" in out
+
+
 def test_reviewed_file_of_ltr_review(tmp_path):
     """The reviewed file of ``ltr review``: look-alikes and contractions are no twitch
     unless the reviewer called them one (then trial_type says twitch); pending rows

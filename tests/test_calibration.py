@@ -107,6 +107,31 @@ def test_cli_pairs_files_and_writes_toml(tmp_path, capsys):
     assert "at least two reviewed recordings" in capsys.readouterr().err
 
 
+def test_an_unreviewed_reviewed_file_is_warned_about(tmp_path):
+    """Opening ``ltr review`` writes NAME.reviewed.tsv at once, every row pending (the
+    detector's own calls), and it then wins over NAME.events.tsv: calibrating on it would
+    score the detector against itself, so calibrate says so (fresh-eyes trial)."""
+    recs = []
+    for s in range(2):
+        p = tmp_path / f"site{s}.edf"
+        write_session(p, duration=20, seed=230 + s, layout="emg")
+        recs.append(p)
+    res = ltr.detect(ltr.read(recs[0]))
+    rows = ["onset\tduration\ttrial_type\treview_status"] + \
+        [f"{t:.4f}\t0.05\ttwitch\tn/a" for t in res.onset]
+    (tmp_path / "site0.reviewed.tsv").write_text("\n".join(rows) + "\n")
+    with pytest.warns(ltr.LtrDataWarning, match=r"site0.reviewed.tsv: holds no reviewer "
+                                                r"decision yet"):
+        calibrate(recs, scales=(1.0,), floors=(0.0,))
+    rows[1] = rows[1].replace("n/a", "confirmed")  # one decision: a review under way
+    (tmp_path / "site0.reviewed.tsv").write_text("\n".join(rows) + "\n")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*no reviewer decision")
+        calibrate(recs, scales=(1.0,), floors=(0.0,))
+
+
 @pytest.mark.slow
 def test_weak_site_bigger():
     """10 sessions of 2 minutes at the weak site (the figure of the closing note)."""

@@ -174,6 +174,19 @@ def test_a_folder_without_a_recording_suffix_is_named_a_directory(tmp_path, caps
     assert "is a directory" in err and "Traceback" not in err and len(err.splitlines()) == 1
 
 
+def test_a_missing_path_without_a_known_suffix_is_missing(tmp_path, capsys):
+    # fresh-eyes trial: `ltr info nodir/` (a typo) said "unsupported file type
+    # '(no suffix)'" and listed every format, as if the path existed
+    from ltr.cli import main
+
+    for name in ("nodir", "x.xyz"):
+        with pytest.raises(FileNotFoundError, match=f"{name}: no such file or folder"):
+            ltr.read(tmp_path / name)
+    assert main(["info", str(tmp_path / "nodir")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == f"ltr info: error: {tmp_path / 'nodir'}: no such file or folder"
+
+
 def test_report_refuses_an_output_that_is_neither_html_nor_pdf(tmp_path, capsys):
     from ltr.cli import main
 

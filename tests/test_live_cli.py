@@ -186,3 +186,21 @@ def test_lsl_round_trip(tmp_path, capsys) -> None:
     assert len(markers) == len(rows)
     sent = [json.loads(m) for m, _ in markers]
     np.testing.assert_allclose([s["onset"] for s in sent], live, atol=1e-6)  # 6 decimals
+
+
+def test_cli_broken_pipe_is_quiet(tmp_path) -> None:
+    """`ltr live FILE --speed 0 | head`: once head has gone, ltr stops like the other
+    commands (status 141, nothing on stderr), not with 'error: ... Broken pipe'."""
+    import subprocess
+    import sys
+
+    r, w = os.pipe()
+    os.close(r)  # a reader that went away
+    try:
+        proc = subprocess.run([sys.executable, "-m", "ltr.cli", "live", str(SAMPLE),
+                               "--speed", "0", "--duration", "12", "--plain"], stdout=w,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(w)
+    assert "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 141

@@ -362,6 +362,18 @@ def test_a_second_review_of_the_same_file_is_refused(tmp_path: Path) -> None:
         assert lock.read_text() == str(os.getpid())
 
 
+def test_an_output_in_a_missing_folder_is_named(recording: Path, tmp_path: Path,
+                                               capsys) -> None:
+    # fresh-eyes trial: `-o /nonexist/r.tsv` said "[Errno 2] ... '/nonexist/r.tsv.lock'"
+    target = tmp_path / "nonexist" / "r.tsv"
+    assert main(["review", str(recording), "--no-browser", "--duration", "1",
+                 "-o", str(target)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"{target}: its folder {target.parent} does not exist; create it "
+                        "or give another -o")
+    assert ".lock" not in err and len(err.splitlines()) == 1
+
+
 def test_apply_review_counts_what_the_reviewer_holds_true(session: ReviewSession,
                                                          recording: Path,
                                                          tmp_path: Path) -> None:

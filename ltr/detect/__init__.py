@@ -115,6 +115,12 @@ def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None
         return data
     if hasattr(data, "info") and hasattr(data, "get_data"):
         return Recording.from_mne(data)
+    from ..io import _is_clip
+
+    if _is_clip(data):  # ltr.simulate.cine, ltr.ultrasound.read_clip: its motion recording
+        from ..io import read
+
+        return read(data)
     if type(data).__module__.startswith("pandas"):
         # samples in rows, channels named by the columns; as for an array, every channel
         # is EMG unless a name says otherwise

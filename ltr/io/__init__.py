@@ -152,6 +152,8 @@ def read(path: str | os.PathLike[str] | Any, **options: Any) -> Recording:
     if suffix not in READERS and p.is_dir():
         raise IsADirectoryError(f"{p}: is a directory, not a recording (ltr batch reads a "
                                 "folder of recordings)")
+    if suffix not in READERS and not p.exists():
+        raise FileNotFoundError(f"{p}: no such file or folder")
     if suffix not in READERS:
         supported = ", ".join(f"{s} ({name})" for s, (name, _) in READERS.items())
         raise ReadError(p, f"{p}: unsupported file type {suffix or '(no suffix)'!r}; "
@@ -168,7 +170,27 @@ def read(path: str | os.PathLike[str] | Any, **options: Any) -> Recording:
 
 
 def _read_object(obj: Any, options: dict[str, Any]) -> Recording:
-    """A Recording from an object in memory: an MNE Raw or a pandas DataFrame/Series."""
+    """A Recording from an object in memory: an MNE Raw, a pandas DataFrame/Series or an
+    ultrasound Clip (:func:`ltr.simulate.cine`, :func:`ltr.ultrasound.read_clip`)."""
+    if _is_clip(obj):
+        allowed = {"roi", "method", "ch_kinds"}
+        reader = "an ultrasound Clip"
+
+        def make(clip: Any, **kw: Any) -> Recording:
+            from ..ultrasound.motion import motion_recording
+
+            kinds = kw.pop("ch_kinds", None)
+            rec = motion_recording(clip, **kw)
+            assert isinstance(rec, Recording)
+            if kinds:
+                rec.set_channel_kinds(dict(kinds))
+            return rec
+
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise TypeError(f"option(s) {unknown} not understood when reading {reader}; "
+                            f"options are {sorted(allowed)}")
+        return make(obj, **options)
     import mne
 
     if isinstance(obj, mne.io.BaseRaw):
@@ -183,13 +205,18 @@ def _read_object(obj: Any, options: dict[str, Any]) -> Recording:
         def make(data: Any, **kw: Any) -> Recording:
             return Recording(data, kw.pop("sfreq", None), **kw)
     else:
-        raise TypeError("read needs a file path, an mne.io.Raw or a pandas DataFrame/Series, "
-                        f"got {type(obj).__name__}")
+        raise TypeError("read needs a file path, an mne.io.Raw, a pandas DataFrame/Series or "
+                        f"an ultrasound Clip, got {type(obj).__name__}")
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(f"option(s) {unknown} not understood when reading {reader}; "
                         f"options are {sorted(allowed)}")
     return make(obj, **options)
+
+
+def _is_clip(obj: Any) -> bool:
+    """An :class:`ltr.ultrasound.Clip`, told without importing the ultrasound extra."""
+    return type(obj).__name__ == "Clip" and type(obj).__module__.startswith("ltr.ultrasound")
 
 
 def write(recording: Recording, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:

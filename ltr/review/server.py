@@ -577,6 +577,9 @@ def review_lock(path: str | os.PathLike[str]) -> Any:
         Naming the file and the process that holds it.
     """
     lock = Path(str(path) + ".lock")
+    if not lock.parent.is_dir():
+        raise FileNotFoundError(f"{path}: its folder {lock.parent} does not exist; create it "
+                                "or give another -o")
     for _ in range(2):
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)

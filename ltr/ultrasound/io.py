@@ -13,6 +13,7 @@ and ``scikit-image`` for the motion.
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.util
 import os
 import weakref
 from collections.abc import Iterator
@@ -294,8 +295,13 @@ def read_video(path: str | os.PathLike[str], *, fps: float | None = None,
     try:
         rdr, proc = _open_video(iio, p)
     except Exception as err:  # imageio raises several types
-        raise ValueError(f"{p}: cannot open as video ({err}); reading video needs "
-                         f"imageio-ffmpeg: pip install 'ltr[ultrasound]'") from err
+        # ffmpeg's answer is its whole banner (version, build flags, libraries): keep
+        # its last line, which says what is wrong with the file
+        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+        why = lines[-1] if lines else type(err).__name__
+        hint = "" if importlib.util.find_spec("imageio_ffmpeg") else \
+            "; reading video needs imageio-ffmpeg: pip install 'ltr[ultrasound]'"
+        raise ValueError(f"{p}: cannot open as video ({why}){hint}") from err
     meta = rdr.get_meta_data()
     rate = float(fps) if fps is not None else float(meta.get("fps") or 0)
     if not rate > 0:

@@ -409,6 +409,7 @@ def motion_recording(
         units=[unit, unit, unit, "", "px", unit.split("/")[0]],
         meas_date=clip.meas_date,
         meta={"source": clip.source,
+              "format": str(clip.meta.get("format") or "ultrasound cine"),
               "ultrasound": {"roi_px": list(box), "spacing_mm": clip.spacing_mm,
                              "method": method, "grid_factor": m.factor, "cell": CELL,
                              "shape": list(clip.shape), "n_frames": clip.n_frames,
