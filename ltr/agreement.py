@@ -762,10 +762,30 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(name))
 
 
+def unreviewed(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a reviewed file written by ``ltr review`` (``review_status``
+    beside the detector's ``detected_as`` or the ``reviewed_at`` stamp) in which no row
+    has been decided yet: its twitches are then the detector's own calls (``ltr review``
+    writes the file as soon as it opens)."""
+    fields, rows = _rows_of(Path(path))
+    if "review_status" not in fields or not {"detected_as", "reviewed_at"} & set(fields):
+        return False
+    return all((r.get("review_status") or "").lower() in ("", "n/a", "na") for r in rows)
+
+
+def _warn_unreviewed(path: str | os.PathLike[str], use: str) -> None:
+    if unreviewed(path):
+        warnings.warn(
+            f"{path}: holds no reviewer decision yet (every review_status is n/a): its "
+            f"twitches are the detector's own calls, so {use} measures the detector "
+            "against itself; review it first (ltr review)", LtrDataWarning, stacklevel=3)
+
+
 def _as_rater(x: Any, i: int) -> RaterEvents:
     if isinstance(x, RaterEvents):
         return x
     if isinstance(x, str | os.PathLike):
+        _warn_unreviewed(x, "agreement with it")
         return read_rater_events(x)
     return RaterEvents(f"rater {i + 1}", np.sort(np.asarray(
         x.onset if hasattr(x, "onset") else x, float).reshape(-1)))
@@ -1027,6 +1047,8 @@ def agree_folders(folders: Sequence[str | os.PathLike[str]], *,
     notes: list[str] = []
     unmarked = []
     for key in keys:
+        for f in files:
+            _warn_unreviewed(f[key], "agreement with it")
         rs = [read_rater_events(f[key], name=n) for f, n in zip(files, names, strict=True)]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", LtrDataWarning)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
+from ltr._validate import LtrDataWarning
 from ltr.agreement import (
     PAIR_KEYS,
     agree,
@@ -501,3 +502,31 @@ def test_reads_what_ltr_review_writes(tmp_path):
     row = agree([path, det], epochs=res.epochs).pairs.iloc[0]
     # all but the rejected, the moved (200 ms away) and the added twitch match
     assert (row.tp, row.fp, row.fn) == (len(tw) - 2, 2, 2)
+
+
+def test_agree_warns_on_a_reviewed_file_without_decisions(tmp_path):
+    """``ltr review`` writes NAME.reviewed.tsv as soon as it opens, every row pending (the
+    detector's own calls): agreeing the detector with it would measure the detector
+    against itself, so agree says so; one decision is a review under way (no warning)."""
+    import warnings
+
+    det = tmp_path / "det.tsv"
+    rev = tmp_path / "x.reviewed.tsv"
+    onsets = [1.0, 2.5, 4.0]
+    det.write_text("onset\tduration\ttrial_type\n"
+                   + "".join(f"{t}\t0.05\ttwitch\n" for t in onsets))
+    # the columns ltr review writes: the detector's call beside the reviewer's status
+    rows = ["onset\tduration\ttrial_type\treview_status\treviewer\treviewed_at\tdetected_as"] + \
+        [f"{t}\t0.05\ttwitch\tn/a\tn/a\tn/a\ttwitch" for t in onsets]
+    rev.write_text("\n".join(rows) + "\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        agree([det, rev])
+    said = [str(w.message) for w in caught if issubclass(w.category, LtrDataWarning)]
+    assert any(m.startswith(f"{rev}: holds no reviewer decision yet") for m in said)
+    rows[2] = rows[2].replace("n/a", "rejected")
+    rev.write_text("\n".join(rows) + "\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        agree([det, rev])
+    assert not [w for w in caught if "no reviewer decision" in str(w.message)]
