@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -76,13 +77,22 @@ def write_delimited(path: str | os.PathLike[str], columns: Sequence[str],
     if p.exists() and not overwrite:
         raise FileExistsError(f"{p}: exists; pass overwrite=True to replace it")
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".part")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, delimiter=sep, lineterminator="\n",
-                            quoting=csv.QUOTE_MINIMAL)
-        writer.writerow([str(c) for c in columns])
-        writer.writerows([format_value(v) for v in row] for row in rows)
-    os.replace(tmp, p)
+    # a temporary file of its own beside the target (two writers never share one),
+    # flushed to disk, then renamed: a reader or a crash sees the old file or the new
+    # one, never a partial one, and no temporary file is left behind
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, delimiter=sep, lineterminator="\n",
+                                quoting=csv.QUOTE_MINIMAL)
+            writer.writerow([str(c) for c in columns])
+            writer.writerows([format_value(v) for v in row] for row in rows)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return p
 
 

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io.tables import MISSING, format_value
+from ..io.tables import MISSING, write_delimited
 
 #: Columns of the reviewed events file, in order: description and unit.
 REVIEWED_COLUMNS: dict[str, tuple[str, str]] = {
@@ -246,21 +246,10 @@ def write_reviewed(rows: Iterable[Mapping[str, Any]], path: str | os.PathLike[st
     -------
     Path
     """
-    p = Path(path)
     ordered = sorted(rows, key=lambda r: (float(r["onset"]), str(r.get("candidate"))))
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-            w.writerow(list(REVIEWED_COLUMNS))
-            w.writerows([format_value(r.get(c)) for c in REVIEWED_COLUMNS] for r in ordered)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return write_delimited(path, list(REVIEWED_COLUMNS),
+                           ([r.get(c) for c in REVIEWED_COLUMNS] for r in ordered),
+                           delimiter="\t", overwrite=True)
 
 
 def write_sidecar(path: str | os.PathLike[str]) -> Path | None:
