@@ -53,7 +53,7 @@ def test_scaled_config_fields():
     assert cfg.floor.on_sigma == pytest.approx(0.5 * base.floor.on_sigma, abs=1e-9)
     assert cfg.confidence.min_confidence == 0.3
     assert cfg.reject == base.reject
-    assert scaled_config(base, 1.0, 0.0) == base
+    assert scaled_config(base, 1.0, base.confidence.min_confidence) == base
     with pytest.raises(ValueError, match="scale must be > 0"):
         scaled_config(base, 0.0, 0.0)
 
@@ -122,14 +122,14 @@ def test_an_unreviewed_reviewed_file_is_warned_about(tmp_path):
     (tmp_path / "site0.reviewed.tsv").write_text("\n".join(rows) + "\n")
     with pytest.warns(ltr.LtrDataWarning, match=r"site0.reviewed.tsv: holds no reviewer "
                                                 r"decision yet"):
-        calibrate(recs, scales=(1.0,), floors=(0.0,))
+        calibrate(recs, scales=(1.0,), floors=(DetectorConfig().confidence.min_confidence,))
     rows[1] = rows[1].replace("n/a", "confirmed")  # one decision: a review under way
     (tmp_path / "site0.reviewed.tsv").write_text("\n".join(rows) + "\n")
     import warnings
 
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*no reviewer decision")
-        calibrate(recs, scales=(1.0,), floors=(0.0,))
+        calibrate(recs, scales=(1.0,), floors=(DetectorConfig().confidence.min_confidence,))
 
 
 @pytest.mark.slow

@@ -204,7 +204,14 @@ def test_acc_only_truth_uses_jolt_onsets():
     _rec, truth = session(120, 1000, "acc", seed=2)
     assert not truth.has_emg
     np.testing.assert_array_equal(truth.onsets, truth.twitches["acc_onset"])
-    assert np.isnan(truth.twitches["snr_db"]).all()
+    # the jolt's SNR by the EMG burst's rule: its vector RMS over the sensor noise's
+    snr = truth.twitches["snr_db"]
+    assert np.isfinite(snr).all()
+    cfg = SimulationConfig()
+    peak = truth.twitches["acc_amplitude"]
+    # a damped jolt's RMS over its span is a fraction of its peak (a sine's 0.71 at most)
+    assert (snr < 20 * np.log10(0.71 * peak / (cfg.acc_noise_rms * np.sqrt(3)))).all()
+    assert (snr > 20 * np.log10(0.05 * peak / (cfg.acc_noise_rms * np.sqrt(3)))).all()
 
 
 def test_suite_generator_and_names():

@@ -199,7 +199,8 @@ def detect(
         Set aside the twitches whose calibrated confidence is below this (0-1): they move
         to the rejected candidates with reason ``low_confidence``
         (:meth:`TwitchResults.filter`). None: ``config.confidence.min_confidence``
-        (default 0, every twitch kept).
+        (default 0.5: more likely a twitch than not); 0 keeps every twitch the rules
+        passed.
     verbose : bool | str | int | None
         Log level for this call.
 

@@ -1097,15 +1097,13 @@ def _acc_features(raw0: np.ndarray, low_mag: np.ndarray | None, mag: np.ndarray,
     feats["rise_half"] = _rise_half(short, onset, offset) / fs
     feats["low_ratio"] = (np.zeros(onset.size) if low_mag is None
                           else _low_ratio(low_mag, mag, onset, offset))
-    # the tremor around a candidate (its episode's fade is within half a spectral
-    # window) and how much its fitted amplitude changes over the candidate and one fit
-    # window either side (a fade, where the fit leaves some of it)
-    reach = round(a.tremor_window / 2 * fs)
-    feats["tremor_amp"] = np.nan_to_num(_extremes_in(
-        tremor_amp, np.maximum(onset - reach, 0), np.minimum(offset + reach, mag.size))[0])
+    # the tremor fitted over the candidate and one fit window either side (what the
+    # fit subtracted there, and so what its residue can be) and how much that
+    # amplitude changes (a fade, where the fit leaves some of it)
     near = round(a.tremor_cycles / a.tremor_band[0] * fs)
     hi_amp, lo_amp = _extremes_in(tremor_amp, np.maximum(onset - near, 0),
                                   np.minimum(offset + near, mag.size))
+    feats["tremor_amp"] = np.nan_to_num(hi_amp)
     feats["tremor_fade"] = np.nan_to_num((hi_amp - lo_amp) / np.maximum(hi_amp, 1e-300))
     return feats
 

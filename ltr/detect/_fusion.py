@@ -18,6 +18,7 @@ def confidence_features(
     median_freq: np.ndarray, burst: np.ndarray, crest: np.ndarray,
     near_beat: np.ndarray, channels: np.ndarray, sfreq: float,
     neighbours: np.ndarray | None = None, look_alikes: np.ndarray | None = None,
+    acc_slow: np.ndarray | None = None,
 ) -> np.ndarray:
     """The design matrix of the confidence model, one row per event, one column per name
     of :data:`~ltr.detect.config.CONFIDENCE_FEATURES` (scaled and clipped as documented
@@ -28,11 +29,13 @@ def confidence_features(
     ``median_freq`` in Hz (NaN without EMG), ``near_beat`` and ``channels`` are 0/1;
     ``neighbours`` counts the other events within 1 s (:func:`neighbour_count`) and
     ``look_alikes`` the candidates turned away per minute on the primary channel (0 when
-    None).
+    None); ``acc_slow`` the accelerometer jolt's movement-band over twitch-band content
+    (``low_ratio``; NaN or None without a jolt, and for a jolt cut out of a movement).
     """
     n = np.asarray(duration).size
     neighbours = np.zeros(n) if neighbours is None else np.asarray(neighbours, float)
     look_alikes = np.zeros(n) if look_alikes is None else np.asarray(look_alikes, float)
+    acc_slow = np.full(n, np.nan) if acc_slow is None else np.asarray(acc_slow, float)
 
     def col(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
         v = np.broadcast_to(np.asarray(v, dtype=float), (n,))
@@ -52,6 +55,8 @@ def confidence_features(
             col(np.full(n, np.log2(sfreq / 2000.0)), -3.0, 3.0),
             col(np.log2(1.0 + neighbours), 0.0, 4.0),
             col(np.log2(1.0 + np.maximum(look_alikes, 0.0)), 0.0, 8.0),
+            np.where(np.isnan(acc_slow), 0.0,  # no jolt (NaN): 0
+                     col(np.log2(np.maximum(acc_slow, 0.0)), -4.0, 3.0)),
         ])
     return x
 
@@ -199,6 +204,13 @@ def channel_table(results: list[ChannelResult], sfreq: float,
                    else 0.0)
         cols["_look_alikes"].extend([per_min] * n)
         cols["_jolt_piece"].extend(f.get("jolt_piece", np.zeros(acc.size))[acc])
+        is_acc = r.modality == "acc"
+        # a jolt cut out of a movement: its movement-band content is the movement's
+        # around it (as for the rule slow_content, not evidence against it)
+        piece = f.get("jolt_piece", np.zeros(acc.size))[acc] > 0
+        low = f.get("low_ratio")
+        cols["_acc_slow"].extend(np.where(piece, np.nan, low[acc]) if is_acc and low is not None
+                                 else np.full(n, np.nan))
     out = {k: np.asarray(v, dtype=object if k in ("unit", "channel", "channels", "modality")
                          else (int if k == "epoch" else float)) for k, v in cols.items()}
     is_emg = out["modality"] == "emg"
@@ -208,7 +220,7 @@ def channel_table(results: list[ChannelResult], sfreq: float,
         duration=out["duration"], median_freq=out["median_freq"], burst=out["_burst"],
         crest=out["_crest"], near_beat=out["_near_beat"],
         channels=np.zeros(is_emg.size), sfreq=sfreq, neighbours=out["_neighbours"],
-        look_alikes=out["_look_alikes"])
+        look_alikes=out["_look_alikes"], acc_slow=out["_acc_slow"])
     if cfg.confidence.method == "heuristic":
         out["confidence"] = _heuristic(out["_margin"], cfg.fusion)
     else:
@@ -219,7 +231,7 @@ def channel_table(results: list[ChannelResult], sfreq: float,
 
 #: Private per-row columns of :func:`channel_table` (features of the confidence model).
 _PRIVATE = ("_margin", "_burst", "_crest", "_near_beat", "_neighbours", "_look_alikes",
-            "_jolt_piece")
+            "_jolt_piece", "_acc_slow")
 
 
 def strip_private(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -332,7 +344,8 @@ def fuse(
     snr = np.nan_to_num(table["snr_db"], nan=-np.inf).tolist()
     out: dict[str, list] = {k: [] for k in EVENT_COLUMNS}
     feat: dict[str, list] = {k: [] for k in ("emg_margin", "acc_margin", "burst", "crest",
-                                             "near_beat", "channels", "look_alikes")}
+                                             "near_beat", "channels", "look_alikes",
+                                             "acc_slow")}
     c_fused: list[float] = []
     for emg_m, acc_m in rows:  # a loop over events
         emg_i, acc_i = emg_m.tolist(), acc_m.tolist()
@@ -361,6 +374,7 @@ def fuse(
             feat["near_beat"].append(max((cols["_near_beat"][r] for r in emg_i),
                                          default=0.0))
             feat["channels"].append(float(len({cols["channel"][r] for r in emg_i}) > 1))
+            feat["acc_slow"].append(cols["_acc_slow"][best_a] if acc_i else np.nan)
     fused = {k: np.asarray(v, dtype=table[k].dtype) for k, v in out.items()}
     n = fused["onset"].size
     if "_margin" in cols:

@@ -176,8 +176,12 @@ def _twitches(b: _Builder, rng: np.random.Generator, epochs: dict[str, np.ndarra
                 wf.add_at(acc[axis], peak * d[axis] * jolt, j0)
             row.update(acc_onset=acc_onset, acc_amplitude=peak)
             if not n_emg:  # the jolt is all there is: it defines the event
+                # and its SNR, by the rule of the EMG burst's: the jolt's RMS over its
+                # span (vector magnitude) over the sensor noise's (sqrt(3) axes)
+                jolt_rms = peak * float(np.sqrt(np.mean(jolt ** 2)))
                 row.update(onset=acc_onset, offset=acc_onset + jolt.size / sfreq,
-                           peak_time=acc_onset + np.argmax(np.abs(jolt)) / sfreq)
+                           peak_time=acc_onset + np.argmax(np.abs(jolt)) / sfreq,
+                           snr_db=20 * np.log10(jolt_rms / (cfg.acc_noise_rms * np.sqrt(3))))
                 offset = row["offset"]
         else:
             row.update(acc_onset=np.nan, acc_amplitude=np.nan)

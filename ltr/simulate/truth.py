@@ -19,7 +19,8 @@ TWITCH_COLUMNS = {
     "peak_time": "s, time of the largest absolute EMG value (or acceleration magnitude)",
     "amplitude": "V, peak absolute EMG of the twitch alone on its channel (NaN without EMG)",
     "rms": "V, RMS of the twitch alone over [onset, offset] (NaN without EMG)",
-    "snr_db": "dB, 20 log10(rms / baseline noise RMS) (NaN without EMG)",
+    "snr_db": "dB, 20 log10(rms / baseline noise RMS); in acc-only layouts the jolt's: "
+              "its vector RMS over its span against the sensor noise's",
     "channel": "name of the EMG channel of the needled muscle ('' without EMG)",
     "acc_onset": "s, onset of the accelerometer jolt (NaN without accelerometer)",
     "acc_amplitude": "m/s^2, peak magnitude of the jolt (NaN without accelerometer)",
