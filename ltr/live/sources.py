@@ -2,7 +2,9 @@
 written, or a Lab Streaming Layer stream (:class:`ltr.live.lsl.LslInlet`).
 
 Every source has ``sfreq``, ``ch_names``, ``ch_kinds``, ``units``, ``chunks()`` (arrays of
-channels × samples in SI units, in order) and ``close()``.
+channels × samples in SI units, in order) and ``close()``; one that knows the needle
+insertions has ``epochs`` (:class:`ltr.segment.Epochs`), one that receives marks as
+they happen has ``marks()`` (new ``(onset, description)`` pairs, s of stream time).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class FileSource:
                  **options: Any) -> None:
         from ..io import read
         from ..recording import Recording
+        from ..segment import find_epochs
 
         if not (isinstance(speed, int | float) and np.isfinite(speed) and speed >= 0):
             raise ValueError(f"speed must be a number >= 0 (0: as fast as possible), got "
@@ -48,6 +51,9 @@ class FileSource:
         if not (isinstance(chunk, int | float) and chunk > 0):
             raise ValueError(f"chunk must be > 0 s, got {chunk!r}")
         self.rec = path if isinstance(path, Recording) else read(path, **options)
+        #: The needle insertions, as :func:`ltr.detect` finds them in the recording
+        #: (``needle in``/``needle out`` annotations, else a trigger channel).
+        self.epochs = find_epochs(self.rec)
         self.name = str(self.rec.meta.get("source", path))
         self.sfreq = float(self.rec.sfreq)
         self.ch_names = list(self.rec.ch_names)
