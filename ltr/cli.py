@@ -575,7 +575,10 @@ def _cmd_live(args: argparse.Namespace) -> int:
             source: Any = lsl.LslInlet(args.lsl, timeout=args.timeout)
             name = f"LSL stream {args.lsl}"
         elif args.follow:
-            source = sources.TailSource(args.source, sfreq=args.sfreq, idle=args.timeout)
+            opts = _read_options(args)
+            source = sources.TailSource(
+                args.source, sfreq=args.sfreq, idle=args.timeout,
+                **{k: opts[k] for k in ("time_column", "exclude", "ch_kinds") if k in opts})
             name = f"{args.source} (following)"
         else:
             source = sources.FileSource(args.source, speed=args.speed,
