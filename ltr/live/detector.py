@@ -112,7 +112,9 @@ class Twitch:
         Stream time (s of signal pushed) when it was decided; ``decided_at - onset`` is
         the decision latency.
     row : dict
-        Every column of :data:`ltr.results.EVENT_COLUMNS` for this twitch.
+        Every column of :data:`ltr.results.EVENT_COLUMNS` for this twitch; ``epoch``
+        is the needle insertion holding its onset as known when it was decided (-1
+        outside one, or when no insertion is known).
     """
 
     onset: float
