@@ -162,6 +162,9 @@ def main() -> None:
     ap.add_argument("--quiet", type=float, default=None, help="StreamConfig.quiet")
     ap.add_argument("--context", type=float, default=None, help="StreamConfig.context")
     ap.add_argument("--beat-wait", type=float, default=None, help="StreamConfig.beat_wait")
+    ap.add_argument("--no-fuse-late", action="store_true",
+                    help="StreamConfig(fuse_late=False): report bursts without waiting for "
+                         "their fusion partners")
     a = ap.parse_args()
     if "-" in a.seeds:
         lo, hi = (int(x) for x in a.seeds.split("-"))
@@ -173,6 +176,8 @@ def main() -> None:
         seeds, names = seeds[:1], ["clean", "ecg", "fused", "everything"]
     kw = {k: v for k, v in (("quiet", a.quiet), ("context", a.context),
                             ("beat_wait", a.beat_wait)) if v is not None}
+    if a.no_fuse_late:
+        kw["fuse_late"] = False
     cfg = StreamConfig(**kw)
     out = [f"# The streaming detector against `ltr.detect`\n\n`python benchmarks/live.py "
            f"--seeds {a.seeds} --chunk {a.chunk}`; StreamConfig: {cfg}\n",

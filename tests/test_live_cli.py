@@ -277,22 +277,22 @@ def test_view_counts_the_insertion_from_known_epochs() -> None:
 
 
 def test_lsl_needle_marks_give_epochs(tmp_path, capsys) -> None:
-    """A player streams 8 s of the sample with its 'needle in' annotation (mne-lsl
-    publishes NAME-annotations); `ltr live --lsl NAME` takes the mark from that stream
-    and every twitch after it is in insertion 0 (was -1: no epochs over LSL)."""
+    """A player streams 11 s of the sample with its 'needle in' annotation at 4.1 s
+    (mne-lsl publishes NAME-annotations); `ltr live --lsl NAME` takes the mark from that
+    stream and every twitch after it is in insertion 0 (was -1: no epochs over LSL)."""
     pytest.importorskip("mne_lsl")
     import mne
     from mne_lsl.player import PlayerLSL
 
     raw = mne.io.read_raw_edf(SAMPLE, preload=True, verbose="error")
-    raw.crop(2.0, 10.0, include_tmax=False)  # 'needle in' at 2.1 s of this piece
+    raw.crop(0.0, 11.0, include_tmax=False)  # the marks inlet has 4 s to connect
     assert "needle in" in set(raw.annotations.description)
     name = f"ltr-marks-{os.getpid()}"
     player = PlayerLSL(raw, chunk_size=100, n_repeat=1, name=name)
     out = tmp_path / "live.tsv"
     player.start()
     try:
-        code = main(["live", "--lsl", name, "--duration", "7", "--timeout", "3",
+        code = main(["live", "--lsl", name, "--duration", "10", "--timeout", "3",
                      "--out", str(out), "--no-markers"])
     finally:
         with contextlib.suppress(RuntimeError):

@@ -69,9 +69,10 @@ class StreamConfig:
         decided, flagged by the watch or not) and for bursts on other channels within
         ``emg_window``, so that ``channels``, ``modality`` and ``confidence`` are those
         of the fused twitch, as in :func:`ltr.detect`. The jolt must end first: on the
-        shipped sample that moves a fused twitch's report from about 0.15 s to 0.2-0.6 s
-        after its onset. False reports the burst at once with what is decided then (a
-        jolt decided later is counted with it but not shown in its row).
+        simulator's ``fused`` sessions a twitch is then reported a median 383 ms after
+        its onset instead of 134 (``benchmarks/results/live.md``). False reports the
+        burst at once with what is decided then (a jolt decided later is counted with
+        it but not shown in its row).
     plan_at : tuple of float
         Stream times (s) at which the channel-wide estimates (mains, heartbeat, pop and
         spike scales) are made from the signal so far (default 2, 10, 30, 120; the last
