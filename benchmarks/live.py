@@ -11,7 +11,9 @@ up), the session is detected offline (``ltr.detect``) and streamed through
 
 1. Agreement: F1 of the streamed twitches against the offline ones (onsets within
    50 ms; 100 ms accelerometer-only), pooled over seeds, and F1 of each against the
-   truth; the gap is offline minus streamed.
+   truth; the gap is offline minus streamed. "Same row": the fraction of twitches
+   found by both whose row as reported carries offline's ``channels``, ``modality``
+   and ``epoch``.
 2. Decision latency: for each true twitch the stream found, the stream time at which it
    was reported minus the true onset (what a clinician waits), median / 95th
    percentile / max, per condition and pooled.
@@ -25,6 +27,7 @@ up), the session is detected offline (``ltr.detect``) and streamed through
 from __future__ import annotations
 
 import argparse
+import inspect
 import time
 import warnings
 from pathlib import Path
@@ -41,9 +44,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def stream(rec: ltr.Recording, chunk: int, cfg: StreamConfig | None = None,
            ) -> tuple[list, StreamingDetector, float]:
-    """Push a recording in chunks; the twitches, the detector and the CPU seconds."""
+    """Push a recording in chunks; the twitches, the detector and the CPU seconds.
+
+    The needle insertions are given as ``ltr live FILE`` gives them (the recording's
+    annotations, :func:`ltr.segment.find_epochs`), where the detector takes them."""
+    kw = {}
+    if "epochs" in inspect.signature(StreamingDetector).parameters:
+        kw["epochs"] = ltr.segment.find_epochs(rec)
     det = StreamingDetector(rec.sfreq, rec.ch_names, rec.ch_kinds, stream=cfg,
-                            units=rec.units)
+                            units=rec.units, **kw)
     data = rec.data
     t0 = time.process_time()
     found = []
@@ -71,7 +80,13 @@ def one(name: str, seed: int, chunk: int, cfg: StreamConfig | None) -> dict:
     vs_on = compare(on, truth.onsets, tol)
     lat = decided[vs_on["matched_detected"]] - np.asarray(truth.onsets)[
         vs_on["matched_reference"]]
+    # the twitches both found: do their rows say the same (channels, modality, epoch)?
+    same = [(found[i].channels, found[i].modality, found[i].row["epoch"])
+            == (off.events["channels"][j], off.events["modality"][j], off.events["epoch"][j])
+            for i, j in zip(agree["matched_detected"], agree["matched_reference"],
+                            strict=True)]
     return {"name": name, "seed": seed, "agree": agree, "off": vs_off, "on": vs_on,
+            "same": np.asarray(same, bool),
             "latency": lat, "t_off": t_off, "t_on": t_on, "seconds": rec.duration,
             "decisions": det.decisions}
 
@@ -147,6 +162,9 @@ def main() -> None:
     ap.add_argument("--quiet", type=float, default=None, help="StreamConfig.quiet")
     ap.add_argument("--context", type=float, default=None, help="StreamConfig.context")
     ap.add_argument("--beat-wait", type=float, default=None, help="StreamConfig.beat_wait")
+    ap.add_argument("--no-fuse-late", action="store_true",
+                    help="StreamConfig(fuse_late=False): report bursts without waiting for "
+                         "their fusion partners")
     a = ap.parse_args()
     if "-" in a.seeds:
         lo, hi = (int(x) for x in a.seeds.split("-"))
@@ -158,13 +176,16 @@ def main() -> None:
         seeds, names = seeds[:1], ["clean", "ecg", "fused", "everything"]
     kw = {k: v for k, v in (("quiet", a.quiet), ("context", a.context),
                             ("beat_wait", a.beat_wait)) if v is not None}
+    if a.no_fuse_late:
+        kw["fuse_late"] = False
     cfg = StreamConfig(**kw)
     out = [f"# The streaming detector against `ltr.detect`\n\n`python benchmarks/live.py "
            f"--seeds {a.seeds} --chunk {a.chunk}`; StreamConfig: {cfg}\n",
            "## Agreement, accuracy and latency per SUITE condition\n",
-           "| condition | offline | streamed | agreement F1 | F1 offline | F1 streamed | "
-           "gap | latency median / p95 / max (ms) | CPU offline / streamed (s) |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+           "| condition | offline | streamed | agreement F1 | same row | F1 offline | "
+           "F1 streamed | gap | latency median / p95 / max (ms) | CPU offline / streamed "
+           "(s) |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     allrows: list[dict] = []
     for name in names:
         rows = [one(name, s, a.chunk, cfg) for s in seeds]
@@ -173,7 +194,9 @@ def main() -> None:
         n_off = sum(r["agree"]["tp"] + r["agree"]["fn"] for r in rows)
         n_on = sum(r["agree"]["tp"] + r["agree"]["fp"] for r in rows)
         fo, fs = f1(rows, "off"), f1(rows, "on")
-        line = (f"| {name} | {n_off} | {n_on} | {f1(rows, 'agree'):.3f} | {fo:.3f} | "
+        same = np.concatenate([r["same"] for r in rows])
+        line = (f"| {name} | {n_off} | {n_on} | {f1(rows, 'agree'):.3f} | "
+                f"{same.mean() if same.size else 1.0:.3f} | {fo:.3f} | "
                 f"{fs:.3f} | {fo - fs:+.3f} | "
                 + (f"{np.median(lat):.0f} / {np.percentile(lat, 95):.0f} / {lat.max():.0f}"
                    if lat.size else "-")
@@ -182,7 +205,9 @@ def main() -> None:
         out.append(line)
         print(line, flush=True)
     lat = np.concatenate([r["latency"] for r in allrows]) * 1e3
-    out.append(f"| **pooled** | | | {f1(allrows, 'agree'):.3f} | {f1(allrows, 'off'):.3f} | "
+    same = np.concatenate([r["same"] for r in allrows])
+    out.append(f"| **pooled** | | | {f1(allrows, 'agree'):.3f} | {same.mean():.3f} | "
+               f"{f1(allrows, 'off'):.3f} | "
                f"{f1(allrows, 'on'):.3f} | {f1(allrows, 'off') - f1(allrows, 'on'):+.3f} | "
                f"{np.median(lat):.0f} / {np.percentile(lat, 95):.0f} / {lat.max():.0f} | |")
     print(out[-1], flush=True)

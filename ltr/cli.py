@@ -574,8 +574,16 @@ def _cmd_live(args: argparse.Namespace) -> int:
             print(f"ltr live: {note}", file=sys.stderr)
             source: Any = lsl.LslInlet(args.lsl, timeout=args.timeout)
             name = f"LSL stream {args.lsl}"
+            print(f"ltr live: needle in/out marks from LSL stream {source.marker_stream}"
+                  if source.marker_stream else
+                  f"ltr live: no marker stream {args.lsl}-annotations: twitches get "
+                  f"epoch -1 as they are reported, insertions are found from needling "
+                  f"activity at the end", file=sys.stderr)
         elif args.follow:
-            source = sources.TailSource(args.source, sfreq=args.sfreq, idle=args.timeout)
+            opts = _read_options(args)
+            source = sources.TailSource(
+                args.source, sfreq=args.sfreq, idle=args.timeout,
+                **{k: opts[k] for k in ("time_column", "exclude", "ch_kinds") if k in opts})
             name = f"{args.source} (following)"
         else:
             source = sources.FileSource(args.source, speed=args.speed,

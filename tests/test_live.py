@@ -12,6 +12,7 @@ import pytest
 import ltr
 from ltr.evaluate import compare
 from ltr.live import StreamConfig, StreamingDetector
+from ltr.live import run as live_run
 from ltr.live.sinks import LIVE_COLUMNS, EventsWriter
 from ltr.live.sources import FileSource, TailSource
 from ltr.simulate import session
@@ -75,6 +76,73 @@ def test_latency_in_stream_time(fused) -> None:
     assert np.median(late) <= cfg.quiet + cfg.hop + 0.04 + 0.1
     lat = np.array([f.decided_at - f.onset for f in found])
     assert np.median(lat) < 0.4
+
+
+def test_rows_carry_offline_fusion_and_epochs() -> None:
+    """The shipped sample replayed: every twitch streamed carries the channels, modality
+    and needle insertion (epoch, from its needle in/out annotations) that ltr.detect
+    gives it (onsets matched within 5 ms: the same twitch, a few samples apart)."""
+    off = ltr.detect(ltr.read(SAMPLE))
+    assert set(off.events["modality"]) >= {"emg+acc", "acc"}  # fused twitches to compare
+    assert off.epochs.source == "annotations"
+    reported: list = []
+    done = live_run.run(FileSource(SAMPLE, speed=0), on_twitch=reported.append)
+    live = done.results.events
+    assert live["onset"].size == off.events["onset"].size
+    i = np.abs(live["onset"][:, None] - off.events["onset"][None, :]).argmin(axis=1)
+    np.testing.assert_allclose(live["onset"], off.events["onset"][i], atol=0.005)
+    for col in ("channels", "modality", "epoch"):
+        assert live[col].tolist() == off.events[col][i].tolist(), col
+    assert done.results.epochs.source == "annotations"
+    # and as each twitch was reported (the rows of --out)
+    assert [(tw.channels, tw.modality, tw.row["epoch"]) for tw in reported] == list(
+        zip(off.events["channels"][i], off.events["modality"][i], off.events["epoch"][i],
+            strict=True))
+
+
+def test_epochs_from_marks_as_they_arrive() -> None:
+    """Needle in/out marks pushed while streaming (an LSL marker stream) give each twitch
+    the insertion it falls in, an insertion not closed yet included; without marks the
+    epoch is -1 when reported."""
+    fs = 2000.0
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 5e-6, int(20 * fs))
+    for t0 in (4.0, 6.0, 14.0):
+        i0 = int(t0 * fs)
+        x[i0: i0 + int(0.08 * fs)] += rng.normal(0, 60e-6, int(0.08 * fs))
+    det = StreamingDetector(fs, ["EMG 1"], ["emg"])
+    found = []
+    for i in range(0, x.size, 500):
+        t = i / fs
+        if t == 3.0:
+            det.annotate(3.0, "needle in")
+        if t == 8.0:
+            det.annotate(8.0, "needle out")
+        if t == 12.0:
+            det.annotate(12.0, "Needle In")  # case does not matter, as offline
+        found += det.push(x[None, i:i + 500])
+    found += det.flush()
+    assert [round(f.onset) for f in found] == [4, 6, 14]
+    assert [f.row["epoch"] for f in found] == [0, 0, 1]
+    res = det.results()
+    assert res.epochs.source == "annotations" and len(res.epochs) == 2
+    assert res.events["epoch"].tolist() == [0, 0, 1]
+    plain = StreamingDetector(fs, ["EMG 1"], ["emg"])
+    assert [f.row["epoch"] for f in plain.iter([x[None]])] == [-1, -1, -1]
+    with pytest.raises(TypeError, match="epochs must be"):
+        StreamingDetector(fs, ["EMG 1"], ["emg"], epochs=[(1, 2)])
+
+
+def test_fuse_late_off_reports_the_burst_alone() -> None:
+    """StreamConfig(fuse_late=False): twitches are reported without waiting for the
+    jolt, so the sample's fused twitches come out as EMG alone, sooner."""
+    late = live_run.run(FileSource(SAMPLE, speed=0)).results.events
+    soon = live_run.run(FileSource(SAMPLE, speed=0),
+                        stream=StreamConfig(fuse_late=False)).results.events
+    assert "emg+acc" in set(late["modality"]) and "emg+acc" not in set(soon["modality"])
+    assert soon["onset"].size == late["onset"].size
+    with pytest.raises(ValueError, match="fuse_late must be"):
+        StreamConfig(fuse_late=1)
 
 
 def test_hand_built_burst() -> None:

@@ -72,6 +72,61 @@ def test_cli_follow_a_csv(tmp_path, capsys) -> None:
     assert out[-1].startswith(f"ltr live: {n} twitch")
 
 
+def _noise_csv(path: Path, header: str, cell: object) -> Path:
+    """2 s of noise at 2 kHz as CSV, each row ``time,EMG`` formatted by ``cell(i, t, v)``."""
+    v = np.random.default_rng(0).normal(0, 10.0, 4000)
+    rows = [cell(i, i / 2000, x) for i, x in enumerate(v)]
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+#: Files `ltr info` refuses, and what both commands must say of them.
+_BAD_CSV = {
+    "text_cell": ("time,EMG [uV]", lambda i, t, x: f"{t},{'abc' if i == 100 else x}",
+                  "line 102, column 'EMG': 'abc' is not a number"),
+    "text_column": ("time,EMG [uV],note", lambda i, t, x: f"{t},{x},hello",
+                    "line 2, column 'note': 'hello' is not a number"),
+    "no_rate": ("EMG [uV]", lambda i, t, x: f"{x}", "cannot tell the sampling rate"),
+    "time_repeats": ("time,EMG [uV]", lambda i, t, x: f"0,{x}", "not strictly increasing"),
+    "infinite": ("time,EMG [uV]", lambda i, t, x: f"{t},{'inf' if i == 5 else x}",
+                 "infinite values"),
+    "rate_too_high": ("time,EMG [uV]", lambda i, t, x: f"{t * 1e-6},{x}",
+                      "above 1e+06 Hz"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_BAD_CSV))
+def test_cli_follow_refuses_what_info_refuses(tmp_path, capsys, case) -> None:
+    """--follow on a CSV that `ltr info` refuses: one line naming the file and the
+    problem, exit 1, no traceback (was '0 twitches', exit 0, for a text cell)."""
+    header, cell, words = _BAD_CSV[case]
+    path = _noise_csv(tmp_path / f"{case}.csv", header, cell)
+    assert main(["info", str(path)]) == 1
+    info = capsys.readouterr().err.strip().splitlines()
+    assert len(info) == 1 and words in info[0]
+    assert main(["live", str(path), "--follow", "--timeout", "0.3"]) == 1
+    cap = capsys.readouterr()
+    err = cap.err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in cap.err and "twitches" not in cap.out
+    assert err[0].startswith(f"ltr live: error: {path}") and words in err[0]
+    if case.startswith("text"):  # the text reader's own words, line and column
+        assert err[0].replace("ltr live", "ltr info") == info[0]
+
+
+def test_cli_follow_exclude_and_time_column(tmp_path, capsys) -> None:
+    """The flags the errors name work with --follow: --exclude drops a text column,
+    --time-column none with --sfreq ignores a broken time column."""
+    path = _noise_csv(tmp_path / "note.csv", "time,EMG [uV],note",
+                      lambda i, t, x: f"{t},{x},hello")
+    assert main(["live", str(path), "--follow", "--timeout", "0.3", "--exclude",
+                 "note"]) == 0
+    assert capsys.readouterr().out.strip().endswith("in 2.0 s of signal")
+    path = _noise_csv(tmp_path / "t0.csv", "time,EMG [uV]", lambda i, t, x: f"0,{x}")
+    assert main(["live", str(path), "--follow", "--timeout", "0.3", "--time-column", "none",
+                 "--sfreq", "2000"]) == 0
+    assert capsys.readouterr().out.strip().endswith("in 2.0 s of signal")
+
+
 class _Interrupted(FileSource):
     """A replay that Ctrl-C stops after ``after`` chunks."""
 
@@ -204,3 +259,47 @@ def test_cli_broken_pipe_is_quiet(tmp_path) -> None:
         os.close(w)
     assert "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr
     assert proc.returncode == 141
+
+
+def test_view_counts_the_insertion_from_known_epochs() -> None:
+    """With needle in/out known, 'this insertion' counts the twitches of the insertion
+    holding now (0 with the needle out), not the activity run."""
+    from ltr.live.view import Tally
+    from ltr.segment import Epochs
+
+    tally = Tally()
+    tally.onsets = [1.0, 2.0, 8.0, 9.0, 9.5]
+    tally.count = len(tally.onsets)
+    ep = Epochs([0.5, 7.5], [5.0, 20.0], "annotations")
+    assert tally.in_insertion(10.0, ep) == 3
+    assert tally.in_insertion(6.0, ep) == 0  # needle out
+    assert tally.in_insertion(10.0) == 5  # activity: one run, gaps under 8 s
+
+
+def test_lsl_needle_marks_give_epochs(tmp_path, capsys) -> None:
+    """A player streams 11 s of the sample with its 'needle in' annotation at 4.1 s
+    (mne-lsl publishes NAME-annotations); `ltr live --lsl NAME` takes the mark from that
+    stream and every twitch after it is in insertion 0 (was -1: no epochs over LSL)."""
+    pytest.importorskip("mne_lsl")
+    import mne
+    from mne_lsl.player import PlayerLSL
+
+    raw = mne.io.read_raw_edf(SAMPLE, preload=True, verbose="error")
+    raw.crop(0.0, 11.0, include_tmax=False)  # the marks inlet has 4 s to connect
+    assert "needle in" in set(raw.annotations.description)
+    name = f"ltr-marks-{os.getpid()}"
+    player = PlayerLSL(raw, chunk_size=100, n_repeat=1, name=name)
+    out = tmp_path / "live.tsv"
+    player.start()
+    try:
+        code = main(["live", "--lsl", name, "--duration", "10", "--timeout", "3",
+                     "--out", str(out), "--no-markers"])
+    finally:
+        with contextlib.suppress(RuntimeError):
+            player.stop()
+    assert code == 0
+    err = capsys.readouterr().err
+    assert f"marks from LSL stream {name}-annotations" in err
+    rows = read_tsv(out)
+    assert len(rows) >= 3
+    assert [r["epoch"] for r in rows] == ["0"] * len(rows)

@@ -76,14 +76,21 @@ def reader(what: str) -> Callable[[_F], _F]:
 MAX_SFREQ = 1e6
 
 
+def check_rate(path: object, sfreq: float) -> float:
+    """``sfreq`` (Hz) when a file may have it: at most :data:`MAX_SFREQ`, else a
+    :class:`ReadError` naming ``path``."""
+    if sfreq > MAX_SFREQ:
+        raise ReadError(str(path), f"{path}: declared sampling rate {sfreq:g} Hz is "
+                        f"above {MAX_SFREQ:g} Hz; the rate field is likely corrupt")
+    return sfreq
+
+
 def _check_result(path: object, out: Any) -> Any:
     """What every reader returns: at least one channel, a plausible sampling rate."""
     for rec in out if isinstance(out, list) else [out]:
         if rec.n_channels == 0:
             raise ReadError(str(path), f"{path}: no channels in the file")
-        if rec.sfreq > MAX_SFREQ:
-            raise ReadError(str(path), f"{path}: declared sampling rate {rec.sfreq:g} Hz is "
-                            f"above {MAX_SFREQ:g} Hz; the rate field is likely corrupt")
+        check_rate(path, rec.sfreq)
     return out
 
 

@@ -62,6 +62,17 @@ class StreamConfig:
         ones the watch saw it strongest on. A twitch seen on many channels of a grid is
         one twitch after fusion whichever of them decide it; its ``channels`` then lists
         those. Fewer is faster (each costs a run of the front end, 3-15 ms).
+    fuse_late : bool
+        Report a twitch once every candidate that fusion could join to it is decided
+        (default True): an EMG burst waits for the accelerometer jolt that follows it
+        within ``[fusion] acc_delay`` (looked for on every accelerometer whenever EMG is
+        decided, flagged by the watch or not) and for bursts on other channels within
+        ``emg_window``, so that ``channels``, ``modality`` and ``confidence`` are those
+        of the fused twitch, as in :func:`ltr.detect`. The jolt must end first: on the
+        simulator's ``fused`` sessions a twitch is then reported a median 383 ms after
+        its onset instead of 134 (``benchmarks/results/live.md``). False reports the
+        burst at once with what is decided then (a jolt decided later is counted with
+        it but not shown in its row).
     plan_at : tuple of float
         Stream times (s) at which the channel-wide estimates (mains, heartbeat, pop and
         spike scales) are made from the signal so far (default 2, 10, 30, 120; the last
@@ -78,6 +89,7 @@ class StreamConfig:
     lookback: float = 0.1
     fusion_context: float = 2.0
     max_channels: int = 4
+    fuse_late: bool = True
     plan_at: tuple[float, ...] = (2.0, 10.0, 30.0, 120.0)
 
     def __post_init__(self) -> None:
@@ -90,6 +102,11 @@ class StreamConfig:
                     raise ValueError(f"StreamConfig: plan_at must be increasing positive "
                                      f"seconds, got {v!r}")
                 object.__setattr__(self, "plan_at", vals)
+                continue
+            if f.name == "fuse_late":
+                if not isinstance(v, bool):
+                    raise ValueError(f"StreamConfig: fuse_late must be true or false, got "
+                                     f"{v!r}")
                 continue
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
                 raise ValueError(f"StreamConfig: {f.name} must be a number, got {v!r}")

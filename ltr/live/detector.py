@@ -24,8 +24,14 @@ them, so that a twitch is reported a fraction of a second after it ends, and so 
    :func:`ltr.detect.plan.alignment`); its candidates from the previous decision point
    to a quiet cut (:func:`ltr.detect.stream._quiet_cut`) are final, are fused with
    those decided in the last :attr:`StreamConfig.fusion_context` s, and the new twitches
-   are returned. The decision latency is the twitch's duration, the quiet time and a
-   hop.
+   are returned once every candidate fusion could join to them is decided
+   (:attr:`StreamConfig.fuse_late`: the accelerometer jolt after an EMG burst, looked
+   for whenever EMG is decided; bursts on other channels), so that their channels,
+   modality and confidence are those of :func:`ltr.detect`. Each twitch's ``epoch`` is
+   the needle insertion holding its onset, from the insertions given (a file's
+   annotations, :func:`ltr.segment.find_epochs`) or the ``needle in``/``needle out``
+   marks received so far (:meth:`StreamingDetector.annotate`). The decision latency is
+   the twitch's duration (its jolt's, when it has one), the quiet time and a hop.
 3. **The plans** (mains, heartbeat, pop and spike scales, :mod:`ltr.detect.plan`) are
    made from the first :attr:`StreamConfig.plan_at` seconds (2 s, then again at 10, 30
    and 120 s, after which they are the offline plans); nothing is decided before the
@@ -54,6 +60,7 @@ from scipy import signal
 from .._logging import logger
 from .._validate import check_sfreq
 from .._version import __version__
+from ..annotations import Annotations
 from ..channels import group_sensors
 from ..detect import _fuse_channels, _turned_away
 from ..detect._channel import (
@@ -70,7 +77,7 @@ from ..detect.stream import _concat, _keep, _quiet_cut, _Unit, unusable_result
 from ..preprocess import band_edges, butter_sos
 from ..quality import rails_of
 from ..results import TwitchResults, empty_table
-from ..segment import epochs_from_activity
+from ..segment import Epochs, epochs_from_activity, epochs_from_annotations
 from .config import StreamConfig
 
 __all__ = ["StreamingDetector", "Twitch"]
@@ -105,7 +112,9 @@ class Twitch:
         Stream time (s of signal pushed) when it was decided; ``decided_at - onset`` is
         the decision latency.
     row : dict
-        Every column of :data:`ltr.results.EVENT_COLUMNS` for this twitch.
+        Every column of :data:`ltr.results.EVENT_COLUMNS` for this twitch; ``epoch``
+        is the needle insertion holding its onset as known when it was decided (-1
+        outside one, or when no insertion is known).
     """
 
     onset: float
@@ -158,6 +167,17 @@ class StreamingDetector:
     callback : callable | None
         Called with each :class:`Twitch` as soon as it is decided (also returned by
         :meth:`push`).
+    epochs : ltr.segment.Epochs | None
+        The needle insertions, when they are known beforehand (a file replayed:
+        :func:`ltr.segment.find_epochs` of the recording, as :func:`ltr.detect` uses).
+        Each twitch's ``epoch`` is the insertion holding its onset (-1 outside).
+    annotations : ltr.Annotations | None
+        ``needle in``/``needle out`` marks so far (s of stream time); more arrive with
+        :meth:`annotate` (an LSL marker stream). Epochs come from them by
+        :func:`ltr.segment.epochs_from_annotations`, an insertion not closed yet lasting
+        until the twitch is decided. Without ``epochs`` or annotations a twitch's
+        ``epoch`` is -1 when it is reported, and :meth:`results` finds the insertions
+        from needling activity afterwards, as :func:`ltr.detect` does.
 
     Notes
     -----
@@ -183,8 +203,18 @@ class StreamingDetector:
     def __init__(self, sfreq: float, ch_names: Sequence[str], ch_kinds: Sequence[str],
                  config: DetectorConfig | None = None, *, stream: StreamConfig | None = None,
                  units: Sequence[str] | None = None,
-                 callback: Callable[[Twitch], Any] | None = None) -> None:
+                 callback: Callable[[Twitch], Any] | None = None,
+                 epochs: Epochs | None = None,
+                 annotations: Annotations | None = None) -> None:
         self.sfreq = check_sfreq(sfreq)
+        if epochs is not None and not isinstance(epochs, Epochs):
+            raise TypeError(f"epochs must be ltr.segment.Epochs or None, got "
+                            f"{type(epochs).__name__}")
+        if annotations is not None and not isinstance(annotations, Annotations):
+            raise TypeError(f"annotations must be ltr.Annotations or None, got "
+                            f"{type(annotations).__name__}")
+        self.epochs = epochs if epochs is not None and epochs.source != "none" else None
+        self.annotations = annotations.copy() if annotations is not None else Annotations()
         self.cfg = config if config is not None else DetectorConfig()
         if not isinstance(self.cfg, DetectorConfig):
             raise TypeError(f"config must be a DetectorConfig, got {type(self.cfg).__name__}")
@@ -309,6 +339,9 @@ class StreamingDetector:
         self._events: list[dict[str, np.ndarray]] = []
         self._per_channel: list[dict[str, np.ndarray]] = []
         self._vetoed: list[dict[str, np.ndarray]] = []
+        # twitches fused but not reported: a partner on another channel is not decided
+        self._held: dict[int, dict[str, Any]] = {}
+        self._event_dtypes = {k: v.dtype for k, v in empty_table().items()}
         self._flushed = False
         self.decisions = 0
         """Times the offline front end ran (one per active channel and decision)."""
@@ -412,9 +445,34 @@ class StreamingDetector:
             self._make_plans(end)
         if self._region is not None and self._next_plan > 0:
             out = self._decide(end, final=True)
+        out += self._release(end, final=True)
         self._fold(end)
         self._flushed = True
         return out
+
+    def annotate(self, onset: float, description: str, duration: float = 0.0) -> None:
+        """Add a mark (``needle in``, ``needle out``) at ``onset`` s of stream time; the
+        twitches decided from then on get their ``epoch`` from the marks so far."""
+        self.annotations = self.annotations + Annotations([onset], duration, [description])
+
+    def current_epochs(self, end: float | None = None) -> Epochs:
+        """The needle insertions known now: the ``epochs`` given, else those of the
+        annotations (an insertion still open lasts until ``end``, s; default the
+        stream time), else none (``source="none"``)."""
+        if self.epochs is not None:
+            return self.epochs
+        if len(self.annotations):
+            end = self.n_samples / self.sfreq if end is None else end
+            start, stop = epochs_from_annotations(self.annotations, end=end)
+            if start.size:
+                return Epochs(start, stop, "annotations",
+                              np.full(start.size, "needle in", dtype=object))
+        return Epochs(source="none")
+
+    def _epoch_of(self, onsets: np.ndarray, t: int) -> np.ndarray:
+        """Insertion of each onset (s) as known at sample ``t`` (-1: outside, or none
+        known)."""
+        return self.current_epochs(end=t / self.sfreq).assign(onsets)
 
     def iter(self, chunks: Iterable[Any]) -> Iterator[Twitch]:
         """Push every chunk of ``chunks`` and yield the twitches as they are decided,
@@ -425,7 +483,8 @@ class StreamingDetector:
 
     def results(self) -> TwitchResults:
         """Everything decided so far as a :class:`ltr.TwitchResults` (the twitches
-        exactly as they were reported; epochs from needling activity)."""
+        exactly as they were reported; epochs as known now, else from needling
+        activity, as :func:`ltr.detect` finds them)."""
         from ..detect.rules import NEEDLING
 
         fs = self.sfreq
@@ -445,10 +504,12 @@ class StreamingDetector:
                       "channel": np.zeros(0, dtype=object), "amplitude": np.zeros(0)}
         rejected, contractions = _turned_away(results, vetoed, fs, self.cfg)
         duration = self.n_samples / fs
-        marks = np.isin(rejected["reason"].astype(str), list(NEEDLING))
-        epochs = epochs_from_activity(np.concatenate([events["onset"],
-                                                      rejected["onset"][marks]]),
-                                      end=duration)
+        epochs = self.current_epochs(end=duration)
+        if epochs.source == "none":
+            marks = np.isin(rejected["reason"].astype(str), list(NEEDLING))
+            epochs = epochs_from_activity(np.concatenate([events["onset"],
+                                                          rejected["onset"][marks]]),
+                                          end=duration)
         events["epoch"] = epochs.assign(events["onset"])
         if per_channel is None:
             per_channel = {k: v[:0] for k, v in events.items()}
@@ -569,6 +630,8 @@ class StreamingDetector:
                     out += self._decide(h1)
                 elif h1 - r.start >= self._max_span + int(self._settle[r.units].max()):
                     out += self._decide(h1, forced=True)
+            if self._held:
+                out += self._release(h1)
         self._trim()
         return out
 
@@ -640,6 +703,10 @@ class StreamingDetector:
         run = r.units.copy()
         if self._has_acc and (run & ~self._is_emg).any():
             run |= self._is_emg  # movement spans on the EMG leads veto accelerometer events
+        if self._has_acc and self.stream.fuse_late and (run & self._is_emg).any():
+            # the jolt that fusion joins to an EMG burst is looked for even where the
+            # watch did not flag it (the detector's centred floor can be lower)
+            run |= ~self._is_emg
         emg = np.flatnonzero(run & self._is_emg)
         top = self.stream.max_channels
         if emg.size > top:  # a grid: the channels that saw it best decide it
@@ -738,7 +805,8 @@ class StreamingDetector:
         fs = self.sfreq
         if not new:
             return []
-        since = min(lows.values()) - round(self.stream.fusion_context * fs)
+        # held twitches are fused again with what is decided now (a jolt joins them)
+        since = min([*lows.values(), *self._held]) - round(self.stream.fusion_context * fs)
         results = []
         for k in range(len(self._units)):
             recent = [p for p in self._recent[k] if p.onset.size and p.onset[-1] >= since]
@@ -767,14 +835,64 @@ class StreamingDetector:
         news = set(np.round(per_channel["onset"] * fs).astype(np.int64).tolist())
         keep = np.array([o not in seen and o in news for o in onset_samples.tolist()],
                         dtype=bool)
-        events = {k: v[keep] for k, v in events.items()}
-        self._emitted.extend(onset_samples[keep].tolist())
-        self._events.append(events)
+        # ... or when it was held back: a partner on another channel was not decided
+        keep |= np.isin(onset_samples, list(self._held))
+        keep &= ~np.isin(onset_samples, list(seen))
         self._per_channel.append(per_channel)
         self._vetoed.append(vetoed)
+        rows = [{c: _scalar(events[c][i]) for c in events} for i in np.flatnonzero(keep)]
+        # a held twitch is fused again at each decision until it is reported: the latest
+        # fusion wins, and one that fusion no longer gives (joined to another) is dropped
+        self._held = {int(o): row for o, row in zip(onset_samples[keep].tolist(), rows,
+                                                     strict=True)}
+        return self._release(t)
+
+    def _partners_decided(self, onset: int, modality: str, t: int) -> bool:
+        """Whether every candidate that fusion could join to a twitch at sample
+        ``onset`` (of ``modality``) has been decided by sample ``t``.
+
+        Fusion joins an accelerometer jolt whose onset lies ``[fusion] acc_delay``
+        after an EMG onset, and EMG bursts within ``emg_window`` of each other. A
+        channel that could hold such a partner is decided past it when its decided
+        part (``_final``) reaches beyond the partner's latest onset; a channel with no
+        open activity cannot hold one once the watch would have flagged it
+        (:attr:`StreamConfig.lookback` after that onset).
+        """
+        cfg = self.cfg.fusion
+        fs = self.sfreq
+        has_emg = "emg" in modality
+        r = self._region
+        for k, u in enumerate(self._units):
+            if u.plan is None:
+                continue
+            if has_emg:
+                reach = cfg.acc_delay[1] if u.modality == "acc" else cfg.emg_window
+            else:
+                reach = -cfg.acc_delay[0] if u.modality == "emg" else cfg.emg_window
+            latest = onset + round(reach * fs)
+            if self._final[k] > latest or not self.stream.fuse_late:
+                continue
+            if (r is None or not r.units[k]) and t - self._lookback > latest:
+                continue
+            return False
+        return True
+
+    def _release(self, t: int, *, final: bool = False) -> list[Twitch]:
+        """Report the held twitches whose fusion partners are all decided by sample
+        ``t`` (all of them when ``final``), as :class:`Twitch` (``decided_at`` = ``t``)."""
+        if not self._held:
+            return []
+        fs = self.sfreq
+        ready = [o for o, row in self._held.items()
+                 if final or self._partners_decided(o, row["modality"], t)]
+        if not ready:
+            return []
+        rows = [self._held.pop(o) for o in sorted(ready)]
+        epoch = self._epoch_of(np.array([row["onset"] for row in rows]), t)
         out = []
-        for i in range(events["onset"].size):  # a loop over new twitches (a few)
-            row = {c: _scalar(events[c][i]) for c in events}
+        for row, ep in zip(rows, epoch.tolist(), strict=True):  # a loop over new twitches
+            row["epoch"] = int(ep)
+            self._emitted.append(round(row["onset"] * fs))
             tw = Twitch(onset=row["onset"], offset=row["offset"], duration=row["duration"],
                         peak_time=row["peak_time"], channel=row["channel"],
                         channels=row["channels"], modality=row["modality"],
@@ -783,6 +901,9 @@ class StreamingDetector:
             out.append(tw)
             if self.callback is not None:
                 self.callback(tw)
+        self._events.append({c: np.asarray([row[c] for row in rows],
+                                           dtype=self._event_dtypes[c])
+                             for c in self._event_dtypes})
         return out
 
     def _fold(self, upto: int, units: Iterable[int] | None = None) -> None:

@@ -72,9 +72,17 @@ class LslInlet:
     timeout : float
         Seconds to look for it (ValueError naming it when not found) and to wait for
         data before it counts as ended.
+    markers : str | None
+        A marker stream whose samples are needle marks (``needle in``/``needle out``,
+        the twitches' ``epoch``): its name, ``"auto"`` (default) for
+        ``NAME-annotations`` when there is one (what ``mne_lsl.player.PlayerLSL``
+        publishes for a file's annotations), or None. Strings are the description;
+        a numeric stream has one channel per description (mne-lsl's one-hot
+        encoding: the non-zero channel names the mark).
     """
 
-    def __init__(self, name: str, *, timeout: float = 5.0) -> None:
+    def __init__(self, name: str, *, timeout: float = 5.0,
+                 markers: str | None = "auto") -> None:
         lsl = _lsl()
         from ..channels import infer_kind
         from ..units import si_scale
@@ -108,6 +116,24 @@ class LslInlet:
                       for s, k in zip(scales, self.ch_kinds, strict=True)]
         self._scale = np.array([s[0] for s in scales])[:, None]
         self.t0: float | None = None
+        self.marker_stream: str | None = None
+        self._marks: Any = None
+        self._mark_names: list[str] = []
+        self._early: list[tuple[float, str]] = []  # marks before the first sample
+        if markers is not None:
+            wanted = f"{name}-annotations" if markers == "auto" else markers
+            found = lsl.resolve_streams(timeout=min(timeout, 1.0) if markers == "auto"
+                                        else timeout, name=wanted)
+            if not found and markers != "auto":
+                self.close()
+                raise ValueError(f"no LSL marker stream named {wanted!r} found on this "
+                                 f"machine within {timeout:g} s ({scope()})")
+            if found:
+                self._marks = lsl.StreamInlet(found[0], max_buffered=60)
+                self._marks.open_stream(timeout=timeout)
+                minfo = self._marks.get_sinfo(timeout=timeout)
+                self._mark_names = list(minfo.get_channel_names() or [])
+                self.marker_stream = wanted
 
     def chunks(self) -> Any:
         """Yield arrays (channels × samples, SI units) until no data came for
@@ -125,6 +151,27 @@ class LslInlet:
             elif time.monotonic() - last > self.timeout:
                 return
 
+    def marks(self) -> list[tuple[float, str]]:
+        """Needle marks received since the last call: ``(onset, description)``, onset
+        in s of stream time (from the first sample); empty without a marker stream."""
+        if self._marks is None:
+            return []
+        data, ts = self._marks.pull_chunk(timeout=0.0)
+        for row, t in zip(data, ts, strict=True):  # a loop over a few marks
+            row = np.atleast_1d(row)
+            if isinstance(row[0], str) or not self._mark_names:
+                text = str(row[0])
+            else:
+                text = self._mark_names[int(np.flatnonzero(np.asarray(row, float))[0])] \
+                    if np.any(np.asarray(row, float)) else ""
+            if text:
+                self._early.append((float(t), text))
+        if self.t0 is None:
+            return []
+        out = [(t - self.t0, text) for t, text in self._early]
+        self._early = []
+        return out
+
     def lsl_time(self, onset: float) -> float:
         """The LSL clock time of a stream time (s from the first sample)."""
         return (self.t0 or 0.0) + onset
@@ -132,6 +179,9 @@ class LslInlet:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.inlet.close_stream()
+        if getattr(self, "_marks", None) is not None:
+            with contextlib.suppress(Exception):
+                self._marks.close_stream()
 
 
 class MarkerOutlet:

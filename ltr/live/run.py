@@ -60,7 +60,9 @@ def run(source: Any, *, config: DetectorConfig | None = None,
     if duration is not None and not duration > 0:
         raise ValueError(f"duration must be > 0 s, got {duration!r}")
     det = StreamingDetector(source.sfreq, source.ch_names, source.ch_kinds, config,
-                            stream=stream, units=source.units)
+                            stream=stream, units=source.units,
+                            epochs=getattr(source, "epochs", None))
+    marks = getattr(source, "marks", None)
     limit = round(duration * source.sfreq) if duration is not None else None
     writer = outlet = None
     interrupted = False
@@ -84,6 +86,9 @@ def run(source: Any, *, config: DetectorConfig | None = None,
             for chunk in source.chunks():
                 if limit is not None:
                     chunk = chunk[:, : max(0, limit - det.n_samples)]
+                if marks is not None:
+                    for onset, text in marks():  # needle in / out from a marker stream
+                        det.annotate(onset, text)
                 found = det.push(chunk)
                 handle(found)
                 if on_chunk is not None:

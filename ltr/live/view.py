@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..segment import epochs_from_activity
+from ..segment import Epochs, epochs_from_activity
 from .detector import StreamingDetector, Twitch
 
 #: Twitches further apart than this (s) belong to different needle insertions, as for
@@ -47,9 +47,17 @@ class Tally:
             self.onsets.append(tw.onset)
             self.last = tw
 
-    def in_insertion(self, now: float) -> int:
-        """Twitches of the insertion under way: the run of onsets each within
+    def in_insertion(self, now: float, epochs: Epochs | None = None) -> int:
+        """Twitches of the insertion under way.
+
+        With known insertions (``epochs``, e.g. :meth:`StreamingDetector.current_epochs`
+        from ``needle in``/``needle out`` marks): those in the insertion holding ``now``
+        (0 with the needle out). Otherwise the run of onsets each within
         :data:`INSERTION_GAP` s of the next, ending less than that before ``now``."""
+        if epochs is not None and epochs.source != "none":
+            i = int(epochs.assign(np.array([now]))[0])
+            return int(np.count_nonzero(epochs.assign(np.asarray(self.onsets)) == i)) \
+                if i >= 0 and self.onsets else 0
         if not self.onsets or now - self.onsets[-1] > INSERTION_GAP:
             return 0
         t = np.asarray(self.onsets)
@@ -154,7 +162,8 @@ class RichView:
         t.add_column()
         t.add_row("time", f"{now:8.1f} s")
         t.add_row("twitches", f"{self.tally.count}")
-        t.add_row("this insertion", f"{self.tally.in_insertion(now)}")
+        epochs = det.current_epochs() if det is not None else None
+        t.add_row("this insertion", f"{self.tally.in_insertion(now, epochs)}")
         t.add_row("rate", f"{self.tally.rate(now):.1f} / min")
         last = self.tally.last
         t.add_row("last twitch", "-" if last is None else
