@@ -337,6 +337,7 @@ class StreamingDetector:
         # what has been decided
         self._recent: dict[int, list[ChannelResult]] = {k: [] for k in range(nu)}
         self._events: list[dict[str, np.ndarray]] = []
+        self._low: list[dict[str, np.ndarray]] = []  # decided, below the confidence floor
         self._per_channel: list[dict[str, np.ndarray]] = []
         self._vetoed: list[dict[str, np.ndarray]] = []
         # twitches fused but not reported: a partner on another channel is not decided
@@ -496,7 +497,8 @@ class StreamingDetector:
                 r = unusable_result(u.name, u.modality, "")
                 r.unit = self.units[u.rows[0]]
             results.append(r)
-        events = _stack(self._events, empty_table())
+        # the twitches reported, and the ones set aside below the confidence floor
+        events = _stack(self._events + self._low, empty_table())
         per_channel = _stack(self._per_channel, None)
         vetoed = _stack(self._vetoed, None)
         if vetoed is None:
@@ -510,13 +512,15 @@ class StreamingDetector:
             epochs = epochs_from_activity(np.concatenate([events["onset"],
                                                           rejected["onset"][marks]]),
                                           end=duration)
+        order = np.argsort(events["onset"], kind="stable")
+        events = {k: v[order] for k, v in events.items()}
         events["epoch"] = epochs.assign(events["onset"])
         if per_channel is None:
             per_channel = {k: v[:0] for k, v in events.items()}
             per_channel.pop("channel", None)
             per_channel = {**empty_table(), **per_channel}
         per_channel["epoch"] = epochs.assign(per_channel["onset"])
-        return TwitchResults(
+        res = TwitchResults(
             events=events, channel_events=per_channel, rejected=rejected,
             contractions=contractions, noise_floor={r.name: r.floor for r in results},
             processing={r.name: r.processing for r in results}, epochs=epochs,
@@ -526,6 +530,8 @@ class StreamingDetector:
                   "emg": [u.name for u in self._units if u.modality == "emg"],
                   "acc": [c for s in self.sensors.values() for c in s],
                   "sensors": self.sensors, "units": {r.name: r.unit for r in results}})
+        floor = self.cfg.confidence.min_confidence  # as ltr.detect sets them aside
+        return res.filter(min_confidence=floor) if floor else res
 
     # -- the watch ------------------------------------------------------------------
     @property
@@ -888,6 +894,19 @@ class StreamingDetector:
         if not ready:
             return []
         rows = [self._held.pop(o) for o in sorted(ready)]
+        # the confidence floor of ltr.detect (confidence.min_confidence): twitches below
+        # it are not reported; results() lists them as rejected (low_confidence)
+        floor = self.cfg.confidence.min_confidence
+        low = [row for row in rows if row["confidence"] < floor]
+        rows = [row for row in rows if row["confidence"] >= floor]
+        for row in low:
+            self._emitted.append(round(row["onset"] * fs))
+        if low:
+            self._low.append({c: np.asarray([row[c] for row in low],
+                                            dtype=self._event_dtypes[c])
+                              for c in self._event_dtypes})
+        if not rows:
+            return []
         epoch = self._epoch_of(np.array([row["onset"] for row in rows]), t)
         out = []
         for row, ep in zip(rows, epoch.tolist(), strict=True):  # a loop over new twitches
