@@ -415,4 +415,7 @@ def motion_recording(
                              "shape": list(clip.shape), "n_frames": clip.n_frames,
                              "needle_lines": [list(x) if x else None for x in m.lines],
                              "unit": unit}})
+    from .figures import remember_clip
+
+    remember_clip(rec, clip)  # an in-memory clip: a report of rec draws its frames
     return (rec, m) if return_motion else rec
