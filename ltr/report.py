@@ -237,6 +237,9 @@ def _content(recording: Recording, results: Any, *, title: str | None,
                ("rejected", "rejected"), ("contractions", "contractions")]
     if clock is None:
         ep_cols.pop(1)
+    if not _has_emg_acc(results):  # a clip's report: no EMG or ACC amplitudes to show
+        ep_cols = [c for c in ep_cols if c[0] not in ("emg_amplitude_median_uV",
+                                                      "acc_amplitude_median_m_s2")]
     ev_cols = [("i", "#"), ("onset", "onset (s)"), ("clock", "clock"),
                ("duration", "duration (ms)"), ("epoch", "epoch"), ("channels", "seen on"),
                ("modality", "modality"), ("amplitude", "amplitude"), ("unit", "unit"),

@@ -48,6 +48,7 @@ def test_report_has_a_thumbnail_per_twitch_and_the_velocity_trace(detected):
     # no EMG figures on a clip's report (they crashed on it: no EMG channel)
     assert "Twitch shapes" not in page and "Closer look" not in page
     assert "local tissue motion" in page
+    assert "median EMG amplitude" not in page and "median ACC amplitude" not in page
 
 
 def test_thumbnails_are_capped_and_the_rest_counted(detected):
