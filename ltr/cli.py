@@ -103,6 +103,13 @@ def _key_value(text: str) -> tuple[str, str]:
     return k.strip(), v.strip()
 
 
+def _count(text: str) -> int:
+    """A whole number >= 0 (``--thumbnails``)."""
+    if not re.fullmatch(r"\s*\d+\s*", text):
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
 def _probability(text: str) -> float:
     try:
         v = float(text)
@@ -380,7 +387,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 bar.set_description_str(f"ltr report {Path(path).name}: writing")
             written = write_report(rec, res, args.output, pdf=args.pdf,
                                    overwrite=args.overwrite, subject=args.subject,
-                                   muscle=args.muscle, side=args.side)
+                                   muscle=args.muscle, side=args.side,
+                                   max_thumbnails=args.thumbnails)
         if args.annotated:
             written.append(export_annotated(rec, res, args.annotated,
                                             overwrite=args.overwrite))
@@ -932,6 +940,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "BIDS-like name, sub-ID_...)")
     p.add_argument("--muscle", metavar="NAME", help="muscle shown in the header")
     p.add_argument("--side", metavar="SIDE", help="side shown in the header (left, right)")
+    p.add_argument("--thumbnails", type=_count, default=None, metavar="N",
+                   help="ultrasound clip: draw the frame and motion map of the first N "
+                        "twitches (default 24; 0: none); the report says how many were "
+                        "left out")
     p.add_argument("--annotated", metavar="OUT.edf|.fif|.h5",
                    help="write the recording with twitch annotations (EDF+, FIF, HDF5)")
     p.add_argument("--reviewed", metavar="REVIEWED.tsv",

@@ -226,7 +226,8 @@ def plot_detections(
 def _conditioned_piece(rec: Recording, results: Any, i: int, a: int, b: int, *,
                        conditioned: bool = True) -> np.ndarray:
     """Samples ``a:b`` of channel ``i`` as shown: EMG without hum and band-passed with
-    the detector's band, acceleration with gravity removed (0.5 Hz high-pass). Only
+    the detector's band, acceleration with gravity removed (0.5 Hz high-pass), an
+    ultrasound tissue speed as it is. Only
     the piece and 2 s either side are read."""
     from .preprocess import bandpass, highpass, remove_mains
 
@@ -237,8 +238,8 @@ def _conditioned_piece(rec: Recording, results: Any, i: int, a: int, b: int, *,
         if mains.get("mains_hz") and mains.get("mains_harmonics"):
             x = remove_mains(x, rec.sfreq, mains["mains_hz"], mains["mains_harmonics"])
         x, _ = bandpass(x, rec.sfreq, tuple(results.config.emg.band))
-    elif conditioned and rec.sfreq > 2:
-        x = highpass(x, rec.sfreq, 0.5, 2)
+    elif conditioned and rec.sfreq > 2 and rec.ch_kinds[i] != "us":
+        x = highpass(x, rec.sfreq, 0.5, 2)  # (a speed has no gravity to take out)
     return x[pad: pad + b - a]
 
 
@@ -663,11 +664,12 @@ def plot_insertions(
         traces.append((t0, t1, *_decimate_minmax(np.arange(a, b) / recording.sfreq, x,
                                                  max_points)))
     half = ylim if ylim is not None and ylim > 0 else 1.3 * lim + 1e-30
+    speed = recording.ch_kinds[i] == "us"  # never below 0: no lower half
     for j, (k, (t0, t1, tt, xx)) in enumerate(zip(sel, traces, strict=True)):  # epochs
         ax = axes[j // ncols, j % ncols]
         # limits first and fixed: autoscaling dozens of panels per artist is slow
         ax.set_xlim(t0, t1)
-        ax.set_ylim(-half, half)
+        ax.set_ylim(-0.05 * half if speed else -half, half)
         ax.set_autoscale_on(False)
         ax.plot(tt, xx, lw=0.4, color="0.15")
         _shade_results(ax, results, own, t0, t1)

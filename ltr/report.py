@@ -38,6 +38,8 @@ pre{background:#f7f7f7;padding:.8em;font-size:.8em;overflow-x:auto}
 padding:.1em 1.2em .1em 0} .fields th{background:none;color:#555;font-weight:normal}
 .meaning{background:#fbfaf2;border-left:4px solid #cc9;padding:.5em 1em;font-size:.9em}
 .meaning p{margin:.3em 0}
+.thumbs{display:flex;flex-wrap:wrap;gap:.6em} .thumbs figure{margin:0;font-size:.8em}
+.thumbs img{margin:0;width:272px}
 """
 
 
@@ -129,7 +131,7 @@ def _fields(recording: Recording, results: Any, subject: str | None, muscle: str
     return out
 
 
-def _meaning(results: Any, clock: Any) -> list[str]:
+def _meaning(results: Any, clock: Any, ultrasound: bool = False) -> list[str]:
     """A short plain statement of what the counts mean and do not mean."""
     src = results.epochs.source
     where = {"annotations": "from the needle in/out marks in the file",
@@ -137,11 +139,17 @@ def _meaning(results: Any, clock: Any) -> list[str]:
              "activity": "guessed from clusters of needling activity (no marks in the "
                          "file): their start is the first activity, so no latency is "
                          "given"}.get(src, "not found: the whole recording is one span")
+    what = ("a twitch is a brief (50-300 ms) local tissue motion that the detector found "
+            "in the ultrasound clip's region of interest and that passed its checks against "
+            "look-alikes (probe or patient movement, needle manipulation, frozen frames, "
+            "breathing, pulsation)" if ultrasound else
+            "a twitch is a short burst that the detector found on the EMG "
+            "and/or the skin accelerometer and that passed its checks against look-alikes "
+            "(needle-contact spikes, electrode pops, cable motion, heartbeats, lone motor "
+            "units, movements)")
     return [
-        "What the counts are: a twitch is a short burst that the detector found on the EMG "
-        "and/or the skin accelerometer and that passed its checks against look-alikes "
-        "(needle-contact spikes, electrode pops, cable motion, heartbeats, lone motor "
-        f"units, movements). Needle insertions are {where}. Times are seconds from the "
+        f"What the counts are: {what}. Needle insertions are {where}. Times are seconds "
+        "from the "
         "start of the recording" + (", with the clock time where the file has a start "
         "time." if clock is not None else "."),
         "What they are not: a count is not a diagnosis, and neither a high nor a zero "
@@ -175,7 +183,8 @@ def _rejected_rows(results: Any, clock: Any) -> list[dict[str, Any]]:
 
 
 def _content(recording: Recording, results: Any, *, title: str | None,
-             subject: str | None, muscle: str | None, side: str | None) -> dict[str, Any]:
+             subject: str | None, muscle: str | None, side: str | None,
+             clip: Any = None, max_thumbnails: int | None = None) -> dict[str, Any]:
     """What the HTML and the PDF report both show: header, key numbers, tables.
 
     Summary columns read: epoch table ``epoch``, ``start_s``, ``stop_s``, ``count``,
@@ -186,6 +195,7 @@ def _content(recording: Recording, results: Any, *, title: str | None,
     ``rejected``, ``contractions``.
     """
     quality = assess(recording)
+    us = _ultrasound(recording, results, clip, max_thumbnails)
     reasons, n_reason = np.unique(results.rejected["reason"].astype(str), return_counts=True)
     s = {"count": len(results), "rate_per_min": results.rate_per_min,
          "both": int(np.sum(results.events["modality"].astype(str) == "emg+acc")),
@@ -227,6 +237,9 @@ def _content(recording: Recording, results: Any, *, title: str | None,
                ("rejected", "rejected"), ("contractions", "contractions")]
     if clock is None:
         ep_cols.pop(1)
+    if not _has_emg_acc(results):  # a clip's report: no EMG or ACC amplitudes to show
+        ep_cols = [c for c in ep_cols if c[0] not in ("emg_amplitude_median_uV",
+                                                      "acc_amplitude_median_m_s2")]
     ev_cols = [("i", "#"), ("onset", "onset (s)"), ("clock", "clock"),
                ("duration", "duration (ms)"), ("epoch", "epoch"), ("channels", "seen on"),
                ("modality", "modality"), ("amplitude", "amplitude"), ("unit", "unit"),
@@ -237,10 +250,13 @@ def _content(recording: Recording, results: Any, *, title: str | None,
         "name": name, "clock": clock, "summary": s,
         "zoom": _zoom_window(results, recording.duration),
         "fields": _fields(recording, results, subject, muscle, side),
-        "meaning": _meaning(results, clock),
+        "meaning": _meaning(results, clock, ultrasound=us is not None
+                            and not _has_emg_acc(results)),
+        "us": us,
         "keys": [(str(s["count"]), "twitches"), (f"{s['rate_per_min']:.1f}", "per minute"),
                  (str(len(results.epochs)), f"needle insertions ({results.epochs.source})"),
-                 (str(s["both"]), "seen on EMG and accelerometer"),
+                 *([(str(s["both"]), "seen on EMG and accelerometer")]
+                   if _has_emg_acc(results) else []),
                  (str(sum(s["rejected"].values())), "look-alikes rejected")],
         "tables": {
             "epochs": ("Per needle insertion", ep_cols, by_epoch, 2),
@@ -263,6 +279,24 @@ def _content(recording: Recording, results: Any, *, title: str | None,
                 ("floor", "median noise floor (channel unit, SI)")], proc_rows, 6),
         },
     }
+
+
+def _has_emg_acc(results: Any) -> bool:
+    """Whether EMG channels or accelerometers were analysed."""
+    return bool(results.meta.get("emg") or results.meta.get("acc"))
+
+
+def _ultrasound(recording: Recording, results: Any, clip: Any,
+                max_thumbnails: int | None) -> Any:
+    """The twitches' thumbnails (:func:`ltr.ultrasound.figures.twitch_thumbnails`) of a
+    cine loop's motion recording, None for any other recording."""
+    if not ("us" in recording.ch_kinds and isinstance(recording.meta.get("ultrasound"),
+                                                       dict)):
+        return None
+    from .ultrasound.figures import MAX_THUMBNAILS, twitch_thumbnails
+
+    return twitch_thumbnails(recording, results, clip, max_thumbnails=MAX_THUMBNAILS
+                             if max_thumbnails is None else max_thumbnails)
 
 
 #: Needle insertions drawn as panels at most; beyond, those with the most twitches.
@@ -289,20 +323,40 @@ def _insertion_pages(results: Any) -> list[list[int]]:
     return [drawn[a: a + INSERTIONS_PER_PAGE] for a in range(0, len(drawn), INSERTIONS_PER_PAGE)]
 
 
-def _figures(recording: Recording, results: Any, c: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The report's figures in order, as (key, function making the figure)."""
+#: Thumbnails per page of the PDF report.
+THUMBNAILS_PER_PAGE = 16
+
+
+def _figures(recording: Recording, results: Any, c: dict[str, Any],
+             ) -> list[tuple[str, Any, str]]:
+    """The report's figures in order, as (key, function making the figure, where: "both",
+    "html" or "pdf"). The EMG/accelerometer figures are drawn when such channels were
+    analysed; a cine loop's recording gets its velocity trace and a thumbnail per twitch
+    (one image each in the HTML, pages of them in the PDF)."""
     from . import plot
 
     zoom = c["zoom"]
-    figs: list[tuple[str, Any]] = [
-        ("epochs", lambda: plot.plot_epochs(results)),
-        ("overview", lambda: plot.plot_detections(recording, results))]
+    emg_acc = _has_emg_acc(results)
+    figs: list[tuple[str, Any, str]] = [("epochs", lambda: plot.plot_epochs(results), "both")]
+    if emg_acc:
+        figs.append(("overview", lambda: plot.plot_detections(recording, results), "both"))
     figs += [("insertions", lambda page=page: plot.plot_insertions(
-        recording, results, page, clock=c["clock"]))
+        recording, results, page, clock=c["clock"]), "both")
         for page in _insertion_pages(results)]
-    figs += [("zoom", lambda: plot.plot_overview(recording, results, tmin=zoom[0],
-                                                 tmax=zoom[1])),
-             ("gallery", lambda: plot.plot_gallery(recording, results))]
+    if emg_acc:
+        figs += [("zoom", lambda: plot.plot_overview(recording, results, tmin=zoom[0],
+                                                     tmax=zoom[1]), "both"),
+                 ("gallery", lambda: plot.plot_gallery(recording, results), "both")]
+    us = c.get("us")
+    if us is not None:
+        from .ultrasound import figures as usf
+
+        figs.append(("us_velocity", lambda: usf.plot_velocity(recording, results), "both"))
+        figs += [("us_thumb", lambda th=th: usf.plot_thumbnail(th, us), "html")
+                 for th in us.items]
+        figs += [("us_thumbs", lambda a=a: usf.plot_thumbnails(
+            us, us.items[a: a + THUMBNAILS_PER_PAGE]), "pdf")
+            for a in range(0, len(us.items), THUMBNAILS_PER_PAGE)]
     return figs
 
 
@@ -322,12 +376,14 @@ def _render(recording: Recording, results: Any, c: dict[str, Any], pdf_path: Pat
             info["Title"] = f"Local twitch responses: {c['name']}"
             info["Creator"] = f"ltr {__version__}"
             _pdf_front(pdf, recording, results, c)
-        for key, make in _figures(recording, results, c):  # a loop over figures
+        for key, make, where in _figures(recording, results, c):  # a loop over figures
+            if (where == "pdf" and pdf is None) or (where == "html" and not png):
+                continue
             fig = make()
             try:
-                if pdf is not None:
+                if pdf is not None and where != "html":
                     pdf.savefig(fig)
-                if png:
+                if png and where != "pdf":
                     buf = io.BytesIO()
                     fig.savefig(buf, format="png", dpi=80)
                     pngs.setdefault(key, []).append(
@@ -347,7 +403,8 @@ def _pyplot() -> Any:
 
 def build_report(recording: Recording, results: Any, *, title: str | None = None,
                  subject: str | None = None, muscle: str | None = None,
-                 side: str | None = None) -> str:
+                 side: str | None = None, clip: Any = None,
+                 max_thumbnails: int | None = None) -> str:
     """The HTML text of the report (figures embedded as PNG, no network needed).
 
     Parameters
@@ -361,12 +418,22 @@ def build_report(recording: Recording, results: Any, *, title: str | None = None
     subject, muscle, side : str | None
         Shown in the header; by default taken from the recording's metadata or from a
         BIDS-like file name (``sub-07_..._emg.edf``), else "not given".
+    clip : ltr.ultrasound.Clip | None
+        For a cine loop's motion recording: the clip, whose frames around each twitch
+        are drawn as thumbnails with the motion map. By default the in-memory clip the
+        recording was made from, else the file in ``recording.meta["source"]``, read
+        again only around each twitch.
+    max_thumbnails : int | None
+        Thumbnails drawn at most, the first twitches in time (default
+        :data:`ltr.ultrasound.figures.MAX_THUMBNAILS`, 24; 0: none); the report says
+        how many were left out.
 
     Returns
     -------
     str
     """
-    c = _content(recording, results, title=title, subject=subject, muscle=muscle, side=side)
+    c = _content(recording, results, title=title, subject=subject, muscle=muscle, side=side,
+                 clip=clip, max_thumbnails=max_thumbnails)
     return _html(recording, results, c, _render(recording, results, c, None, png=True))
 
 
@@ -409,12 +476,13 @@ def _html(recording: Recording, results: Any, c: dict[str, Any],
         "</div>",
         table("epochs"),
         f"<img src='{_first(figs, 'epochs')}' alt='twitches per insertion and habituation'>",
-        "<h2>Whole recording</h2>",
-        "<p class='note'>Green bands and triangles: twitches (darker = more confident; "
-        "hollow = seen on another channel). Crosses and labels: look-alikes the detector "
-        "turned away. Orange: sustained contractions. Grey: needle in. "
-        f"Rejected: {html.escape(rejected)}; contractions: {s['contractions']}.</p>",
-        f"<img src='{_first(figs, 'overview')}' alt='whole recording'>",
+        *(["<h2>Whole recording</h2>",
+           "<p class='note'>Green bands and triangles: twitches (darker = more confident; "
+           "hollow = seen on another channel). Crosses and labels: look-alikes the "
+           "detector turned away. Orange: sustained contractions. Grey: needle in. "
+           f"Rejected: {html.escape(rejected)}; contractions: {s['contractions']}.</p>",
+           f"<img src='{_first(figs, 'overview')}' alt='whole recording'>"]
+          if "overview" in figs else []),
         "<h2>Each needle insertion</h2>",
         "<p class='note'>One panel per insertion, from 1 s before the needle went in to 1 s "
         "after it came out, all on one amplitude scale."
@@ -423,14 +491,18 @@ def _html(recording: Recording, results: Any, c: dict[str, Any],
         *(f"<img src='{png}' alt='needle insertions, page {k + 1}'>"
           for k, png in enumerate(figs.get("insertions", []))),
         table("rejected"),
-        f"<h2>Closer look, {zoom[0]:.1f}-{zoom[1]:.1f} s</h2>",
-        "<p class='note'>Upper panels: the conditioned signal over the raw one; lower panels: "
-        "the detection envelope with its running noise floor and the on/off thresholds.</p>",
-        f"<img src='{_first(figs, 'zoom')}' alt='zoom with envelope and thresholds'>",
-        "<h2>Twitch shapes</h2>",
-        f"<img src='{_first(figs, 'gallery')}' alt='twitch gallery'>",
+        *([f"<h2>Closer look, {zoom[0]:.1f}-{zoom[1]:.1f} s</h2>",
+           "<p class='note'>Upper panels: the conditioned signal over the raw one; lower "
+           "panels: the detection envelope with its running noise floor and the on/off "
+           "thresholds.</p>",
+           f"<img src='{_first(figs, 'zoom')}' alt='zoom with envelope and thresholds'>"]
+          if "zoom" in figs else []),
+        *(["<h2>Twitch shapes</h2>",
+           f"<img src='{_first(figs, 'gallery')}' alt='twitch gallery'>"]
+          if "gallery" in figs else []),
         table("channels"),
         table("events"),
+        *_us_html(c.get("us"), figs, rejected),
         table("recording"),
         table("settings"),
         f"<pre>{html.escape(results.config.to_toml())}</pre>",
@@ -439,10 +511,52 @@ def _html(recording: Recording, results: Any, c: dict[str, Any],
     return "\n".join(parts)
 
 
+def _us_html(us: Any, figs: dict[str, list[str]], rejected: str) -> list[str]:
+    """The ultrasound section: the velocity trace, then a thumbnail per twitch drawn and
+    how many were left out (nothing for another recording)."""
+    if us is None:
+        return []
+    out = ["<h2>Tissue velocity</h2>",
+           "<p class='note'>Upper panel: tissue speed in the region of interest relative "
+           "to the whole field (the channel the twitches were found on); green bands: "
+           "twitches, numbered as in the events table; crosses and labels: look-alikes "
+           f"turned away ({html.escape(rejected)}). Lower panel: speed of the whole "
+           "field (probe or patient movement, breathing) and along the needle's shaft, "
+           "which the look-alike rules read.</p>",
+           f"<img class='usvelocity' src='{_first(figs, 'us_velocity')}' "
+           "alt='tissue velocity'>",
+           "<h2>Twitches on the ultrasound clip</h2>"]
+    items = us.items
+    if us.note:
+        out.append(f"<p class='note'>No thumbnails: {html.escape(us.note)}.</p>")
+    elif us.n_twitches == 0:
+        out.append("<p class='note'>No twitch was found on the clip.</p>")
+    else:
+        shown = (f"all {len(items)} twitches" if not us.n_left_out else
+                 f"the first {len(items)} of the {us.n_twitches} twitches; "
+                 f"{us.n_left_out} left out (raise the cap with --thumbnails N, or "
+                 "max_thumbnails=)")
+        out.append(
+            "<p class='note'>The frame at each twitch's peak with its motion map: "
+            "the largest local tissue speed of each point over the twitch (the whole "
+            "field's motion taken out; colour from a fifth of the scale up, one scale "
+            f"for all, {us.vmax:.3g} {html.escape(us.unit)} at the top), the region of "
+            f"interest dashed. Shown: {shown}.</p>")
+        out.append("<div class='thumbs'>")
+        for th, png in zip(items, figs.get("us_thumb", []), strict=False):
+            out.append(f"<figure class='usthumb' data-twitch='{th.index + 1}'>"
+                       f"<img src='{png}' alt='twitch {th.index + 1}: frame and motion "
+                       f"map'><figcaption>#{th.index + 1} at {th.onset:.2f} s, frames "
+                       f"{th.frames_read[0]}-{th.frames_read[1] - 1}</figcaption></figure>")
+        out.append("</div>")
+    return out
+
+
 def write_report(
     recording: Recording, results: Any, path: str | os.PathLike[str], *,
     pdf: bool = False, overwrite: bool = False, title: str | None = None,
     subject: str | None = None, muscle: str | None = None, side: str | None = None,
+    clip: Any = None, max_thumbnails: int | None = None,
 ) -> list[Path]:
     """Write the HTML report, a PDF report, or both.
 
@@ -462,6 +576,8 @@ def write_report(
         Heading; the file name by default.
     subject, muscle, side : str | None
         Header fields (see :func:`build_report`).
+    clip, max_thumbnails
+        The thumbnails of a cine loop's twitches (see :func:`build_report`).
 
     Returns
     -------
@@ -475,7 +591,8 @@ def write_report(
         if q.exists() and not overwrite:
             raise FileExistsError(f"{q}: exists; pass overwrite=True to replace it")
     p.parent.mkdir(parents=True, exist_ok=True)
-    c = _content(recording, results, title=title, subject=subject, muscle=muscle, side=side)
+    c = _content(recording, results, title=title, subject=subject, muscle=muscle, side=side,
+                 clip=clip, max_thumbnails=max_thumbnails)
     figs = _render(recording, results, c, targets[-1] if (as_pdf or pdf) else None,
                    png=not as_pdf)
     if not as_pdf:

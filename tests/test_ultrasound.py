@@ -388,3 +388,47 @@ def test_info_names_the_cine_format(tmp_path, capsys):
     assert ltr.read(clip).meta["format"] == "ultrasound cine"
     assert main(["info", str(p)]) == 0
     assert "format      DICOM" in capsys.readouterr().out
+
+
+def _tip_loop(frame, prof):
+    """The needle tip of one frame as first written, one 1-D profile at a time (the
+    reference :func:`ltr.ultrasound.motion._tips` must equal)."""
+    from scipy.ndimage import binary_closing, label, map_coordinates, uniform_filter1d
+
+    ts, qy, qx, bg = prof
+    p = uniform_filter1d(map_coordinates(frame, [qy, qx], order=1), 3)
+    level = float(np.median(p[: max(3, p.size // 2)]))
+    above = binary_closing(p > (level + bg) / 2, structure=np.ones(5, bool))
+    lab, k = label(above)
+    if k == 0:
+        return float("nan")
+    longest = int(np.argmax(np.bincount(lab)[1:])) + 1
+    return float(ts[np.flatnonzero(lab == longest)[-1]])
+
+
+def test_tips_of_a_block_equal_the_per_frame_loop():
+    """Vectorized over frames equals looped, on frames with a bright line, with several
+    runs of equal length, and with none (NaN)."""
+    from ltr.ultrasound.motion import _tips
+
+    rng = np.random.default_rng(3)
+    frames = rng.uniform(0, 60, (9, 40, 50)).astype(np.float32)
+    ts = np.arange(30, dtype=float)
+    qy, qx = 5 + ts, 8 + ts
+    for j in range(8):  # a bright line ending at a different depth per frame
+        end = 6 + 3 * j
+        frames[j, (5 + ts[:end]).astype(int), (8 + ts[:end]).astype(int)] = 250.0
+    i = (5 + ts).astype(int), (8 + ts).astype(int)
+    # two runs of equal length (3-7 and 15-19, 2-8 and 14-20 once smoothed): the first
+    frames[3] = 10.0
+    frames[3][i] = np.where((np.arange(30) % 12 >= 3) & (np.arange(30) % 12 < 8)
+                            & (np.arange(30) < 24), 250.0, 10.0)
+    frames[8] = 0.0  # flat: no run above its level
+    prof = (ts, qy, qx, 30.0)
+    got = _tips(frames, prof)
+    want = np.array([_tip_loop(f, prof) for f in frames])
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert np.isnan(got[8])
+    assert got[3] == 8.0
+    # positions along the line are grid points: exactly equal
+    np.testing.assert_array_equal(got[~np.isnan(got)], want[~np.isnan(want)])

@@ -18,6 +18,9 @@ import numpy as np
 
 #: Flow methods :func:`flow` knows.
 METHODS = ("farneback", "ilk", "tvl1")
+#: ``cv2.calcOpticalFlowFarneback``'s parameters after the flow argument: pyramid scale,
+#: levels, window size, iterations, polynomial neighbourhood, its Gaussian sigma.
+FARNEBACK = (0.5, 2, 9, 2, 5, 1.1)
 
 
 def _need(module: str, extra: str = "ultrasound") -> Any:
@@ -65,7 +68,7 @@ def flow_small(a: np.ndarray, b: np.ndarray, method: str = "farneback",
         cv2 = _need("cv2")
         f = cv2.calcOpticalFlowFarneback(
             np.clip(a, 0, 255).astype(np.uint8), np.clip(b, 0, 255).astype(np.uint8),
-            None, 0.5, 2, 9, 2, 5, 1.1, 0)
+            None, *FARNEBACK, 0)
         return f[..., 0], f[..., 1]
     if method == "ilk":
         reg = _need("skimage.registration")

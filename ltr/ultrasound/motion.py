@@ -3,7 +3,9 @@
 :func:`motion_recording` streams a :class:`~ltr.ultrasound.Clip` in blocks of frames
 (memory bounded by the block, not the clip), estimates the dense optical flow between
 consecutive frames (:func:`ltr.ultrasound.flow.flow`, Farnebäck on a coarse grid of about
-:data:`GRID_WIDTH` columns) and reduces each flow field at once to a few numbers:
+:data:`GRID_WIDTH` columns; the flow fields of a block's frame pairs are kept as one
+array, the block's only per-pair loop being the flow itself) and reduces them, all pairs
+of the block at once, to a few numbers each:
 
 - the whole field's coherent motion (the median flow vector: probe or patient movement,
   breathing), subtracted to leave the *local* motion;
@@ -44,7 +46,7 @@ import numpy as np
 
 from ..recording import Recording
 from ._clip import Clip
-from .flow import METHODS, downsample, flow_small
+from .flow import FARNEBACK, METHODS, downsample, flow_small
 
 #: The optical-flow grid is about this many columns wide (frames are averaged down to it).
 GRID_WIDTH = 128
@@ -222,27 +224,35 @@ def estimate_motion(clip: Clip, *, roi: tuple[int, int, int, int] | None = None,
                              .reshape(ch, CELL, cw, CELL).any(axis=(1, 3)))
         seq = small if prev is None else np.concatenate([prev[None], small])
         first = start if prev is None else start - 1
-        for j in range(seq.shape[0] - 1):  # a loop over frame pairs: one flow each
-            i = first + j + 1
-            a, b = seq[j], seq[j + 1]
-            fx, fy = flow_small(a, b, method)
-            fx, fy = fx * k, fy * k
-            # the field's coherent motion: the median over every 3rd grid point
-            gx, gy = float(np.median(fx[::3, ::3])), float(np.median(fy[::3, ::3]))
-            lx, ly = fx - gx, fy - gy
-            glob[i] = gx, gy
-            change[i] = float(np.mean(np.abs(b - a)))
-            cells[i, 0] = lx[: ch * CELL, : cw * CELL].reshape(ch, CELL, cw, CELL).mean(
-                axis=(1, 3))
-            cells[i, 1] = ly[: ch * CELL, : cw * CELL].reshape(ch, CELL, cw, CELL).mean(
-                axis=(1, 3))
-            if track is not None:
-                along = lx[track] * ux + ly[track] * uy
-                ndl[i] = float(np.mean(np.abs(along)))
-            if roi_trace is not None:
-                roi_trace[i] = lx[rs, cs].mean(), ly[rs, cs].mean()
-            if prof is not None:
-                tip[i] = _tip(b, prof) * k
+        n_pairs = seq.shape[0] - 1
+        if n_pairs < 1:
+            prev = small[-1]
+            continue
+        # the flow of each frame pair (the cost), into one array; everything after is
+        # reduced over the block's pairs at once
+        flows = _pair_flows(seq, method)
+        fx, fy = flows[..., 0], flows[..., 1]
+        fx *= k
+        fy *= k
+        at = slice(first + 1, first + 1 + n_pairs)
+        # the field's coherent motion: the median over every 3rd grid point
+        gx = np.median(fx[:, ::3, ::3].reshape(n_pairs, -1), axis=1)
+        gy = np.median(fy[:, ::3, ::3].reshape(n_pairs, -1), axis=1)
+        lx = fx - gx[:, None, None]
+        ly = fy - gy[:, None, None]
+        glob[at, 0], glob[at, 1] = gx, gy
+        change[at] = np.abs(np.diff(seq, axis=0)).mean(axis=(1, 2))
+        cells[at, 0] = lx[:, : ch * CELL, : cw * CELL].reshape(
+            n_pairs, ch, CELL, cw, CELL).mean(axis=(2, 4))
+        cells[at, 1] = ly[:, : ch * CELL, : cw * CELL].reshape(
+            n_pairs, ch, CELL, cw, CELL).mean(axis=(2, 4))
+        if track is not None:
+            ndl[at] = np.abs(lx[:, track] * ux + ly[:, track] * uy).mean(axis=1)
+        if roi_trace is not None:
+            roi_trace[at, 0] = lx[:, rs, cs].mean(axis=(1, 2))
+            roi_trace[at, 1] = ly[:, rs, cs].mean(axis=(1, 2))
+        if prof is not None:
+            tip[at] = _tips(seq[1:], prof) * k
         prev = small[-1]
     # the first sample has no frame before it: it repeats the one after
     for arr in (cells, glob, ndl, change, tip):
@@ -261,6 +271,24 @@ def _same_line(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return cos >= np.cos(np.deg2rad(3.0)) and dist <= 2.0
 
 
+def _pair_flows(seq: np.ndarray, method: str) -> np.ndarray:
+    """Flow ``(fx, fy)`` from each frame of ``seq`` (grid frames, grey levels) to the next,
+    ``(len(seq) - 1, rows, columns, 2)`` px per frame on the grid. Farnebäck gets the
+    frames as 8 bits, converted once for the block (not twice per pair)."""
+    n = seq.shape[0] - 1
+    out = np.empty((n, *seq.shape[1:], 2), np.float32)
+    if method == "farneback":
+        import cv2
+
+        u8 = np.clip(seq, 0, 255).astype(np.uint8)
+        for j in range(n):  # a loop over frame pairs: one flow each
+            out[j] = cv2.calcOpticalFlowFarneback(u8[j], u8[j + 1], None, *FARNEBACK, 0)
+        return out
+    for j in range(n):  # a loop over frame pairs: one flow each
+        out[j, ..., 0], out[j, ..., 1] = flow_small(seq[j], seq[j + 1], method)
+    return out
+
+
 def _tip(frame: np.ndarray, prof: tuple[np.ndarray, np.ndarray, np.ndarray, float],
          ) -> float:
     """Where along the needle's line (grid px from the foot of the perpendicular from
@@ -268,18 +296,41 @@ def _tip(frame: np.ndarray, prof: tuple[np.ndarray, np.ndarray, np.ndarray, floa
     brightness profile along it (smoothed over 3 points) above halfway between the
     line's median level and the frame's, gaps of up to 4 points bridged. A fascia that
     the line's extension crosses beyond the tip makes a short run, and a twitch that
-    moves it does not move the tip."""
+    moves it does not move the tip. (:func:`_tips` for one frame.)"""
+    return float(_tips(frame[np.newaxis], prof)[0])
+
+
+def _tips(frames: np.ndarray, prof: tuple[np.ndarray, np.ndarray, np.ndarray, float],
+          ) -> np.ndarray:
+    """:func:`_tip` of each of ``frames`` (``(n, rows, columns)``), at once: the profiles
+    are rows of one array, closed and labelled along the rows only; NaN where a profile
+    has no run."""
     from scipy.ndimage import binary_closing, label, map_coordinates, uniform_filter1d
 
     ts, qy, qx, bg = prof
-    p = uniform_filter1d(map_coordinates(frame, [qy, qx], order=1), 3)
-    level = float(np.median(p[: max(3, p.size // 2)]))
-    above = binary_closing(p > (level + bg) / 2, structure=np.ones(5, bool))
-    lab, k = label(above)
+    n, m = frames.shape[0], ts.size
+    fi = np.repeat(np.arange(n, dtype=float), m)
+    p = map_coordinates(frames, [fi, np.tile(qy, n), np.tile(qx, n)], order=1)
+    p = uniform_filter1d(p.reshape(n, m), 3, axis=1)
+    level = np.median(p[:, : max(3, m // 2)], axis=1)
+    above = binary_closing(p > ((level + bg) / 2)[:, None],
+                           structure=np.ones((1, 5), bool))
+    lab, k = label(above, structure=[[0, 0, 0], [1, 1, 1], [0, 0, 0]])
+    out = np.full(n, np.nan)
     if k == 0:
-        return float("nan")
-    longest = int(np.argmax(np.bincount(lab)[1:])) + 1
-    return float(ts[np.flatnonzero(lab == longest)[-1]])
+        return out
+    size = np.bincount(lab.ravel())[1:]
+    flat = np.flatnonzero(lab.ravel())
+    lab_of = lab.ravel()[flat]
+    row = np.empty(k, int)
+    last = np.empty(k, int)
+    row[lab_of - 1] = flat // m  # runs are labelled in raster order: the last write
+    last[lab_of - 1] = flat % m  # of a label is its deepest point
+    # per row, the longest run (the first of equal ones, as argmax)
+    order = np.lexsort((np.arange(k), -size, row))
+    first = order[np.r_[True, row[order][1:] != row[order][:-1]]]
+    out[row[first]] = ts[last[first]]
+    return out
 
 
 def _running_median(x: np.ndarray, size: int) -> np.ndarray:
@@ -415,4 +466,7 @@ def motion_recording(
                              "shape": list(clip.shape), "n_frames": clip.n_frames,
                              "needle_lines": [list(x) if x else None for x in m.lines],
                              "unit": unit}})
+    from .figures import remember_clip
+
+    remember_clip(rec, clip)  # an in-memory clip: a report of rec draws its frames
     return (rec, m) if return_motion else rec
