@@ -520,7 +520,8 @@ class TwitchResults:
                                     REASONS["contraction"].name)
         return ann
 
-    def filter(self, *, min_confidence: float) -> TwitchResults:
+    def filter(self, *, min_confidence: float,
+               calibrated_only: bool = False) -> TwitchResults:
         """The results with the twitches below a confidence moved to the rejected ones.
 
         Trades recall for precision: confidence is calibrated (among twitches of
@@ -535,6 +536,10 @@ class TwitchResults:
         min_confidence : float
             Twitches with ``confidence < min_confidence`` (0-1) are set aside. Filtering
             twice keeps the stricter threshold.
+        calibrated_only : bool
+            Only set aside twitches whose confidence is calibrated: ultrasound (``us``)
+            twitches, whose confidence is a fixed scale, are kept. What the default floor
+            of :func:`ltr.detect` (``confidence.min_confidence``) does.
 
         Returns
         -------
@@ -556,6 +561,8 @@ class TwitchResults:
             raise ValueError(f"min_confidence must be a number from 0 to 1, got {p!r}")
         p = float(p)
         low = self.events["confidence"] < p
+        if calibrated_only:
+            low &= self.events["modality"].astype(str) != "us"
         ev = self.events
         moved = {"onset": ev["onset"][low], "offset": ev["offset"][low],
                  "channel": ev["channel"][low].astype(object),

@@ -212,3 +212,29 @@ def test_confidence_is_calibrated_on_held_out_wild_sessions():
     c, t = np.concatenate(conf), np.concatenate(true)
     assert c.size >= 100
     assert reliability(c, t).ece < 0.10
+
+
+def test_default_floor_sets_aside_the_unlikely_and_spares_uncalibrated_kinds():
+    """ltr.detect reports twitches of calibrated confidence >= confidence.min_confidence
+    (0.5 by default); min_confidence=0 keeps every twitch the rules passed; an
+    ultrasound twitch (confidence not calibrated) is not set aside by the default."""
+    rec, _ = session(condition="wild", seed=1)  # 100 s with two unlikely events
+    every = ltr.detect(rec, min_confidence=0.0)
+    floor = DetectorConfig().confidence.min_confidence
+    assert floor == 0.5
+    low = every.events["confidence"] < floor
+    assert low.any() and (~low).any()  # the seed has both
+    res = ltr.detect(rec)
+    np.testing.assert_array_equal(res.onset, every.onset[~low])
+    assert int((res.rejected["reason"] == "low_confidence").sum()) == int(low.sum())
+    # a configuration with floor 0 keeps them all
+    cfg0 = DetectorConfig.from_dict({"confidence": {"min_confidence": 0.0}})
+    np.testing.assert_array_equal(ltr.detect(rec, config=cfg0).onset, every.onset)
+    # calibrated_only spares rows of kind "us" (what the default floor does)
+    import dataclasses
+
+    ev = {k: v.copy() for k, v in every.events.items()}
+    ev["modality"] = np.where(low, "us", ev["modality"]).astype(object)
+    fake = dataclasses.replace(every, events=ev)
+    assert len(fake.filter(min_confidence=floor, calibrated_only=True)) == len(every)
+    assert len(fake.filter(min_confidence=floor)) == int((~low).sum())

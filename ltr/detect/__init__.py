@@ -199,8 +199,10 @@ def detect(
         Set aside the twitches whose calibrated confidence is below this (0-1): they move
         to the rejected candidates with reason ``low_confidence``
         (:meth:`TwitchResults.filter`). None: ``config.confidence.min_confidence``
-        (default 0.5: more likely a twitch than not); 0 keeps every twitch the rules
-        passed.
+        (default 0.5: more likely a twitch than not; applied to the calibrated kinds,
+        EMG and accelerometer, while ultrasound twitches, whose confidence is not
+        calibrated yet, are kept); 0 keeps every twitch the rules passed. A number
+        given here applies to every twitch.
     verbose : bool | str | int | None
         Log level for this call.
 
@@ -298,9 +300,11 @@ def detect(
               "units": {r.name: r.unit for r in results},
               "meas_date": rec.meas_date.isoformat() if rec.meas_date else None},
     )
-    if min_confidence is None:  # the configuration's floor (0: keep every twitch)
-        min_confidence = cfg.confidence.min_confidence or None
-    return res if min_confidence is None else res.filter(min_confidence=min_confidence)
+    if min_confidence is not None:  # the caller's floor: every twitch
+        return res.filter(min_confidence=min_confidence)
+    # the configuration's floor (0: keep every twitch), on calibrated confidence only
+    floor = cfg.confidence.min_confidence
+    return res.filter(min_confidence=floor, calibrated_only=True) if floor else res
 
 
 def _pick_channels(rec: Recording, emg: Sequence[str] | None, acc: Sequence[str] | None,

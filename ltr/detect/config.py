@@ -745,7 +745,9 @@ class ConfidenceConfig:
         when given, wins. Default 0.5: a twitch is reported when the calibrated model
         finds it more likely true than not (events below that were false about four
         times in five on held-out simulated sessions, ``benchmarks/results/
-        calibration.md``); 0 keeps every candidate the rules passed. ``ltr calibrate``
+        calibration.md``); 0 keeps every candidate the rules passed. Ultrasound twitches
+        (kind ``us``), whose confidence is not calibrated yet, are not set aside by this
+        floor (only by an explicit ``min_confidence``). ``ltr calibrate``
         fits it to a site's reviewed recordings.
     """
 

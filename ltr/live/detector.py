@@ -531,7 +531,7 @@ class StreamingDetector:
                   "acc": [c for s in self.sensors.values() for c in s],
                   "sensors": self.sensors, "units": {r.name: r.unit for r in results}})
         floor = self.cfg.confidence.min_confidence  # as ltr.detect sets them aside
-        return res.filter(min_confidence=floor) if floor else res
+        return res.filter(min_confidence=floor, calibrated_only=True) if floor else res
 
     # -- the watch ------------------------------------------------------------------
     @property
@@ -897,8 +897,9 @@ class StreamingDetector:
         # the confidence floor of ltr.detect (confidence.min_confidence): twitches below
         # it are not reported; results() lists them as rejected (low_confidence)
         floor = self.cfg.confidence.min_confidence
-        low = [row for row in rows if row["confidence"] < floor]
-        rows = [row for row in rows if row["confidence"] >= floor]
+        low = [row for row in rows if row["confidence"] < floor and row["modality"] != "us"]
+        rows = [row for row in rows if not (row["confidence"] < floor
+                                            and row["modality"] != "us")]
         for row in low:
             self._emitted.append(round(row["onset"] * fs))
         if low:
