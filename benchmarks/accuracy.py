@@ -42,6 +42,7 @@ from joblib import Parallel, delayed
 import ltr
 from ltr.detect.config import DetectorConfig
 from ltr.evaluate import EvaluationReport, detection_outcomes, evaluate, match_onsets, reliability
+from ltr.results import below_floor
 from ltr.simulate import SUITE, session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,8 +164,10 @@ def _detect(rec: ltr.Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray, flo
     secs = time.perf_counter() - t0
     onsets = np.asarray(res.events["onset"], float)
     conf = np.asarray(res.events["confidence"], float)
-    # what ltr.detect reports by default (TwitchResults.filter keeps confidence >= floor)
-    kept = onsets[conf >= DetectorConfig().confidence.min_confidence]
+    # what ltr.detect reports by default (its confidence floor)
+    kept = onsets[~below_floor(conf, res.events["modality"],
+                               DetectorConfig().confidence.min_confidence,
+                               calibrated_only=True)]
     return kept, onsets, conf, secs
 
 

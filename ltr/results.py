@@ -560,9 +560,8 @@ class TwitchResults:
                 or not 0 <= float(p) <= 1:
             raise ValueError(f"min_confidence must be a number from 0 to 1, got {p!r}")
         p = float(p)
-        low = self.events["confidence"] < p
-        if calibrated_only:
-            low &= self.events["modality"].astype(str) != "us"
+        low = below_floor(self.events["confidence"], self.events["modality"], p,
+                          calibrated_only=calibrated_only)
         ev = self.events
         moved = {"onset": ev["onset"][low], "offset": ev["offset"][low],
                  "channel": ev["channel"][low].astype(object),
@@ -616,6 +615,21 @@ SUMMARY_COLUMNS: dict[str, str] = {
     "contractions": "sustained contractions overlapping the span (count)",
     "rejected": "look-alikes rejected in the span (count)",
 }
+
+
+#: Kinds of twitch whose confidence is not calibrated (a fixed scale): the default floor
+#: of :func:`ltr.detect` (``confidence.min_confidence``) leaves them alone.
+UNCALIBRATED_MODALITIES: tuple[str, ...] = ("us",)
+
+
+def below_floor(confidence: Any, modality: Any, floor: float, *,
+                calibrated_only: bool = False) -> np.ndarray:
+    """Which twitches a confidence floor sets aside: ``confidence < floor``, and with
+    ``calibrated_only`` not of a kind in :data:`UNCALIBRATED_MODALITIES`."""
+    low = np.asarray(confidence, float) < floor
+    if calibrated_only:
+        low &= ~np.isin(np.asarray(modality).astype(str), UNCALIBRATED_MODALITIES)
+    return low
 
 
 def habituation_slope(amplitude: np.ndarray, unit: np.ndarray) -> float:

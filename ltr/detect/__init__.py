@@ -302,7 +302,12 @@ def detect(
     )
     if min_confidence is not None:  # the caller's floor: every twitch
         return res.filter(min_confidence=min_confidence)
-    # the configuration's floor (0: keep every twitch), on calibrated confidence only
+    return _apply_floor(res, cfg)
+
+
+def _apply_floor(res: TwitchResults, cfg: DetectorConfig) -> TwitchResults:
+    """The configuration's confidence floor (``confidence.min_confidence``; 0 keeps
+    every twitch), on calibrated confidence only (``ltr live`` applies it too)."""
     floor = cfg.confidence.min_confidence
     return res.filter(min_confidence=floor, calibrated_only=True) if floor else res
 

@@ -203,14 +203,13 @@ def channel_table(results: list[ChannelResult], sfreq: float,
         per_min = (int((~acc).sum()) / (duration / 60.0) if duration and duration > 0
                    else 0.0)
         cols["_look_alikes"].extend([per_min] * n)
-        cols["_jolt_piece"].extend(f.get("jolt_piece", np.zeros(acc.size))[acc])
-        is_acc = r.modality == "acc"
+        piece = f.get("jolt_piece", np.zeros(acc.size))[acc]
+        cols["_jolt_piece"].extend(piece)
         # a jolt cut out of a movement: its movement-band content is the movement's
         # around it (as for the rule slow_content, not evidence against it)
-        piece = f.get("jolt_piece", np.zeros(acc.size))[acc] > 0
-        low = f.get("low_ratio")
-        cols["_acc_slow"].extend(np.where(piece, np.nan, low[acc]) if is_acc and low is not None
-                                 else np.full(n, np.nan))
+        low = f.get("low_ratio") if r.modality == "acc" else None
+        cols["_acc_slow"].extend(np.full(n, np.nan) if low is None
+                                 else np.where(piece > 0, np.nan, low[acc]))
     out = {k: np.asarray(v, dtype=object if k in ("unit", "channel", "channels", "modality")
                          else (int if k == "epoch" else float)) for k, v in cols.items()}
     is_emg = out["modality"] == "emg"

@@ -62,7 +62,7 @@ from .._validate import check_sfreq
 from .._version import __version__
 from ..annotations import Annotations
 from ..channels import group_sensors
-from ..detect import _fuse_channels, _turned_away
+from ..detect import _apply_floor, _fuse_channels, _turned_away
 from ..detect._channel import (
     ChannelResult,
     detect_acc_sensor,
@@ -76,7 +76,7 @@ from ..detect.plan import AccPlan, alignment, plan_acc, plan_emg
 from ..detect.stream import _concat, _keep, _quiet_cut, _Unit, unusable_result
 from ..preprocess import band_edges, butter_sos
 from ..quality import rails_of
-from ..results import TwitchResults, empty_table
+from ..results import TwitchResults, below_floor, empty_table
 from ..segment import Epochs, epochs_from_activity, epochs_from_annotations
 from .config import StreamConfig
 
@@ -530,8 +530,7 @@ class StreamingDetector:
                   "emg": [u.name for u in self._units if u.modality == "emg"],
                   "acc": [c for s in self.sensors.values() for c in s],
                   "sensors": self.sensors, "units": {r.name: r.unit for r in results}})
-        floor = self.cfg.confidence.min_confidence  # as ltr.detect sets them aside
-        return res.filter(min_confidence=floor, calibrated_only=True) if floor else res
+        return _apply_floor(res, self.cfg)  # as ltr.detect sets them aside
 
     # -- the watch ------------------------------------------------------------------
     @property
@@ -896,10 +895,11 @@ class StreamingDetector:
         rows = [self._held.pop(o) for o in sorted(ready)]
         # the confidence floor of ltr.detect (confidence.min_confidence): twitches below
         # it are not reported; results() lists them as rejected (low_confidence)
-        floor = self.cfg.confidence.min_confidence
-        low = [row for row in rows if row["confidence"] < floor and row["modality"] != "us"]
-        rows = [row for row in rows if not (row["confidence"] < floor
-                                            and row["modality"] != "us")]
+        below = below_floor([row["confidence"] for row in rows],
+                            [row["modality"] for row in rows],
+                            self.cfg.confidence.min_confidence, calibrated_only=True)
+        low = [row for row, b in zip(rows, below, strict=True) if b]
+        rows = [row for row, b in zip(rows, below, strict=True) if not b]
         for row in low:
             self._emitted.append(round(row["onset"] * fs))
         if low:
