@@ -315,3 +315,22 @@ def test_causal_onsets_equal_a_loop_over_candidates(seed, n_cand, gap, steps):
     got = causal_onsets(*args, gap=gap, ratio=16.0)
     want = _causal_onsets_loop(*args, gap, 16.0)
     np.testing.assert_array_equal(got, want)
+
+
+def test_standout_runs_finds_a_bump_on_a_plateau_but_not_the_burst_opening_it():
+    from ltr.detect._channel import standout_runs
+
+    rng = np.random.default_rng(0)
+    env = np.r_[np.full(100, 1.0), np.full(300, 10.0)] * rng.uniform(0.9, 1.1, 400)
+    env[250:260] = 50.0  # 5x the plateau, inside it: stands out on both sides
+    env[100:110] = 30.0  # the plateau's opening burst: 3x the plateau after it only
+    inside = np.zeros(400, bool)
+    inside[95:] = True
+    st, sp = standout_runs(env, inside, size=51, ratio=3.5, off=1.5)
+    np.testing.assert_array_equal(np.c_[st, sp], [[250, 260]])
+    # with a ratio the opening burst clears on its plateau side too, it is found
+    st, sp = standout_runs(env, inside, size=51, ratio=2.5, off=1.5)
+    assert [100, 110] in np.c_[st, sp].tolist()
+    # nothing outside `inside`
+    st, _ = standout_runs(env, np.zeros(400, bool), size=51, ratio=2.5, off=1.5)
+    assert st.size == 0

@@ -90,6 +90,25 @@ def test_contraction_fragments_lie_within_the_margin():
     np.testing.assert_array_equal(got, [True, True, True, False, False])
 
 
+def test_a_twitch_cut_out_of_a_contraction_is_no_part_of_it():
+    # the contraction [1000, 1800) was cut around a rider [1300, 1360) (rider > 0); a
+    # fragment at 600 ms stays one, a rider at 700 ms (it stood out of the level
+    # around it) does not, and neither rider is a contraction itself
+    spans = [(600, 650), (700, 760), (1000, 1300), (1300, 1360), (1360, 1800)]
+    rider = [0.0, 1.0, 0.0, 1.0, 0.0]
+    c = cands(spans, burst=[0.05, 0.05, 0.3, 0.05, 0.44], rider=rider)
+    dense = cands(spans, burst=[0.05, 0.05, 0.3, 0.05, 0.44])  # the same, no riders
+    assert R.sustained(dense, REJ)[2:].all()  # a dense run of 1.2 s
+    got = R.sustained(c, REJ)
+    assert not got[[1, 3]].any() and got[[2, 4]].all()
+    frag = R.contraction_fragment(c, REJ)
+    np.testing.assert_array_equal(frag, [True, False, True, False, True])
+    # the background rule leaves a rider to the rider test: one side is the contraction
+    bg = cands([(0, 50), (100, 150)], rider=[0.0, 1.0], env_peak=2.0, background=1.5,
+               background_spread=0.01, on_threshold=1.0)
+    np.testing.assert_array_equal(R.background(bg, REJ), [True, False])
+
+
 def test_short_bursts_are_spikes_or_single_potentials_by_crest():
     c = cands([(0, 20), (100, 120), (200, 260)], burst=[0.004, 0.006, 0.04],
               crest=[8.0, 3.0, 9.0])

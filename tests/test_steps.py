@@ -69,6 +69,46 @@ def test_a_sustained_contraction_with_ramps_gives_no_twitch(seed):
     assert len(res) == 0, res.events["onset"]
 
 
+def _twitch(rng, seconds, rms):
+    n = int(seconds * FS)
+    b = _band(rng, n, (60, 400)) * np.hanning(n)
+    return b * rms / np.sqrt(np.mean(b**2))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_twitch_riding_on_a_contraction_or_beside_it_is_counted(seed):
+    # contractions of 2-3 s at 14-20 dB with ramps; on each plateau a 60-ms twitch
+    # whose RMS is 6x the contraction's (16 dB over it), and 0.3 s before each a 60-ms
+    # twitch at 18 dB over the floor: both are twitches, and each contraction is still
+    # reported (riders cut out of it, RejectConfig.rider_ratio)
+    rng = np.random.default_rng(seed)
+    x = _noise(30.0, 5e-6, seed)
+    onsets = []
+    for t0, dur, ramp, snr_db in ((5.0, 2.0, 0.4, 20.0), (15.0, 3.0, 0.3, 14.0),
+                                  (24.0, 2.5, 0.5, 17.0)):
+        m = int(dur * FS)
+        tt = np.arange(m) / FS
+        env = np.clip(np.minimum(tt, dur - tt) / ramp, 0, 1)
+        env = 0.5 - 0.5 * np.cos(np.pi * env)
+        level = 5e-6 * 10 ** (snr_db / 20)
+        c = _band(rng, m, (30, 250))
+        c *= level / np.sqrt(np.mean(c**2))
+        i = int(t0 * FS)
+        x[i: i + m] += c * env
+        for t, rms in ((t0 + dur / 2, 6 * level), (t0 - 0.3, 5e-6 * 10 ** (18 / 20))):
+            tw = _twitch(rng, 0.06, rms)
+            j = int(t * FS)
+            x[j: j + tw.size] += tw
+            onsets.append(t)
+    res = ltr.detect(ltr.Recording(x[None], FS, ["EMG test"]))
+    assert len(res) == len(onsets), (res.events["onset"], sorted(onsets))
+    np.testing.assert_allclose(res.onset, sorted(onsets), atol=0.02)
+    assert len(res.contractions["onset"]) >= 3
+    off = ltr.detect(ltr.Recording(x[None], FS, ["EMG test"]),
+                     config=ltr.DetectorConfig.from_dict({"reject": {"rider_ratio": 0}}))
+    assert len(off) < len(res)  # without the search the riders are part of contractions
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_large_ballistic_burst_is_a_twitch_not_a_contraction(seed):
     # 1 mV at its peak over a 2-uV floor: its weak first and last potentials keep the

@@ -41,7 +41,7 @@ from .core import (
     split_at_valleys,
 )
 from .plan import AccPlan, EmgPlan, calibration_samples, plan_acc, plan_emg
-from .rules import ACC_RULES, EMG_RULES, MOVEMENT, Candidates, clipping, judge
+from .rules import ACC_RULES, CONTRACTION, EMG_RULES, MOVEMENT, Candidates, clipping, judge
 from .rules import near as _near
 
 
@@ -754,6 +754,7 @@ def _describe(s: _Emg) -> None:
     s.feats = segment_features(s.x, s.onset, s.offset, s.sfreq, floor_on,
                                high_band=s.cfg.reject.high_band)
     s.feats["rise_time"] = (s.feats["peak"] - s.onset) / s.sfreq
+    s.feats["rider"] = np.zeros(s.onset.size)
     s.feats["raw_max_0"], s.feats["raw_min_0"] = _extremes_in(s.raw0, s.onset, s.offset)
     assert s.env_sums is not None
     step, thin = _grid(s)
@@ -793,6 +794,105 @@ def _judge(s: _Emg) -> None:
     s.reason = judge(EMG_RULES, cands, r)
 
 
+def standout_runs(env: np.ndarray, inside: np.ndarray, size: int, ratio: float,
+                  off: float) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of an envelope that stand out of its own running level.
+
+    ``level`` is the running median of ``env`` over ``size`` (odd) points. A run of
+    ``env > off × level`` within ``inside`` stands out when it reaches ``ratio`` × level
+    and ``ratio`` × the median of ``env`` over ``size // 2`` points on either side of it
+    (whichever is higher). Returns the runs' starts and stops (exclusive), indices of
+    ``env``.
+    """
+    from scipy import ndimage
+
+    level = ndimage.median_filter(env, size=size, mode="nearest")
+    st, sp = runs((env > off * level) & inside)
+    half = size // 2
+    keep = np.zeros(st.size, bool)
+    for i, (u, v) in enumerate(zip(st, sp, strict=True)):  # a loop over the runs (few)
+        if (env[u:v] < ratio * level[u:v]).all():
+            continue
+        side = max(float(np.median(env[max(u - half, 0): u])) if u else 0.0,
+                   float(np.median(env[v: v + half])) if v < env.size else 0.0)
+        keep[i] = env[u:v].max() >= ratio * side
+    return st[keep], sp[keep]
+
+
+def _rider_pieces(s: _Emg, host: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of the detection envelope inside each contraction ``host`` that stand out of
+    its own level (:func:`standout_runs`, :attr:`RejectConfig.rider_ratio`): onsets,
+    offsets (samples) and the host each lies in."""
+    r, sfreq = s.cfg.reject, s.sfreq
+    assert s.env_sums is not None
+    step, thin = _grid(s)
+    g = step * thin  # the detection envelope's grid
+    h_w = window_samples(s.cfg.emg.window, sfreq) // 2
+    size = 2 * max(1, round(r.rider_window * sfreq / g / 2)) + 1
+    shortest = 2 * r.min_burst * sfreq  # a twitch's 90-%-energy span is at least min_burst
+    cs, n = s.env_sums.cs, s.n
+    reach = (size // 2) * g  # the level at a contraction's edge counts what lies beyond
+    out: list[tuple[int, int, int]] = []
+    for k in host:  # a loop over the contractions (a few a minute)
+        c0, c1 = int(s.onset[k]), int(s.offset[k])
+        idx = np.arange(max(c0 - reach, 0), min(c1 + reach, n), g)
+        lo, hi = np.maximum(idx - h_w, 0), np.minimum(idx + h_w + 1, n)
+        env = np.sqrt(np.maximum((cs[hi] - cs[lo]) / (hi - lo), 0.0))
+        if not np.isfinite(env).all():
+            continue  # beside a gap left out: judged as it was
+        st, sp = standout_runs(env, (idx >= c0) & (idx < c1), size, r.rider_ratio,
+                               r.rider_off)
+        for u, v in zip(st, sp, strict=True):
+            a, z = int(idx[u]), int(min(idx[v - 1] + g, c1))
+            if z - a >= shortest:
+                out.append((a, z, int(k)))
+    if not out:
+        z0 = np.zeros(0, dtype=int)
+        return z0, z0, z0
+    arr = np.asarray(out, dtype=int)
+    return arr[:, 0], arr[:, 1], arr[:, 2]
+
+
+def _find_riders(s: _Emg) -> None:
+    """Twitches riding on a sustained contraction cut out of it
+    (:attr:`RejectConfig.rider_ratio`) and judged; what is left of the contraction stays
+    one, and every other candidate keeps its reason."""
+    r = s.cfg.reject
+    if r.rider_ratio <= 0 or not s.onset.size:
+        return
+    host = np.flatnonzero(s.reason == CONTRACTION)  # contractions and their fragments
+    if not host.size:
+        return
+    p_on, p_off, p_host = _rider_pieces(s, host)
+    if not p_on.size:
+        return
+    cut = np.unique(p_host)
+    keep = np.ones(s.onset.size, bool)
+    keep[cut] = False
+    ons, offs = [s.onset[keep]], [s.offset[keep]]
+    kind, origin = [np.zeros(keep.sum(), int)], [np.flatnonzero(keep)]  # 0 as it was
+    for k in cut:  # a loop over the contractions cut
+        m = p_host == k
+        edges = np.r_[s.onset[k], np.ravel(np.column_stack([p_on[m], p_off[m]])),
+                      s.offset[k]]
+        a, z = edges[0::2], edges[1::2]  # what is left between the riders
+        ok = z > a
+        ons += [p_on[m], a[ok]]
+        offs += [p_off[m], z[ok]]
+        kind += [np.ones(m.sum(), int), np.full(ok.sum(), 2)]  # 1 rider, 2 left-over
+        origin += [np.full(m.sum() + ok.sum(), -1)]
+    on, off = np.concatenate(ons), np.concatenate(offs)
+    order = np.argsort(on, kind="stable")
+    kind_o, origin_o = np.concatenate(kind)[order], np.concatenate(origin)[order]
+    before = s.reason
+    s.onset, s.offset = on[order], off[order]
+    _describe(s)
+    s.feats["rider"] = (kind_o == 1).astype(float)
+    _judge(s)
+    s.reason[kind_o == 0] = before[origin_o[kind_o == 0]]
+    s.reason[kind_o == 2] = CONTRACTION
+
+
 def _add_blanked_spikes(s: _Emg) -> None:
     """Blanked spikes are rejected candidates too, for the audit (features NaN)."""
     spike_on, spike_off = s.spikes
@@ -816,7 +916,8 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     The steps, in order: fill gaps; subtract hum and band-pass (:func:`_condition`);
     find and subtract heartbeats (:func:`_heartbeats`); blank needle spikes
     (:func:`_blank_spikes`); find candidates (:func:`_find_candidates`); describe them
-    (:func:`_describe`); judge them by the rule table (:func:`_judge`); place their
+    (:func:`_describe`); judge them by the rule table (:func:`_judge`); cut twitches
+    riding on a contraction out of it (:func:`_find_riders`); place their
     onsets past any filter pre-response (:func:`_place_onsets`); add the blanked
     spikes for the audit (:func:`_add_blanked_spikes`).
 
@@ -847,8 +948,8 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     if gaps.long.any():
         s.x[gaps.cover(s.n, gap_margin(sfreq, s.edges[0]))] = np.nan
     _heartbeats(s, motion)
-    for step in (_blank_spikes, _find_candidates, _describe, _judge, _place_onsets,
-                 _add_blanked_spikes):
+    for step in (_blank_spikes, _find_candidates, _describe, _judge, _find_riders,
+                 _place_onsets, _add_blanked_spikes):
         step(s)
     floor, b, n = s.seg["floor"], s.b, s.n
     res = ChannelResult(name=name, modality="emg", unit="V", onset=s.onset,

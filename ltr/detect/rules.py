@@ -250,8 +250,11 @@ def dense(c: Candidates, r: RejectConfig) -> np.ndarray:
 def sustained(c: Candidates, r: RejectConfig) -> np.ndarray:
     """Longer than ``r.max_duration`` s (:func:`long_energy`), or part of a dense run
     (:func:`dense`): a sustained contraction. An LTR lasts 20-300 ms, a ballistic burst
-    with a movement step up to 0.6 s, a contraction 0.5-5 s."""
-    return long_energy(c, r) | dense(c, r)
+    with a movement step up to 0.6 s, a contraction 0.5-5 s. Not a twitch cut out of
+    a contraction (``rider`` > 0): what is left of that contraction stays one."""
+    out = long_energy(c, r) | dense(c, r)
+    rider = c.features.get("rider")
+    return out if rider is None else out & ~(rider > 0)
 
 
 def long_energy(c: Candidates, r: RejectConfig) -> np.ndarray:
@@ -270,14 +273,19 @@ def long_energy(c: Candidates, r: RejectConfig) -> np.ndarray:
 
 def contraction_fragment(c: Candidates, r: RejectConfig) -> np.ndarray:
     """Within ``r.contraction_margin`` s of a sustained contraction (:func:`sustained`):
-    a fragment of its ramps."""
+    a fragment of its ramps. Not a twitch cut out of a contraction it rode on
+    (``rider`` > 0, :attr:`RejectConfig.rider_ratio`): that stands above the
+    contraction by itself."""
     long_ = sustained(c, r)
     out = np.zeros(c.onset.size, bool)
+    rider = c.features.get("rider")
     if long_.any():
         m = int(r.contraction_margin * c.sfreq)
         c_on, c_off = np.sort(c.onset[long_] - m), np.sort(c.offset[long_] + m)
         out = (near(c_on, c.onset, c.offset) | near(c_off, c.onset, c.offset)
                | inside(c_on, c_off, c.onset))
+    if rider is not None:
+        out &= ~(rider > 0)
     return out
 
 
@@ -353,10 +361,15 @@ def background(c: Candidates, r: RejectConfig) -> np.ndarray:
     hiss of endplate noise (monophasic potentials of 1-2 ms, hundreds a second) while
     the needle sits in an endplate zone, that the running floor (a median over 20 s
     that mixes the hiss with the quiet pauses between insertions) stands below. A
-    twitch stands out from the background on both sides of it, hiss or not."""
+    twitch stands out from the background on both sides of it, hiss or not. Not for
+    a twitch cut out of a contraction (``rider`` > 0): one side is the contraction, and
+    the rider already stands ``r.rider_ratio`` × above the level around it."""
     bg = c.features.get("background")
     if bg is None or r.background_ratio <= 0:
         return np.zeros(c.onset.size, bool)
+    rider = c.features.get("rider")
+    if rider is not None and (rider > 0).any():
+        bg = np.where(rider > 0, np.nan, bg)
     limit = r.background_ratio * bg
     sd = c.features.get("background_spread")
     if sd is not None:
