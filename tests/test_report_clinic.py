@@ -355,3 +355,24 @@ def test_thirty_minute_session(tmp_path):
     pdf = pdf_text(pdf_path.read_bytes())
     assert all(f"{t:.3f}" in pdf for t in res.onset)
     assert sys.getsizeof(text) < 20e6  # a report one can e-mail
+
+
+def test_rejected_labels_do_not_pile_up(sample):
+    import matplotlib.pyplot as plt
+
+    from ltr import plot
+
+    rec, _ = sample
+    res = ltr.detect(rec)
+    tmin, tmax = 0.0, rec.duration
+    fig = plot.plot_detections(rec, res, tmin=tmin, tmax=tmax)
+    reasons = set(map(str, res.rejected["reason"]))
+    gap = plot.LABEL_GAP * (tmax - tmin)
+    for ax in fig.axes:
+        xs = sorted(t.get_position()[0] for t in ax.texts if t.get_text() in reasons)
+        assert np.all(np.diff(xs) >= gap - 1e-9), xs
+    drawn = sum(t.get_text() in reasons for ax in fig.axes for t in ax.texts)
+    assert drawn > 0  # the sample's movements are labelled, fewer where they crowd
+    plt.close(fig)
+    np.testing.assert_array_equal(plot._spaced(np.array([5.0, 1.0, 1.5, 3.0, 1.1]), 1.0),
+                                  [1, 3, 0])
