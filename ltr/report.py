@@ -153,12 +153,19 @@ def _meaning(results: Any, clock: Any, ultrasound: bool = False) -> list[str]:
         "start of the recording" + (", with the clock time where the file has a start "
         "time." if clock is not None else "."),
         "What they are not: a count is not a diagnosis, and neither a high nor a zero "
-        "count proves that a trigger point was or was not reached. Twitches smaller than "
-        "the noise floor are missed, twitches during a sustained contraction are not "
-        "counted (the contraction is listed instead), and a look-alike can still be "
-        "counted now and then. Look at the traces and at the rejected look-alikes before "
-        "relying on a number; counts from different recording set-ups (needle or surface "
-        "EMG, accelerometer or not) are not directly comparable.",
+        "count proves that a trigger point was or was not reached. " + (
+            "Motions smaller than the clip's noise are missed, a twitch during a probe "
+            "movement or a needle manipulation is turned away with it, and a look-alike "
+            "can still be counted now and then; the confidence of ultrasound twitches is "
+            "not calibrated yet. Look at the velocity trace and at the rejected "
+            "look-alikes before relying on a number; counts from different probes, "
+            "depths or frame rates are not directly comparable." if ultrasound else
+            "Twitches smaller than the noise floor are missed, twitches inside a "
+            "stronger sustained contraction are not counted (the contraction is listed "
+            "instead), and a look-alike can still be counted now and then. Look at the "
+            "traces and at the rejected look-alikes before relying on a number; counts "
+            "from different recording set-ups (needle or surface EMG, accelerometer or "
+            "not) are not directly comparable."),
     ]
 
 

@@ -49,6 +49,9 @@ def test_report_has_a_thumbnail_per_twitch_and_the_velocity_trace(detected):
     assert "Twitch shapes" not in page and "Closer look" not in page
     assert "local tissue motion" in page
     assert "median EMG amplitude" not in page and "median ACC amplitude" not in page
+    # what the counts are not, in ultrasound words (no EMG noise floor or accelerometer)
+    assert "probe movement or a needle manipulation" in page
+    assert "needle or surface EMG" not in page
 
 
 def test_thumbnails_are_capped_and_the_rest_counted(detected):
