@@ -51,20 +51,24 @@ def test_onset_of_a_burst_with_a_movement_step_is_not_moved_by_the_filter(seed, 
     np.testing.assert_allclose(res.onset, onsets, atol=0.010)
 
 
+def _add_contraction(x, rng, t0, dur, ramp, rms):
+    """A 30-250 Hz contraction of ``rms`` V on its plateau, raised-cosine ramps."""
+    m = int(dur * FS)
+    tt = np.arange(m) / FS
+    env = np.clip(np.minimum(tt, dur - tt) / ramp, 0, 1)
+    env = 0.5 - 0.5 * np.cos(np.pi * env)
+    c = _band(rng, m, (30, 250))
+    i = int(t0 * FS)
+    x[i: i + m] += c * rms / np.sqrt(np.mean(c**2)) * env
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_sustained_contraction_with_ramps_gives_no_twitch(seed):
     rng = np.random.default_rng(seed)
     x = _noise(30.0, 5e-6, seed)
     for t0, dur, ramp, snr_db in ((5.0, 2.0, 0.4, 20.0), (15.0, 2.0, 0.3, 26.0),
                                   (24.0, 3.0, 0.5, 14.0)):
-        m = int(dur * FS)
-        tt = np.arange(m) / FS
-        env = np.clip(np.minimum(tt, dur - tt) / ramp, 0, 1)
-        env = 0.5 - 0.5 * np.cos(np.pi * env)
-        c = _band(rng, m, (30, 250))
-        c *= 5e-6 * 10 ** (snr_db / 20) / np.sqrt(np.mean(c**2))
-        i = int(t0 * FS)
-        x[i: i + m] += c * env
+        _add_contraction(x, rng, t0, dur, ramp, 5e-6 * 10 ** (snr_db / 20))
     res = ltr.detect(ltr.Recording(x[None], FS, ["EMG test"]))
     assert len(res) == 0, res.events["onset"]
 
@@ -86,15 +90,8 @@ def test_a_twitch_riding_on_a_contraction_or_beside_it_is_counted(seed):
     onsets = []
     for t0, dur, ramp, snr_db in ((5.0, 2.0, 0.4, 20.0), (15.0, 3.0, 0.3, 14.0),
                                   (24.0, 2.5, 0.5, 17.0)):
-        m = int(dur * FS)
-        tt = np.arange(m) / FS
-        env = np.clip(np.minimum(tt, dur - tt) / ramp, 0, 1)
-        env = 0.5 - 0.5 * np.cos(np.pi * env)
         level = 5e-6 * 10 ** (snr_db / 20)
-        c = _band(rng, m, (30, 250))
-        c *= level / np.sqrt(np.mean(c**2))
-        i = int(t0 * FS)
-        x[i: i + m] += c * env
+        _add_contraction(x, rng, t0, dur, ramp, level)
         for t, rms in ((t0 + dur / 2, 6 * level), (t0 - 0.3, 5e-6 * 10 ** (18 / 20))):
             tw = _twitch(rng, 0.06, rms)
             j = int(t * FS)
