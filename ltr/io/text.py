@@ -260,14 +260,13 @@ def _read_vicon_devices(p: Path, lines: list[str], *, sfreq: float | None,
     rows = [(i + 1, lines[i]) for i in range(5, end)]
     if not rows:
         raise ValueError(f"{p}: Vicon 'Devices' export without data rows")
-    device, names, described = "", [], []
+    device, names = "", []
     for j in range(2, n):
         device = devices[j].strip() if j < len(devices) and devices[j].strip() else device
         label = labels[j].strip()
         # numbered channels take their group's name as in the C3D: "... - Voltage" -> Voltage.1
         names.append(label if label and not label.isdigit()
                      else f"{device.rsplit(' - ', 1)[-1]}.{label}")
-        described.append(f"{device}: {label}")  # the device tells the kind ("Analog EMG")
     names = _unique(names)
     units = [normalize_unit(unit_row[j]) if j < len(unit_row) else "" for j in range(2, n)]
     table = _parse_rows(p, rows, lambda line: line.split(","), n, ["Frame", "Sub Frame",
@@ -283,7 +282,9 @@ def _read_vicon_devices(p: Path, lines: list[str], *, sfreq: float | None,
     names = [names[j] for j in keep]
     orig = [units[j] for j in keep]
     data, si_units = to_si(np.ascontiguousarray(table[:, 2:][:, keep].T), orig)
-    kinds = resolve_kinds(names, [infer_kind(described[j], units[j]) for j in keep], ch_kinds,
+    # the label tells the kind, not the device: as in the C3D, the inputs of Vicon's generic
+    # "Analog EMG" device (Voltage.1...) are misc
+    kinds = resolve_kinds(names, [infer_kind(names[j], units[j]) for j in keep], ch_kinds,
                           where=str(p))
     warn_nan_gaps(data, names, rate, p)
     meta = {"source": str(p), "format": "Vicon Nexus Devices CSV",
