@@ -340,8 +340,8 @@ class TwitchResults:
                              f"{row['rate_per_min']:>7.2f}  "
                              f"{'-' if not np.isfinite(lat) else f'{lat:.2f}':>15}")
             lines.append(f"  outside epochs: {s['outside_epochs']}")
-        if s["min_confidence"] is not None:
-            n_low = s["rejected"].get("low_confidence", 0)
+        n_low = s["rejected"].get("low_confidence", 0)
+        if s["min_confidence"] and n_low:  # a floor of 0, or nothing below it: nothing to say
             lines.append(f"  confidence below {s['min_confidence']:g}: {n_low} twitch"
                          f"{'' if n_low == 1 else 'es'} set aside (rejected as "
                          "low_confidence)")
