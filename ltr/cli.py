@@ -623,6 +623,14 @@ def _cmd_live(args: argparse.Namespace) -> int:
         return 1
     n = len(done.results)
     word = "twitch" if n == 1 else "twitches"
+    if done.pipe_closed:  # `ltr live ... | head`: say what the file holds, on stderr
+        _quiet_stdout()
+        print(f"ltr live: stdout was closed (a pipe's reader such as head ended): stopped "
+              f"after {done.seconds:.1f} s of signal, {n} {word}"
+              + (f"; {args.out} is incomplete: it holds the twitches up to there, not those "
+                 f"of the rest of {args.source or name}" if args.out else ""),
+              file=sys.stderr)
+        return 141
     print(f"ltr live: {n} {word} in {done.seconds:.1f} s of signal"
           + (" (stopped by Ctrl-C)" if done.interrupted else "")
           + (f"; events written to {args.out}" if args.out else ""))
@@ -1092,6 +1100,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at the null device after its pipe closed: no second error when Python
+    flushes it at exit."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``ltr`` command line; returns the exit status."""
     parser = build_parser()
@@ -1115,9 +1131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except BrokenPipeError:  # `ltr ... | head` closed the pipe: stop quietly
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes
+        _quiet_stdout()
         return 141  # 128 + SIGPIPE, as a shell reports a pipe closed under a command
     except KeyboardInterrupt:
         print(f"ltr {args.command}: interrupted", file=sys.stderr)

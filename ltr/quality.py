@@ -87,15 +87,17 @@ class QualityReport:
             f"start       {self.meas_date or 'unknown'}",
             f"channels    {len(self.channels)}",
         ]
-        width = max([len(c.name) for c in self.channels] + [7])
-        lines.append(f"  {'channel':<{width}}  kind     file unit  {'range':<22}  "
-                     f"{'RMS':<12}  flags")
+        rows = [("channel", "kind", "file unit", "range", "RMS", "flags")]
         for c in self.channels:
             scale, unit = (1e6, "µV") if c.unit == "V" else (1.0, c.unit)
             rng = f"{_num(c.minimum * scale)}..{_num(c.maximum * scale)} {unit}".strip()
             rms = f"{_num(c.rms * scale)} {unit}".strip()
-            lines.append(f"  {c.name:<{width}}  {c.kind:<7}  {c.orig_unit or '-':<9}  "
-                         f"{rng:<22}  {rms:<12}  {', '.join(c.flags) or 'ok'}")
+            rows.append((c.name, c.kind, c.orig_unit or "-", rng, rms,
+                         ", ".join(c.flags) or "ok"))
+        # each column as wide as its widest cell (a long unit, name or range stays aligned)
+        widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]) - 1)]
+        lines += ["  " + "  ".join(f"{cell:<{w}}" for cell, w in zip(r, widths, strict=False))
+                  + f"  {r[-1]}" for r in rows]
         if len(self.rate_groups) > 1:
             lines.append("rate groups " + "; ".join(
                 f"{rate} Hz: {len(names)} channel(s)" for rate, names in self.rate_groups.items()))

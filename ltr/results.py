@@ -94,6 +94,18 @@ EVENT_TABLE_COLUMNS_AU: dict[str, tuple[str, str]] = {
                   "a.u.*s"),
 }
 
+#: Extra columns present only when a twitch is led by an ultrasound tissue-speed channel
+#: (kind ``us``, :mod:`ltr.ultrasound`), in mm/s or, without a pixel spacing, px/s.
+EVENT_TABLE_COLUMNS_US: dict[str, tuple[str, str]] = {
+    UNIT_COLUMNS[col][u][0]: (f"{what} of the tissue speed on the primary channel, "
+                              "ultrasound twitches" + (", clip without a pixel spacing"
+                                                       if u == "px/s" else ""),
+                              UNIT_COLUMNS[col][u][1])
+    for u in _US_UNITS
+    for col, what in (("amplitude", "Peak absolute value"), ("rms", "RMS over the twitch"),
+                      ("area", "Integral over the twitch (a displacement)"))
+}
+
 #: Columns of ``to_data_frame("rejected")``.
 REJECTED_TABLE_COLUMNS: dict[str, tuple[str, str]] = {
     "onset": ("Start of the rejected candidate", "s"),
@@ -340,8 +352,8 @@ class TwitchResults:
                              f"{row['rate_per_min']:>7.2f}  "
                              f"{'-' if not np.isfinite(lat) else f'{lat:.2f}':>15}")
             lines.append(f"  outside epochs: {s['outside_epochs']}")
-        if s["min_confidence"] is not None:
-            n_low = s["rejected"].get("low_confidence", 0)
+        n_low = s["rejected"].get("low_confidence", 0)
+        if s["min_confidence"] and n_low:  # a floor of 0, or nothing below it: nothing to say
             lines.append(f"  confidence below {s['min_confidence']:g}: {n_low} twitch"
                          f"{'' if n_low == 1 else 'es'} set aside (rejected as "
                          "low_confidence)")
@@ -366,7 +378,8 @@ class TwitchResults:
         -------
         pandas.DataFrame
             One row per event. Columns :data:`EVENT_TABLE_COLUMNS` (twitches; plus
-            :data:`EVENT_TABLE_COLUMNS_AU` when a channel has no known unit),
+            :data:`EVENT_TABLE_COLUMNS_AU` when a channel has no known unit and
+            :data:`EVENT_TABLE_COLUMNS_US` for ultrasound twitches),
             :data:`REJECTED_TABLE_COLUMNS` or :data:`CONTRACTION_TABLE_COLUMNS`. Times in
             seconds from the first sample; amplitudes in µV (EMG) or m/s²
             (acceleration), each in its own column.
@@ -422,7 +435,7 @@ class TwitchResults:
                  "amplitude_m_s2", "snr_db", "confidence", "epoch"]
         df = df[first + [c for c in df.columns if c not in first]]
         write_frame(df, p, delimiter="\t", overwrite=True)
-        described = {**EVENT_TABLE_COLUMNS, **EVENT_TABLE_COLUMNS_AU}
+        described = {**EVENT_TABLE_COLUMNS, **EVENT_TABLE_COLUMNS_AU, **EVENT_TABLE_COLUMNS_US}
         sidecar: dict[str, Any] = {
             col: {"Description": described[col][0], "Units": described[col][1]}
             for col in df.columns if col in described

@@ -190,6 +190,13 @@ def test_cli_min_confidence(tmp_path, capsys):
     kept = conf.size - n_low
     assert f"{kept} twitch{'' if kept == 1 else 'es'} in" in out
     assert f"confidence below {p:g}: {n_low} twitch" in out
+    # a floor of 0, or one nothing falls below: no line about it
+    lowest = float(np.floor(conf.min() * 1000) / 1000)
+    for floor in ("0", f"{lowest:g}"):
+        assert main(["detect", str(path), "--min-confidence", floor]) == 0
+        out = capsys.readouterr().out
+        assert f"{conf.size} twitch{'' if conf.size == 1 else 'es'} in" in out
+        assert "confidence below" not in out and "set aside" not in out
     with pytest.raises(SystemExit):
         main(["detect", str(path), "--min-confidence", "1.5"])
     err = capsys.readouterr().err

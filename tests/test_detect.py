@@ -226,6 +226,27 @@ def test_array_and_mne_input():
         ltr.detect(rec, config={"emg": {}})
 
 
+def test_path_input_is_read_with_ltr_read(tmp_path):
+    rec, _ = session(30, 2000, "emg+acc", seed=29)
+    path = ltr.write(rec, tmp_path / "s.edf")
+    from_file = ltr.read(path)
+    expected = ltr.detect(from_file)
+    for given in (path, str(path)):
+        res = ltr.detect(given)
+        assert res.source == str(path)
+        # the same file read twice: the same events
+        np.testing.assert_array_equal(res.onset, expected.onset)
+    # a text file without a time column takes sfreq= as the reader does
+    csv = tmp_path / "s.csv"
+    csv.write_text("EMG a\n" + "\n".join(f"{v:.9g}" for v in rec.get_data(picks="emg")[0])
+                   + "\n")
+    assert ltr.detect(csv, sfreq=2000.0).sfreq == 2000.0
+    with pytest.raises(FileNotFoundError, match="nope.edf: no such file"):
+        ltr.detect(tmp_path / "nope.edf")
+    with pytest.raises(TypeError, match="s.edf: option not understood"):
+        ltr.detect(path, sfreq=2000.0)
+
+
 def test_band_edges_follow_the_sampling_rate():
     rec, _ = session(30, 500, "emg", seed=30)
     res = ltr.detect(rec)

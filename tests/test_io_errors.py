@@ -73,6 +73,25 @@ def test_non_numeric_cell_is_located(tmp_path):
         ltr.read(path)
 
 
+@pytest.mark.parametrize(("header", "first", "where"), [
+    ("time,EMG [uV]\n", "0.000,abc", r"line 2, column 'EMG': 'abc'"),
+    ("", "0.000,abc", r"line 1, column 'ch2': 'abc'"),  # no header row at all
+    ("time,EMG a,EMG b\n", "0.000,abc,x", r"line 2, column 'EMG a': 'abc'"),
+    ("EMG a,EMG b\n", "1.5,abc", r"line 2, column 'EMG b': 'abc'"),
+])
+def test_text_cell_in_the_first_data_row_is_located_not_read_as_header(tmp_path, header,
+                                                                         first, where):
+    path = tmp_path / "first.csv"
+    n = first.count(",") + 1
+    rows = [",".join([f"{i / 1000}"] + [str(i)] * (n - 1)) for i in range(1, 20)]
+    path.write_text(header + first + "\n" + "\n".join(rows) + "\n")
+    # the row is data with a bad cell: file, line, column and value are named, with or
+    # without sfreq= (with it, the row used to become the channel names)
+    for options in ({}, {"sfreq": 1000.0}):
+        with pytest.raises(ltr.ReadError, match=rf"first.csv: {where} is not a number"):
+            ltr.read(path, **options)
+
+
 def test_ragged_rows(tmp_path):
     path = tmp_path / "ragged.csv"
     rows = "\n".join(f"{i / 100},{i},{i}" for i in range(20))

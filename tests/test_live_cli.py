@@ -42,6 +42,46 @@ def test_cli_file_plain_lines_and_tsv(tmp_path, capsys) -> None:
     assert compare(onsets, ltr.detect(ltr.read(SAMPLE)).onset, 0.05)["f1"] >= 0.97
 
 
+def test_closed_stdout_stops_cleanly_and_says_the_file_is_incomplete(tmp_path) -> None:
+    """`ltr live --out F | head`: no traceback, exit 141, F holds every twitch decided up
+    to there, and stderr says F is incomplete."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "live.tsv"
+    r, w = os.pipe()
+    os.close(r)  # the reader went away before the first twitch was printed
+    try:
+        proc = subprocess.run([sys.executable, "-m", "ltr.cli", "live", str(SAMPLE),
+                               "--speed", "0", "--out", str(out)], stdout=w,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+    finally:
+        os.close(w)
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr
+    assert proc.returncode == 141
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "stdout was closed" in err[0]
+    assert f"{out} is incomplete" in err[0]
+    n = int(re.search(r"(\d+) twitch", err[0]).group(1))
+    assert 1 <= len(read_tsv(out)) == n  # the first twitch reached the file
+
+
+def test_run_stops_at_a_broken_pipe_and_flushes_the_sinks(tmp_path) -> None:
+    out = tmp_path / "live.tsv"
+    calls = []
+
+    def view(det, found):
+        calls.append(len(found))
+        if found:
+            raise BrokenPipeError
+
+    done = live_run.run(FileSource(SAMPLE, speed=0), out=out, on_chunk=view)
+    assert done.pipe_closed and not done.interrupted
+    assert done.seconds < 89.0  # the rest of the 90-s file was not read
+    assert calls.count(0) == len(calls) - 1 and calls[-1] >= 1  # not called once broken
+    assert len(read_tsv(out)) == len(done.results) >= 1
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys) -> None:
     assert main(["live"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

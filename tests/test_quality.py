@@ -77,3 +77,20 @@ def test_report_text_mentions_everything():
     for needle in ("4.000 s", "1000 Hz", "EMG trapezius", "emg", "uV", " µV", " g ",
                    "'needle in' x1", "ACC: ACC X, ACC Y, ACC Z"):
         assert needle in text
+
+
+def test_channel_table_columns_line_up_whatever_the_cell_widths():
+    rng = np.random.default_rng(0)
+    data = np.vstack([rng.normal(0, 1e-4, 2000), 12345.678 + rng.normal(0, 300, 2000),
+                      rng.normal(0, 2e4, 2000)])
+    rec = ltr.Recording(data, 1000, ["EMG a", "Skin conductance", "ACC X"],
+                        ["emg", "misc", "acc"], units=["V", "", "m/s^2"],
+                        orig_units=["mV", "microsiemen", "m/s^2"])
+    lines = assess(rec).format().splitlines()
+    table = lines[lines.index(next(ln for ln in lines if ln.startswith("  channel"))):][:4]
+    assert "microsiemen" in table[2]
+    # every column starts where its heading starts, in every row
+    for heading in ("kind", "file unit", "range", "RMS", "flags"):
+        col = table[0].index(heading)
+        for row in table[1:]:
+            assert row[col - 2 : col] == "  " and row[col] != " ", (heading, row)

@@ -86,6 +86,45 @@ def test_bids_events_columns_carry_one_unit_each(detected, tmp_path):
     assert back["amplitude_m_s2"][emg].isna().all()
 
 
+def test_every_events_column_has_a_documented_unit(detected, tmp_path):
+    """Whatever the units of the primary channels (EMG, acceleration, ADC counts,
+    ultrasound mm/s and px/s), every column of the events table, and so of the TSV, has a
+    description and a unit (``rise_time``, ``median_freq``, ``offset``, ``duration`` carry
+    theirs in the sidecar, not in the name)."""
+    import copy
+    import json
+
+    from ltr.results import (
+        EVENT_TABLE_COLUMNS,
+        EVENT_TABLE_COLUMNS_AU,
+        EVENT_TABLE_COLUMNS_US,
+    )
+
+    documented = {**EVENT_TABLE_COLUMNS, **EVENT_TABLE_COLUMNS_AU, **EVENT_TABLE_COLUMNS_US}
+    _, res = detected
+    mixed = copy.copy(res)
+    n = len(res)
+    assert n >= 5
+    units = np.array(["V", "m/s^2", "counts", "mm/s", "px/s"] * n, dtype=object)[:n]
+    mixed.events = {**res.events, "unit": units}
+    df = mixed.to_data_frame()
+    assert {"amplitude_au", "amplitude_mm_s", "area_px"} <= set(df.columns)
+    for col in df.columns:
+        description, unit = documented[col]
+        assert description and unit, col
+    for col in ("rise_time", "duration", "offset", "peak_time"):
+        assert documented[col][1] == "s"
+    assert documented["median_freq"][1] == "Hz"
+    path = mixed.to_bids_events(tmp_path / "mixed_events.tsv")
+    side = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    header = path.read_text(encoding="utf-8").splitlines()[0].split("\t")
+    for col in header:
+        assert side[col]["Description"], col
+        assert col == "trial_type" or side[col]["Units"], col
+    assert side["rise_time"]["Units"] == "s" and side["median_freq"]["Units"] == "Hz"
+    assert side["amplitude_mm_s"]["Units"] == "mm/s" and side["area_px"]["Units"] == "px"
+
+
 def test_rejected_and_contraction_tables(detected):
     _, res = detected
     rej = res.to_data_frame("rejected")

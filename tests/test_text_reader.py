@@ -145,7 +145,8 @@ def test_vicon_devices_csv_detected_from_its_header(tmp_path):
     rec = ltr.read(path)
     assert rec.sfreq == 2000.0
     assert rec.ch_names == ("Voltage.1", "EMG1")  # as Vicon names them in the C3D
-    assert rec.ch_kinds == ("emg", "emg")  # the device says "Analog EMG"
+    # the label says EMG1; the device's name "Analog EMG" is no evidence for Voltage.1
+    assert rec.ch_kinds == ("misc", "emg")
     assert rec.meta["format"] == "Vicon Nexus Devices CSV"
     assert rec.n_samples == 60  # the Trajectories section is not data
     # mV -> V; the cells were written with 4 decimals of a mantissa: relative 1e-4
@@ -164,7 +165,7 @@ def test_vicon_devices_csv_real_file_equals_its_c3d(shared_data):
     assert csv.n_samples == c3d.n_samples
     assert csv.ch_kinds[6:22] == ("emg",) * 16
     assert csv.ch_names[:6] == c3d.ch_names[:6] == tuple(f"Voltage.{i}" for i in range(1, 7))
-    assert csv.ch_kinds[:6] == c3d.ch_kinds[:6]
+    assert csv.ch_kinds[:6] == c3d.ch_kinds[:6] == ("misc",) * 6  # "Analog EMG::Voltage"
     emg1 = next(n for n in c3d.ch_names if n.endswith(".EMG1"))
     # the CSV holds 3 decimals of mantissa (-2.61E-05 V): half a unit of the last digit
     np.testing.assert_allclose(csv.get_data(picks="EMG1")[0], c3d.get_data(picks=emg1)[0],

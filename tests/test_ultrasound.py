@@ -432,3 +432,15 @@ def test_tips_of_a_block_equal_the_per_frame_loop():
     assert got[3] == 8.0
     # positions along the line are grid points: exactly equal
     np.testing.assert_array_equal(got[~np.isnan(got)], want[~np.isnan(want)])
+
+
+def test_the_readme_example_clip_has_twitches_and_they_are_found():
+    """README: `cine(duration=20, seed=5)` holds 4 twitches and `ltr.detect(clip)` finds
+    them (seed=1's 20-s clip holds none); keep the README in step if this changes."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "ltr.simulate.cine(duration=20, seed=5)` (4 twitches" in readme
+    clip, truth = cine(duration=20, seed=5)
+    assert truth.onsets.size == 4
+    res = ltr.detect(clip)
+    # onsets within 0.1 s (3 frames at 30 fps); detection may drift as the rules are tuned
+    assert res.compare(truth, tolerance=0.1)["f1"] >= 0.75

@@ -62,6 +62,36 @@ def test_c3d_analogs(shared_data):
     assert set(rec.units) == {"V"}
 
 
+def _write_c3d(path, labels, descriptions, units):
+    c3d = pytest.importorskip("c3d")
+    w = c3d.Writer(point_rate=100.0, analog_rate=1000.0)
+    rng = np.random.default_rng(0)
+    w.add_frames([(np.zeros((1, 5), np.float32),
+                   (rng.standard_normal((len(labels), 10)) * 1e-4).astype(np.float32))
+                  for _ in range(50)])
+    w.set_point_labels(["M1"])
+    w.set_analog_labels(labels)
+    for key, values in (("DESCRIPTIONS", descriptions), ("UNITS", units)):
+        text, size = c3d.Writer.pack_labels(values)
+        w.analog_group.add_str(key, key.lower(), text, size, len(values))
+    with open(path, "wb") as fh:
+        w.write(fh)
+    return path
+
+
+def test_c3d_kinds_come_from_labels_units_and_the_channel_part_of_descriptions(tmp_path):
+    labels = [f"Voltage.{i}" for i in range(1, 4)] + ["Delt_ant.EMG1", "Sensor 2", "Accel X"]
+    descs = [f"Analog EMG::Voltage [10,{i}]" for i in range(1, 4)] + [
+        "Delsys Trigno EMG 2.0::Sensor 1 [11,1]", "Delsys::EMG 2 [12,1]", "Analog::X [13,1]"]
+    path = _write_c3d(tmp_path / "t.c3d", labels, descs, ["V"] * 5 + ["g"])
+    rec = ltr.read(path)
+    assert rec.ch_names == tuple(labels) and rec.sfreq == 1000.0
+    # Voltage.N of Vicon's generic "Analog EMG" device: misc (its name is no evidence);
+    # a label or the channel part of the description saying EMG: emg
+    assert rec.ch_kinds == ("misc", "misc", "misc", "emg", "emg", "acc")
+    assert ltr.read(path, ch_kinds={"Voltage.1": "emg"}).ch_kinds[0] == "emg"
+
+
 def test_wfdb_matches_the_raw_samples(shared_data):
     pytest.importorskip("wfdb")
     folder = shared_data / "physionet_emgdb"

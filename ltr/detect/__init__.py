@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -109,6 +110,10 @@ def _gap_table(results: list, sfreq: float, cfg: DetectorConfig,
 
 
 def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None) -> Recording:
+    if isinstance(data, str | os.PathLike):  # a file: read as ltr.read reads it
+        from ..io import read
+
+        return read(data, **({"sfreq": sfreq} if sfreq is not None else {}))
     if isinstance(data, Recording):
         if sfreq is not None and abs(sfreq - data.sfreq) > 1e-9:
             raise ValueError(f"sfreq={sfreq} given, but the recording is at {data.sfreq} Hz")
@@ -143,7 +148,7 @@ def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None
 
 @verbose
 def detect(
-    data: Recording | Any,
+    data: Recording | str | os.PathLike[str] | Any,
     sfreq: float | None = None,
     config: DetectorConfig | None = None,
     *,
@@ -161,13 +166,18 @@ def detect(
 
     Parameters
     ----------
-    data : Recording | mne.io.BaseRaw | pandas.DataFrame | pandas.Series | array_like
-        The recording. An array has shape ``(n_channels, n_samples)`` in SI units (V,
-        m/s²); its channels are EMG unless ``ch_names`` name them (``"ACC X"``...). A
-        DataFrame has samples in rows and one named column per channel (see
-        :class:`ltr.Recording`); its channels are EMG unless a column name says otherwise.
+    data : Recording | path-like | mne.io.BaseRaw | pandas.DataFrame | pandas.Series | array_like
+        The recording. A path (``str`` or :class:`os.PathLike`) is read with
+        :func:`ltr.read` (``ltr.detect("s.edf")`` is ``ltr.detect(ltr.read("s.edf"))``;
+        call :func:`ltr.read` yourself for other reading options). An array has shape
+        ``(n_channels, n_samples)`` in SI units (V, m/s²); its channels are EMG unless
+        ``ch_names`` name them (``"ACC X"``...). A DataFrame has samples in rows and one
+        named column per channel (see :class:`ltr.Recording`); its channels are EMG
+        unless a column name says otherwise.
     sfreq : float | None
         Sampling rate in Hz, needed for arrays and for DataFrames without a time index.
+        With a path it is passed to the reader (``ltr.read(path, sfreq=...)``: delimited
+        text without a time column, a folder of ultrasound frames).
     config : DetectorConfig | None
         Parameters (defaults when None).
     emg : sequence of str | None

@@ -260,14 +260,13 @@ def _read_vicon_devices(p: Path, lines: list[str], *, sfreq: float | None,
     rows = [(i + 1, lines[i]) for i in range(5, end)]
     if not rows:
         raise ValueError(f"{p}: Vicon 'Devices' export without data rows")
-    device, names, described = "", [], []
+    device, names = "", []
     for j in range(2, n):
         device = devices[j].strip() if j < len(devices) and devices[j].strip() else device
         label = labels[j].strip()
         # numbered channels take their group's name as in the C3D: "... - Voltage" -> Voltage.1
         names.append(label if label and not label.isdigit()
                      else f"{device.rsplit(' - ', 1)[-1]}.{label}")
-        described.append(f"{device}: {label}")  # the device tells the kind ("Analog EMG")
     names = _unique(names)
     units = [normalize_unit(unit_row[j]) if j < len(unit_row) else "" for j in range(2, n)]
     table = _parse_rows(p, rows, lambda line: line.split(","), n, ["Frame", "Sub Frame",
@@ -283,7 +282,9 @@ def _read_vicon_devices(p: Path, lines: list[str], *, sfreq: float | None,
     names = [names[j] for j in keep]
     orig = [units[j] for j in keep]
     data, si_units = to_si(np.ascontiguousarray(table[:, 2:][:, keep].T), orig)
-    kinds = resolve_kinds(names, [infer_kind(described[j], units[j]) for j in keep], ch_kinds,
+    # the label tells the kind, not the device: as in the C3D, the inputs of Vicon's generic
+    # "Analog EMG" device (Voltage.1...) are misc
+    kinds = resolve_kinds(names, [infer_kind(names[j], units[j]) for j in keep], ch_kinds,
                           where=str(p))
     warn_nan_gaps(data, names, rate, p)
     meta = {"source": str(p), "format": "Vicon Nexus Devices CSV",
@@ -383,17 +384,28 @@ def _first_data_row(body: list[tuple[int, str]], split: Any, n_fields: int,
 
     A row belongs to the table when it has ``n_fields`` fields of which most are numbers
     (a text column such as a formatted date is reported later, by name). The table starts
-    at the first such row followed by three more; a bad cell further down is an error, not
-    a second header.
+    at the first such row followed by three more, or earlier at rows just before it with
+    ``n_fields`` fields one of which is a number: a header holds no numbers, so such a row
+    is data with a bad cell, reported by line and column. A bad cell further down is an
+    error, not a second header.
     """
     def is_data(line: str) -> bool:
         fields = split(line)
         return len(fields) == n_fields and 2 * sum(map(_is_number, fields)) > n_fields
 
+    def has_number(line: str) -> bool:  # a number in a cell: a data row, not a header
+        fields = split(line)
+        return len(fields) == n_fields and any(
+            _is_number(f) and f.strip().strip('"') not in _NA for f in fields)
+
     flags = [is_data(line) for _, line in body[: min(len(body), 2000)]]
     first = next((i for i in range(len(flags)) if all(flags[i : i + 4])), len(flags))
     if forced_header and first == 0:
         return 0 if all(_is_number(f) for f in split(body[0][1])) else 1
+    # a first data row with a text cell ("0.000,abc") is data, reported cell by cell, not
+    # the header; the header, if any, is the row before it
+    while not forced_header and 0 < first < len(flags) and has_number(body[first - 1][1]):
+        first -= 1
     return first
 
 

@@ -24,6 +24,10 @@ class LiveRun:
     """True when Ctrl-C ended it (everything was still decided and written)."""
     seconds: float
     """Stream time processed, s."""
+    pipe_closed: bool = False
+    """True when a callback (``on_twitch``, ``on_chunk``: a view printing to a pipe) raised
+    :class:`BrokenPipeError`: the run stopped there, everything decided was still flushed
+    to the sinks, and the rest of the source was not read."""
 
 
 def run(source: Any, *, config: DetectorConfig | None = None,
@@ -33,8 +37,9 @@ def run(source: Any, *, config: DetectorConfig | None = None,
         on_chunk: Callable[[StreamingDetector, list[Twitch]], Any] | None = None,
         ) -> LiveRun:
     """Count twitches from a live source until it ends, ``duration`` s have been
-    processed, or Ctrl-C; everything decided is flushed to every sink in all three
-    cases.
+    processed, Ctrl-C, or a callback's :class:`BrokenPipeError` (its reader went away,
+    e.g. ``ltr live ... | head``); everything decided is flushed to every sink in all
+    four cases, and the callbacks are not called again after a broken pipe.
 
     Parameters
     ----------
@@ -65,7 +70,7 @@ def run(source: Any, *, config: DetectorConfig | None = None,
     marks = getattr(source, "marks", None)
     limit = round(duration * source.sfreq) if duration is not None else None
     writer = outlet = None
-    interrupted = False
+    interrupted = pipe_closed = False
     try:
         writer = EventsWriter(out, overwrite=overwrite) if out is not None else None
         if markers:
@@ -74,13 +79,20 @@ def run(source: Any, *, config: DetectorConfig | None = None,
             outlet = MarkerOutlet()
 
         def handle(found: list[Twitch]) -> None:
-            for tw in found:
+            nonlocal pipe_closed
+            for tw in found:  # the sinks first: a file holds a twitch before it is shown
                 if writer is not None:
                     writer.write(tw)
                 if outlet is not None:
                     outlet.push(tw, source.lsl_time(tw.onset))
-                if on_twitch is not None:
-                    on_twitch(tw)
+            try:
+                if on_twitch is not None and not pipe_closed:
+                    for tw in found:
+                        on_twitch(tw)
+                if on_chunk is not None and not pipe_closed:
+                    on_chunk(det, found)
+            except BrokenPipeError:  # the reader of the view went away
+                pipe_closed = True
 
         try:
             for chunk in source.chunks():
@@ -89,18 +101,12 @@ def run(source: Any, *, config: DetectorConfig | None = None,
                 if marks is not None:
                     for onset, text in marks():  # needle in / out from a marker stream
                         det.annotate(onset, text)
-                found = det.push(chunk)
-                handle(found)
-                if on_chunk is not None:
-                    on_chunk(det, found)
-                if limit is not None and det.n_samples >= limit:
+                handle(det.push(chunk))
+                if pipe_closed or (limit is not None and det.n_samples >= limit):
                     break
         except KeyboardInterrupt:
             interrupted = True
-        found = det.flush()
-        handle(found)
-        if on_chunk is not None:
-            on_chunk(det, found)
+        handle(det.flush())
     finally:
         if writer is not None:
             writer.close()
@@ -109,4 +115,4 @@ def run(source: Any, *, config: DetectorConfig | None = None,
         with contextlib.suppress(Exception):
             source.close()
     return LiveRun(results=det.results(), interrupted=interrupted,
-                   seconds=det.n_samples / det.sfreq)
+                   seconds=det.n_samples / det.sfreq, pipe_closed=pipe_closed)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..._validate import check_file
+from ...channels import infer_kind
 from ...recording import Recording
 from .._common import reader, to_si
 from . import require
@@ -23,8 +24,12 @@ def read_c3d(
 
     The analog rate (``ANALOG:RATE``), labels, descriptions and units (``ANALOG:UNITS``)
     come from the parameter section; marker trajectories are not read. Channels labelled
-    or described as EMG (Vicon names Delsys inputs ``Voltage.N`` with a description) get
-    kind ``emg`` when the label or description says so.
+    or described as EMG get kind ``emg``; other kinds come from labels and units as for
+    every reader (:func:`ltr.channels.infer_kind`). Of a Vicon description
+    (``Device::Channel [id,n]``) only the channel part counts: the inputs of Vicon's
+    generic ``Analog EMG`` device (``Voltage.1``...) are ``misc``, as ltr analyses no
+    channel it is not sure of (an amplifier's output is not the electrode's volts); pass
+    ``ch_kinds=`` to say they are EMG.
     """
     c3d = require("c3d", "c3d", "C3D files")
     p = check_file(path)
@@ -48,7 +53,9 @@ def read_c3d(
     data, si = to_si(data, units)
     kinds = {}
     for n, d in zip(names, descs + [""] * len(names), strict=False):
-        if "emg" in d.lower():
+        # "Device::Channel [id,n]": the channel part may say EMG; the device's name does not
+        # count (Vicon's generic "Analog EMG" device holds whatever feeds the analog board)
+        if infer_kind(d.rsplit("::", 1)[-1]) == "emg":
             kinds[n] = "emg"
     kinds.update(ch_kinds or {})
     rec = Recording(data, rate, names, kinds or None, units=si, orig_units=units,
