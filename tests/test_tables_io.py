@@ -287,3 +287,20 @@ def test_a_dataframe_with_channels_in_rows_is_refused_at_once():
         ltr.detect(wide, sfreq=2000)
     with pytest.raises(ValueError, match=r"pass df\.T"):
         ltr.read(wide, sfreq=2000)
+
+
+def test_written_tables_get_the_umask_mode_not_mkstemp_0600(tmp_path):
+    import os
+    import stat
+
+    from ltr.io.tables import write_delimited
+
+    old = os.umask(0o022)
+    try:
+        p = write_delimited(tmp_path / "ev.tsv", ["a"], [[1]])
+        assert stat.S_IMODE(p.stat().st_mode) == 0o644
+        os.umask(0o077)
+        q = write_delimited(tmp_path / "private.tsv", ["a"], [[1]])
+        assert stat.S_IMODE(q.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

@@ -82,6 +82,7 @@ def write_delimited(path: str | os.PathLike[str], columns: Sequence[str],
     # one, never a partial one, and no temporary file is left behind
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
     try:
+        shared_mode(fd)
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh, delimiter=sep, lineterminator="\n",
                                 quoting=csv.QUOTE_MINIMAL)
@@ -94,6 +95,15 @@ def write_delimited(path: str | os.PathLike[str], columns: Sequence[str],
         Path(tmp).unlink(missing_ok=True)
         raise
     return p
+
+
+def shared_mode(fd: int) -> None:
+    """Give a file made by :func:`tempfile.mkstemp` (mode 0600) the mode a plain
+    ``open`` would (0666 less the umask), so that an output renamed from it is as
+    readable to colleagues as any other file the user writes."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)
 
 
 def write_frame(frame: Any, path: str | os.PathLike[str], *, delimiter: str | None = None,

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io.tables import MISSING, write_delimited
+from ..io.tables import MISSING, shared_mode, write_delimited
 
 #: Columns of the reviewed events file, in order: description and unit.
 REVIEWED_COLUMNS: dict[str, tuple[str, str]] = {
@@ -276,6 +276,7 @@ def write_sidecar(path: str | os.PathLike[str]) -> Path | None:
     doc["GeneratedBy"] = [{"Name": "ltr review", "Description": "human review of ltr's "
                            "detections (ltr.review)"}]
     fd, tmp = tempfile.mkstemp(prefix=f".{side.name}.", suffix=".part", dir=side.parent)
+    shared_mode(fd)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     os.replace(tmp, side)
