@@ -314,8 +314,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
         report = assess(_read(path, args))
 
         def show() -> None:
-            if args.json:
-                print(json.dumps(report.to_dict(), indent=2, default=str))
+            if args.json:  # several files: JSON Lines, one object a line
+                print(json.dumps(report.to_dict(), default=str,
+                                 indent=2 if len(args.files) == 1 else None))
             else:
                 print(report.format())
                 if len(args.files) > 1:
@@ -348,8 +349,9 @@ def _cmd_detect(args: argparse.Namespace) -> int:
                              overwrite=args.overwrite)
 
         def show() -> None:
-            if args.json:
-                print(res.to_json())
+            if args.json:  # several files: JSON Lines, one object a line
+                print(res.to_json() if len(args.files) == 1
+                      else json.dumps(json.loads(res.to_json())))
             else:
                 print(res.format_summary())
                 if args.output:
@@ -902,7 +904,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "counts and quality flags: clipping, flat channels, NaN "
                                    "gaps, mains hum.")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--json", action="store_true",
+                   help="machine-readable output (several files: one JSON object a line)")
     _add_read_options(p)
     p.set_defaults(func=_cmd_info)
 
@@ -918,7 +921,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="accelerometer channels (default: by label)")
     p.add_argument("--per-channel", action="store_true",
                    help="write each channel's detections before fusion")
-    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--json", action="store_true",
+                   help="print the full result as JSON (several files: one object a line)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
     p.add_argument("--block", type=_block_arg, default="auto", metavar="SECONDS",
                    help="read and process the file in pieces of this many seconds (default "

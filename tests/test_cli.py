@@ -37,6 +37,17 @@ def test_info_on_every_format(tmp_path, capsys):
             assert "annotations 3: 'marker' x1, 'needle in' x1, 'needle out' x1" in out, suffix
 
 
+@pytest.mark.parametrize("command", ["info", "detect"])
+def test_json_of_several_files_is_one_object_a_line(tmp_path, capsys, command):
+    _, paths = _write_all(tmp_path)
+    files = [str(paths[".edf"]), str(paths[".csv"])]
+    assert main([command, "--json", *files]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2  # JSON Lines: each parses alone
+    docs = [json.loads(line) for line in lines]
+    assert all(isinstance(d, dict) for d in docs)
+
+
 def test_info_json(tmp_path, capsys):
     _, paths = _write_all(tmp_path)
     assert main(["info", "--json", str(paths[".edf"])]) == 0
