@@ -255,6 +255,15 @@ def test_band_edges_follow_the_sampling_rate():
         ltr.detect(ltr.Recording(np.zeros((1, 400)), 40, ["EMG a"]))
 
 
+def test_an_object_detect_cannot_read_is_named_in_the_error():
+    rec, _ = session(duration=10.0, layout="emg", seed=1)
+    res = ltr.detect(rec)
+    with pytest.raises(TypeError, match="not TwitchResults"):
+        ltr.detect(res)  # the results of a run, passed back by mistake
+    with pytest.raises(TypeError, match="needs sfreq="):
+        ltr.detect(np.zeros(100))
+
+
 def test_config_toml_round_trip_and_errors(tmp_path):
     cfg = DetectorConfig(emg=EmgConfig(on_ratio=2.2, band=(30.0, 400.0), envelope="tkeo"))
     path = tmp_path / "cfg.toml"

@@ -133,6 +133,10 @@ def _as_recording(data: Any, sfreq: float | None, ch_names: Sequence[str] | None
         if not {"emg", "acc"} & set(rec.ch_kinds):
             rec.set_channel_kinds(dict.fromkeys(rec.ch_names, "emg"))
         return rec
+    if not isinstance(data, np.ndarray | list | tuple) and not np.isscalar(data) and (
+            np.asarray(data, dtype=object).ndim == 0):
+        raise TypeError(f"detect() takes a Recording (ltr.read), a path, an MNE Raw, a "
+                        f"DataFrame or an array of samples, not {type(data).__name__}")
     if sfreq is None:
         raise TypeError("detect() needs sfreq= (Hz) when given an array")
     arr = np.asarray(data)
