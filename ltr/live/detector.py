@@ -583,7 +583,21 @@ class StreamingDetector:
         return y
 
     def _process(self, block: np.ndarray) -> list[Twitch]:
-        """Whole hops: the watch, hop by hop, and the decisions it calls for."""
+        """Whole hops, cut where the next plans are made: the watch's filters (the hum
+        notch) change with the plans, so the hops after them are filtered anew, as when
+        the block had arrived in smaller chunks."""
+        out: list[Twitch] = []
+        while block.shape[1]:
+            cut = block.shape[1]
+            if self._next_plan < len(self._plan_samples):
+                ahead = self._plan_samples[self._next_plan] - self._n
+                cut = min(cut, max(1, -(-ahead // self._hop)) * self._hop)
+            out += self._process_hops(block[:, :cut])
+            block = block[:, cut:]
+        return out
+
+    def _process_hops(self, block: np.ndarray) -> list[Twitch]:
+        """The watch, hop by hop, and the decisions it calls for."""
         self._append(block)
         energy = self._filtered_energy(block)
         out: list[Twitch] = []
