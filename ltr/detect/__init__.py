@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -286,8 +286,7 @@ def detect(
     results, pieces = run_channels(rec, cfg, emg_names, sensors, block=block,
                                    n_jobs=n_jobs, us=us_names)
     gaps = _report_channels(results, rec, cfg, sensors)
-    events, per_channel, vetoed, conf_x = _fuse_channels(results, rec.sfreq, cfg,
-                                                         rec.duration)
+    events, per_channel, vetoed, conf_x = _fuse_channels(results, rec.sfreq, cfg)
     rejected, contractions = _turned_away(results, vetoed, rec.sfreq, cfg)
     if epochs.source == "none":
         # nothing marks the insertions: needling activity does (twitches, needle contacts,
@@ -371,17 +370,18 @@ def _report_channels(results: list[ChannelResult], rec: Recording, cfg: Detector
 
 
 def _fuse_channels(results: list[ChannelResult], sfreq: float, cfg: DetectorConfig,
-                   duration: float,
+                   prior: Mapping[str, int] | None = None,
                    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
                               dict[str, np.ndarray], np.ndarray]:
-    """Accepted candidates of every channel fused into twitches.
+    """Accepted candidates of every channel fused into twitches (``prior``: per channel,
+    the candidates turned away before the first of ``results``, a stream's past).
 
     Returns the twitches, the per-channel table without the accelerometer events
     vetoed by a movement on the EMG leads, those vetoed rows, and the confidence
     model's inputs, one row per twitch (``benchmarks/calibrate_confidence.py``).
     """
     ratios = {"emg": cfg.emg.on_ratio, "acc": cfg.acc.on_ratio, "us": cfg.us.on_ratio}
-    per_channel = channel_table(results, sfreq, ratios, cfg, duration=duration)
+    per_channel = channel_table(results, sfreq, ratios, cfg, prior=prior)
     # ultrasound rows are twitches of their own (ltr.detect._us.us_events)
     per_channel, us_rows = split_us(per_channel, cfg)
     spans = [r.motion for r in results if r.modality == "emg"]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..results import EVENT_COLUMNS
 from ._channel import ChannelResult
-from .config import CONFIDENCE_FEATURES, ConfidenceConfig, DetectorConfig, FusionConfig
+from .config import (
+    CONFIDENCE_FEATURES,
+    LOOK_ALIKE_SPAN,
+    ConfidenceConfig,
+    DetectorConfig,
+    FusionConfig,
+)
 from .rules import near
 
 #: Event kinds with their own coefficients in :class:`ConfidenceConfig`.
@@ -27,10 +35,11 @@ def confidence_features(
     ``emg_margin`` and ``acc_margin`` are SNRs over the on threshold, dB (NaN where the
     modality did not see the event: 0 then); ``duration`` and ``burst`` are in s,
     ``median_freq`` in Hz (NaN without EMG), ``near_beat`` and ``channels`` are 0/1;
-    ``neighbours`` counts the other events within 1 s (:func:`neighbour_count`) and
-    ``look_alikes`` the candidates turned away per minute on the primary channel (0 when
-    None); ``acc_slow`` the accelerometer jolt's movement-band over twitch-band content
-    (``low_ratio``; NaN or None without a jolt, and for a jolt cut out of a movement).
+    ``neighbours`` counts the other events in the 1 s before (:func:`neighbour_count`)
+    and ``look_alikes`` the candidates turned away per minute on the primary channel
+    before the event (:func:`look_alike_rate`; 0 when None); ``acc_slow`` the
+    accelerometer jolt's movement-band over twitch-band content (``low_ratio``; NaN or
+    None without a jolt, and for a jolt cut out of a movement).
     """
     n = np.asarray(duration).size
     neighbours = np.zeros(n) if neighbours is None else np.asarray(neighbours, float)
@@ -62,11 +71,24 @@ def confidence_features(
 
 
 def neighbour_count(onset: np.ndarray, window: float = 1.0) -> np.ndarray:
-    """How many other onsets lie within ``window`` s of each onset (any order)."""
+    """How many other onsets lie in the ``window`` s before each onset (any order).
+
+    The past only: a streaming detector knows it when it decides, so streamed and
+    offline confidences agree."""
     onset = np.asarray(onset, float)
     srt = np.sort(onset)
-    return (np.searchsorted(srt, onset + window, side="right")
-            - np.searchsorted(srt, onset - window, side="left") - 1).astype(float)
+    return (np.searchsorted(srt, onset, side="left")
+            - np.searchsorted(srt, onset - window, side="left")).astype(float)
+
+
+def look_alike_rate(rejected: np.ndarray, onset: np.ndarray, prior: int = 0) -> np.ndarray:
+    """Candidates turned away per minute before each onset (s): those of ``rejected``
+    (onsets, s) before it, and ``prior`` more before them all, over the time since the
+    recording began, at least :data:`~ltr.detect.config.LOOK_ALIKE_SPAN` s."""
+    srt = np.sort(np.asarray(rejected, float))
+    onset = np.asarray(onset, float)
+    before = np.searchsorted(srt, onset, side="left") + prior
+    return before / (np.maximum(onset, LOOK_ALIKE_SPAN) / 60.0)
 
 
 def logistic(x: np.ndarray, w: np.ndarray | tuple[float, ...]) -> np.ndarray:
@@ -156,14 +178,15 @@ def _heuristic(margin_db: np.ndarray, fusion: FusionConfig) -> np.ndarray:
 def channel_table(results: list[ChannelResult], sfreq: float,
                   on_ratios: dict[str, float],
                   cfg: DetectorConfig | None = None, *,
-                  duration: float | None = None) -> dict[str, np.ndarray]:
+                  prior: Mapping[str, int] | None = None) -> dict[str, np.ndarray]:
     """Accepted candidates of every channel, one row each, with the event columns.
 
     A row's confidence is the calibrated model of its modality alone
     (:class:`~ltr.detect.config.ConfidenceConfig` ``emg`` or ``acc``). The features the
     fused confidence needs ride along as private columns (names starting ``_``), which
-    :func:`fuse` reads and :func:`strip_private` drops. ``duration`` (s) is the
-    recording's, for the rate of look-alikes (none counted when None)."""
+    :func:`fuse` reads and :func:`strip_private` drops. ``prior`` counts, per channel,
+    the candidates turned away before the first of ``results`` (a stream's past, for the
+    rate of look-alikes, :func:`look_alike_rate`)."""
     cfg = cfg if cfg is not None else DetectorConfig()
     cols: dict[str, list] = {k: [] for k in (*EVENT_COLUMNS, *_PRIVATE)}
     for r in results:
@@ -200,9 +223,8 @@ def channel_table(results: list[ChannelResult], sfreq: float,
         cols["_crest"].extend(f["crest"][acc])
         cols["_near_beat"].extend(beat.astype(float))
         cols["_neighbours"].extend(neighbour_count(on))
-        per_min = (int((~acc).sum()) / (duration / 60.0) if duration and duration > 0
-                   else 0.0)
-        cols["_look_alikes"].extend([per_min] * n)
+        cols["_look_alikes"].extend(look_alike_rate(
+            r.onset[~acc] / sfreq, on, (prior or {}).get(r.name, 0)))
         piece = f.get("jolt_piece", np.zeros(acc.size))[acc]
         cols["_jolt_piece"].extend(piece)
         # a jolt cut out of a movement: its movement-band content is the movement's

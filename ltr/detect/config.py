@@ -695,20 +695,30 @@ class FusionConfig:
 #: - ``channels``: 1 when more than one EMG channel saw the event, else 0.
 #: - ``log_rate``: log2(sampling rate / 2 kHz) [-3, 3]: at 250 Hz the features are
 #:   coarser and the thresholds noisier.
-#: - ``neighbours``: log2(1 + other twitches within 1 s) [0, 4]. Residues of a
+#: - ``neighbours``: log2(1 + other twitches in the 1 s before) [0, 4]. Residues of a
 #:   heartbeat the template missed, trains of endplate spikes and tremor come in runs of
 #:   about one per second or faster; twitches rarely do.
 #: - ``look_alikes``: log2(1 + candidates the rules turned away per minute on the
-#:   event's primary channel) [0, 8]. How busy the channel is with confounders: where
+#:   event's primary channel before it, since the recording began, over at least
+#:   :data:`LOOK_ALIKE_SPAN`) [0, 8]. How busy the channel is with confounders: where
 #:   many look-alikes were caught, some slip through, and where none were, an event is
 #:   rarely one (without it a model fitted on the confounder-rich wild mix is
 #:   under-confident on clean recordings).
+#:
+#: Both look at the past only, so that :class:`ltr.StreamingDetector`, which knows the
+#: past when it decides, gives the confidence ``ltr.detect`` gives (until 2026-12-03
+#: they counted the 1 s after too and the whole recording's rate: streamed and offline
+#: confidences then differed by up to 0.24 on the shipped sample).
 #: - ``acc_slow``: log2(movement-band over twitch-band content of the jolt,
 #:   ``low_ratio``) [-4, 3]; 0 without one. Movement sits below ~5 Hz, a jolt above;
 #:   the rule ``slow_content`` turns away only what is mostly movement (a jolt cut out
 #:   of a movement, ``jolt_piece``: 0, as that rule exempts it). Tried beside it and
 #:   left out: the jolt's onset-to-half-peak time (log2 of ``rise_half``), whose fitted
 #:   coefficient was -0.02 (no information beyond the rule ``slow_rise``).
+#: The shortest span (s) over which the rate of look-alikes before an event is taken:
+#: at the start of a recording a handful of them is not yet a rate.
+LOOK_ALIKE_SPAN = 60.0
+
 CONFIDENCE_FEATURES: tuple[str, ...] = (
     "intercept", "emg_margin", "acc_margin", "log_duration", "median_freq", "burst",
     "crest", "near_beat", "channels", "log_rate", "neighbours", "look_alikes",
@@ -719,16 +729,16 @@ CONFIDENCE_FEATURES: tuple[str, ...] = (
 # BEGIN fitted coefficients
 _FITTED: dict[str, tuple[float, ...]] = {
     "emg": (
-        1.3252, 1.8286, 0.0, -0.1083, 1.0694, 1.284, -2.7151, -0.5114, 0.1403, 0.5553,
-        0.3398, -0.5395, 0.0,
+        0.9013, 1.8461, 0.0, -0.1301, 1.0992, 1.3031, -2.7682, -0.5402, 0.1542, 0.4942,
+        0.3263, -0.4637, 0.0,
     ),
     "acc": (
-        6.8783, 0.0, 1.4785, -1.5011, 0.0, -0.2164, 2.3308, 0.0, 0.0, 0.158, 0.5867,
-        -1.0078, -0.9767,
+        5.5943, 0.0, 1.5414, -1.5302, 0.0, -0.1534, 2.3893, 0.0, 0.0, 0.0921, 0.8593,
+        -0.7371, -1.0336,
     ),
     "emg_acc": (
-        1.6511, 0.4466, 0.0, -0.885, 2.0513, 0.9313, -1.1782, -0.619, 0.1427, -0.4082,
-        0.7128, -0.3217, -0.6714,
+        1.7225, 0.3854, 0.0, -0.8729, 2.1845, 0.9275, -1.2382, -0.7158, 0.1793, -0.3686,
+        0.0245, -0.2301, -0.6696,
     ),
 }
 # END fitted coefficients

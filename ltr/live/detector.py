@@ -336,6 +336,8 @@ class StreamingDetector:
         self._guard = round((cfg.segment.merge_gap + 0.01) * fs)
         # what has been decided
         self._recent: dict[int, list[ChannelResult]] = {k: [] for k in range(nu)}
+        #: candidates turned away in pieces no longer recent (the look-alike rate's past)
+        self._turned_away: dict[str, int] = {u.name: 0 for u in self._units}
         self._events: list[dict[str, np.ndarray]] = []
         self._low: list[dict[str, np.ndarray]] = []  # decided, below the confidence floor
         self._per_channel: list[dict[str, np.ndarray]] = []
@@ -829,6 +831,9 @@ class StreamingDetector:
         results = []
         for k in range(len(self._units)):
             recent = [p for p in self._recent[k] if p.onset.size and p.onset[-1] >= since]
+            self._turned_away[self._units[k].name] += sum(
+                int((~p.accepted).sum()) for p in self._recent[k]
+                if p.onset.size and p.onset[-1] < since)
             if k in new:
                 recent.append(new[k])
             self._recent[k] = recent
@@ -837,8 +842,8 @@ class StreamingDetector:
                     p.processing)) for p in recent]))
         if not any(r.accepted.any() for r in results):
             return []
-        span = max(self.stream.fusion_context, (t - since) / fs)
-        events, per_channel, vetoed, _ = _fuse_channels(results, fs, self.cfg, span)
+        events, per_channel, vetoed, _ = _fuse_channels(results, fs, self.cfg,
+                                                        self._turned_away)
         lo_of = {self._units[k].name: lo for k, lo in lows.items()}
 
         def is_new(table: dict[str, np.ndarray]) -> np.ndarray:
