@@ -224,7 +224,7 @@ def test_suite_generator_and_names():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"snr": 3}, TypeError, r"unknown simulation condition\(s\) \['snr'\]"),
+        ({"snr": 3}, TypeError, r"unknown simulation parameter\(s\) \['snr'\]"),
         ({"snr_db": (10, 0)}, ValueError, "snr_db must be a \\(low, high\\) pair"),
         ({"p_twitch": 1.5}, ValueError, "p_twitch must be a probability"),
         ({"mains_hz": 55}, ValueError, "mains_hz must be None, 50 or 60"),

@@ -275,7 +275,7 @@ class SimulationConfig:
         names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         unknown = sorted(set(conditions) - names)
         if unknown:
-            raise TypeError(f"unknown simulation condition(s) {unknown}; valid: {sorted(names)}")
+            raise TypeError(f"unknown simulation parameter(s) {unknown}; valid: {sorted(names)}")
         fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in conditions.items()}
         return cls(**fixed)
 
