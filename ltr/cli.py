@@ -327,6 +327,14 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return _each_file(args, "info", work)
 
 
+def _not_analysed(rec: Any, res: Any) -> list[str]:
+    """The misc channels (kind not EMG, accelerometer, ultrasound or trigger) that the
+    detection left out: a file whose EMG is typed otherwise is not analysed silently."""
+    used = set(res.meta.get("emg", [])) | set(res.meta.get("acc", []))
+    return [n for n, k in zip(rec.ch_names, rec.ch_kinds, strict=True)
+            if k == "misc" and n not in used]
+
+
 def _cmd_detect(args: argparse.Namespace) -> int:
     from .detect import detect
 
@@ -354,6 +362,12 @@ def _cmd_detect(args: argparse.Namespace) -> int:
                       else json.dumps(json.loads(res.to_json())))
             else:
                 print(res.format_summary())
+                skipped = _not_analysed(rec, res)
+                if skipped:
+                    names = ", ".join(repr(n) for n in skipped[:4])
+                    more = f" and {len(skipped) - 4} more" if len(skipped) > 4 else ""
+                    print(f"  not analysed: {len(skipped)} misc channel(s) ({names}{more}); "
+                          f"--emg NAME analyses one as EMG, --acc NAME as accelerometer")
                 if args.output:
                     print(f"  events written to {args.output}")
 

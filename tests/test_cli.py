@@ -521,3 +521,18 @@ def test_the_lazy_package_pickles_by_name_for_worker_processes():
     exec("def count(path):\n    return ltr.__name__ + str(path)", namespace)  # a script's function
     fn = cloudpickle.loads(cloudpickle.dumps(namespace["count"]))
     assert fn(1) == "ltr1"
+
+
+def test_detect_names_the_misc_channels_it_left_out(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    t = np.arange(20000) / 2000.0
+    emg, temp = rng.standard_normal(t.size) * 5e-6, rng.standard_normal(t.size)
+    rows = "\n".join(f"{a:.4f},{b:.3e},{c:.3f}" for a, b, c in
+                     zip(t, emg, temp, strict=True))
+    p = tmp_path / "two.csv"
+    p.write_text("time (s),EMG trapezius (V),Temp\n" + rows + "\n")
+    assert main(["detect", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "not analysed: 1 misc channel(s) ('Temp')" in out and "--emg NAME" in out
+    assert main(["detect", str(p), "--emg", "EMG trapezius"]) == 0
+    assert "not analysed: 1" in capsys.readouterr().out  # still Temp
