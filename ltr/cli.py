@@ -585,6 +585,12 @@ def _cmd_live(args: argparse.Namespace) -> int:
         print("ltr live: error: --follow reads a file that is being written; --lsl reads "
               "a stream", file=sys.stderr)
         return 2
+    if args.source and Path(args.source).suffix.lower() in (".dcm", ".mp4", ".avi", ".mov",
+                                                            ".mkv"):
+        print(f"ltr live: error: {args.source}: live counting reads EMG and accelerometer "
+              f"signals; an ultrasound cine loop is counted offline: ltr detect "
+              f"{args.source}", file=sys.stderr)
+        return 2
     try:
         from .live import run as live_run
         from .live import sources

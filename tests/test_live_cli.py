@@ -97,6 +97,10 @@ def test_cli_errors_are_one_line(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):
         main(["live", str(SAMPLE), "--speed", "-1"])
     assert "expected a number >= 0" in capsys.readouterr().err
+    # an ultrasound clip is counted offline, and the message says how
+    assert main(["live", str(tmp_path / "cine.dcm")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "ltr detect" in err[0] and "cine.dcm" in err[0]
 
 
 def test_cli_follow_a_csv(tmp_path, capsys) -> None:
