@@ -17,6 +17,7 @@ from ltr.detect.rules import (
     Candidates,
     us_freeze,
     us_needle,
+    us_needle_long,
     us_probe_motion,
     us_pulsation,
     us_slow,
@@ -158,7 +159,7 @@ def _cands(**feats):
     base = {"speed_peak": np.ones(n), "global_peak": np.full(n, 0.3),
             "global_median": np.full(n, 0.3), "needle_peak": np.full(n, 0.2),
             "needle_median": np.full(n, 0.2), "tip_move": np.zeros(n),
-            "frozen": np.zeros(n)}
+            "tip_span": np.zeros(n), "frozen": np.zeros(n)}
     base.update({k: np.asarray(v, float) for k, v in feats.items()})
     onset = np.asarray(feats.pop("onset", np.arange(n) * 30), int)
     return Candidates(onset, onset + 3, 30.0, base, np.ones(n))
@@ -176,6 +177,38 @@ def test_us_rules_hand_made():
     c = _cands(speed_peak=[1.0, 1.0])
     c.offset = c.onset + np.array([3, 30])  # 0.1 s, 1 s at 30 fps
     assert us_slow(c, u).tolist() == [False, True]
+
+
+def test_us_needle_long_needs_both_duration_and_tip_travel():
+    u = UsConfig()
+    # at 30 fps: 0.1 s / 20 px, 0.4 s / 20 px, 0.4 s / 2 px, 0.3 s / 12 px (both borders)
+    c = _cands(tip_span=[20.0, 20.0, 2.0, 12.0])
+    c.offset = c.onset + np.array([3, 12, 12, 9])
+    assert us_needle_long(c, u).tolist() == [False, True, False, True]
+    # a twitch-long candidate in a manipulation is left to the other rules
+    assert not us_needle(c, u)[0]
+    # without a tip channel the feature is missing: the rule never fires
+    del c.features["tip_span"]
+    assert not us_needle_long(c, u).any()
+
+
+def test_tip_span_spans_the_manipulation_around_a_candidate():
+    from ltr.detect._us import _tip_move, _tip_span
+
+    fps, u = 30, UsConfig()
+    tip = np.full(150, 100.0)
+    tip[45:75] = np.linspace(100, 140, 30)  # a 40-px advance over 1 s
+    tip[75:] = 140.0
+    tip[100] = np.nan  # a frame without a tip estimate
+    onset, offset = np.array([52, 120]), np.array([64, 125])  # inside it; after it
+    span = _tip_span(tip, onset, offset, round(u.long_window * fps))
+    # the candidate inside sees the whole 40 px, the one after it a still tip (1e-9 px:
+    # the linspace's rounding)
+    np.testing.assert_allclose(span, [40.0, 0.0], atol=1e-9)
+    # the 0.3-s medians beside the candidate see less than tip_move (about 28.6 px)
+    move = _tip_move(tip, onset, offset, round(u.tip_window * fps))
+    assert 20 < move[0] < u.tip_move
+    assert _tip_span(np.full(150, np.nan), onset, offset, 18).tolist() == [0.0, 0.0]
 
 
 def test_us_pulsation_needs_a_long_regular_train():

@@ -97,6 +97,11 @@ def detect_us_channel(rows: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     # estimate and returns; an advance or withdrawal stays); 0 without a needle
     feats["tip_move"] = _tip_move(ctx["tip"], onset, offset, max(1, round(u.tip_window
                                                                           * sfreq)))
+    # how far the tip travelled around a longer stretch: the range of its position from
+    # `long_window` s before the candidate to as long after it, which spans a 0.3-1 s
+    # manipulation the candidate lies in
+    feats["tip_span"] = _tip_span(ctx["tip"], onset, offset,
+                                  max(1, round(u.long_window * sfreq)))
     change = ctx["change"]
     if np.isfinite(change).any():
         ref = float(np.median(change))
@@ -127,6 +132,21 @@ def _tip_move(tip: np.ndarray, onset: np.ndarray, offset: np.ndarray, w: int,
         after = tip[min(b, n - 1): min(n, b + w)]
         if np.isfinite(before).any() and np.isfinite(after).any():  # a loop over events
             out[i] = abs(float(np.nanmedian(after)) - float(np.nanmedian(before)))
+    return out
+
+
+def _tip_span(tip: np.ndarray, onset: np.ndarray, offset: np.ndarray, w: int,
+              ) -> np.ndarray:
+    """Range (px) of the tip's finite positions over each candidate extended by ``w``
+    frames on each side; 0 where there are none (no needle)."""
+    out = np.zeros(onset.size)
+    if not np.isfinite(tip).any():
+        return out
+    n = tip.size
+    for i, (a, b) in enumerate(zip(onset.tolist(), offset.tolist(), strict=True)):
+        seg = tip[max(0, a - w): min(n, b + w)]  # a loop over events
+        if np.isfinite(seg).any():
+            out[i] = float(np.nanmax(seg) - np.nanmin(seg))
     return out
 
 

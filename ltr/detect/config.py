@@ -576,6 +576,25 @@ class UsConfig:
         clips (the drag along the shaft catches the smaller manipulations).
     tip_window : float
         Default 0.3 s.
+    long_duration : float
+        A long candidate during a manipulation (``needle``, rule ``us_needle_long``): a
+        candidate lasting at least this (s) while the tip moves ``long_span`` px or more
+        is the tissue dragged by a manipulation. Default 0.27 s: on development seeds
+        0-24 the needle's false alarms lasted 0.18-0.45 s (median 0.35 s), twitches
+        (50-200 ms) 0.08-0.33 s as detected (median 0.17 s; 0.27-0.33 s only at 15 fps,
+        four or five frames); F1 stayed within 0.005 of its best from 0.25 to 0.30 s
+        (``benchmarks/results/us_notes.md``).
+    long_span : float
+        ... the range (px) of the tip's position along its line from ``long_window`` s
+        before the candidate to as long after it. Default 12 px: a manipulation moves
+        the tip 20-60 px over 0.3-1 s (10-28 px by the ``tip_window`` medians of the
+        false alarms it made); a still tip's estimate varies by 0-4 px (its 2-px steps).
+        F1 was flat from 4 to 18 px (a running median over up to 0.3 s first changed
+        nothing, so there is none).
+    long_window : float
+        Default 0.6 s: wide enough to span a manipulation of 0.3-1 s around a candidate
+        inside it (0.3 s, the ``tip_window``, was not); F1 was flat from 0.5 to 0.7 s and
+        lower at 0.3 and 1 s (more twitches have an unrelated tip jump within a second).
     freeze_ratio : float
         A repeated (frozen) frame (``frame_freeze``): a frame differs from the one before
         (``<name> change``) by less than this fraction of the median difference. Default
@@ -610,6 +629,9 @@ class UsConfig:
     needle_share: float = 0.5
     tip_move: float = 30.0
     tip_window: float = 0.3
+    long_duration: float = 0.27
+    long_span: float = 12.0
+    long_window: float = 0.6
     freeze_ratio: float = 0.2
     max_duration: float = 0.45
     pulse_cv: float = 0.12

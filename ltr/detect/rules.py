@@ -472,7 +472,7 @@ ACC_RULES: tuple[Rule, ...] = (
 # -- ultrasound (kind "us") ---------------------------------------------------------------
 # The ultrasound rules read the context features of :func:`ltr.detect._us.detect_us_channel`
 # (``global_peak``, ``global_median``, ``needle_peak``, ``needle_median``, ``tip_move``,
-# ``frozen``) and
+# ``tip_span``, ``frozen``) and
 # their thresholds from :class:`~ltr.detect.config.UsConfig`, passed where the other
 # tables get the RejectConfig.
 def us_probe_motion(c: Candidates, u: UsConfig) -> np.ndarray:
@@ -493,6 +493,15 @@ def us_needle(c: Candidates, u: UsConfig) -> np.ndarray:
     drag = ((f["needle_peak"] > u.needle_ratio * f["needle_median"])
             & (f["needle_peak"] > u.needle_share * f["speed_peak"]))
     return drag | (f.get("tip_move", np.zeros(c.onset.size)) >= u.tip_move)
+
+
+def us_needle_long(c: Candidates, u: UsConfig) -> np.ndarray:
+    """The candidate lasts at least ``u.long_duration`` s and the needle's tip travelled
+    at least ``u.long_span`` px within ``u.long_window`` s of it (``tip_span``): the
+    tissue dragged by a manipulation (0.3-1 s), longer than a twitch (50-200 ms), whose
+    tip travel the ``tip_move`` windows beside the candidate do not span."""
+    span = c.features.get("tip_span", np.zeros(c.onset.size))
+    return (c.duration >= u.long_duration) & (span >= u.long_span)
 
 
 def us_freeze(c: Candidates, u: UsConfig) -> np.ndarray:
@@ -531,6 +540,7 @@ US_RULES: tuple[Rule, ...] = (
     Rule("us_freeze", "frame_freeze", us_freeze),  # type: ignore[arg-type]
     Rule("us_probe_motion", "probe_motion", us_probe_motion),  # type: ignore[arg-type]
     Rule("us_needle", "needle", us_needle),  # type: ignore[arg-type]
+    Rule("us_needle_long", "needle", us_needle_long),  # type: ignore[arg-type]
     Rule("us_slow", "breathing", us_slow),  # type: ignore[arg-type]
     Rule("us_pulsation", "pulsation", us_pulsation),  # type: ignore[arg-type]
 )
