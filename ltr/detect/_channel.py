@@ -830,14 +830,12 @@ def _rider_pieces(s: _Emg, host: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     h_w = window_samples(s.cfg.emg.window, sfreq) // 2
     size = 2 * max(1, round(r.rider_window * sfreq / g / 2)) + 1
     shortest = 2 * r.min_burst * sfreq  # a twitch's 90-%-energy span is at least min_burst
-    cs, n = s.env_sums.cs, s.n
     reach = (size // 2) * g  # the level at a contraction's edge counts what lies beyond
     out: list[tuple[int, int, int]] = []
     for k in host:  # a loop over the contractions (a few a minute)
         c0, c1 = int(s.onset[k]), int(s.offset[k])
-        idx = np.arange(max(c0 - reach, 0), min(c1 + reach, n), g)
-        lo, hi = np.maximum(idx - h_w, 0), np.minimum(idx + h_w + 1, n)
-        env = np.sqrt(np.maximum((cs[hi] - cs[lo]) / (hi - lo), 0.0))
+        idx = np.arange(max(c0 - reach, 0), min(c1 + reach, s.n), g)
+        env = np.sqrt(np.maximum(s.env_sums.mean_at(idx, h_w), 0.0))
         if not np.isfinite(env).all():
             continue  # beside a gap left out: judged as it was
         st, sp = standout_runs(env, (idx >= c0) & (idx < c1), size, r.rider_ratio,
@@ -866,31 +864,14 @@ def _find_riders(s: _Emg) -> None:
     p_on, p_off, p_host = _rider_pieces(s, host)
     if not p_on.size:
         return
-    cut = np.unique(p_host)
-    keep = np.ones(s.onset.size, bool)
-    keep[cut] = False
-    ons, offs = [s.onset[keep]], [s.offset[keep]]
-    kind, origin = [np.zeros(keep.sum(), int)], [np.flatnonzero(keep)]  # 0 as it was
-    for k in cut:  # a loop over the contractions cut
-        m = p_host == k
-        edges = np.r_[s.onset[k], np.ravel(np.column_stack([p_on[m], p_off[m]])),
-                      s.offset[k]]
-        a, z = edges[0::2], edges[1::2]  # what is left between the riders
-        ok = z > a
-        ons += [p_on[m], a[ok]]
-        offs += [p_off[m], z[ok]]
-        kind += [np.ones(m.sum(), int), np.full(ok.sum(), 2)]  # 1 rider, 2 left-over
-        origin += [np.full(m.sum() + ok.sum(), -1)]
-    on, off = np.concatenate(ons), np.concatenate(offs)
-    order = np.argsort(on, kind="stable")
-    kind_o, origin_o = np.concatenate(kind)[order], np.concatenate(origin)[order]
-    before = s.reason
-    s.onset, s.offset = on[order], off[order]
+    before, kept = s.reason, ~np.isin(np.arange(s.onset.size), p_host)
+    # candidates are sorted by onset, so those not cut keep their order among the new
+    s.onset, s.offset, rider, part = _cut(s.onset, s.offset, p_host, p_on, p_off)
     _describe(s)
-    s.feats["rider"] = (kind_o == 1).astype(float)
+    s.feats["rider"] = rider.astype(float)
     _judge(s)
-    s.reason[kind_o == 0] = before[origin_o[kind_o == 0]]
-    s.reason[kind_o == 2] = CONTRACTION
+    s.reason[~part] = before[kept]
+    s.reason[part & ~rider] = CONTRACTION  # what is left of a contraction between riders
 
 
 def _add_blanked_spikes(s: _Emg) -> None:

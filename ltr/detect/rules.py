@@ -247,14 +247,20 @@ def dense(c: Candidates, r: RejectConfig) -> np.ndarray:
     return sustained[group]
 
 
+def _riders(c: Candidates) -> np.ndarray:
+    """Twitches cut out of a contraction they rode on (``rider`` > 0,
+    :attr:`RejectConfig.rider_ratio`), which the contraction and background rules leave
+    alone."""
+    rider = c.features.get("rider")
+    return np.zeros(c.onset.size, bool) if rider is None else rider > 0
+
+
 def sustained(c: Candidates, r: RejectConfig) -> np.ndarray:
     """Longer than ``r.max_duration`` s (:func:`long_energy`), or part of a dense run
     (:func:`dense`): a sustained contraction. An LTR lasts 20-300 ms, a ballistic burst
     with a movement step up to 0.6 s, a contraction 0.5-5 s. Not a twitch cut out of
     a contraction (``rider`` > 0): what is left of that contraction stays one."""
-    out = long_energy(c, r) | dense(c, r)
-    rider = c.features.get("rider")
-    return out if rider is None else out & ~(rider > 0)
+    return (long_energy(c, r) | dense(c, r)) & ~_riders(c)
 
 
 def long_energy(c: Candidates, r: RejectConfig) -> np.ndarray:
@@ -278,15 +284,12 @@ def contraction_fragment(c: Candidates, r: RejectConfig) -> np.ndarray:
     contraction by itself."""
     long_ = sustained(c, r)
     out = np.zeros(c.onset.size, bool)
-    rider = c.features.get("rider")
     if long_.any():
         m = int(r.contraction_margin * c.sfreq)
         c_on, c_off = np.sort(c.onset[long_] - m), np.sort(c.offset[long_] + m)
         out = (near(c_on, c.onset, c.offset) | near(c_off, c.onset, c.offset)
                | inside(c_on, c_off, c.onset))
-    if rider is not None:
-        out &= ~(rider > 0)
-    return out
+    return out & ~_riders(c)
 
 
 def _short_burst(c: Candidates, r: RejectConfig) -> np.ndarray:
@@ -367,9 +370,6 @@ def background(c: Candidates, r: RejectConfig) -> np.ndarray:
     bg = c.features.get("background")
     if bg is None or r.background_ratio <= 0:
         return np.zeros(c.onset.size, bool)
-    rider = c.features.get("rider")
-    if rider is not None and (rider > 0).any():
-        bg = np.where(rider > 0, np.nan, bg)
     limit = r.background_ratio * bg
     sd = c.features.get("background_spread")
     if sd is not None:
@@ -377,7 +377,7 @@ def background(c: Candidates, r: RejectConfig) -> np.ndarray:
     with np.errstate(invalid="ignore"):  # NaN (no background either side): kept
         on = c.features.get("on_threshold", c.floor)
         raised = limit >= r.background_raised * on
-        return raised & (c.features["env_peak"] < limit)
+        return raised & (c.features["env_peak"] < limit) & ~_riders(c)
 
 
 def tremor_residue(c: Candidates, r: RejectConfig) -> np.ndarray:
