@@ -99,6 +99,8 @@ def test_a_twitch_riding_on_a_contraction_or_beside_it_is_counted(seed):
             onsets.append(t)
     res = ltr.detect(ltr.Recording(x[None], FS, ["EMG test"]))
     assert len(res) == len(onsets), (res.events["onset"], sorted(onsets))
+    # 20 ms: the twitches' Hann envelope rises over its first 10-15 ms, and a rider's
+    # onset is where its envelope leaves the contraction's level (not a float identity)
     np.testing.assert_allclose(res.onset, sorted(onsets), atol=0.02)
     assert len(res.contractions["onset"]) >= 3
     off = ltr.detect(ltr.Recording(x[None], FS, ["EMG test"]),
