@@ -19,6 +19,7 @@ from ._version import __version__
 from .detect.rules import describe
 from .quality import assess
 from .recording import Recording
+from .results import jolt_amplitude
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
@@ -147,6 +148,11 @@ def _meaning(results: Any, clock: Any, ultrasound: bool = False) -> list[str]:
             "and/or the skin accelerometer and that passed its checks against look-alikes "
             "(needle-contact spikes, electrode pops, cable motion, heartbeats, lone motor "
             "units, movements)")
+    amps = ([] if ultrasound or not results.meta.get("acc") else [
+        "Amplitudes: a twitch led by EMG has its EMG peak in µV; the accelerometer's jolt "
+        "(m/s², its peak on the conditioned signal) is given for every twitch the "
+        "accelerometer saw, with or without EMG, and the median ACC jolt per insertion is "
+        "over all of those."])
     return [
         f"What the counts are: {what}. Needle insertions are {where}. Times are seconds "
         "from the "
@@ -166,6 +172,7 @@ def _meaning(results: Any, clock: Any, ultrasound: bool = False) -> list[str]:
             "traces and at the rejected look-alikes before relying on a number; counts "
             "from different recording set-ups (needle or surface EMG, accelerometer or "
             "not) are not directly comparable."),
+        *amps,
     ]
 
 
@@ -196,7 +203,8 @@ def _content(recording: Recording, results: Any, *, title: str | None,
 
     Summary columns read: epoch table ``epoch``, ``start_s``, ``stop_s``, ``count``,
     ``rate_per_min``, ``first_latency_s``, ``iti_median_s``, ``emg_amplitude_median_uV``,
-    ``acc_amplitude_median_m_s2`` (shown as "-" when absent),
+    ``acc_amplitude_median_m_s2`` (the jolt of every twitch the accelerometer saw, with or
+    without EMG; shown as "-" when absent),
     ``snr_median_db``, ``habituation_db_per_twitch``, ``rejected``, ``contractions``;
     channel table ``channel``, ``count``, ``rate_per_min``, ``snr_median_db``,
     ``rejected``, ``contractions``.
@@ -224,6 +232,7 @@ def _content(recording: Recording, results: Any, *, title: str | None,
                   "floor": results.noise_floor.get(ch, float("nan"))}
                  for ch, p in results.processing.items()]
     ev = results.events
+    jolt = jolt_amplitude(ev)
     ev_rows = [{"i": i + 1, "onset": ev["onset"][i],
                 "clock": clock(ev["onset"][i]) if clock is not None else "-",
                 "duration": ev["duration"][i] * 1e3,
@@ -231,6 +240,7 @@ def _content(recording: Recording, results: Any, *, title: str | None,
                 "modality": str(ev["modality"][i]),
                 "amplitude": ev["amplitude"][i] * (1e6 if ev["unit"][i] == "V" else 1.0),
                 "unit": "µV" if ev["unit"][i] == "V" else (str(ev["unit"][i]) or "a.u."),
+                "jolt": jolt[i],
                 "snr": ev["snr_db"][i], "conf": ev["confidence"][i]}
                for i in range(len(results))]
     ep_cols = [("epoch", "epoch"), ("clock", "clock"), ("start_s", "start (s)"),
@@ -238,7 +248,7 @@ def _content(recording: Recording, results: Any, *, title: str | None,
                ("first_latency_s", "first after insertion (s)"),
                ("iti_median_s", "median interval (s)"),
                ("emg_amplitude_median_uV", "median EMG amplitude (µV)"),
-               ("acc_amplitude_median_m_s2", "median ACC amplitude (m/s²)"),
+               ("acc_amplitude_median_m_s2", "median ACC jolt, every twitch it saw (m/s²)"),
                ("snr_median_db", "median SNR (dB)"),
                ("habituation_db_per_twitch", "habituation (dB/twitch)"),
                ("rejected", "rejected"), ("contractions", "contractions")]
@@ -250,9 +260,11 @@ def _content(recording: Recording, results: Any, *, title: str | None,
     ev_cols = [("i", "#"), ("onset", "onset (s)"), ("clock", "clock"),
                ("duration", "duration (ms)"), ("epoch", "epoch"), ("channels", "seen on"),
                ("modality", "modality"), ("amplitude", "amplitude"), ("unit", "unit"),
-               ("snr", "SNR (dB)"), ("conf", "confidence")]
+               ("jolt", "ACC jolt (m/s²)"), ("snr", "SNR (dB)"), ("conf", "confidence")]
     if clock is None:
         ev_cols.pop(2)
+    if not results.meta.get("acc"):  # no accelerometer: no jolts
+        ev_cols = [c for c in ev_cols if c[0] != "jolt"]
     return {
         "name": name, "clock": clock, "summary": s,
         "zoom": _zoom_window(results, recording.duration),

@@ -25,6 +25,10 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "amplitude": ("Peak absolute value of the conditioned signal on the primary channel",
                   "V for EMG, m/s^2 for acceleration (see unit)"),
     "unit": ("Unit of amplitude and rms", "n/a"),
+    "jolt_amplitude": ("Peak absolute value of the conditioned accelerometer signal (the "
+                       "twitch's jolt) on the sensor that saw it best, for every twitch an "
+                       "accelerometer saw (acc and emg+acc); NaN without one, or when the "
+                       "sensor's unit is not known (n/a in the files)", "m/s^2"),
     "rms": ("RMS of the conditioned signal over the twitch", "V or m/s^2"),
     "area": ("Integral of the rectified conditioned signal over the twitch",
              "V*s or m/s"),
@@ -63,15 +67,16 @@ _US_UNITS = ("mm/s", "px/s")
 _AMP = "the conditioned signal on the primary channel"
 #: Columns of :meth:`TwitchResults.to_data_frame` and of the event files: description and
 #: unit. One unit per column: a twitch led by EMG has its amplitudes in the ``*_uV``
-#: columns and NaN in the ``*_m_s2`` ones, an accelerometer-only twitch the reverse.
+#: columns and NaN in ``rms_m_s2``/``area_m_s``, an accelerometer-only twitch the
+#: reverse; ``amplitude_m_s2`` is the jolt of every twitch an accelerometer saw
+#: (``jolt_amplitude`` of the event arrays), so a twitch seen on both has both amplitudes.
 EVENT_TABLE_COLUMNS: dict[str, tuple[str, str]] = {
     "onset": EVENT_COLUMNS["onset"],
     "duration": EVENT_COLUMNS["duration"],
     "offset": EVENT_COLUMNS["offset"],
     "peak_time": EVENT_COLUMNS["peak_time"],
     "amplitude_uV": (f"Peak absolute value of {_AMP}, EMG-led twitches (else n/a)", "µV"),
-    "amplitude_m_s2": (f"Peak absolute value of {_AMP}, accelerometer-only twitches "
-                       "(else n/a)", "m/s^2"),
+    "amplitude_m_s2": EVENT_COLUMNS["jolt_amplitude"],
     "rms_uV": (f"RMS of {_AMP} over the twitch, EMG-led twitches", "µV"),
     "rms_m_s2": (f"RMS of {_AMP} over the twitch, accelerometer-only twitches", "m/s^2"),
     "area_uV_s": (f"Integral of the rectified {_AMP[4:]}, EMG-led twitches", "µV*s"),
@@ -254,7 +259,8 @@ class TwitchResults:
         iti = np.diff(onset)
         unit = ev["unit"].astype(str)
         emg_amp = ev["amplitude"][unit == "V"] * 1e6
-        acc_amp = ev["amplitude"][unit == "m/s^2"]
+        acc_amp = jolt_amplitude(ev)
+        acc_amp = acc_amp[np.isfinite(acc_amp)]
         rej = self.rejected
         in_span = (rej["onset"] >= t0) & (rej["onset"] <= t1)
         con = self.contractions
@@ -619,9 +625,10 @@ SUMMARY_COLUMNS: dict[str, str] = {
     "emg_amplitude_median_uV": "median peak amplitude of EMG-led twitches, µV (NaN when "
                                "there are none or the EMG unit is not known)",
     "emg_amplitude_max_uV": "largest peak amplitude of EMG-led twitches, µV",
-    "acc_amplitude_median_m_s2": "median peak of accelerometer-only twitches, m/s² (NaN "
-                                 "when there are none or the unit is not known)",
-    "acc_amplitude_max_m_s2": "largest peak of accelerometer-only twitches, m/s²",
+    "acc_amplitude_median_m_s2": "median jolt (amplitude_m_s2) of the twitches an "
+                                 "accelerometer saw, accelerometer-only and emg+acc, m/s² "
+                                 "(NaN when there are none or the unit is not known)",
+    "acc_amplitude_max_m_s2": "largest jolt of the twitches an accelerometer saw, m/s²",
     "snr_median_db": "median twitch SNR, dB",
     "habituation_db_per_twitch": "slope of 20 log10(amplitude) over successive twitches, "
                                  "dB per twitch (negative: shrinking); NaN under 3 twitches",
@@ -766,9 +773,20 @@ def _split_by_unit(values: dict[str, np.ndarray], unit: np.ndarray) -> dict[str,
     return out
 
 
+def jolt_amplitude(events: dict[str, np.ndarray]) -> np.ndarray:
+    """The ``jolt_amplitude`` of event arrays, m/s^2 (:data:`EVENT_COLUMNS`); for arrays
+    kept before it was (an older results file), the amplitude of the accelerometer-only
+    twitches, NaN for the others."""
+    if "jolt_amplitude" in events:
+        return np.asarray(events["jolt_amplitude"], float)
+    unit = np.asarray(events["unit"]).astype(str)
+    return np.where(unit == "m/s^2", np.asarray(events["amplitude"], float), np.nan)
+
+
 def _event_table(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The columns of :data:`EVENT_TABLE_COLUMNS` from event arrays."""
     split = _split_by_unit({c: t[c] for c in UNIT_COLUMNS}, t["unit"])
+    split["amplitude_m_s2"] = jolt_amplitude(t)  # the jolt of emg+acc twitches too
     au = [c for c in EVENT_TABLE_COLUMNS_AU if c in split]
     out = {c: split[c] if c in split else t[c] for c in EVENT_TABLE_COLUMNS}
     out.update({c: split[c] for c in au})

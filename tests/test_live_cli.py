@@ -285,6 +285,14 @@ def test_lsl_round_trip(tmp_path, capsys) -> None:
     assert len(markers) == len(rows)
     sent = [json.loads(m) for m, _ in markers]
     np.testing.assert_allclose([s["onset"] for s in sent], live, atol=1e-6)  # 6 decimals
+    # the jolt of a twitch the accelerometer saw, null without one, as in the --out rows
+    jolt = [s["jolt_amplitude_m_s2"] for s in sent]
+    assert [j is None for j in jolt] == [r["amplitude_m_s2"] == "n/a" for r in rows]
+    assert any(j is not None for j in jolt)
+    np.testing.assert_allclose([j for j in jolt if j is not None],
+                               [float(r["amplitude_m_s2"]) for r in rows
+                                if r["amplitude_m_s2"] != "n/a"],
+                               rtol=1e-9)  # the file's 10 significant digits
 
 
 def test_cli_broken_pipe_is_quiet(tmp_path) -> None:

@@ -106,14 +106,18 @@ def test_detect_falls_back_to_activity_epochs():
 
 
 def _results(onsets, amplitudes, epochs, *, channels=None, units=None, rejected=(),
-             contractions=(), duration=100.0):
+             contractions=(), duration=100.0, jolts=None):
     k = len(onsets)
     ev = empty_table()
+    unit = np.asarray(units or ["V"] * k, dtype=object)
     ev.update({
+        # an accelerometer-only twitch's jolt is its amplitude; ``jolts`` gives others
+        "jolt_amplitude": (np.asarray(jolts, float) if jolts is not None else
+                           np.where(unit == "m/s^2", np.asarray(amplitudes, float), np.nan)),
         "onset": np.asarray(onsets, float), "offset": np.asarray(onsets, float) + 0.08,
         "duration": np.full(k, 0.08), "peak_time": np.asarray(onsets, float) + 0.03,
         "amplitude": np.asarray(amplitudes, float),
-        "unit": np.asarray(units or ["V"] * k, dtype=object),
+        "unit": unit,
         "rms": np.asarray(amplitudes, float) / 3, "area": np.full(k, 1e-6),
         "snr_db": np.full(k, 12.0), "rise_time": np.full(k, 0.03),
         "median_freq": np.full(k, 150.0),

@@ -83,7 +83,13 @@ def test_bids_events_columns_carry_one_unit_each(detected, tmp_path):
     # µV from V: one multiplication by 1e6, then 10 significant digits in the file
     np.testing.assert_allclose(back["amplitude_uV"][emg], res.events["amplitude"][emg] * 1e6,
                                rtol=1e-9)
-    assert back["amplitude_m_s2"][emg].isna().all()
+    # the jolt: of every twitch the accelerometer saw (emg+acc too), n/a for EMG alone
+    mod = res.events["modality"]
+    assert back["amplitude_m_s2"][mod == "emg"].isna().all()
+    assert back["amplitude_m_s2"][mod == "emg+acc"].notna().all()
+    np.testing.assert_allclose(back["amplitude_m_s2"], res.events["jolt_amplitude"],
+                               rtol=1e-9, equal_nan=True)  # 10 significant digits
+    assert "jolt" in side["amplitude_m_s2"]["Description"]
 
 
 def test_every_events_column_has_a_documented_unit(detected, tmp_path):

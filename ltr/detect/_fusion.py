@@ -208,6 +208,9 @@ def channel_table(results: list[ChannelResult], sfreq: float,
         cols["peak_time"].extend(f["peak"][acc] / sfreq)
         cols["amplitude"].extend(f["amplitude"][acc])
         cols["unit"].extend([r.unit] * n)
+        # a sensor's rows are jolts (in m/s^2 when its unit is known); others have none
+        jolt = r.modality == "acc" and r.unit == "m/s^2"
+        cols["jolt_amplitude"].extend(f["amplitude"][acc] if jolt else np.full(n, np.nan))
         cols["rms"].extend(f["rms"][acc])
         cols["area"].extend(f["area"][acc])
         cols["snr_db"].extend(snr)
@@ -293,11 +296,13 @@ def fuse(
     event (its primary channel is the one with the highest SNR); accelerometer rows are
     grouped the same way. An EMG event and an accelerometer event whose onsets differ by
     ``fusion.acc_delay`` (the jolt follows the burst) are one twitch, seen by both; its
-    onset is the EMG onset. Each twitch's confidence is the calibrated model of its kind
-    (:class:`~ltr.detect.config.ConfidenceConfig`: EMG only, accelerometer only, or both)
-    on the features of its rows (``sfreq``, Hz, is the recording's rate); with
-    ``confidence.method = "heuristic"`` it is ``1 - (1 - c_emg)(1 - c_acc)`` of the rows'
-    heuristic confidences.
+    onset is the EMG onset, its primary channel the EMG one, and its ``jolt_amplitude``
+    the peak of the accelerometer event's strongest row (highest SNR: the row that
+    would have been the primary channel of the jolt alone). Each twitch's confidence is
+    the calibrated model of its kind (:class:`~ltr.detect.config.ConfidenceConfig`: EMG
+    only, accelerometer only, or both) on the features of its rows (``sfreq``, Hz, is
+    the recording's rate); with ``confidence.method = "heuristic"`` it is
+    ``1 - (1 - c_emg)(1 - c_acc)`` of the rows' heuristic confidences.
 
     An accelerometer event with no EMG partner that overlaps a movement artifact on the
     EMG leads (``emg_motion``: start and stop times, s) is vetoed; so is one made only of
@@ -381,12 +386,13 @@ def fuse(
         names = list(dict.fromkeys(cols["channel"][r] for r in emg_i + acc_i))
         out["channels"][-1] = ",".join(names)
         out["modality"][-1] = "+".join(x for x, m in (("emg", emg_i), ("acc", acc_i)) if m)
+        best_a = max(acc_i, key=lambda r: snr[r]) if acc_i else -1
+        out["jolt_amplitude"][-1] = cols["jolt_amplitude"][best_a] if acc_i else np.nan
         c_e = max((cols["confidence"][r] for r in emg_i), default=0.0)
         c_a = max((cols["confidence"][r] for r in acc_i), default=0.0)
         c_fused.append(1 - (1 - c_e) * (1 - c_a))
         if "_margin" in cols:
             best_e = max(emg_i, key=lambda r: snr[r]) if emg_i else -1
-            best_a = max(acc_i, key=lambda r: snr[r]) if acc_i else -1
             feat["emg_margin"].append(cols["_margin"][best_e] if emg_i else np.nan)
             feat["acc_margin"].append(cols["_margin"][best_a] if acc_i else np.nan)
             feat["burst"].append(cols["_burst"][best])

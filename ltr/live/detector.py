@@ -104,6 +104,9 @@ class Twitch:
         Peak absolute value of the conditioned signal, in ``unit``.
     unit : str
         ``"V"``, ``"m/s^2"`` or the channel's unit.
+    jolt_amplitude : float
+        The accelerometer's jolt, m/s^2, for every twitch an accelerometer saw (``acc``
+        and ``emg+acc``; :data:`ltr.results.EVENT_COLUMNS`), NaN otherwise.
     snr_db : float
         dB over the noise floor.
     confidence : float
@@ -126,6 +129,7 @@ class Twitch:
     modality: str
     amplitude: float
     unit: str
+    jolt_amplitude: float
     snr_db: float
     confidence: float
     decided_at: float
@@ -935,7 +939,8 @@ class StreamingDetector:
             tw = Twitch(onset=row["onset"], offset=row["offset"], duration=row["duration"],
                         peak_time=row["peak_time"], channel=row["channel"],
                         channels=row["channels"], modality=row["modality"],
-                        amplitude=row["amplitude"], unit=row["unit"], snr_db=row["snr_db"],
+                        amplitude=row["amplitude"], unit=row["unit"],
+                        jolt_amplitude=row["jolt_amplitude"], snr_db=row["snr_db"],
                         confidence=row["confidence"], decided_at=t / fs, row=row)
             out.append(tw)
             if self.callback is not None:

@@ -186,7 +186,12 @@ class LslInlet:
 
 class MarkerOutlet:
     """The ``ltr-twitches`` marker stream: one JSON string per twitch, stamped with the
-    twitch's onset on the LSL clock, for LabRecorder or a clinic's software."""
+    twitch's onset on the LSL clock, for LabRecorder or a clinic's software.
+
+    Keys: ``event`` (``"twitch"``), ``onset`` (s of stream time), ``channels``,
+    ``amplitude`` in ``unit`` (the primary channel's), ``jolt_amplitude_m_s2`` (the
+    accelerometer's jolt of a twitch it saw, :attr:`Twitch.jolt_amplitude`; null
+    otherwise), ``confidence`` and ``decided_at`` (s)."""
 
     def __init__(self, name: str = MARKER_STREAM, source_id: str | None = None) -> None:
         lsl = _lsl()
@@ -199,9 +204,12 @@ class MarkerOutlet:
 
     def push(self, twitch: Twitch, timestamp: float | None = None) -> None:
         """Send one twitch (``timestamp``: LSL time of its onset; now when None)."""
+        jolt = float(twitch.jolt_amplitude)
         text = json.dumps({"event": "twitch", "onset": round(twitch.onset, 6),
                            "channels": twitch.channels, "amplitude": twitch.amplitude,
-                           "unit": twitch.unit, "confidence": round(twitch.confidence, 4),
+                           "unit": twitch.unit,
+                           "jolt_amplitude_m_s2": jolt if np.isfinite(jolt) else None,
+                           "confidence": round(twitch.confidence, 4),
                            "decided_at": round(twitch.decided_at, 6)})
         self.outlet.push_sample([text], timestamp if timestamp is not None
                                 else self._clock())

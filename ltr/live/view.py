@@ -21,9 +21,12 @@ _BARS = "▁▂▃▄▅▆▇█"
 
 
 def _amplitude(tw: Twitch) -> str:
-    if tw.unit == "V":
-        return f"{tw.amplitude * 1e6:.1f} µV"
-    return f"{tw.amplitude:.3g} {tw.unit}"
+    """The twitch's amplitude, and its jolt's as well when EMG led and an accelerometer
+    saw it too (``emg+acc``)."""
+    if tw.unit != "V":
+        return f"{tw.amplitude:.3g} {tw.unit}"
+    jolt = f", {tw.jolt_amplitude:.3g} m/s^2" if np.isfinite(tw.jolt_amplitude) else ""
+    return f"{tw.amplitude * 1e6:.1f} µV{jolt}"
 
 
 def twitch_line(tw: Twitch, number: int) -> str:

@@ -64,7 +64,8 @@ REVIEWED_COLUMNS: dict[str, tuple[str, str]] = {
     "channels": ("Channels the twitch was seen on, comma-separated", "n/a"),
     "reason": ("Why the detector turned a look-alike away (ltr.detect.rules.REASONS)", "n/a"),
     "amplitude_uV": ("Peak of the conditioned signal, EMG", "µV"),
-    "amplitude_m_s2": ("Peak of the conditioned signal, accelerometer", "m/s^2"),
+    "amplitude_m_s2": ("Peak of the conditioned signal, accelerometer: a twitch's jolt "
+                       "(emg+acc twitches too), a look-alike's peak on a sensor", "m/s^2"),
     "snr_db": ("Twitch RMS over the local noise floor", "dB"),
     "confidence": ("Calibrated probability that a detected twitch is true", "n/a"),
     "epoch": ("Needle-in epoch index, -1 outside any", "n/a"),
@@ -538,6 +539,8 @@ def apply_review(results: Any, rows: Iterable[Mapping[str, Any]] | str | os.Path
                                   for c in chans], dtype=object)
         add["confidence"] = np.ones(n)  # a person saw it
         add["amplitude"] = np.asarray([e["amp"] for e in extra], float)
+        if "jolt_amplitude" in add:  # a look-alike on a sensor called a twitch: its jolt
+            add["jolt_amplitude"] = np.where(add["unit"] == "m/s^2", add["amplitude"], np.nan)
         add["rms"] = np.asarray([e["rms"] for e in extra], float)
         add["epoch"] = np.asarray(results.epochs.assign(add["onset"]), dtype=ev["epoch"].dtype)
         new = {k: np.concatenate([new[k], add[k].astype(new[k].dtype)]) for k in new}
