@@ -42,6 +42,25 @@ import numpy as np
 
 #: Column of the cohort table used as the twitch amplitude (median per insertion, µV).
 AMPLITUDE_COLUMN = "emg_amplitude_median_uV"
+#: What the amplitude columns of the cohort table are a median of, for the figures.
+_AMPLITUDE_LABELS = {
+    "emg_amplitude_median_uV": ("EMG-led twitches", "µV"),
+    "acc_amplitude_median_m_s2": ("accelerometer jolts", "m/s²"),
+}
+
+
+def amplitude_name(column: str) -> str:
+    """The name of a cohort amplitude column in the units table, with its unit:
+    ``amplitude_uV`` for ``emg_amplitude_median_uV``, ``amplitude_m_s2`` for
+    ``acc_amplitude_median_m_s2``, else ``amplitude``.
+
+    >>> amplitude_name("acc_amplitude_median_m_s2")
+    'amplitude_m_s2'
+    """
+    for suffix in ("_uV", "_m_s2"):
+        if column.endswith(suffix):
+            return "amplitude" + suffix
+    return "amplitude"
 #: Keys of a unit of analysis, in order.
 UNIT_KEYS = ("subject", "session", "muscle")
 _ENTITY_RE = re.compile(r"(?:^|[_/\\])(sub|ses|run|acq|task|muscle)-([A-Za-z0-9]+)")
@@ -328,7 +347,9 @@ class OutcomeResult:
     units : pandas.DataFrame
         One row per subject × session × muscle that joined: the keys, ``insertions``,
         ``twitches`` (count), ``twitch`` (>= 1 twitch), ``amplitude_uV`` (median over its
-        insertions with twitches of :data:`AMPLITUDE_COLUMN`), and each ``NAME_change``.
+        insertions with twitches of :data:`AMPLITUDE_COLUMN`; named by
+        :func:`amplitude_name` after the ``amplitude`` column used), and each
+        ``NAME_change``.
     groups : pandas.DataFrame
         Per outcome: :func:`hedges_g` of the ">= 1 twitch" group against "no twitch".
     correlations : pandas.DataFrame
@@ -343,7 +364,12 @@ class OutcomeResult:
         Units of the outcomes table with no recording, and units recorded without
         outcomes: reported, never dropped silently.
     insertions : pandas.DataFrame
-        The per-insertion rows of the units that joined (for the habituation figure).
+        The per-insertion rows of the units that joined (for the habituation figure):
+        ``amplitude`` is NaN for an insertion without twitches or whose twitches have no
+        value in the amplitude column (accelerometer-only twitches, for the default EMG
+        column).
+    amplitude : str
+        The cohort column used as the amplitude (:data:`AMPLITUDE_COLUMN` by default).
     """
 
     units: Any
@@ -355,6 +381,11 @@ class OutcomeResult:
     unmatched_outcomes: list[str] = field(default_factory=list)
     unmatched_cohort: list[str] = field(default_factory=list)
     insertions: Any = None
+    amplitude: str = AMPLITUDE_COLUMN
+
+    def _amplitude_label(self) -> str:
+        what, unit = _AMPLITUDE_LABELS.get(self.amplitude, (self.amplitude, ""))
+        return f"median amplitude of {what}" + (f" ({unit})" if unit else "")
 
     def format(self) -> str:
         """A plain-text summary."""
@@ -422,27 +453,43 @@ class OutcomeResult:
         ax.scatter(self.units[predictor], self.units[f"{outcome}_change"], s=14,
                    color="#2a7", alpha=0.7)
         ax.set_xlabel("twitches (count)" if predictor == "twitches" else
-                      "median twitch amplitude (µV)")
+                      self._amplitude_label())
         ax.set_ylabel(f"{_text(outcome)} change")
         return fig
 
     def plot_habituation(self, *, ax: Any = None) -> Any:
-        """Median twitch amplitude against insertion index, one line per unit."""
+        """Median twitch amplitude against insertion index, one line per unit.
+
+        Insertions are numbered among all of the unit's insertions. An insertion without
+        an amplitude (no twitch, or only twitches without a value in the amplitude
+        column: accelerometer-only twitches for the default EMG column) breaks the line
+        rather than being bridged, and the title says how many insertions with twitches
+        were left out so.
+        """
         from .plot import _pyplot
 
         plt = _pyplot()
         fig, ax = (plt.subplots(figsize=(4.2, 3.2), layout="constrained") if ax is None
                    else (ax.figure, ax))
         ins = self.insertions
+        drawn = twitched = 0
         if ins is not None and len(ins):
             for _, g in ins.groupby("unit"):
-                g = g[np.isfinite(g["amplitude"]) & (g["amplitude"] > 0)]
-                if len(g):
-                    ax.plot(g["index"], g["amplitude"], "-o", ms=2, lw=0.6, alpha=0.5,
-                            color="#2a7")
-            ax.set_yscale("log")
+                amp = g["amplitude"].to_numpy(float)
+                ok = np.isfinite(amp) & (amp > 0)
+                drawn += int(ok.sum())
+                twitched += int((g["count"].to_numpy(float) > 0).sum())
+                if ok.any():  # NaN breaks the line: no insertion is bridged over
+                    ax.plot(g["index"], np.where(ok, amp, np.nan), "-o", ms=2, lw=0.6,
+                            alpha=0.5, color="#2a7")
+            if drawn:
+                ax.set_yscale("log")
+        left = twitched - drawn
+        what = _AMPLITUDE_LABELS.get(self.amplitude, ("a value",))[0]
+        ax.set_title(f"{drawn} of {twitched} insertions with twitches drawn"
+                     + (f"\n{left} without {what} (not drawn)" if left else ""), fontsize=8)
         ax.set_xlabel("insertion (order within the muscle)")
-        ax.set_ylabel("median twitch amplitude (µV)")
+        ax.set_ylabel(self._amplitude_label())
         return fig
 
     def write(self, out_dir: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
@@ -573,10 +620,11 @@ def compare_outcomes(cohort: Any, outcomes: Any, *,
     ctab = ctab.sort_values(["unit", *order], kind="stable").reset_index(drop=True)
     ctab["index"] = ctab.groupby("unit").cumcount()
     ctab["amplitude"] = np.where(ctab["count"] > 0, ctab[amplitude], np.nan)
+    amp_name = amplitude_name(amplitude)
     agg = ctab.groupby("unit", sort=True).agg(
         insertions=("count", "size"), twitches=("count", "sum"),
-        amplitude_uV=("amplitude", lambda a: float(np.nanmedian(a)) if np.isfinite(a).any()
-                      else float("nan")))
+        **{amp_name: ("amplitude", lambda a: float(np.nanmedian(a)) if np.isfinite(a).any()
+                      else float("nan"))})
     agg["twitches"] = agg["twitches"].astype(int)
     agg["twitch"] = agg["twitches"] > 0
     units = otab.merge(agg, left_on="unit", right_index=True, how="inner")
@@ -586,14 +634,14 @@ def compare_outcomes(cohort: Any, outcomes: Any, *,
         raise ValueError(f"{oname}: no row joins {cname} on {', '.join(keys)} (outcomes: "
                          f"{', '.join(sorted(otab['unit'])[:4])} ...; recordings: "
                          f"{', '.join(sorted(agg.index)[:4])} ...)")
-    units = units[[*keys, "unit", "insertions", "twitches", "twitch", "amplitude_uV",
+    units = units[[*keys, "unit", "insertions", "twitches", "twitch", amp_name,
                    *(f"{n}_change" for n in names)]].reset_index(drop=True)
     grows, crows = [], []
     for n in names:
         col = units[f"{n}_change"].to_numpy(float)
         tw = units["twitch"].to_numpy(bool)
         grows.append({"outcome": n, **hedges_g(col[tw], col[~tw])})
-        for pred in ("twitches", "amplitude_uV"):
+        for pred in ("twitches", amp_name):
             crows.append({"outcome": n, "predictor": pred,
                           **spearman_ci(units[pred].to_numpy(float), col)})
     ins = ctab[ctab["unit"].isin(set(units["unit"]))]
@@ -617,4 +665,5 @@ def compare_outcomes(cohort: Any, outcomes: Any, *,
         units=units, groups=pd.DataFrame(grows), correlations=pd.DataFrame(crows),
         habituation=hab, outcomes=names, keys=keys, unmatched_outcomes=unmatched_o,
         unmatched_cohort=unmatched_c,
-        insertions=ins[["unit", "index", "count", "amplitude"]].reset_index(drop=True))
+        insertions=ins[["unit", "index", "count", "amplitude"]].reset_index(drop=True),
+        amplitude=amplitude)

@@ -504,13 +504,17 @@ def _unit_of(recording: Recording, results: TwitchResults, unit: str) -> str:
 def plot_epochs(results: TwitchResults) -> Any:
     """Twitches per needle insertion and habituation, readable for any number of epochs.
 
-    Left: twitches per needle-in epoch (bars). Middle: amplitude of each twitch relative
-    to the first one of its epoch, 20 log10 (twitches of the most common unit, as in
-    :func:`ltr.results.habituation_slope`), against the twitch's number within the epoch:
-    every epoch's twitches as dots, their median and interquartile range across epochs as
-    a line and band (twitch numbers that at least 3 epochs reach). Right: each epoch's
-    habituation slope, dB per twitch, one dot per epoch, with the median. No figure element
-    grows with the number of epochs beyond one bar and one dot each.
+    Left: twitches per needle-in epoch (bars, every twitch). Middle: amplitude of each
+    twitch relative to the first one of its epoch, 20 log10, against the twitch's number
+    within the epoch, for the twitches of the most common unit only, as in
+    :func:`ltr.results.habituation_slope`: EMG-led twitches (emg and emg+acc, in µV) in
+    a recording with EMG, numbered among themselves, so an accelerometer-only twitch
+    between two of them is not counted (the panel's labels say so and how many were
+    left out). Every epoch's twitches as dots, their median and interquartile range
+    across epochs as a line and band (twitch numbers that at least 3 epochs reach).
+    Right: each epoch's habituation slope, dB per twitch of that unit, one dot per epoch,
+    with the median. No figure element grows with the number of epochs beyond one bar
+    and one dot each.
 
     Returns
     -------
@@ -569,9 +573,13 @@ def plot_epochs(results: TwitchResults) -> Any:
         ax_h.legend(fontsize=7, loc="lower left")
     ax_h.axhline(0, color="0.6", lw=0.8)
     ax_h.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_h.set_xlabel("twitch number within the epoch")
-    ax_h.set_ylabel("amplitude re first twitch [dB]")
-    ax_h.set_title(f"habituation, {len(dbs)} epochs with 2 or more twitches", fontsize=9)
+    kind = _COUNTED.get(str(main_unit), f"{main_unit} twitches")
+    left_out = int(np.sum((ev["unit"].astype(str) != main_unit) & (ev["epoch"] >= 0)))
+    ax_h.set_xlabel(f"number among the epoch's {kind}")
+    ax_h.set_ylabel("amplitude re the first of them [dB]")
+    ax_h.set_title(f"habituation of {kind}, {len(dbs)} epochs with 2 or more"
+                   + (f"\n{left_out} other twitch{'es' if left_out != 1 else ''} in epochs "
+                      "not counted" if left_out else ""), fontsize=9)
     if slopes:
         sl = np.asarray(slopes)
         jitter = (np.arange(sl.size) % 7 - 3) * 0.04  # deterministic spread, no overlap
@@ -582,13 +590,17 @@ def plot_epochs(results: TwitchResults) -> Any:
     ax_s.axhline(0, color="0.6", lw=0.8)
     ax_s.set_xlim(-0.5, 0.9)
     ax_s.set_xticks([])
-    ax_s.set_ylabel("slope per epoch [dB/twitch]")
+    ax_s.set_ylabel("slope per epoch [dB per twitch counted]")
     ax_s.set_title(f"{len(slopes)} slopes", fontsize=9)
     fig.suptitle(f"{_text(results.source or 'recording')}: {len(results)} twitches",
                  fontsize=10)
     fig.tight_layout()
     return fig
 
+
+#: What the twitches of a unit are, in the labels of :func:`plot_epochs`.
+_COUNTED = {"V": "EMG-led twitches", "m/s^2": "accelerometer-only twitches",
+            "mm/s": "ultrasound twitches", "px/s": "ultrasound twitches"}
 
 #: Needle insertions drawn per page of :func:`plot_insertions` in the report.
 INSERTIONS_PER_PAGE = 20

@@ -630,8 +630,10 @@ SUMMARY_COLUMNS: dict[str, str] = {
                                  "(NaN when there are none or the unit is not known)",
     "acc_amplitude_max_m_s2": "largest jolt of the twitches an accelerometer saw, m/s²",
     "snr_median_db": "median twitch SNR, dB",
-    "habituation_db_per_twitch": "slope of 20 log10(amplitude) over successive twitches, "
-                                 "dB per twitch (negative: shrinking); NaN under 3 twitches",
+    "habituation_db_per_twitch": "slope of 20 log10(amplitude) over successive twitches "
+                                 "of the more common unit (EMG-led twitches, numbered "
+                                 "among themselves, or accelerometer-only ones), dB per "
+                                 "twitch (negative: shrinking); NaN under 3 twitches",
     "contractions": "sustained contractions overlapping the span (count)",
     "rejected": "look-alikes rejected in the span (count)",
 }

@@ -202,6 +202,25 @@ def test_summary_and_report_median_jolt_include_fused_twitches(fused):
     np.testing.assert_array_equal([r["jolt"] for r in ev_rows], jolt)
 
 
+def test_habituation_panel_says_which_twitches_it_numbers(fused):
+    """The report's per-insertion figure numbers the twitches of one unit among
+    themselves (EMG-led ones here): its labels say so, and how many others it left out."""
+    import matplotlib.pyplot as plt
+
+    from ltr.plot import plot_epochs
+
+    _, _, res = fused
+    ev = res.events
+    others = int(np.sum((ev["unit"] != "V") & (ev["epoch"] >= 0)))
+    assert others >= 1  # an accelerometer-only twitch inside an insertion
+    fig = plot_epochs(res)
+    ax = fig.axes[1]
+    assert ax.get_xlabel() == "number among the epoch's EMG-led twitches"
+    assert ax.get_title().endswith(f"\n{others} other twitch{'es' if others > 1 else ''} "
+                                   "in epochs not counted")
+    plt.close(fig)
+
+
 def test_review_rows_and_reviewed_results_keep_the_jolt(fused, tmp_path):
     from ltr.review.reviewed import (
         apply_review,

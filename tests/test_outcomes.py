@@ -200,3 +200,34 @@ def test_cli_writes_figures_and_html(tmp_path, capsys):
     assert main(["outcomes", str(c), str(tmp_path / "none.csv"), "-o", str(out)]) == 1
     assert capsys.readouterr().err.strip() == \
         f"ltr outcomes: error: {tmp_path / 'none.csv'}: no such file"
+
+
+def test_habituation_figure_says_what_it_draws(tmp_path):
+    """An insertion whose twitches were all accelerometer-only has a count but no EMG
+    amplitude: the figure breaks the unit's line there instead of joining its neighbours,
+    and says how many insertions with twitches it left out. The jolt column gives its
+    own units column and label."""
+    import matplotlib.pyplot as plt
+
+    cohort, outcomes = simulate_cohort(seed=3)
+    cohort["acc_amplitude_median_m_s2"] = np.where(cohort["count"] > 0, 0.2, np.nan)
+    twitched = np.flatnonzero(cohort["count"].to_numpy() > 0)
+    acc_only = twitched[::5]  # every 5th insertion with twitches: no EMG-led twitch
+    cohort.loc[acc_only, "emg_amplitude_median_uV"] = np.nan
+    c, o = _write(tmp_path, cohort, outcomes)
+    res = compare_outcomes(c, o)
+    fig = res.plot_habituation()
+    ax = fig.axes[0]
+    assert ax.get_title() == (f"{twitched.size - acc_only.size} of {twitched.size} "
+                              f"insertions with twitches drawn\n{acc_only.size} without "
+                              "EMG-led twitches (not drawn)")
+    assert ax.get_ylabel() == "median amplitude of EMG-led twitches (µV)"
+    # each unit's line spans its insertions, NaN where nothing is drawn: never bridged
+    assert sum(np.isnan(line.get_ydata()).sum() for line in ax.lines) >= acc_only.size
+    plt.close(fig)
+    jolt = compare_outcomes(c, o, amplitude="acc_amplitude_median_m_s2")
+    assert "amplitude_m_s2" in jolt.units and "amplitude_uV" not in jolt.units
+    assert set(jolt.correlations["predictor"]) == {"twitches", "amplitude_m_s2"}
+    fig = jolt.plot_correlation("vas", "amplitude_m_s2")
+    assert fig.axes[0].get_xlabel() == "median amplitude of accelerometer jolts (m/s²)"
+    plt.close(fig)
