@@ -39,6 +39,7 @@ from .core import (
     runs,
     segment_features,
     split_at_valleys,
+    trim_lead_ins,
 )
 from .plan import AccPlan, EmgPlan, calibration_samples, plan_acc, plan_emg
 from .rules import ACC_RULES, CONTRACTION, EMG_RULES, MOVEMENT, Candidates, clipping, judge
@@ -394,7 +395,7 @@ def grid_step(sfreq: float, b: int, seconds: float) -> int:
 def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
              off_ratio: float, edge_ratio: float, window: float, onset_window: float,
              cfg: DetectorConfig, short_floor: np.ndarray | None = None, step: int = 1,
-             ) -> dict[str, Any]:
+             lead: tuple[float, float, float] | None = None) -> dict[str, Any]:
     """Floors, hysteresis, merging and edge placement shared by EMG and ACC.
 
     ``env2`` is the squared detection envelope at every ``step``-th sample (the envelope
@@ -423,9 +424,14 @@ def _segment(sums: MovingSums, env2: np.ndarray, sfreq: float, on_ratio: float,
     reach = int(window * sfreq / 2) + 1
     near = _covering(starts, stops, reach, n)
     with np.errstate(invalid="ignore"):
-        sharp = near[sums.mean_at(near, h_o)
-                     > (edge_ratio * at_blocks(short_floor, b, near)) ** 2]
+        e_near = sums.mean_at(near, h_o)
+        is_sharp = e_near > (edge_ratio * at_blocks(short_floor, b, near)) ** 2
+    sharp = near[is_sharp]
     onset, offset = place_edges(sharp, n, starts, stops, reach=reach)
+    if lead is not None:
+        onset = trim_lead_ins(sharp, e_near[is_sharp], onset, offset,
+                              gap=max(1, round(lead[0] * sfreq)), ratio=lead[1],
+                              min_lead=round(lead[2] * sfreq))
     order = np.argsort(onset, kind="stable")
     onset, offset = merge_close(onset[order], offset[order], gap)
     keep = (offset - onset) >= max(1, int(cfg.segment.min_duration * sfreq))
@@ -717,8 +723,9 @@ def _find_candidates(s: _Emg) -> None:
         env2 = s.ring2[::thin]  # the detection envelope is the spike test's ring window
     else:
         env2 = s.env_sums.mean_grid(h_w, step * thin)
+    lead = (e.lead_gap, e.lead_ratio, e.lead_min) if e.lead_gap > 0 else None
     s.seg = _segment(s.sums, env2, sfreq, e.on_ratio, e.off_ratio, e.edge_ratio, e.window,
-                     e.onset_window, s.cfg, s.short_floor, step=step * thin)
+                     e.onset_window, s.cfg, s.short_floor, step=step * thin, lead=lead)
     s.onset, s.offset = s.seg["onset"], s.seg["offset"]
 
 

@@ -391,6 +391,40 @@ def place_edges(
     return onset, offset
 
 
+def trim_lead_ins(
+    sharp: np.ndarray, energy: np.ndarray, onset: np.ndarray, offset: np.ndarray, *,
+    gap: int, ratio: float, min_lead: int,
+) -> np.ndarray:
+    """Onsets moved past a weak lead-in that a pause separates from the main burst.
+
+    ``sharp`` holds the sorted samples where the short envelope clears the edge
+    threshold and ``energy`` the short envelope's squared value there. Inside each
+    candidate ``[onset, offset)``, the run of sharp samples holding the largest energy is
+    the main burst; a pause of more than ``gap`` samples before it, with everything
+    before the pause below ``ratio`` (amplitude) of the main burst's peak and at least
+    ``min_lead`` samples ahead of it, marks a lead-in (the residue of a needle pass's
+    movement artifact, glued by the detection envelope to the twitch it elicited): the
+    onset moves to the first sharp sample after the latest such pause. The others keep
+    their onsets.
+    """
+    onset = onset.copy()
+    if sharp.size < 2 or onset.size == 0:
+        return onset
+    lo = np.searchsorted(sharp, onset)
+    hi = np.searchsorted(sharp, offset)
+    for k in np.flatnonzero(hi - lo >= 2):  # a loop over candidates, array work inside
+        s, v = sharp[lo[k]:hi[k]], energy[lo[k]:hi[k]]
+        p = int(np.argmax(v))
+        pauses = np.flatnonzero(np.diff(s[:p + 1]) > gap)
+        if not pauses.size:
+            continue
+        weak = np.maximum.accumulate(v[:p])[pauses] < ratio**2 * v[p]
+        ok = weak & (s[pauses + 1] - onset[k] >= min_lead)
+        if ok.any():
+            onset[k] = s[pauses[np.flatnonzero(ok)[-1]] + 1]
+    return onset
+
+
 def split_at_valleys(
     env: np.ndarray, onset: np.ndarray, offset: np.ndarray, sfreq: float, *,
     min_gap: float, depth: float,
