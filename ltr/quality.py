@@ -186,7 +186,10 @@ def assess(
     minimum) count as clipped when there are at least 3 of them and more than 4 times as
     many as at the next distinct value (a saturated amplifier holds its rail, while the tail
     of an unclipped signal thins out towards its extreme, also on coarse ADC steps).
-    A channel is *flat* when its minimum equals its maximum.
+    A channel is *flat* when its minimum equals its maximum. The channels of an
+    ultrasound motion recording (``meta["ultrasound"]``: speeds estimated from the
+    frames, :func:`ltr.ultrasound.motion_recording`) have no amplifier to saturate, and
+    the exact zeros of repeated frames are not a rail: they are never called clipped.
     """
     n_ch, n, sfreq = recording.n_channels, recording.n_samples, recording.sfreq
     extremes: list[np.ndarray | None] = [None] * n_ch  # top_two of each channel so far
@@ -220,6 +223,8 @@ def assess(
     with np.errstate(invalid="ignore", divide="ignore"):
         rms = np.sqrt(sumsq / n_finite)
         clipped = np.where(n_finite > 0, at_rail / np.maximum(n_finite, 1), 0.0)
+    if "ultrasound" in recording.meta:  # estimated from frames: nothing to saturate
+        clipped = np.zeros(n_ch)
     channels = []
     mains = _mains_per_channel(recording, mains_seconds)
     for i, name in enumerate(recording.ch_names):

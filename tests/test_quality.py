@@ -94,3 +94,22 @@ def test_channel_table_columns_line_up_whatever_the_cell_widths():
         col = table[0].index(heading)
         for row in table[1:]:
             assert row[col - 2 : col] == "  " and row[col] != " ", (heading, row)
+
+
+def test_ultrasound_motion_channels_are_never_called_clipped():
+    """Repeated (frozen) frames give exact zeros of speed and frame change: a pile-up at
+    the minimum, which is no amplifier's rail (the report used to flag them clipped)."""
+    pytest.importorskip("cv2")
+    from ltr.simulate import cine
+    from ltr.ultrasound import motion_recording
+
+    clip, _ = cine(8.0, 20.0, (64, 96), seed=2, confounders=("freeze",))
+    frames = clip.frames.copy()
+    frames[40:60] = frames[40]  # a long freeze: 19 repeated frames
+    clip.frames = frames
+    rec = motion_recording(clip)
+    zeros = int(np.sum(rec.get_data(picks=["US change"])[0] == 0))
+    assert zeros >= 10  # the pile-up that looked like a rail is there
+    q = ltr.assess(rec)
+    assert all(c.clipped_fraction == 0 for c in q.channels)
+    assert not any(f.startswith("clipped") for c in q.channels for f in c.flags)
