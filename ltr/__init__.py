@@ -25,7 +25,7 @@ from ._version import __version__
 _SUBMODULES = [
     "agreement", "annotations", "batch", "calibration", "channels", "envelope", "evaluate",
     "export", "io", "live", "outcomes", "plot", "preprocess", "quality", "recording",
-    "report", "results", "review", "segment", "simulate", "ultrasound", "units",
+    "report", "results", "review", "segment", "simulate", "sync", "ultrasound", "units",
 ]
 
 _ATTRS = {
@@ -41,6 +41,7 @@ _ATTRS = {
     "quality": ["QualityReport", "assess"],
     "recording": ["Recording"],
     "results": ["TwitchResults", "cohort_table", "write_table"],
+    "sync": ["clip_offset", "fuse_clip"],
 }
 
 __getattr__, _lazy_dir, _lazy_all = _lazy.attach(__name__, _SUBMODULES, _ATTRS)
@@ -77,10 +78,12 @@ __all__ = [  # the eager names and every name of _ATTRS (a test checks they agre
     "annotate",
     "assess",
     "calibrate",
+    "clip_offset",
     "cohort_table",
     "compare_outcomes",
     "detect",
     "export_annotated",
+    "fuse_clip",
     "read",
     "read_results",
     "read_text",
@@ -114,6 +117,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         results,
         segment,
         simulate,
+        sync,
         ultrasound,
         units,
     )
@@ -129,3 +133,4 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from .quality import QualityReport, assess
     from .recording import Recording
     from .results import TwitchResults, cohort_table, write_table
+    from .sync import clip_offset, fuse_clip

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -150,6 +151,19 @@ def _roi(text: str) -> tuple[int, int, int, int]:
         raise argparse.ArgumentTypeError(f"expected X0,Y0,X1,Y1 (pixels), got {text!r}"
                                          ) from None
     return x0, y0, x1, y1
+
+
+def _sync_arg(text: str) -> tuple[str, float]:
+    """``--clip-sync LABEL=SECONDS``."""
+    label, sep, at = text.rpartition("=")
+    try:
+        value = float(at)
+    except ValueError:
+        value = float("nan")
+    if not sep or not label.strip() or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected LABEL=SECONDS (an annotation of the "
+                                         f"recording and its time in the clip), got {text!r}")
+    return label.strip(), value
 
 
 def _block_arg(text: str) -> float | str | None:
@@ -335,6 +349,35 @@ def _not_analysed(rec: Any, res: Any) -> list[str]:
             if k == "misc" and n not in used]
 
 
+def _with_clip(rec: Any, res: Any, args: argparse.Namespace, cfg: Any) -> tuple[Any, str]:
+    """``--clip``: the clip's twitches detected and fused with the recording's, and the
+    line that says how the two were put on one clock."""
+    from .detect import detect
+    from .io import read
+    from .sync import clip_offset, fuse_clip
+
+    clip = read(args.clip)
+    if "us" not in clip.ch_kinds:
+        raise ValueError(f"{args.clip}: --clip needs an ultrasound cine loop (DICOM, "
+                         f"video or a folder of frames); this file has no us channel")
+    us = detect(clip, config=cfg)
+    sync = clip_offset(rec, clip, offset=args.clip_offset, sync=args.clip_sync)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fused = fuse_clip(res, us, sync, refine=args.clip_refine or None,
+                          min_confidence=args.min_confidence)
+    c = fused.meta["clip"]
+    how = c["source"]
+    if c["shift"]:
+        how += f" ({c['shift']:+.3f} s; {c['matches']} twitches line up)"
+    line = (f"  clip {Path(args.clip).name}: first frame at {c['offset']:+.3f} s of the "
+            f"recording ({how}); {c['fused']} of its {c['fused'] + c['us_only']} twitches "
+            f"joined the recording's, {c['us_only']} seen on the clip alone")
+    for w in caught:
+        line += f"\n  warning: {w.message}"
+    return fused, line
+
+
 def _cmd_detect(args: argparse.Namespace) -> int:
     from .detect import detect
 
@@ -344,14 +387,25 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     if args.output and len(args.files) > 1:
         print("ltr detect: error: -o takes one input file", file=sys.stderr)
         return 2
+    if args.clip and len(args.files) > 1:
+        print("ltr detect: error: --clip takes one input file", file=sys.stderr)
+        return 2
+    if (args.clip_offset is not None or args.clip_sync is not None) and not args.clip:
+        print("ltr detect: error: --clip-offset and --clip-sync need --clip",
+              file=sys.stderr)
+        return 2
 
     def work(path: str) -> Callable[[], None]:
         rec = _read(path, args)
         _check_setup(rec, args)
+        clip_line = ""
         with _progress(f"ltr detect {Path(path).name}", _is_terminal(sys.stderr)):
+            # with a clip, the clip may confirm twitches below the floor: fuse first
             res = detect(rec, config=cfg, emg=args.emg, acc=args.acc, block=args.block,
                          n_jobs=args.n_jobs, epochs=_epochs(rec, args),
-                         min_confidence=args.min_confidence)
+                         min_confidence=0.0 if args.clip else args.min_confidence)
+            if args.clip:
+                res, clip_line = _with_clip(rec, res, args, cfg)
         if args.output:
             res.write_events(args.output, per_channel=args.per_channel,
                              overwrite=args.overwrite)
@@ -368,6 +422,8 @@ def _cmd_detect(args: argparse.Namespace) -> int:
                     more = f" and {len(skipped) - 4} more" if len(skipped) > 4 else ""
                     print(f"  not analysed: {len(skipped)} misc channel(s) ({names}{more}); "
                           f"--emg NAME analyses one as EMG, --acc NAME as accelerometer")
+                if clip_line:
+                    print(clip_line)
                 if args.output:
                     print(f"  events written to {args.output}")
 
@@ -955,6 +1011,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="set aside twitches of calibrated confidence below P (0-1): they "
                         "are listed as rejected (low_confidence); higher P, fewer but "
                         "surer twitches")
+    g = p.add_argument_group(
+        "ultrasound clip", "fuse the twitches of an ultrasound cine loop recorded during "
+        "the same needling (ltr[ultrasound]); by default the two files' start times put "
+        "the clip on the recording's clock, refined by the twitches both saw")
+    g.add_argument("--clip", metavar="CLIP", help="the clip: DICOM, MP4/AVI or a folder "
+                   "of frames")
+    g.add_argument("--clip-offset", type=float, default=None, metavar="SECONDS",
+                   help="the clip's first frame is this many seconds into the recording")
+    g.add_argument("--clip-sync", type=_sync_arg, default=None, metavar="LABEL=SECONDS",
+                   help="the recording's annotation LABEL happened SECONDS into the clip")
+    g.add_argument("--clip-refine", type=float, default=2.0, metavar="SECONDS",
+                   help="search this far either side of the offset for the shift that "
+                        "lines up the most twitches (default 2; 0: use the offset as is)")
     _add_read_options(p)
     p.set_defaults(func=_cmd_detect)
 

@@ -37,7 +37,9 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "median_freq": ("Median frequency of the EMG burst (NaN for acceleration)", "Hz"),
     "channel": ("Primary channel (strongest EMG, else the accelerometer sensor)", "n/a"),
     "channels": ("All channels on which the twitch was seen, comma-separated", "n/a"),
-    "modality": ("emg, acc or emg+acc", "n/a"),
+    "modality": ("What saw the twitch: emg, acc or emg+acc; us for an ultrasound clip, "
+                 "and emg+us, acc+us, emg+acc+us when a clip fused with the recording "
+                 "saw it too", "n/a"),
     "confidence": ("0-1: calibrated probability that the twitch is true (among twitches "
                    "of confidence c, about a fraction c are)", "n/a"),
     "epoch": ("Needle-in epoch index from the annotations, -1 outside any epoch", "n/a"),
@@ -323,8 +325,7 @@ class TwitchResults:
             "rate_per_min": self.rate_per_min,
             "duration_s": self.duration,
             "per_channel": per_channel,
-            "per_modality": {m: int(np.sum(ev["modality"] == m)) for m in ("emg", "acc",
-                                                                           "emg+acc", "us")},
+            "per_modality": {m: int(np.sum(ev["modality"] == m)) for m in MODALITIES},
             "epochs_source": self.epochs.source,
             "per_epoch": per_epoch,
             "outside_epochs": int(np.sum(ev["epoch"] < 0)) if len(self.epochs) else 0,
@@ -639,9 +640,15 @@ SUMMARY_COLUMNS: dict[str, str] = {
 }
 
 
-#: Kinds of twitch whose confidence is not calibrated (a fixed scale): the default floor
-#: of :func:`ltr.detect` (``confidence.min_confidence``) leaves them alone.
-UNCALIBRATED_MODALITIES: tuple[str, ...] = ("us",)
+#: The kinds of twitch (``modality``): what saw it. ``+us``: a clip's ultrasound too
+#: (:func:`ltr.fuse_clip`).
+MODALITIES: tuple[str, ...] = ("emg", "acc", "emg+acc", "us", "emg+us", "acc+us",
+                               "emg+acc+us")
+
+#: Kinds of twitch whose confidence is not calibrated (a fixed scale, or combined with
+#: one: twitches an ultrasound clip saw, :func:`ltr.fuse_clip`): the default floor of
+#: :func:`ltr.detect` (``confidence.min_confidence``) leaves them alone.
+UNCALIBRATED_MODALITIES: tuple[str, ...] = ("us", "emg+us", "acc+us", "emg+acc+us")
 
 
 def below_floor(confidence: Any, modality: Any, floor: float, *,

@@ -712,10 +712,18 @@ class FusionConfig:
         :class:`ConfidenceConfig`.
     confidence_span_db : float
         See ``confidence``.
+    us_delay : (float, float)
+        Ultrasound onset minus EMG or accelerometer onset (s) for a clip's twitch to join
+        a recording's (:func:`ltr.fuse_clip`), widened by one frame on each side: the
+        tissue moves an electromechanical delay (5-40 ms) after the burst, give or take
+        20 ms of onset error, and a clip's onset is known to a frame (on paired
+        simulations, development seeds 0-19, 161 twitches both found: -15 to +102 ms at
+        15 fps, -15 to +52 ms at 30-60 fps).
     """
 
     emg_window: float = 0.03
     acc_delay: tuple[float, float] = (-0.04, 0.1)
+    us_delay: tuple[float, float] = (-0.02, 0.06)
     confidence: tuple[float, float] = (0.3, 0.9)
     confidence_span_db: float = 15.0
 

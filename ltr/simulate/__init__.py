@@ -6,8 +6,8 @@ the simulator to test their own protocols.
 
 Main entry points: :func:`session` (``condition="wild"`` for a randomized session,
 :func:`wild_draw` for what it draws), :func:`suite` / :data:`SUITE`, :func:`hybrid` (real
-baselines with simulated twitches), :func:`cine` (ultrasound cine loops),
-:func:`write_session`, :class:`Truth`,
+baselines with simulated twitches), :func:`cine` (ultrasound cine loops), :func:`paired`
+(EMG and a clip of the same twitches), :func:`write_session`, :class:`Truth`,
 :class:`SimulationConfig`.
 """
 
@@ -22,6 +22,7 @@ from ._wild import wild_draw
 from .cine import CINE_CONFOUNDERS, cine
 from .config import LAYOUTS, SimulationConfig
 from .hybrid import hybrid
+from .paired import paired
 from .suite import SUITE, Condition, suite
 from .truth import CONFOUNDER_KINDS, MARKER_KINDS, TWITCH_COLUMNS, Truth
 
@@ -37,6 +38,7 @@ __all__ = [
     "Truth",
     "cine",
     "hybrid",
+    "paired",
     "session",
     "suite",
     "truth_paths",

@@ -94,6 +94,7 @@ def cine(
     twitch_duration: tuple[float, float] = (0.05, 0.2),
     confounders: tuple[str, ...] | None = None,
     noise: float = 0.08,
+    twitch_times: Any = None,
 ) -> tuple[Any, Truth]:
     """Simulate a B-mode cine loop of dry needling with known twitches.
 
@@ -119,6 +120,11 @@ def cine(
         Which of :data:`CINE_CONFOUNDERS` to add (None: all but ``pulsation``).
     noise : float
         Electronic noise per frame, relative to the mean echo.
+    twitch_times : array_like of float | None
+        Onsets of the twitches (s), for a clip that records the same twitches as an EMG
+        session (:func:`ltr.simulate.paired`); their amplitudes are drawn from
+        ``twitch_amplitude``. None: twitches come in runs at ``twitch_rate``. Onsets
+        later than 0.3 s before the end are left out.
 
     Returns
     -------
@@ -219,6 +225,23 @@ def cine(
     tw_dir: list[tuple[float, float]] = []
     t_next = rng.uniform(0.5, 2.0)
     run_left, a0 = 0, 0.0
+    given = None if twitch_times is None else np.sort(np.asarray(twitch_times, float))
+    if given is not None:
+        given = given[(given >= 0) & (given < duration - 0.3)]
+        twitch_rate = 0.0  # the runs below are not drawn
+    for t_given in () if given is None else given:  # a loop over twitches
+        d = rng.uniform(*twitch_duration)
+        amp = rng.uniform(*twitch_amplitude)
+        rise = rng.uniform(0.3, 0.45)
+        for key, val in (("onset", t_given), ("offset", t_given + d), ("rise", rise),
+                         ("peak_time", t_given + rise * d), ("amplitude", amp),
+                         ("amplitude_mm", amp * spacing_mm),
+                         ("x", float(np.clip(tp[0] + rng.normal(0, 5), 20, w - 20))),
+                         ("y", float(np.clip(tp[1] + rng.normal(0, 5), 20, h - 20))),
+                         ("sigma", rng.uniform(12, 30))):
+            tw[key].append(float(val))
+        ang = rng.uniform(-np.pi, np.pi)
+        tw_dir.append((np.cos(ang) * 0.6, np.sin(ang)))
     while twitch_rate > 0:
         if run_left == 0:
             t_next += rng.exponential(60.0 / twitch_rate * 2.5)

@@ -1,0 +1,236 @@
+"""An ultrasound clip put on a recording's clock, and its twitches fused with the EMG's."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import ltr
+from ltr.annotations import Annotations
+from ltr.detect.config import DetectorConfig
+from ltr.evaluate import evaluate
+from ltr.recording import Recording
+from ltr.sync import ClipSync, clip_offset, fuse_clip, refine_offset
+
+T0 = dt.datetime(2026, 3, 1, 10, 0, 0, tzinfo=dt.timezone.utc)
+
+
+def _rec(meas_date=T0, ann=None) -> Recording:
+    return Recording(np.zeros((1, 2000)), 1000.0, ["EMG"], ch_kinds=["emg"],
+                     meas_date=meas_date, annotations=ann)
+
+
+class _Clip:  # what clip_offset reads of a clip: its start time and name
+    def __init__(self, meas_date):
+        self.meas_date = meas_date
+        self.source = "clip.dcm"
+
+
+# -- the offset --------------------------------------------------------------------------
+
+def test_offset_from_start_times_given_or_a_sync_event():
+    clip = _Clip(T0 + dt.timedelta(seconds=12.25))
+    assert clip_offset(_rec(), clip) == ClipSync(12.25, "start times")
+    assert clip_offset(_rec(), clip, offset=3.5) == ClipSync(3.5, "given")
+    ann = Annotations(onset=[4.0, 30.0], duration=[0, 0], description=["needle in", "Sync "])
+    s = clip_offset(_rec(ann=ann), clip, sync=("sync", 2.5))
+    assert s.offset == pytest.approx(27.5) and "sync event" in s.source
+
+
+def test_offset_errors_name_what_is_missing():
+    with pytest.raises(ValueError, match="no start time.*--clip-offset"):
+        clip_offset(_rec(meas_date=None), _Clip(T0))
+    with pytest.raises(ValueError, match="clip.dcm: no start time"):
+        clip_offset(_rec(), _Clip(None))
+    ann = Annotations(onset=[1.0, 2.0], duration=[0, 0], description=["sync", "sync"])
+    with pytest.raises(ValueError, match="2 annotations of that name"):
+        clip_offset(_rec(ann=ann), _Clip(T0), sync=("sync", 0.0))
+    with pytest.raises(ValueError, match="0 annotations.*present: \\['sync'\\]"):
+        clip_offset(_rec(ann=ann), _Clip(T0), sync=("tap", 0.0))
+    with pytest.raises(ValueError, match="not both"):
+        clip_offset(_rec(), _Clip(T0), offset=1.0, sync=("sync", 0.0))
+
+
+# -- refining it from the twitches -------------------------------------------------------
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_refine_finds_a_clock_error_from_twitches_both_saw(seed):
+    rng = np.random.default_rng(seed)
+    emg = np.sort(rng.uniform(0, 120, 25))
+    true_offset, clock_error = 7.0, rng.uniform(-1.5, 1.5)
+    seen = emg[rng.random(emg.size) < 0.7]  # the clip sees most of them, a frame late
+    us_clip_time = seen + rng.uniform(0.0, 0.06, seen.size) - true_offset
+    extra = rng.uniform(0, 110, 4)  # and some look-alikes of its own
+    us = np.concatenate([us_clip_time, extra])
+    start = ClipSync(true_offset + clock_error, "start times")
+    got = refine_offset(emg, us, start, window=(-0.05, 0.1), search=2.0)
+    assert abs(got.offset - true_offset) < 0.06
+    assert got.matches >= int(0.8 * seen.size) and "refined" in got.source
+    # a plain loop over lags (the reference) agrees on the number lined up
+    best = max(sum(np.any((u + got.offset + lag - emg >= -0.05)
+                          & (u + got.offset + lag - emg <= 0.1)) for u in us)
+               for lag in np.arange(-0.1, 0.1, 0.005))
+    assert got.matches == best
+
+
+def test_refine_leaves_the_offset_when_chance_explains_the_pairs():
+    rng = np.random.default_rng(5)
+    emg = np.sort(rng.uniform(0, 60, 8))
+    us = rng.uniform(0, 60, 3)  # nothing in common
+    start = ClipSync(2.0, "given")
+    got = refine_offset(emg, us, start, window=(-0.05, 0.1), search=2.0)
+    assert got.offset == 2.0 and got.shift == 0.0 and got.source == "given"
+    # dense, unrelated trains: some lag always lines up a few, which chance explains
+    emg = np.sort(rng.uniform(0, 60, 120))
+    us = rng.uniform(0, 60, 30)
+    got = refine_offset(emg, us, start, window=(-0.05, 0.1), search=2.0)
+    assert got.offset == 2.0 and got.chance > 0.05
+    lined = max(sum(np.any((u + 2.0 + lag - emg >= -0.05) & (u + 2.0 + lag - emg <= 0.1))
+                    for u in us) for lag in np.arange(-2, 2.001, 0.005))
+    assert lined >= 2  # the best lag did line up several: refused for chance, not count
+
+
+# -- fusion ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def paired_session():
+    pytest.importorskip("cv2")  # the clip's optical flow (ltr[ultrasound])
+    from ltr.ultrasound import motion_recording
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # faint EMG (down to -3 dB) beside a clip: what ultrasound adds
+        rec, clip, truth = ltr.simulate.paired(40, 2000, "emg", 7, fps=30, shape=(192, 256),
+                                               snr_db=(-3, 20))
+        res = ltr.detect(rec, min_confidence=0.0)
+        us = ltr.detect(motion_recording(clip))
+    return rec, clip, truth, res, us
+
+
+def test_paired_simulation_puts_the_same_twitches_in_both():
+    pytest.importorskip("scipy.ndimage")
+    rec, clip, truth = ltr.simulate.paired(20, 1000, "emg", 3, fps=20, shape=(64, 96))
+    info = truth.info
+    assert 1 <= info["clip_offset"] <= 5 and abs(info["clock_error"]) <= 1.5
+    seen = np.isfinite(truth.twitches["us_onset"])
+    delay = truth.twitches["us_onset"][seen] - truth.twitches["onset"][seen]
+    assert seen.sum() >= 1 and np.all((delay >= 0.005) & (delay <= 0.04))
+    clip_on = info["clip_truth"].twitches["onset"] + info["clip_offset"]
+    np.testing.assert_allclose(np.sort(clip_on), np.sort(truth.twitches["us_onset"][seen]))
+    start = (clip.meas_date - rec.meas_date).total_seconds()
+    assert start == pytest.approx(info["clip_offset"] + info["clock_error"])
+
+
+def test_fused_twitches_are_counted_once_and_the_clip_adds_faint_ones(paired_session):
+    rec, clip, truth, res, us = paired_session
+    fused = fuse_clip(res, us, clip_offset(rec, clip))
+    c = fused.meta["clip"]
+    assert abs(c["offset"] - truth.info["clip_offset"]) < 0.1  # the clock error undone
+    mod = fused.events["modality"].astype(str)
+    assert set(mod) <= {"emg", "us", "emg+us"} and np.sum(mod == "emg+us") == c["fused"] >= 2
+    # once each: no ultrasound row within the window of an EMG row it should have joined
+    lo, hi = c["window"]
+    e_on = fused.onset[mod != "us"]
+    u_on = fused.onset[mod == "us"]
+    d = u_on[:, None] - e_on[None, :]
+    assert not np.any((d >= lo) & (d <= hi))
+    tol = 0.05 + 1 / clip.fps
+    inside = (truth.onsets >= c["offset"]) & (truth.onsets < c["offset"] + us.duration)
+    emg = res.filter(min_confidence=0.5, calibrated_only=True)
+    r_emg = evaluate(emg.onset, truth, tolerance=tol)
+    r_fused = evaluate(fused.onset, truth, tolerance=tol)
+    assert inside.sum() >= 5
+    assert r_fused.tp > r_emg.tp and r_fused.f1 > r_emg.f1
+    # the clip's rows are on the recording's clock in every table
+    us_rows = fused.channel_events["channel"].astype(str) == "US"
+    np.testing.assert_allclose(np.sort(fused.channel_events["onset"][us_rows]),
+                               np.sort(us.channel_events["onset"] + c["offset"]))
+
+
+def test_a_fused_twitch_keeps_the_emg_onset_and_combines_confidence(paired_session):
+    _rec, _clip, truth, res, us = paired_session
+    fused = fuse_clip(res, us, truth.info["clip_offset"], refine=None)
+    both = fused.events["modality"].astype(str) == "emg+us"
+    on = fused.onset[both]
+    idx = np.searchsorted(res.onset, on)
+    np.testing.assert_array_equal(res.onset[idx], on)
+    assert np.all(fused.events["confidence"][both] >= res.events["confidence"][idx])
+    assert all("US" in c and "EMG" in c for c in fused.events["channels"][both])
+    assert fused.meta["clip"]["source"] == "given" and fused.meta["clip"]["shift"] == 0
+
+
+def test_the_floor_still_applies_to_twitches_the_clip_did_not_see(paired_session):
+    _rec, _clip, truth, res, us = paired_session
+    floor = 0.995
+    below = res.events["confidence"] < floor
+    assert below.any()
+    # nothing fused (a window nowhere near): the floor sets aside what ltr.detect would
+    cfg = res.config
+    never = dataclasses.replace(cfg, fusion=dataclasses.replace(cfg.fusion,
+                                                                us_delay=(5.0, 5.0)))
+    alone = fuse_clip(dataclasses.replace(res, config=never), us, truth.info["clip_offset"],
+                      refine=None, min_confidence=floor)
+    assert np.sum(alone.rejected["reason"] == "low_confidence") == below.sum()
+    # fused: what the clip saw stays, whatever its EMG confidence; the rest as above
+    fused = fuse_clip(res, us, truth.info["clip_offset"], refine=None, min_confidence=floor)
+    mod = fused.events["modality"].astype(str)
+    assert np.all(fused.events["confidence"][mod == "emg"] >= floor)
+    n_low = int(np.sum(fused.rejected["reason"] == "low_confidence"))
+    assert np.sum(mod == "emg+us") + np.sum(mod == "emg") + n_low == len(res)
+    assert n_low < below.sum()  # the clip confirmed some of them
+
+
+def test_a_window_too_narrow_fuses_nothing(paired_session):
+    _rec, _clip, truth, res, us = paired_session
+    cfg = res.config
+    narrow = dataclasses.replace(cfg, fusion=dataclasses.replace(cfg.fusion,
+                                                                 us_delay=(5.0, 5.0)))
+    fused = fuse_clip(dataclasses.replace(res, config=narrow), us,
+                      truth.info["clip_offset"], refine=None, min_confidence=0.0)
+    assert fused.meta["clip"]["fused"] == 0
+    assert len(fused) == len(res) + len(us)
+
+
+def test_us_delay_is_a_config_field_that_round_trips(tmp_path):
+    cfg = DetectorConfig.from_dict({"fusion": {"us_delay": [-0.01, 0.05]}})
+    assert tuple(cfg.fusion.us_delay) == (-0.01, 0.05)
+    p = tmp_path / "c.toml"
+    cfg.to_toml(p)
+    assert tuple(DetectorConfig.from_toml(p).fusion.us_delay) == (-0.01, 0.05)
+
+
+# -- the command line --------------------------------------------------------------------
+
+def test_cli_detect_with_a_dicom_clip(tmp_path):
+    pytest.importorskip("pydicom")
+    pytest.importorskip("cv2")
+    from ltr.ultrasound import write_dicom
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rec, clip, _truth = ltr.simulate.paired(30, 2000, "emg", 7, fps=20, shape=(96, 128),
+                                               snr_db=(-3, 20))
+    edf, dcm = tmp_path / "s.edf", tmp_path / "s.dcm"
+    ltr.write_edf(rec, edf)
+    write_dicom(dcm, clip.frames, clip.fps, spacing_mm=clip.spacing_mm,
+                meas_date=clip.meas_date)
+    out = tmp_path / "ev.tsv"
+    run = subprocess.run([sys.executable, "-m", "ltr.cli", "detect", str(edf), "--clip", str(dcm),
+                          "-o", str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "clip s.dcm: first frame at" in run.stdout and "start times" in run.stdout
+    text = out.read_text()
+    assert "emg+us" in text or "\tus\t" in text
+    bad = subprocess.run([sys.executable, "-m", "ltr.cli", "detect", str(edf), "--clip", str(dcm),
+                          "--clip-sync", "tap=1.0"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert "sync event 'tap': 0 annotations" in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "ltr.cli", "detect", str(edf),
+                          "--clip-offset", "2"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "need --clip" in bad.stderr
