@@ -10,17 +10,20 @@ Output layout: the outputs of ``IN/sub/session.run1.edf`` go to
 two inputs never share a folder): ``events.tsv`` (+ ``.json`` sidecar), ``epochs.tsv``,
 ``summary.json``, optionally ``report.html``, and ``manifest.json`` last. The manifest
 records the input (relative path, size, modification time in ns and a fingerprint of its
-first and last :data:`FINGERPRINT_BYTES` bytes), the configuration hash and the ltr
-version; a re-run skips a file only when all of them match and every listed output
-exists. Every file is written in a scratch folder ``.partial-PID`` and renamed into place,
-so an interrupted run never leaves a half-written output that a re-run would trust;
-scratch folders whose process is gone are removed by the next run.
+first and last :data:`FINGERPRINT_BYTES` bytes) and the detector that made the outputs
+(:func:`detector_fingerprint`: ltr version, configuration hash and a hash of ltr's code);
+a re-run skips a file only when all of them match and every listed output exists, and
+says why when it does not (:attr:`FileReport.rerun`). Every file is written in a scratch
+folder ``.partial-PID`` and renamed into place, so an interrupted run never leaves a
+half-written output that a re-run would trust; scratch folders whose process is gone are
+removed by the next run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import json
 import os
@@ -32,7 +35,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ._logging import logger
 from ._validate import check_option, check_positive
@@ -69,7 +72,10 @@ class FileReport:
 
     ``status`` is ``"ok"``, ``"skipped"`` (up to date), ``"failed"`` or ``"not run"``
     (the batch was interrupted first); ``seconds`` is wall time, ``duration_s`` the
-    recording's length, ``peak_rss_mb`` the worker's peak memory.
+    recording's length, ``peak_rss_mb`` the worker's peak memory. ``rerun`` says why
+    outputs an earlier run left in the file's folder were not re-used (e.g. "outputs were
+    made by another detector (ltr's code differs)"); empty when there were none or they
+    were re-used.
     """
 
     path: str
@@ -80,6 +86,7 @@ class FileReport:
     seconds: float = 0.0
     error: str = ""
     peak_rss_mb: float = float("nan")
+    rerun: str = ""
     epochs: list[dict[str, Any]] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
@@ -94,6 +101,119 @@ STATUS_COLUMNS = tuple(f.name for f in fields(FileReport) if f.name != "epochs")
 def config_hash(config: DetectorConfig) -> str:
     """A short stable hash of a configuration (its TOML text)."""
     return hashlib.sha256(config.to_toml().encode()).hexdigest()[:16]
+
+
+class _Node(Protocol):
+    """The part of :class:`importlib.resources.abc.Traversable` that is walked."""
+
+    name: str
+
+    def iterdir(self) -> Iterable[_Node]: ...
+
+    def is_dir(self) -> bool: ...
+
+    def read_bytes(self) -> bytes: ...
+
+
+#: Files whose bytes make up ltr's code hash (:func:`source_hash`).
+SOURCE_SUFFIXES = (".py",)
+
+
+def _sources(node: _Node, prefix: str = "") -> Iterable[tuple[str, _Node]]:
+    for child in sorted(node.iterdir(), key=lambda c: c.name):
+        if child.is_dir():
+            if child.name != "__pycache__":
+                yield from _sources(child, f"{prefix}{child.name}/")
+        elif child.name.endswith(SOURCE_SUFFIXES):
+            yield f"{prefix}{child.name}", child
+
+
+def source_hash(package: str | os.PathLike[str] | None = None) -> str:
+    """A hash of the code that makes a batch's outputs: every ``.py`` file of ltr.
+
+    Parameters
+    ----------
+    package : path-like | None
+        Folder of the package to hash; None (default) hashes the ltr that is running, where
+        it is installed (found by :func:`importlib.resources.files`, so a wheel in
+        site-packages, an editable checkout and a zipped package all work).
+
+    Returns
+    -------
+    str
+        SHA-256 (hex, 16 characters) of the files' relative paths and bytes, in sorted
+        order (``__pycache__`` left out); ``"unavailable"`` when no source file is found
+        (a frozen application holding byte code only): then the ltr version alone speaks
+        for the code.
+
+    Notes
+    -----
+    The whole package, not only :mod:`ltr.detect`: readers, preprocessing, the detector
+    and the writers all shape the outputs, and a list of the modules that matter would go
+    stale as the code moves. The price is a re-run after a change that could not have
+    altered the outputs; trusting outputs of a changed detector is the worse error. The
+    hash is of what is installed, not of a constant someone must remember to bump (the
+    version stayed 0.1.0 through many detector changes). Computed once per process for
+    the running ltr.
+    """
+    if package is None:
+        return _running_source_hash()
+    return _hash_sources(Path(package))
+
+
+@functools.lru_cache(maxsize=1)
+def _running_source_hash() -> str:
+    from importlib.resources import files
+
+    return _hash_sources(files(__package__ or "ltr"))
+
+
+def _hash_sources(root: _Node) -> str:
+    h = hashlib.sha256()
+    n = 0
+    for rel, node in _sources(root):
+        data = node.read_bytes()
+        h.update(f"{rel}\0{len(data)}\0".encode())
+        h.update(data)
+        n += 1
+    return h.hexdigest()[:16] if n else "unavailable"
+
+
+def detector_fingerprint(config: DetectorConfig) -> dict[str, str]:
+    """What determines a file's outputs besides the file: the detector that made them.
+
+    Parameters
+    ----------
+    config : DetectorConfig
+        The effective configuration (defaults filled in).
+
+    Returns
+    -------
+    dict
+        ``ltr_version``, ``config_hash`` (:func:`config_hash`) and ``source_hash``
+        (:func:`source_hash` of the running ltr). Written into each file's
+        ``manifest.json`` under ``detector``; outputs whose fingerprint differs are
+        made again.
+    """
+    return {"ltr_version": __version__, "config_hash": config_hash(config),
+            "source_hash": source_hash()}
+
+
+def _detector_change(recorded: Any, current: dict[str, str]) -> list[str]:
+    """Why outputs with the ``recorded`` fingerprint were not made by the ``current``
+    detector (nothing when they were)."""
+    if not isinstance(recorded, dict):
+        return ["outputs were made by another detector (an ltr that recorded no detector "
+                "fingerprint)"]
+    why = []
+    if recorded.get("ltr_version") != current["ltr_version"]:
+        why.append(f"outputs were made by another detector (ltr "
+                   f"{recorded.get('ltr_version')} -> {current['ltr_version']})")
+    elif recorded.get("source_hash") != current["source_hash"]:
+        why.append("outputs were made by another detector (ltr's code differs)")
+    if recorded.get("config_hash") != current["config_hash"]:
+        why.append("outputs were made with another detector configuration")
+    return why
 
 
 def fingerprint(path: str | os.PathLike[str]) -> str:
@@ -145,22 +265,29 @@ def _read_manifest(out_dir: Path) -> dict[str, Any] | None:
     return m if isinstance(m, dict) else None
 
 
-def _matching_manifest(path: Path, out_dir: Path, config: DetectorConfig,
-                       root: Path | None) -> dict[str, Any] | None:
+def _check_manifest(path: Path, out_dir: Path, config: DetectorConfig,
+                    root: Path | None) -> tuple[dict[str, Any] | None, str]:
+    """The manifest of up-to-date outputs and ``""``, or None and why the outputs in
+    ``out_dir`` cannot be re-used (``""`` when there are none)."""
     m = _read_manifest(out_dir)
     if m is None:
-        return None
+        return None, ("its manifest.json could not be read"
+                      if (out_dir / MANIFEST).exists() else "")
+    why = _detector_change(m.get("detector"), detector_fingerprint(config))
     files = m.get("files")
-    if (m.get("config_hash") != config_hash(config) or m.get("ltr_version") != __version__
-            or not isinstance(files, list)
-            or not all((out_dir / f).exists() for f in files)):
-        return None
+    if not isinstance(files, list) or not all((out_dir / f).exists() for f in files):
+        why.append("outputs were incomplete")
     try:
         if m.get("input") != _input_record(path, root):
-            return None
+            why.append("the input changed")
     except OSError:
-        return None
-    return m
+        why.append("the input could not be read")
+    return (None, "; ".join(why)) if why else (m, "")
+
+
+def _matching_manifest(path: Path, out_dir: Path, config: DetectorConfig,
+                       root: Path | None) -> dict[str, Any] | None:
+    return _check_manifest(path, out_dir, config, root)[0]
 
 
 def is_up_to_date(path: str | os.PathLike[str], out_dir: str | os.PathLike[str],
@@ -168,8 +295,8 @@ def is_up_to_date(path: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     """Whether ``out_dir`` holds complete outputs of ``path`` made with ``config``.
 
     The manifest's input (path relative to ``root``, size, modification time, content
-    fingerprint), configuration hash and ltr version must all match, and every output
-    it lists must exist.
+    fingerprint) and detector (:func:`detector_fingerprint`: ltr version, configuration
+    hash, hash of ltr's code) must all match, and every output it lists must exist.
     """
     return _matching_manifest(Path(path), Path(out_dir), config,
                               Path(root) if root is not None else None) is not None
@@ -329,6 +456,8 @@ def process_file(
     FileReport
         ``status`` is ``"ok"``, ``"skipped"`` (up to date) or ``"failed"`` with the error;
         exceptions of the file itself never escape, so one bad file cannot stop a batch.
+        ``rerun`` says why outputs of an earlier run were made again (another detector,
+        another configuration, a changed input, incomplete outputs, ``overwrite``).
     """
     from .detect import detect
     from .io import read
@@ -338,11 +467,16 @@ def process_file(
     p = Path(path)
     root_p = Path(root) if root is not None else None
     out = output_dir(p, out_dir, root_p)
-    if not overwrite and p.exists():
-        m = _matching_manifest(p, out, cfg, root_p)
+    rerun = ""
+    if overwrite:
+        rerun = "overwrite asked" if (out / MANIFEST).exists() else ""
+    elif p.exists():
+        m, rerun = _check_manifest(p, out, cfg, root_p)
         if m is not None:
             return FileReport(str(p), "skipped", str(out), int(m.get("twitches", -1)),
                               _float(m.get("duration_s")), epochs=list(m.get("cohort", [])))
+    if rerun:
+        logger.info("%s: re-run: %s", p, rerun)
     tmp = out / f".partial-{os.getpid()}"
     try:
         # the input as it was before reading: a change during the run shows next time
@@ -371,13 +505,15 @@ def process_file(
         cohort = _cohort_rows(res)
         manifest = {"input": source, "input_abspath": os.path.abspath(p),
                     "config_hash": config_hash(cfg), "ltr_version": __version__,
-                    "files": files, "twitches": len(res), "duration_s": rec.duration,
+                    "detector": detector_fingerprint(cfg), "files": files,
+                    "twitches": len(res), "duration_s": rec.duration,
                     "cohort": cohort, "config": cfg.to_dict()}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, default=_json_default)
                                     + "\n")
         os.replace(tmp / MANIFEST, out / MANIFEST)
         return FileReport(str(p), "ok", str(out), len(res), rec.duration,
-                          time.perf_counter() - t0, peak_rss_mb=_peak_rss_mb(), epochs=cohort)
+                          time.perf_counter() - t0, peak_rss_mb=_peak_rss_mb(), rerun=rerun,
+                          epochs=cohort)
     except FileTimeout:
         return FileReport(str(p), "failed", str(out), seconds=time.perf_counter() - t0,
                           error=f"timed out: still running after the {timeout:g} s limit "

@@ -538,6 +538,12 @@ def _cmd_batch(args: argparse.Namespace) -> int:
               f"folder {args.output}")
     print(f"ltr batch: {len(result.reports)} file(s) in {result.seconds:.1f} s: {c['ok']} done, "
           f"{c['skipped']} up to date, {c['failed']} failed; outputs in {args.output}")
+    reruns: dict[str, int] = {}
+    for r in result.reports:
+        if r.status == "ok" and r.rerun:
+            reruns[r.rerun] = reruns.get(r.rerun, 0) + 1
+    for why, n in reruns.items():  # outputs of an earlier run that were not trusted
+        print(f"  {n} file(s) re-run: {why}")
     print(f"  cohort.tsv: {result.cohort_rows} row(s), {result.earlier_rows} of them from "
           f"earlier runs")
     if result.cleaned:

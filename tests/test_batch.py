@@ -12,7 +12,15 @@ import numpy as np
 import pytest
 
 import ltr
-from ltr.batch import config_hash, find_inputs, is_up_to_date, process_file, process_files
+from ltr.batch import (
+    config_hash,
+    detector_fingerprint,
+    find_inputs,
+    is_up_to_date,
+    process_file,
+    process_files,
+    source_hash,
+)
 from ltr.cli import main
 from ltr.detect import DetectorConfig, EmgConfig
 from ltr.simulate import write_session
@@ -98,6 +106,108 @@ def test_batch_is_resumable_and_config_aware(archive, tmp_path):
     assert redo.counts() == {"ok": 1, "skipped": 4, "failed": 0}
     manifest = json.loads((tmp_path / "s00.h5" / "manifest.json").read_text())
     assert manifest["config_hash"] == config_hash(other)
+
+
+# -- outputs are re-used only when the same detector made them ----------------------------
+def _edit_manifest(folder, edit):
+    path = folder / "manifest.json"
+    m = json.loads(path.read_text())
+    edit(m)
+    path.write_text(json.dumps(m))
+
+
+def test_outputs_of_another_detector_are_made_again_and_say_why(archive, tmp_path):
+    f = archive / "s00.h5"
+    assert process_file(f, None, tmp_path).status == "ok"
+    assert process_file(f, None, tmp_path).status == "skipped"  # same detector: re-used
+    # outputs of an ltr with the same version but other code (the version stayed 0.1.0
+    # through many detector changes)
+    _edit_manifest(tmp_path / "s00.h5", lambda m: m.setdefault("detector", {}).update(
+        source_hash="0123456789abcdef"))
+    assert not is_up_to_date(f, tmp_path / "s00.h5", DetectorConfig())
+    redo = process_file(f, None, tmp_path)
+    assert redo.status == "ok"
+    assert redo.rerun == "outputs were made by another detector (ltr's code differs)"
+    manifest = json.loads((tmp_path / "s00.h5" / "manifest.json").read_text())
+    assert manifest["detector"] == detector_fingerprint(DetectorConfig())
+    again = process_file(f, None, tmp_path)  # made by this detector now: re-used
+    assert again.status == "skipped" and again.rerun == ""
+    # another ltr version
+    _edit_manifest(tmp_path / "s00.h5", lambda m: m["detector"].update(ltr_version="0.0.9"))
+    redo = process_file(f, None, tmp_path)
+    assert redo.status == "ok" and "ltr 0.0.9 -> " in redo.rerun
+
+
+def test_outputs_without_a_detector_fingerprint_are_made_again(archive, tmp_path):
+    # a manifest as ltr wrote it before the fingerprint: version and configuration hash
+    # match, yet nothing says which detector code made the outputs
+    f = archive / "s01.h5"
+    first = process_file(f, None, tmp_path)
+    assert first.status == "ok"
+    _edit_manifest(tmp_path / "s01.h5", lambda m: m.pop("detector", None))
+    assert not is_up_to_date(f, tmp_path / "s01.h5", DetectorConfig())
+    redo = process_file(f, None, tmp_path)
+    assert redo.status == "ok"
+    assert "another detector (an ltr that recorded no detector fingerprint)" in redo.rerun
+    assert first.rerun == ""  # nothing was there before the first run
+
+
+def test_a_changed_detector_code_reruns_the_batch(archive, tmp_path, monkeypatch, capsys):
+    files = find_inputs(str(archive / "s0[12].h5"))
+    out = tmp_path / "out"
+    assert main(["batch", str(archive / "s0[12].h5"), "-o", str(out)]) == 0
+    capsys.readouterr()
+    # the same ltr version with an edited detector: its code hash differs
+    monkeypatch.setattr("ltr.batch._running_source_hash", lambda: "fedcba9876543210",
+                        raising=False)
+    assert main(["batch", str(archive / "s0[12].h5"), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 done, 0 up to date" in printed
+    assert "2 file(s) re-run: outputs were made by another detector (ltr's code differs)" \
+        in printed
+    status = _rows(out / "status.tsv")
+    assert {r["rerun"] for r in status} == {
+        "outputs were made by another detector (ltr's code differs)"}
+    for f in files:
+        m = json.loads((out / f.name / "manifest.json").read_text())
+        assert m["detector"]["source_hash"] == "fedcba9876543210"
+    # made by this detector now: re-used, nothing said
+    assert main(["batch", str(archive / "s0[12].h5"), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "0 done, 2 up to date" in printed and "re-run" not in printed
+
+
+def test_another_configuration_is_named_as_the_reason(archive, tmp_path):
+    f = archive / "s02.h5"
+    assert process_file(f, None, tmp_path).status == "ok"
+    redo = process_file(f, DetectorConfig(emg=EmgConfig(on_ratio=2.2)), tmp_path)
+    assert redo.status == "ok"
+    assert redo.rerun == "outputs were made with another detector configuration"
+    (tmp_path / "s02.h5" / "events.tsv").unlink()
+    redo = process_file(f, DetectorConfig(), tmp_path)
+    assert redo.rerun == ("outputs were made with another detector configuration; outputs "
+                          "were incomplete")
+    assert process_file(f, None, tmp_path, overwrite=True).rerun == "overwrite asked"
+
+
+def test_the_code_hash_follows_the_installed_sources(tmp_path):
+    import shutil
+
+    pkg = tmp_path / "ltr"
+    shutil.copytree(Path(ltr.__file__).parent, pkg,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    before = source_hash(pkg)
+    assert before == source_hash() == detector_fingerprint(DetectorConfig())["source_hash"]
+    (pkg / "detect" / "__pycache__").mkdir(exist_ok=True)
+    (pkg / "detect" / "__pycache__" / "core.cpython-312.pyc").write_bytes(b"byte code")
+    (pkg / "review" / "static" / "notes.txt").write_text("not code")
+    assert source_hash(pkg) == before  # byte code and data files do not count
+    core = pkg / "detect" / "core.py"
+    core.write_text(core.read_text() + "# edited\n")
+    assert source_hash(pkg) != before  # one edited line of the detector does
+    empty = tmp_path / "frozen"
+    empty.mkdir()
+    assert source_hash(empty) == "unavailable"
 
 
 def test_a_half_written_output_is_not_trusted(archive, tmp_path):
