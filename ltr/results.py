@@ -452,6 +452,10 @@ class TwitchResults:
         sidecar["GeneratedBy"] = [{"Name": "ltr", "Version": self.meta.get("ltr_version", ""),
                                    "Description": "ltr.detect", "Config":
                                    self.config.to_dict() if self.config is not None else {}}]
+        if "clip" in self.meta:  # an ultrasound clip fused in (ltr.fuse_clip): its clock
+            sidecar["GeneratedBy"][0]["Description"] = "ltr.detect and ltr.fuse_clip"
+            sidecar["UltrasoundClip"] = {k: _json_value(v)
+                                         for k, v in self.meta["clip"].items()}
         side.write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n",
                         encoding="utf-8")
         return p
@@ -476,6 +480,8 @@ class TwitchResults:
             "config": self.config.to_dict() if self.config is not None else {},
             "ltr_version": self.meta.get("ltr_version", ""),
         }
+        if "clip" in self.meta:
+            doc["clip"] = self.meta["clip"]
         text = json.dumps(doc, indent=1, default=_json_value)
         if path is not None:
             p = Path(path)

@@ -227,6 +227,12 @@ def test_cli_detect_with_a_dicom_clip(tmp_path):
     assert "clip s.dcm: first frame at" in run.stdout and "start times" in run.stdout
     text = out.read_text()
     assert "emg+us" in text or "\tus\t" in text
+    import json
+
+    side = json.loads(out.with_suffix(".json").read_text())
+    assert side["UltrasoundClip"]["clip"].endswith("s.dcm")
+    assert "start times" in side["UltrasoundClip"]["source"]
+    assert "emg+us" in side["modality"]["Description"]
     bad = subprocess.run([sys.executable, "-m", "ltr.cli", "detect", str(edf), "--clip", str(dcm),
                           "--clip-sync", "tap=1.0"], capture_output=True, text=True)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
