@@ -560,6 +560,10 @@ def session(
         if cfg.clip_range is not None:
             _clip(b, emg, cfg.clip_range)
         rows.append(emg)
+        twitches["local_snr_db"] = list(local_snr(emg, b.components.get("twitch"),
+                                                  twitches, emg_names, sfreq))
+    else:
+        twitches["local_snr_db"] = [np.nan] * len(twitches["onset"])
     if has_acc:
         acc = np.zeros((3, n))
         for name, comp in b.components.items():
@@ -601,6 +605,43 @@ def session(
     if return_components:
         return rec, truth, b.components
     return rec, truth
+
+
+#: The band in which :func:`local_snr` compares a twitch with everything else: the
+#: detector's default EMG band (``EmgConfig.band``).
+LOCAL_SNR_BAND = (20.0, 450.0)
+
+
+def local_snr(emg: np.ndarray, twitch: np.ndarray | None, twitches: dict[str, list],
+              names: list[str], sfreq: float) -> np.ndarray:
+    """Each twitch's RMS over the RMS of everything else on its channel (baseline noise
+    and every confounder), both band-passed to :data:`LOCAL_SNR_BAND`, over the twitch's
+    span, dB: how far the twitch stands out of what a reader of the trace sees around
+    it (``snr_db`` compares it with the white baseline noise alone). NaN without EMG."""
+    from ..preprocess import bandpass
+
+    on = np.asarray(twitches["onset"], float)
+    out = np.full(on.size, np.nan)
+    if twitch is None or on.size == 0:
+        return out
+    off = np.asarray(twitches["offset"], float)
+    band = (LOCAL_SNR_BAND[0], min(LOCAL_SNR_BAND[1], 0.45 * sfreq))
+    pad = int(0.5 * sfreq)
+    n = emg.shape[1]
+    for i in range(on.size):  # a loop over twitches: a short stretch filtered each
+        ch = names.index(twitches["channel"][i]) if twitches["channel"][i] in names else 0
+        a, z = max(0, int(on[i] * sfreq) - pad), min(n, int(off[i] * sfreq) + 1 + pad)
+        tw = twitch[ch, a:z]
+        rest = emg[ch, a:z] - tw
+        if tw.size < 4 * pad // 5:
+            continue
+        both = bandpass(np.vstack([tw, rest]), sfreq, band)[0]
+        lo, hi = int(on[i] * sfreq) - a, int(off[i] * sfreq) + 1 - a
+        p_tw = np.mean(both[0, lo:hi] ** 2)
+        p_rest = np.mean(both[1, lo:hi] ** 2)
+        if p_tw > 0 and p_rest > 0:
+            out[i] = 10 * np.log10(p_tw / p_rest)
+    return out
 
 
 def _clip(b: _Builder, emg: np.ndarray, limit: float) -> None:

@@ -189,7 +189,7 @@ def hybrid(
                    "snr_db": float(snr), "channel": "" if is_acc else names[0],
                    "acc_onset": t if is_acc else np.nan,
                    "acc_amplitude": float(mag.max()) if is_acc else np.nan,
-                   "crosstalk_db": np.nan, "epoch": k}
+                   "crosstalk_db": np.nan, "epoch": k, "local_snr_db": np.nan}
             for c in rows:
                 rows[c].append(row[c])
     units = [recording.units[list(recording.ch_names).index(n)] for n in names]

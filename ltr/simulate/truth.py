@@ -27,6 +27,9 @@ TWITCH_COLUMNS = {
     "crosstalk_db": "dB, RMS on the neighbouring muscle's channel relative to the twitch "
                     "(NaN with one muscle)",
     "epoch": "index of the needle-in epoch",
+    "local_snr_db": "dB, the twitch's RMS over that of everything else on its channel "
+                    "(baseline and every confounder), both in the 20-450 Hz EMG band, over "
+                    "the twitch's span (NaN without EMG, and in hybrid sessions)",
 }
 
 #: Confounder kinds the simulator can add; each must not be counted as a twitch.
