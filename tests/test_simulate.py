@@ -283,3 +283,31 @@ def test_write_session(tmp_path, suffix):
     assert Truth.from_json(paths[1]).to_dict()["twitches"] == truth.to_dict()["twitches"]
     with pytest.raises(FileExistsError, match="exists; pass overwrite=True"):
         write_session(tmp_path / f"s{suffix}", duration=30, sfreq=1000, seed=3)
+
+
+def test_local_snr_compares_a_twitch_with_everything_else_on_its_channel():
+    from ltr.preprocess import bandpass
+
+    rec, truth, comp = session(60, 2000, "emg", 4, return_components=True,
+                               contraction_rate=6.0)
+    loc = truth.twitches["local_snr_db"]
+    assert len(truth) >= 5 and np.all(np.isfinite(loc))
+    # the reference: whole-channel filters, the same span (segments filtered alone
+    # differ only by the filter's edge effects 0.5 s away: within 0.5 dB)
+    x = rec.get_data(picks="emg")[0]
+    tw = comp["twitch"][0]
+    both = bandpass(np.vstack([tw, x - tw]), rec.sfreq, (20.0, 450.0))[0]
+    for i in range(len(truth)):
+        a = int(truth.twitches["onset"][i] * rec.sfreq)
+        z = int(truth.twitches["offset"][i] * rec.sfreq) + 1
+        ref = 10 * np.log10(np.mean(both[0, a:z] ** 2) / np.mean(both[1, a:z] ** 2))
+        assert loc[i] == pytest.approx(ref, abs=0.5)
+    # a twitch inside a contraction stands out less than the white-noise SNR says
+    cf = truth.confounders
+    inside = np.zeros(len(truth), bool)
+    for k, a, b in zip(cf["kind"], cf["onset"], cf["offset"], strict=True):
+        if k == "contraction":
+            inside |= (truth.onsets >= a) & (truth.onsets <= b)
+    assert inside.any() and (~inside).any()  # this seed has both kinds
+    gap = loc - truth.twitches["snr_db"]
+    assert np.median(gap[inside]) < np.median(gap[~inside]) - 6
