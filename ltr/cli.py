@@ -153,6 +153,17 @@ def _roi(text: str) -> tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
+def _refine_arg(text: str) -> float:
+    """``--clip-refine``: seconds from 0 to ``ltr.sync.REFINE_MAX``."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 <= v <= 60:
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 60, got {text!r}")
+    return v
+
+
 def _sync_arg(text: str) -> tuple[str, float]:
     """``--clip-sync LABEL=SECONDS``."""
     label, sep, at = text.rpartition("=")
@@ -349,33 +360,22 @@ def _not_analysed(rec: Any, res: Any) -> list[str]:
             if k == "misc" and n not in used]
 
 
-def _with_clip(rec: Any, res: Any, args: argparse.Namespace, cfg: Any) -> tuple[Any, str]:
-    """``--clip``: the clip's twitches detected and fused with the recording's, and the
-    line that says how the two were put on one clock."""
+def _with_clip(rec: Any, res: Any, args: argparse.Namespace, cfg: Any) -> Any:
+    """``--clip``: the clip's twitches detected and fused with the recording's (the
+    summary then says how the two were put on one clock)."""
     from .detect import detect
     from .io import read
     from .sync import clip_offset, fuse_clip
 
-    clip = read(args.clip)
+    opts = {k: v for k, v in (("fps", args.clip_fps), ("roi", args.clip_roi)) if v}
+    clip = read(args.clip, **opts)
     if "us" not in clip.ch_kinds:
         raise ValueError(f"{args.clip}: --clip needs an ultrasound cine loop (DICOM, "
                          f"video or a folder of frames); this file has no us channel")
     us = detect(clip, config=cfg)
     sync = clip_offset(rec, clip, offset=args.clip_offset, sync=args.clip_sync)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fused = fuse_clip(res, us, sync, refine=args.clip_refine or None,
-                          min_confidence=args.min_confidence)
-    c = fused.meta["clip"]
-    how = c["source"]
-    if c["shift"]:
-        how += f" ({c['shift']:+.3f} s; {c['matches']} twitches line up)"
-    line = (f"  clip {Path(args.clip).name}: first frame at {c['offset']:+.3f} s of the "
-            f"recording ({how}); {c['fused']} of its {c['fused'] + c['us_only']} twitches "
-            f"joined the recording's, {c['us_only']} seen on the clip alone")
-    for w in caught:
-        line += f"\n  warning: {w.message}"
-    return fused, line
+    return fuse_clip(res, us, sync, refine=args.clip_refine or None,
+                     min_confidence=args.min_confidence)
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
@@ -396,16 +396,25 @@ def _cmd_detect(args: argparse.Namespace) -> int:
         return 2
 
     def work(path: str) -> Callable[[], None]:
+        if args.output and Path(args.output).exists() and not args.overwrite:
+            raise FileExistsError(f"{args.output}: exists; pass --overwrite to replace it")
         rec = _read(path, args)
         _check_setup(rec, args)
-        clip_line = ""
+        if args.clip:  # what can be checked before the clip's motion is computed
+            if "us" in rec.ch_kinds:
+                raise ValueError(f"{path}: is an ultrasound clip itself; --clip fuses a "
+                                 f"clip with an EMG/accelerometer recording")
+            if args.clip_sync is not None:
+                from .sync import clip_offset
+
+                clip_offset(rec, None, sync=args.clip_sync)
         with _progress(f"ltr detect {Path(path).name}", _is_terminal(sys.stderr)):
             # with a clip, the clip may confirm twitches below the floor: fuse first
             res = detect(rec, config=cfg, emg=args.emg, acc=args.acc, block=args.block,
                          n_jobs=args.n_jobs, epochs=_epochs(rec, args),
                          min_confidence=0.0 if args.clip else args.min_confidence)
             if args.clip:
-                res, clip_line = _with_clip(rec, res, args, cfg)
+                res = _with_clip(rec, res, args, cfg)
         if args.output:
             res.write_events(args.output, per_channel=args.per_channel,
                              overwrite=args.overwrite)
@@ -422,8 +431,6 @@ def _cmd_detect(args: argparse.Namespace) -> int:
                     more = f" and {len(skipped) - 4} more" if len(skipped) > 4 else ""
                     print(f"  not analysed: {len(skipped)} misc channel(s) ({names}{more}); "
                           f"--emg NAME analyses one as EMG, --acc NAME as accelerometer")
-                if clip_line:
-                    print(clip_line)
                 if args.output:
                     print(f"  events written to {args.output}")
 
@@ -1016,7 +1023,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-confidence", type=_probability, default=None, metavar="P",
                    help="set aside twitches of calibrated confidence below P (0-1): they "
                         "are listed as rejected (low_confidence); higher P, fewer but "
-                        "surer twitches")
+                        "surer twitches (with --clip, twitches the clip saw are kept)")
     g = p.add_argument_group(
         "ultrasound clip", "fuse the twitches of an ultrasound cine loop recorded during "
         "the same needling (ltr[ultrasound]); by default the two files' start times put "
@@ -1027,9 +1034,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the clip's first frame is this many seconds into the recording")
     g.add_argument("--clip-sync", type=_sync_arg, default=None, metavar="LABEL=SECONDS",
                    help="the recording's annotation LABEL happened SECONDS into the clip")
-    g.add_argument("--clip-refine", type=float, default=2.0, metavar="SECONDS",
-                   help="search this far either side of the offset for the shift that "
-                        "lines up the most twitches (default 2; 0: use the offset as is)")
+    g.add_argument("--clip-refine", type=_refine_arg, default=2.0, metavar="SECONDS",
+                   help="search this far (0-60 s) either side of the offset for the shift "
+                        "that lines up the most twitches (default 2; 0: use the offset as "
+                        "is)")
+    g.add_argument("--clip-fps", type=float, default=None, metavar="FPS",
+                   help="the clip's frame rate (a folder of frames, or to override the "
+                        "file's)")
+    g.add_argument("--clip-roi", type=_roi, default=None, metavar="X0,Y0,X1,Y1",
+                   help="the clip's region of interest in pixels (default: found)")
     _add_read_options(p)
     p.set_defaults(func=_cmd_detect)
 

@@ -41,7 +41,8 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
                  "and emg+us, acc+us, emg+acc+us when a clip fused with the recording "
                  "saw it too", "n/a"),
     "confidence": ("0-1: calibrated probability that the twitch is true (among twitches "
-                   "of confidence c, about a fraction c are)", "n/a"),
+                   "of confidence c, about a fraction c are) for emg, acc and emg+acc; "
+                   "a fixed scale, not calibrated, for us and the +us kinds", "n/a"),
     "epoch": ("Needle-in epoch index from the annotations, -1 outside any epoch", "n/a"),
 }
 _STRING_COLUMNS = ("unit", "channel", "channels", "modality")
@@ -369,6 +370,8 @@ class TwitchResults:
                 f"{k} {v}" for k, v in s["rejected"].items()))
         if s["contractions"]:
             lines.append(f"  sustained contractions: {s['contractions']}")
+        if "clip" in self.meta:
+            lines.append(clip_line(self.meta["clip"]))
         return "\n".join(lines)
 
     # -- exports ------------------------------------------------------------------------
@@ -655,6 +658,23 @@ MODALITIES: tuple[str, ...] = ("emg", "acc", "emg+acc", "us", "emg+us", "acc+us"
 #: one: twitches an ultrasound clip saw, :func:`ltr.fuse_clip`): the default floor of
 #: :func:`ltr.detect` (``confidence.min_confidence``) leaves them alone.
 UNCALIBRATED_MODALITIES: tuple[str, ...] = ("us", "emg+us", "acc+us", "emg+acc+us")
+
+
+def clip_line(c: dict[str, Any]) -> str:
+    """The summary line of a fused ultrasound clip (``meta["clip"]`` of
+    :func:`ltr.fuse_clip`): where it sits on the recording's clock and how that was found."""
+    base = c["source"].split(", refined")[0]
+    how = "as given" if base == "given" else f"from the {base}"
+    if c.get("checked"):
+        how += (f", shifted {c['shift']:+.3f} s to line up {c['matches']} twitches both "
+                f"saw")
+    elif c.get("refine"):
+        how += " (not confirmed by the twitches)"
+    name = Path(str(c.get("clip") or "clip")).name
+    n = c["fused"] + c["us_only"]
+    return (f"  clip {name}: first frame at {c['offset']:+.3f} s of the recording, {how}; "
+            f"{c['fused']} of its {n} twitch{'' if n == 1 else 'es'} joined the "
+            f"recording's, {c['us_only']} seen on the clip alone")
 
 
 def below_floor(confidence: Any, modality: Any, floor: float, *,

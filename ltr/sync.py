@@ -30,10 +30,13 @@ from typing import Any
 import numpy as np
 
 from ._validate import LtrDataWarning
-from .results import TwitchResults, below_floor
+from .results import TwitchResults
 
 #: Step of the lag grid searched by :func:`refine_offset`, s.
 REFINE_STEP = 0.005
+#: The largest search :func:`fuse_clip` takes (s): clocks further apart than a minute
+#: need the offset given (or a sync event), not searched.
+REFINE_MAX = 60.0
 #: A refinement is taken when the best lag lines up at least this many twitches ...
 REFINE_MIN_MATCHES = 2
 #: ... and chance would line up as many at some lag of the search with at most this
@@ -199,11 +202,24 @@ def refine_offset(onset: np.ndarray, us_onset: np.ndarray, sync: ClipSync, *,
     last = np.floor((hi - d + search) / REFINE_STEP + 1e-9).astype(int)
     first, last = np.clip(first, 0, n_lag), np.clip(last + 1, 0, n_lag)
     # per ultrasound twitch, the lags at which it lines up with any EMG twitch (one
-    # twitch near two EMG ones counts once): a difference array per row
-    diff = np.zeros((u.size, n_lag + 1), np.int32)
-    np.add.at(diff, (ui, first), 1)
-    np.add.at(diff, (ui, last), -1)
-    per_lag = (np.cumsum(diff, axis=1)[:, :n_lag] > 0).sum(axis=0)
+    # twitch near two EMG ones counts once): its intervals of lags merged, then one
+    # difference array (memory: the pairs and the lags, not their product)
+    keep = last > first
+    ui, first, last = ui[keep], first[keep], last[keep]
+    key = ui.astype(np.int64) * (n_lag + 2)
+    order = np.lexsort((first, ui))
+    f2, l2 = (first + key)[order], (last + key)[order]
+    reach = np.maximum.accumulate(l2) if l2.size else l2
+    new_run = np.r_[True, f2[1:] > reach[:-1]] if f2.size else np.zeros(0, bool)
+    run_id = np.cumsum(new_run) - 1
+    starts = f2[new_run] - key[order][new_run]
+    stops = np.zeros(int(new_run.sum()), np.int64)
+    np.maximum.at(stops, run_id, reach)
+    stops -= key[order][new_run]
+    diff = np.zeros(n_lag + 1, np.int64)
+    np.add.at(diff, starts, 1)
+    np.add.at(diff, stops, -1)
+    per_lag = np.cumsum(diff)[:n_lag]
     best = int(per_lag.max())
     chance = _chance(best, e, u, window, search)
     if best < REFINE_MIN_MATCHES or chance > REFINE_CHANCE:
@@ -291,8 +307,10 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
     sync : ClipSync | float
         The clip's offset (:func:`clip_offset`, or seconds).
     refine : float | None
-        Search this many seconds either side of the offset for the shift that lines up
-        the most twitches (:func:`refine_offset`); None or 0: the offset as given.
+        Search this many seconds (0 to :data:`REFINE_MAX`; default 2) either side of the
+        offset for the shift that lines up the most twitches (:func:`refine_offset`); a
+        :class:`~ltr.LtrDataWarning` when no shift lines up more than chance would.
+        None or 0: the offset as given.
     min_confidence : float | None
         Confidence floor applied to the fused table: EMG and accelerometer twitches the
         clip did not see below it are set aside (reason ``low_confidence``), as
@@ -305,25 +323,34 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
     TwitchResults
         On the recording's clock. ``meta["clip"]`` holds the sync (:class:`ClipSync`
         fields), the clip (``clip``: its source), its frame rate and duration, the
-        matching window, and how many ultrasound twitches were ``fused`` and
-        ``us_only``; ultrasound rows (``channel_events``,
-        ``rejected``, ``contractions``) are shifted onto the recording's clock.
+        matching window, how many ultrasound twitches were ``fused`` and ``us_only``,
+        the search (``refine``, s) and whether it confirmed the offset (``checked``);
+        ultrasound rows (``channel_events``, ``rejected``, ``contractions``) are shifted
+        onto the recording's clock.
     """
     if not isinstance(sync, ClipSync):
         sync = ClipSync(float(sync), "given")
+    if not np.isfinite(sync.offset):
+        raise ValueError(f"the clip's offset must be a finite number of seconds, got "
+                         f"{sync.offset!r}")
+    _check_inputs(results, us_results)
+    search = _check_refine(refine)
     cfg = results.config
     window = _window(us_results, cfg)
     ev, us_ev = results.events, us_results.events
-    if refine:
+    clip_name = us_results.source or "the clip"
+    if search:
         sync = refine_offset(ev["onset"], us_ev["onset"], sync, window=window,
-                             search=float(refine))
+                             search=search)
         if "refined" not in sync.source:
             warnings.warn(
-                f"{us_results.source or 'the clip'}: too few twitches seen by both to "
-                f"check the clip's offset (what the best shift within {float(refine):g} s "
-                f"lines up, chance would with probability {sync.chance:.2f}); kept "
-                f"{sync.offset:.3f} s from {sync.source}: twitches both saw may be counted "
-                f"twice", LtrDataWarning, stacklevel=2)
+                f"{clip_name}: the clip's offset ({sync.offset:.3f} s, {_how(sync)}) "
+                f"could not be checked: no shift within {search:g} s lines up more "
+                f"twitches than chance would (p = {sync.chance:.2f}), so a twitch both saw "
+                f"may be counted twice; give the offset (--clip-offset) or a sync event "
+                f"(--clip-sync), or search further (--clip-refine)",
+                LtrDataWarning, stacklevel=2)
+    _check_overlap(results, us_results, sync, clip_name)
     us_ev = _shifted(us_ev, sync.offset)
     pair = _match(ev["onset"], us_ev["onset"], window)
     joined = pair >= 0
@@ -347,10 +374,15 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
     us_ch = dict(us_ch, epoch=results.epochs.assign(us_ch["onset"]))
     meta = dict(results.meta)
     meta.pop("confidence_features", None)  # rows no longer line up with the events
+    # the clip's channels keep their units (mm/s, px/s) in every table
+    meta["units"] = {**results.meta.get("units", {}), **us_results.meta.get("units", {})}
+    if us_results.meta.get("us"):
+        meta["us"] = list(us_results.meta["us"])
     meta["clip"] = dict(sync.to_dict(), clip=us_results.source,
                         fps=float(us_results.sfreq), duration=float(us_results.duration),
                         window=list(window), fused=int(joined.sum()),
-                        us_only=int((~joined).sum()))
+                        us_only=int((~joined).sum()), refine=search,
+                        checked=bool("refined" in sync.source))
     out = dataclasses.replace(
         results, events=events,
         channel_events=_concat(results.channel_events, us_ch),
@@ -360,8 +392,59 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
         noise_floor={**results.noise_floor, **us_results.noise_floor},
         processing={**results.processing, **us_results.processing}, meta=meta)
     floor = cfg.confidence.min_confidence if min_confidence is None else min_confidence
-    low = below_floor(out.events["confidence"], out.events["modality"], float(floor),
-                      calibrated_only=True)
-    if low.any():
-        out = out.filter(min_confidence=float(floor), calibrated_only=True)
+    out = out.filter(min_confidence=float(floor), calibrated_only=True)
+    out.meta["min_confidence"] = float(floor)
     return out
+
+
+def _how(sync: ClipSync) -> str:
+    """How an offset was found, for messages."""
+    base = sync.source.split(", refined")[0]
+    return "as given" if base == "given" else f"from the {base}"
+
+
+def _check_refine(refine: float | None) -> float:
+    """The search of :func:`fuse_clip` in seconds (0: none), or a ValueError."""
+    if refine is None or refine is False:
+        return 0.0
+    try:
+        v = float(refine)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not (0 <= v <= REFINE_MAX):
+        raise ValueError(f"refine must be a number of seconds from 0 to {REFINE_MAX:g} (or "
+                         f"None), got {refine!r}")
+    return v
+
+
+def _check_inputs(results: TwitchResults, us_results: TwitchResults) -> None:
+    """Arguments in the right order, each fused once."""
+    mods = set(np.asarray(results.events["modality"]).astype(str).tolist())
+    us_mods = set(np.asarray(us_results.events["modality"]).astype(str).tolist())
+    if "clip" in results.meta or any("us" in m.split("+") for m in mods):
+        raise ValueError("results already hold ultrasound twitches (a clip fused in "
+                         "already, or a clip's own results): pass the EMG/accelerometer "
+                         "recording's results first and the clip's second")
+    if us_mods - {"us"}:
+        raise ValueError(f"us_results must be a clip's (ltr.detect of its motion "
+                         f"recording); they hold {sorted(us_mods - {'us'})} twitches")
+
+
+def _check_overlap(results: TwitchResults, us_results: TwitchResults, sync: ClipSync,
+                   clip_name: str) -> None:
+    """A clip wholly outside the recording is an error; partly outside, a warning."""
+    start, stop = sync.offset, sync.offset + float(us_results.duration)
+    if stop <= 0 or start >= results.duration:
+        raise ValueError(
+            f"{clip_name}: at an offset of {sync.offset:.3f} s ({_how(sync)}) the clip "
+            f"({us_results.duration:.1f} s) lies outside the recording (0 to "
+            f"{results.duration:.1f} s); check --clip-offset / --clip-sync or the files' "
+            f"start times")
+    frame = 1.0 / float(us_results.sfreq) if us_results.sfreq > 0 else 0.0
+    on = np.asarray(us_results.events["onset"], float) + sync.offset
+    out = int(np.sum((on < 0) | (on >= results.duration)))
+    if out and (start < -frame or stop > results.duration + frame):
+        warnings.warn(
+            f"{clip_name}: the clip runs from {start:.3f} to {stop:.3f} s of the recording "
+            f"(0 to {results.duration:.1f} s): {out} of its twitches lie outside the "
+            f"recording and are kept as ultrasound twitches", LtrDataWarning, stacklevel=3)

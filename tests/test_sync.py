@@ -113,7 +113,7 @@ def paired_session():
     return rec, clip, truth, res, us
 
 
-def test_paired_simulation_puts_the_same_twitches_in_both():
+def test_paired_simulation_puts_the_same_twitches_in_both(tmp_path):
     pytest.importorskip("scipy.ndimage")
     rec, clip, truth = ltr.simulate.paired(20, 1000, "emg", 3, fps=20, shape=(64, 96))
     info = truth.info
@@ -121,8 +121,11 @@ def test_paired_simulation_puts_the_same_twitches_in_both():
     seen = np.isfinite(truth.twitches["us_onset"])
     delay = truth.twitches["us_onset"][seen] - truth.twitches["onset"][seen]
     assert seen.sum() >= 1 and np.all((delay >= 0.005) & (delay <= 0.04))
-    clip_on = info["clip_truth"].twitches["onset"] + info["clip_offset"]
-    np.testing.assert_allclose(np.sort(clip_on), np.sort(truth.twitches["us_onset"][seen]))
+    clip_on = np.asarray(info["clip_truth"]["twitches"]["onset"]) + info["clip_offset"]
+    np.testing.assert_allclose(np.sort(clip_on), np.sort(truth.twitches["us_onset"][seen]),
+                               atol=1e-8)
+    back = ltr.simulate.Truth.from_json(truth.to_json(tmp_path / "t.json"))  # saved whole
+    assert back.info["clip_offset"] == pytest.approx(info["clip_offset"])
     start = (clip.meas_date - rec.meas_date).total_seconds()
     assert start == pytest.approx(info["clip_offset"] + info["clock_error"])
 
@@ -240,3 +243,42 @@ def test_cli_detect_with_a_dicom_clip(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "ltr.cli", "detect", str(edf),
                           "--clip-offset", "2"], capture_output=True, text=True)
     assert bad.returncode == 2 and "need --clip" in bad.stderr
+
+
+def test_bad_fusions_are_refused_with_a_reason(paired_session):
+    _rec, _clip, truth, res, us = paired_session
+    off = truth.info["clip_offset"]
+    with pytest.raises(ValueError, match="lies outside the recording"):
+        fuse_clip(res, us, 1000.0, refine=None)
+    with pytest.raises(ValueError, match="pass the EMG/accelerometer recording's results"):
+        fuse_clip(us, res, off)
+    fused = fuse_clip(res, us, off, refine=None)
+    with pytest.raises(ValueError, match="already hold ultrasound"):
+        fuse_clip(fused, us, off)
+    for bad in (-1, float("inf"), float("nan"), 1e6):
+        with pytest.raises(ValueError, match="refine must be"):
+            fuse_clip(res, us, off, refine=bad)
+    with pytest.warns(ltr.LtrDataWarning, match="lie outside the recording"):
+        part = fuse_clip(res, us, off + 20.0, refine=None)
+    assert part.meta["clip"]["checked"] is False
+    assert part.meta["min_confidence"] == res.config.confidence.min_confidence
+
+
+def test_refine_holds_a_long_search_in_little_memory():
+    rng = np.random.default_rng(3)
+    emg = np.sort(rng.uniform(0, 3600, 3000))  # an hour of twitches
+    us = emg[rng.random(emg.size) < 0.5] + 0.02 - 100.0 + rng.uniform(0, 0.03)
+    got = refine_offset(emg, us, ClipSync(100.0 + 37.0, "start times"),
+                        window=(-0.05, 0.1), search=60.0)
+    assert abs(got.offset - 100.0) < 0.06 and got.matches >= 0.9 * us.size
+
+
+def test_the_clip_rows_keep_their_units_in_every_table(paired_session):
+    pytest.importorskip("pandas")
+    _rec, _clip, truth, res, us = paired_session
+    fused = fuse_clip(res, us, truth.info["clip_offset"], refine=None)
+    rej = fused.to_data_frame("rejected")
+    us_rows = rej["channel"].astype(str).str.startswith("US")
+    assert us_rows.any()
+    assert rej.loc[us_rows, "amplitude_mm_s"].notna().all()
+    assert "amplitude_uV" not in rej or rej.loc[us_rows, "amplitude_uV"].isna().all()

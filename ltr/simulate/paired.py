@@ -78,7 +78,8 @@ def paired(
         The recording's truth (twitch onsets are EMG onsets, in recording time), with
         ``twitches["us_onset"]`` (recording time; NaN where the twitch lies outside
         the clip) and ``info["clip_offset"]``, ``info["clock_error"]``,
-        ``info["clip_truth"]`` (the clip's own truth, in clip time).
+        ``info["clip_truth"]`` (the clip's own truth, in clip time, as
+        :meth:`Truth.to_dict`: ``Truth.from_dict(truth.info["clip_truth"])`` rebuilds it).
 
     Examples
     --------
@@ -104,6 +105,6 @@ def paired(
     twitches = dict(truth.twitches)
     twitches["us_onset"] = np.where(seen, us_on + offset, np.nan)
     info = dict(truth.info, clip_offset=offset, clock_error=error, fps=float(fps),
-                clip_truth=clip_truth)
+                clip_truth=clip_truth.to_dict())  # JSON-able: the truth is saved whole
     return rec, clip, Truth(twitches=twitches, confounders=truth.confounders,
                             epochs=truth.epochs, passes=truth.passes, info=info)

@@ -109,9 +109,12 @@ def _dicom_date(ds: Any) -> _dt.datetime | None:
         dv, tv = ds.get(d), ds.get(t)
         if dv:
             try:
-                tv = str(tv or "000000").split(".")[0].ljust(6, "0")
-                return _dt.datetime.strptime(f"{dv}{tv}", "%Y%m%d%H%M%S").replace(
-                    tzinfo=_dt.timezone.utc)
+                whole, _, frac = str(tv or "000000").partition(".")
+                t = _dt.datetime.strptime(f"{dv}{whole.ljust(6, '0')}", "%Y%m%d%H%M%S")
+                # DICOM TM may carry up to 6 digits of a second: a clip is synchronised
+                # with EMG from it
+                micro = int(frac[:6].ljust(6, "0")) if frac.isdigit() else 0
+                return t.replace(microsecond=micro, tzinfo=_dt.timezone.utc)
             except ValueError:
                 continue
     return None
@@ -237,7 +240,7 @@ def write_dicom(path: str | os.PathLike[str], frames: np.ndarray, fps: float, *,
     ds.PixelRepresentation = 0
     if meas_date is not None:
         ds.AcquisitionDate = meas_date.strftime("%Y%m%d")
-        ds.AcquisitionTime = meas_date.strftime("%H%M%S")
+        ds.AcquisitionTime = meas_date.strftime("%H%M%S.%f")
     if spacing_mm:
         r = Dataset()
         r.RegionSpatialFormat = 1
