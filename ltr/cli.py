@@ -1033,7 +1033,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--clip-offset", type=float, default=None, metavar="SECONDS",
                    help="the clip's first frame is this many seconds into the recording")
     g.add_argument("--clip-sync", type=_sync_arg, default=None, metavar="LABEL=SECONDS",
-                   help="the recording's annotation LABEL happened SECONDS into the clip")
+                   help="the recording's annotation LABEL happened SECONDS into the clip "
+                        "(LABEL#N: the N-th annotation of that name)")
     g.add_argument("--clip-refine", type=_refine_arg, default=2.0, metavar="SECONDS",
                    help="search this far (0-60 s) either side of the offset for the shift "
                         "that lines up the most twitches (default 2; 0: use the offset as "

@@ -485,7 +485,8 @@ class TwitchResults:
         }
         if "clip" in self.meta:
             doc["clip"] = self.meta["clip"]
-        text = json.dumps(doc, indent=1, default=_json_value)
+        # strict JSON: NaN and infinities (a median of nothing, say) are written as null
+        text = json.dumps(_json_tree(doc), indent=1, default=_json_value, allow_nan=False)
         if path is not None:
             p = Path(path)
             if p.exists() and not overwrite:
@@ -827,6 +828,18 @@ def _event_table(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     out.update({c: split[c] for c in au})
     out.update({c: v for c, v in split.items() if c not in out})  # ultrasound units
     return out
+
+
+def _json_tree(v: Any) -> Any:
+    """``v`` with every float that JSON cannot hold (NaN, ±inf) replaced by None, through
+    dicts, lists and tuples (what :func:`json.dumps` does not call ``default`` for)."""
+    if isinstance(v, dict):
+        return {k: _json_tree(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_json_tree(x) for x in v]
+    if isinstance(v, float | np.floating):
+        return float(v) if np.isfinite(v) else None
+    return v
 
 
 def _json_value(v: Any) -> Any:

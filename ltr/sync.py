@@ -102,8 +102,8 @@ def clip_offset(recording: Any, clip: Any, *, offset: float | None = None,
         Recording time of the clip's first frame, s, when known.
     sync : (str, float) | None
         A sync event: the recording's annotation with this description (case and
-        surrounding spaces ignored; there must be exactly one) happened at this many
-        seconds into the clip.
+        surrounding spaces ignored; there must be exactly one, or ``"LABEL#N"`` names
+        the N-th of them) happened at this many seconds into the clip.
 
     Returns
     -------
@@ -126,15 +126,22 @@ def clip_offset(recording: Any, clip: Any, *, offset: float | None = None,
     clip_name = _name(clip, "the clip")
     if sync is not None:
         label, at = sync
+        name, nth = _nth(str(label))
         ann = recording.annotations
         desc = np.char.lower(np.char.strip(np.asarray(ann.description, dtype=str)))
-        hit = np.flatnonzero(desc == str(label).strip().lower())
-        if hit.size != 1:
-            have = sorted(set(np.asarray(ann.description, dtype=str).tolist()))[:8]
-            raise ValueError(
-                f"{rec_name}: sync event {label!r}: {hit.size} annotations of that name "
-                f"(need exactly one); annotations present: {have or 'none'}")
-        return ClipSync(float(ann.onset[hit[0]]) - float(at), f"sync event {label!r}")
+        hit = np.flatnonzero(desc == name.lower())
+        have = sorted(set(np.asarray(ann.description, dtype=str).tolist()))[:8]
+        if nth is None and hit.size != 1:
+            more = (f"; name one of them as '{name}#1' to '{name}#{hit.size}'"
+                    if hit.size > 1 else f"; annotations present: {have or 'none'}")
+            raise ValueError(f"{rec_name}: sync event {label!r}: {hit.size} annotations of "
+                             f"that name (need exactly one){more}")
+        if nth is not None and not 1 <= nth <= hit.size:
+            raise ValueError(f"{rec_name}: sync event {label!r}: the recording has "
+                             f"{hit.size} annotation(s) {name!r}; annotations present: "
+                             f"{have or 'none'}")
+        at_rec = float(ann.onset[hit[0 if nth is None else nth - 1]])
+        return ClipSync(at_rec - float(at), f"sync event {label!r}")
     a, b = _date(recording), _date(clip)
     missing = [n for n, d in ((rec_name, a), (clip_name, b)) if d is None]
     if missing:
@@ -143,6 +150,15 @@ def clip_offset(recording: Any, clip: Any, *, offset: float | None = None,
             "recording's clock; give its offset (--clip-offset SECONDS) or a sync event "
             "(--clip-sync LABEL=SECONDS)")
     return ClipSync((b - a).total_seconds(), "start times")
+
+
+def _nth(label: str) -> tuple[str, int | None]:
+    """``"tap#2"`` -> ``("tap", 2)`` (the second annotation ``tap``); ``"tap"`` ->
+    ``("tap", None)``."""
+    name, sep, k = label.strip().rpartition("#")
+    if sep and name.strip() and k.strip().isdigit():
+        return name.strip(), int(k)
+    return label.strip(), None
 
 
 def _window(us_results: TwitchResults, config: Any) -> tuple[float, float]:

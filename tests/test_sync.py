@@ -49,8 +49,11 @@ def test_offset_errors_name_what_is_missing():
     with pytest.raises(ValueError, match="clip.dcm: no start time"):
         clip_offset(_rec(), _Clip(None))
     ann = Annotations(onset=[1.0, 2.0], duration=[0, 0], description=["sync", "sync"])
-    with pytest.raises(ValueError, match="2 annotations of that name"):
+    with pytest.raises(ValueError, match="2 annotations of that name.*'sync#1' to 'sync#2'"):
         clip_offset(_rec(ann=ann), _Clip(T0), sync=("sync", 0.0))
+    assert clip_offset(_rec(ann=ann), _Clip(T0), sync=("sync#2", 0.5)).offset == 1.5
+    with pytest.raises(ValueError, match="has 2 annotation"):
+        clip_offset(_rec(ann=ann), _Clip(T0), sync=("sync#3", 0.0))
     with pytest.raises(ValueError, match="0 annotations.*present: \\['sync'\\]"):
         clip_offset(_rec(ann=ann), _Clip(T0), sync=("tap", 0.0))
     with pytest.raises(ValueError, match="not both"):
@@ -282,3 +285,4 @@ def test_the_clip_rows_keep_their_units_in_every_table(paired_session):
     assert us_rows.any()
     assert rej.loc[us_rows, "amplitude_mm_s"].notna().all()
     assert "amplitude_uV" not in rej or rej.loc[us_rows, "amplitude_uV"].isna().all()
+

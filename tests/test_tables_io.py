@@ -310,3 +310,19 @@ def test_written_tables_get_the_umask_mode_not_mkstemp_0600(tmp_path):
         assert stat.S_IMODE(q.stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+def test_json_output_is_strict_json_without_nan():
+    import json
+
+    sim, _ = ltr.simulate.session(30, 2000, "emg", 2)
+    # no annotations: epochs from needling activity, whose first latency is NaN
+    rec = ltr.Recording(sim.data, sim.sfreq, sim.ch_names, sim.ch_kinds)
+    res = ltr.detect(rec)
+    assert not np.isfinite(res.overview()["per_epoch"][0]["first_latency_s"])
+
+    def refuse(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    doc = json.loads(res.to_json(), parse_constant=refuse)  # NaN/Infinity would raise
+    assert "summary" in doc
