@@ -148,6 +148,16 @@ def _meaning(results: Any, clock: Any, ultrasound: bool = False) -> list[str]:
             "and/or the skin accelerometer and that passed its checks against look-alikes "
             "(needle-contact spikes, electrode pops, cable motion, heartbeats, lone motor "
             "units, movements)")
+    if "clip" in results.meta and not ultrasound:
+        from .results import clip_line
+
+        c = results.meta["clip"]
+        what += (". An ultrasound clip of the same needling was fused in: a clip twitch "
+                 "next to one of the recording's joins it (emg+us, acc+us), the others are "
+                 "counted as ultrasound twitches (us); the clip's first frame is at "
+                 + clip_line(c).split("first frame at ", 1)[1].split(";")[0]
+                 + ("" if c.get("checked") else " — not confirmed by the twitches both "
+                    "saw, so a twitch may be counted twice"))
     amps = ([] if ultrasound or not results.meta.get("acc") else [
         "Amplitudes: a twitch led by EMG has its EMG peak in µV; the accelerometer's jolt "
         "(m/s², its peak on the conditioned signal) is given for every twitch the "
@@ -213,7 +223,8 @@ def _content(recording: Recording, results: Any, *, title: str | None,
     us = _ultrasound(recording, results, clip, max_thumbnails)
     reasons, n_reason = np.unique(results.rejected["reason"].astype(str), return_counts=True)
     s = {"count": len(results), "rate_per_min": results.rate_per_min,
-         "both": int(np.sum(results.events["modality"].astype(str) == "emg+acc")),
+         "both": int(sum({"emg", "acc"} <= set(m.split("+"))
+                         for m in results.events["modality"].astype(str))),
          "rejected": {str(r): int(n) for r, n in zip(reasons, n_reason, strict=True)},
          "contractions": int(results.contractions["onset"].size)}
     clock = _clock(recording.meas_date)
@@ -275,7 +286,10 @@ def _content(recording: Recording, results: Any, *, title: str | None,
         "keys": [(str(s["count"]), "twitches"), (f"{s['rate_per_min']:.1f}", "per minute"),
                  (str(len(results.epochs)), f"needle insertions ({results.epochs.source})"),
                  *([(str(s["both"]), "seen on EMG and accelerometer")]
-                   if _has_emg_acc(results) else []),
+                   if results.meta.get("emg") and results.meta.get("acc") else []),
+                 *([(str(results.meta["clip"]["fused"]), "also seen on the ultrasound clip"),
+                    (str(results.meta["clip"]["us_only"]), "on the clip alone")]
+                   if "clip" in results.meta else []),
                  (str(sum(s["rejected"].values())), "look-alikes rejected")],
         "tables": {
             "epochs": ("Per needle insertion", ep_cols, by_epoch, 2),

@@ -286,3 +286,15 @@ def test_the_clip_rows_keep_their_units_in_every_table(paired_session):
     assert rej.loc[us_rows, "amplitude_mm_s"].notna().all()
     assert "amplitude_uV" not in rej or rej.loc[us_rows, "amplitude_uV"].isna().all()
 
+
+
+def test_the_report_of_a_fused_result_counts_the_clip(paired_session, tmp_path):
+    pytest.importorskip("matplotlib")
+    from ltr.report import write_report
+
+    rec, _clip, truth, res, us = paired_session
+    fused = fuse_clip(res, us, truth.info["clip_offset"], refine=None)
+    html = write_report(rec, fused, tmp_path / "r.html")[0].read_text()
+    c = fused.meta["clip"]
+    assert "also seen on the ultrasound clip" in html and "on the clip alone" in html
+    assert f">{c['fused']}<" in html.replace(" ", "")
