@@ -77,13 +77,11 @@ def one(seed: int, duration: float) -> dict:
 
 
 def _row(name: str, reps: list[EvaluationReport]) -> str:
-    tp = sum(x.tp for x in reps)
-    fp = sum(x.fp for x in reps)
-    fn = sum(x.fn for x in reps)
-    p = tp / max(tp + fp, 1)
-    rc = tp / max(tp + fn, 1)
-    f1 = 2 * tp / max(2 * tp + fp + fn, 1)
-    return f"| {name} | {tp + fn} | {tp} | {fp} | {fn} | {p:.3f} | {rc:.3f} | {f1:.3f} |"
+    if not reps:
+        return f"| {name} | 0 | | | | | | |"
+    r = EvaluationReport.combine(reps)
+    return (f"| {name} | {r.tp + r.fn} | {r.tp} | {r.fp} | {r.fn} | {r.precision:.3f} | "
+            f"{r.recall:.3f} | {r.f1:.3f} |")
 
 
 def main() -> None:
@@ -125,12 +123,8 @@ def main() -> None:
         sel = [o for o in out if o["fps"] == f]
         if not sel:
             continue
-        f1s = []
-        for name in ("EMG alone", "ultrasound alone", "fused"):
-            tp = sum(o["reps"][name].tp for o in sel)
-            fp = sum(o["reps"][name].fp for o in sel)
-            fn = sum(o["reps"][name].fn for o in sel)
-            f1s.append(2 * tp / max(2 * tp + fp + fn, 1))
+        f1s = [EvaluationReport.combine([o["reps"][name] for o in sel]).f1
+               for name in ("EMG alone", "ultrasound alone", "fused")]
         lines.append(f"| {f:.0f} | {len(sel)} | {sum(o['n'] for o in sel)} | "
                      + " | ".join(f"{v:.3f}" for v in f1s) + " |")
     se = np.abs([o["start_error"] for o in out])

@@ -111,14 +111,20 @@ def _count(text: str) -> int:
     return int(text)
 
 
-def _probability(text: str) -> float:
+def _number_between(text: str, lo: float, hi: float, what: str = "a number") -> float:
+    """``text`` as a number from ``lo`` to ``hi`` (NaN and words refused)."""
     try:
         v = float(text)
     except ValueError:
         v = float("nan")
-    if not 0 <= v <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    if not lo <= v <= hi:
+        raise argparse.ArgumentTypeError(f"expected {what} from {lo:g} to {hi:g}, got "
+                                         f"{text!r}")
     return v
+
+
+def _probability(text: str) -> float:
+    return _number_between(text, 0.0, 1.0)
 
 
 def _add_read_options(p: argparse.ArgumentParser) -> None:
@@ -155,13 +161,9 @@ def _roi(text: str) -> tuple[int, int, int, int]:
 
 def _refine_arg(text: str) -> float:
     """``--clip-refine``: seconds from 0 to ``ltr.sync.REFINE_MAX``."""
-    try:
-        v = float(text)
-    except ValueError:
-        v = float("nan")
-    if not 0 <= v <= 60:
-        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 60, got {text!r}")
-    return v
+    from .sync import REFINE_MAX
+
+    return _number_between(text, 0.0, REFINE_MAX, "seconds")
 
 
 def _sync_arg(text: str) -> tuple[str, float]:

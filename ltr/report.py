@@ -149,13 +149,13 @@ def _meaning(results: Any, clock: Any, ultrasound: bool = False) -> list[str]:
             "(needle-contact spikes, electrode pops, cable motion, heartbeats, lone motor "
             "units, movements)")
     if "clip" in results.meta and not ultrasound:
-        from .results import clip_line
+        from .results import clip_position
 
         c = results.meta["clip"]
         what += (". An ultrasound clip of the same needling was fused in: a clip twitch "
                  "next to one of the recording's joins it (emg+us, acc+us), the others are "
                  "counted as ultrasound twitches (us); the clip's first frame is at "
-                 + clip_line(c).split("first frame at ", 1)[1].split(";")[0]
+                 + clip_position(c)
                  + ("" if c.get("checked") else " — not confirmed by the twitches both "
                     "saw, so a twitch may be counted twice"))
     amps = ([] if ultrasound or not results.meta.get("acc") else [

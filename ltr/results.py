@@ -661,19 +661,27 @@ MODALITIES: tuple[str, ...] = ("emg", "acc", "emg+acc", "us", "emg+us", "acc+us"
 UNCALIBRATED_MODALITIES: tuple[str, ...] = ("us", "emg+us", "acc+us", "emg+acc+us")
 
 
-def clip_line(c: dict[str, Any]) -> str:
-    """The summary line of a fused ultrasound clip (``meta["clip"]`` of
-    :func:`ltr.fuse_clip`): where it sits on the recording's clock and how that was found."""
-    base = c["source"].split(", refined")[0]
-    how = "as given" if base == "given" else f"from the {base}"
+def clip_position(c: dict[str, Any]) -> str:
+    """Where a fused clip's first frame sits (``meta["clip"]`` of :func:`ltr.fuse_clip`)
+    and how that was found: "+3.975 s of the recording, from the start times, shifted
+    ..."."""
+    from .sync import how_found
+
+    how = how_found(c["source"])
     if c.get("checked"):
         how += (f", shifted {c['shift']:+.3f} s to line up {c['matches']} twitches both "
                 f"saw")
     elif c.get("refine"):
         how += " (not confirmed by the twitches)"
+    return f"{c['offset']:+.3f} s of the recording, {how}"
+
+
+def clip_line(c: dict[str, Any]) -> str:
+    """The summary line of a fused ultrasound clip: :func:`clip_position` and how many of
+    its twitches joined the recording's."""
     name = Path(str(c.get("clip") or "clip")).name
     n = c["fused"] + c["us_only"]
-    return (f"  clip {name}: first frame at {c['offset']:+.3f} s of the recording, {how}; "
+    return (f"  clip {name}: first frame at {clip_position(c)}; "
             f"{c['fused']} of its {n} twitch{'' if n == 1 else 'es'} joined the "
             f"recording's, {c['us_only']} seen on the clip alone")
 

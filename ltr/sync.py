@@ -211,31 +211,12 @@ def refine_offset(onset: np.ndarray, us_onset: np.ndarray, sync: ClipSync, *,
     right = np.searchsorted(e, u - lo + search, side="right")
     counts = right - left
     ui = np.repeat(np.arange(u.size), counts)
-    ei = np.concatenate([np.arange(a, b) for a, b in zip(left, right, strict=True)]) \
-        if counts.sum() else np.zeros(0, int)
+    ei = np.repeat(left - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
     d = u[ui] - e[ei]
     first = np.ceil((lo - d + search) / REFINE_STEP - 1e-9).astype(int)
     last = np.floor((hi - d + search) / REFINE_STEP + 1e-9).astype(int)
     first, last = np.clip(first, 0, n_lag), np.clip(last + 1, 0, n_lag)
-    # per ultrasound twitch, the lags at which it lines up with any EMG twitch (one
-    # twitch near two EMG ones counts once): its intervals of lags merged, then one
-    # difference array (memory: the pairs and the lags, not their product)
-    keep = last > first
-    ui, first, last = ui[keep], first[keep], last[keep]
-    key = ui.astype(np.int64) * (n_lag + 2)
-    order = np.lexsort((first, ui))
-    f2, l2 = (first + key)[order], (last + key)[order]
-    reach = np.maximum.accumulate(l2) if l2.size else l2
-    new_run = np.r_[True, f2[1:] > reach[:-1]] if f2.size else np.zeros(0, bool)
-    run_id = np.cumsum(new_run) - 1
-    starts = f2[new_run] - key[order][new_run]
-    stops = np.zeros(int(new_run.sum()), np.int64)
-    np.maximum.at(stops, run_id, reach)
-    stops -= key[order][new_run]
-    diff = np.zeros(n_lag + 1, np.int64)
-    np.add.at(diff, starts, 1)
-    np.add.at(diff, stops, -1)
-    per_lag = np.cumsum(diff)[:n_lag]
+    per_lag = _lined_up(ui, first, last, n_lag)
     best = int(per_lag.max())
     chance = _chance(best, e, u, window, search)
     if best < REFINE_MIN_MATCHES or chance > REFINE_CHANCE:
@@ -248,6 +229,28 @@ def refine_offset(onset: np.ndarray, us_onset: np.ndarray, sync: ClipSync, *,
     shift = float(mids[np.argmin(np.abs(mids))])
     return ClipSync(sync.offset + shift, sync.source + ", refined by twitches", shift,
                     best, chance)
+
+
+def _lined_up(ui: np.ndarray, first: np.ndarray, last: np.ndarray, n_lag: int,
+              ) -> np.ndarray:
+    """Per lag, how many ultrasound twitches line up with some EMG twitch, from each
+    pair's lags ``[first, last)`` (``ui``: the pair's ultrasound twitch). A twitch near
+    two EMG ones counts once: its intervals are merged, then summed in one difference
+    array (memory: the pairs and the lags, not their product)."""
+    keep = last > first
+    ui, first, last = ui[keep], first[keep], last[keep]
+    diff = np.zeros(n_lag + 1, np.int64)
+    if ui.size:
+        key = ui.astype(np.int64) * (n_lag + 2)  # each twitch's lags in a range of its own
+        order = np.lexsort((first, ui))
+        f2, l2, key = (first + key)[order], (last + key)[order], key[order]
+        reach = np.maximum.accumulate(l2)
+        new_run = np.r_[True, f2[1:] > reach[:-1]]
+        stops = np.zeros(int(new_run.sum()), np.int64)
+        np.maximum.at(stops, np.cumsum(new_run) - 1, reach)
+        np.add.at(diff, f2[new_run] - key[new_run], 1)
+        np.add.at(diff, stops - key[new_run], -1)
+    return np.cumsum(diff)[:n_lag]
 
 
 def _chance(best: int, e: np.ndarray, u: np.ndarray, window: tuple[float, float],
@@ -268,19 +271,17 @@ def _chance(best: int, e: np.ndarray, u: np.ndarray, window: tuple[float, float]
 def _match(onset: np.ndarray, us_onset: np.ndarray,
            window: tuple[float, float]) -> np.ndarray:
     """For each ultrasound onset the index of the EMG/accelerometer twitch it joins
-    (-1: none). One to one; each ultrasound twitch takes the nearest free one to the
-    window's middle, in order of their onsets (a loop over ultrasound twitches)."""
+    (-1: none): one-to-one matching, closest to the window's middle first
+    (:func:`ltr.evaluate.match_onsets` on onsets moved by the middle, with half the
+    window as tolerance)."""
+    from .evaluate import match_onsets
+
     lo, hi = window
-    mid = (lo + hi) / 2
-    taken = np.zeros(onset.size, bool)
     out = np.full(us_onset.size, -1)
-    for j in np.argsort(us_onset, kind="stable"):
-        d = us_onset[j] - onset
-        ok = np.flatnonzero((d >= lo) & (d <= hi) & ~taken)
-        if ok.size:
-            k = int(ok[np.argmin(np.abs(d[ok] - mid))])
-            out[j] = k
-            taken[k] = True
+    if us_onset.size and onset.size:
+        ui, ei = match_onsets(np.asarray(us_onset, float) - (lo + hi) / 2,
+                              np.asarray(onset, float), (hi - lo) / 2)
+        out[ui] = ei
     return out
 
 
@@ -415,7 +416,13 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
 
 def _how(sync: ClipSync) -> str:
     """How an offset was found, for messages."""
-    base = sync.source.split(", refined")[0]
+    return how_found(sync.source)
+
+
+def how_found(source: str) -> str:
+    """``ClipSync.source`` in words: "as given", "from the start times", "from the sync
+    event 'X'" (without the refinement, said apart)."""
+    base = source.split(", refined")[0]
     return "as given" if base == "given" else f"from the {base}"
 
 
