@@ -102,7 +102,9 @@ def test_refine_leaves_the_offset_when_chance_explains_the_pairs():
 # -- fusion ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def paired_session():
+def paired_motion():
+    """The paired session, and the clip's motion recording (its in-memory clip kept for
+    the thumbnails)."""
     pytest.importorskip("cv2")  # the clip's optical flow (ltr[ultrasound])
     from ltr.ultrasound import motion_recording
 
@@ -112,8 +114,14 @@ def paired_session():
         rec, clip, truth = ltr.simulate.paired(40, 2000, "emg", 7, fps=30, shape=(192, 256),
                                                snr_db=(-3, 20))
         res = ltr.detect(rec, min_confidence=0.0)
-        us = ltr.detect(motion_recording(clip))
-    return rec, clip, truth, res, us
+        motion = motion_recording(clip)
+        us = ltr.detect(motion)
+    return rec, clip, truth, res, us, motion
+
+
+@pytest.fixture(scope="module")
+def paired_session(paired_motion):
+    return paired_motion[:5]
 
 
 def test_paired_simulation_puts_the_same_twitches_in_both(tmp_path):
@@ -298,3 +306,119 @@ def test_the_report_of_a_fused_result_counts_the_clip(paired_session, tmp_path):
     c = fused.meta["clip"]
     assert "also seen on the ultrasound clip" in html and "on the clip alone" in html
     assert f">{c['fused']}<" in html.replace(" ", "")
+
+
+# -- the clip twitch's amplitude on fused rows ---------------------------------------------
+
+def _clip_row(fused, us, i):
+    """The row of the clip's own results that fused row ``i`` came from: the one whose
+    peak, on the recording's clock, is the row's ``us_peak_time`` (1 µs: a sum of two
+    floats) and whose onset lies in the matching window."""
+    off = fused.meta["clip"]["offset"]
+    j = np.flatnonzero(np.abs(us.events["peak_time"] + off
+                              - fused.events["us_peak_time"][i]) < 1e-6)
+    assert j.size == 1
+    lo, hi = fused.meta["clip"]["window"]
+    d = us.events["onset"][j[0]] + off - fused.onset[i]
+    mod = str(fused.events["modality"][i])
+    assert (lo <= d <= hi) if mod != "us" else abs(d) < 1e-6
+    return int(j[0])
+
+
+def test_fused_rows_keep_the_clip_twitchs_amplitude(paired_session):
+    pytest.importorskip("pandas")
+    _rec, _clip, truth, res, us = paired_session
+    fused = fuse_clip(res, us, truth.info["clip_offset"], refine=None)
+    ev = fused.events
+    mod = ev["modality"].astype(str)
+    seen = np.char.endswith(mod.astype("U"), "us")
+    assert np.sum(mod == "emg+us") >= 2 and np.sum(mod == "us") >= 1
+    for i in np.flatnonzero(seen):  # a loop over the clip's twitches (a handful)
+        j = _clip_row(fused, us, i)
+        # copied from the clip's results, not computed: equal to rounding (1e-12)
+        np.testing.assert_allclose(ev["us_amplitude"][i], us.events["amplitude"][j],
+                                   rtol=1e-12)
+        assert ev["us_unit"][i] == us.events["unit"][j] == "mm/s"
+    # here the clip saw every EMG twitch; with a window that joins none, the EMG rows
+    # are the clip's blanks
+    cfg = res.config
+    never = dataclasses.replace(cfg, fusion=dataclasses.replace(cfg.fusion,
+                                                                us_delay=(5.0, 5.0)))
+    apart = fuse_clip(dataclasses.replace(res, config=never), us, truth.info["clip_offset"],
+                      refine=None, min_confidence=0.0)
+    emg = apart.events["modality"].astype(str) == "emg"
+    assert emg.sum() == len(res)
+    assert np.isnan(apart.events["us_amplitude"][emg]).all()
+    assert set(apart.events["us_unit"][emg]) == {""}
+    assert np.isnan(apart.events["us_peak_time"][emg]).all()
+    assert apart.to_data_frame()["amplitude_mm_s"][emg].isna().all()
+    np.testing.assert_allclose(np.sort(apart.events["us_amplitude"][~emg]),
+                               np.sort(us.events["amplitude"]), rtol=1e-12)
+    # a fused row keeps the EMG's amplitude; the table has both, one unit per column
+    df = fused.to_data_frame()
+    both = mod == "emg+us"
+    idx = np.searchsorted(res.onset, fused.onset[both])
+    np.testing.assert_allclose(df["amplitude_uV"].to_numpy()[both],
+                               res.events["amplitude"][idx] * 1e6, rtol=1e-12)
+    np.testing.assert_allclose(df["amplitude_mm_s"].to_numpy()[seen], ev["us_amplitude"][seen],
+                               rtol=1e-12)
+    # rms and area stay those of the clip-only rows (a fused row's are the EMG's, in µV)
+    assert df["rms_mm_s"][mod != "us"].isna().all()
+
+
+def test_the_clip_amplitude_survives_filter_review_and_every_file(paired_session, tmp_path):
+    pd = pytest.importorskip("pandas")
+    import json
+
+    _rec, _clip, truth, res, us = paired_session
+    # a window that joins one EMG twitch at most: rows the clip saw and rows it did not
+    cfg = res.config
+    narrow = dataclasses.replace(cfg, fusion=dataclasses.replace(cfg.fusion,
+                                                                 us_delay=(0.03, 0.05)))
+    fused = fuse_clip(dataclasses.replace(res, config=narrow), us,
+                      truth.info["clip_offset"], refine=None, min_confidence=0.0)
+    mod = fused.events["modality"].astype(str)
+    assert (mod == "emg").any() and (mod == "us").any()
+    # filter: rows set aside take their clip columns with them, the rest keep theirs
+    sure = fused.filter(min_confidence=0.99)
+    keep = np.isin(fused.onset, sure.onset)
+    assert 0 < keep.sum() < len(fused)
+    np.testing.assert_array_equal(sure.events["us_unit"], fused.events["us_unit"][keep])
+    np.testing.assert_allclose(sure.events["us_amplitude"], fused.events["us_amplitude"][keep],
+                               rtol=1e-12, equal_nan=True)
+    # BIDS events and their sidecar: the column named by its unit, n/a where not seen
+    tsv = fused.write_events(tmp_path / "ev.tsv")
+    back = pd.read_csv(tsv, sep="\t", na_values="n/a")
+    seen = fused.events["us_unit"] != ""
+    np.testing.assert_allclose(back["amplitude_mm_s"], np.where(seen, fused.events[
+        "us_amplitude"], np.nan), rtol=1e-9, equal_nan=True)  # 10 significant digits
+    np.testing.assert_allclose(back["us_peak_time"], fused.events["us_peak_time"], rtol=1e-9,
+                               equal_nan=True)
+    side = json.loads(tsv.with_suffix(".json").read_text())
+    assert side["amplitude_mm_s"]["Units"] == "mm/s"
+    assert "every twitch the clip saw" in side["amplitude_mm_s"]["Description"]
+    assert side["us_peak_time"]["Units"] == "s"
+    # CSV: the same columns as the TSV
+    csv = pd.read_csv(fused.write_events(tmp_path / "ev.csv"), na_values="n/a")
+    assert {"amplitude_mm_s", "us_peak_time"} <= set(csv.columns)
+    # JSON: the event arrays, null where the clip did not see the twitch
+    doc = json.loads(fused.to_json())
+    assert [v is None for v in doc["events"]["us_amplitude"]] == list(~seen)
+    # the HDF5 store reads the columns back
+    pytest.importorskip("h5py")
+    again = ltr.read_results(ltr.write_results(fused, tmp_path / "r.h5"))
+    np.testing.assert_allclose(again.events["us_amplitude"], fused.events["us_amplitude"],
+                               rtol=1e-12, equal_nan=True)
+    np.testing.assert_array_equal(again.events["us_unit"].astype(str),
+                                  fused.events["us_unit"].astype(str))
+
+
+def test_a_clips_own_results_read_their_amplitude_as_the_clip_amplitude(paired_session):
+    from ltr.results import us_amplitude
+
+    _rec, _clip, _truth, res, us = paired_session
+    amp, unit = us_amplitude(us.events)
+    np.testing.assert_array_equal(amp, us.events["amplitude"])
+    assert set(unit) == {"mm/s"}
+    amp, unit = us_amplitude(res.events)  # a recording's: the clip saw none of them
+    assert np.isnan(amp).all() and set(unit) <= {""}
