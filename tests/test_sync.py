@@ -422,3 +422,125 @@ def test_a_clips_own_results_read_their_amplitude_as_the_clip_amplitude(paired_s
     assert set(unit) == {"mm/s"}
     amp, unit = us_amplitude(res.events)  # a recording's: the clip saw none of them
     assert np.isnan(amp).all() and set(unit) <= {""}
+
+
+def test_thumbnails_of_a_fused_clip_show_the_clip_twitchs_peak(paired_motion):
+    pytest.importorskip("matplotlib")
+    from ltr.ultrasound.figures import fused_thumbnails
+
+    _rec, clip, truth, res, us, motion = paired_motion
+    fused = fuse_clip(res, us, truth.info["clip_offset"], refine=None)
+    th = fused_thumbnails(motion, fused, max_thumbnails=50)
+    mod = fused.events["modality"].astype(str)
+    seen = np.flatnonzero(np.char.endswith(mod.astype("U"), "us"))
+    assert th.n_twitches == seen.size and [t.index for t in th.items] == list(seen)
+    off = fused.meta["clip"]["offset"]
+    for t in th.items:  # numbered and timed as the report's table, framed as the clip
+        assert t.onset == fused.onset[t.index]
+        want = round((fused.events["us_peak_time"][t.index] - off) * clip.fps)
+        assert t.frame == want  # the peak frame lies inside the window read
+        assert t.frames_read[0] <= t.frame < t.frames_read[1]
+    with pytest.raises(ValueError, match="fused with a clip"):
+        fused_thumbnails(motion, res)
+
+
+# -- ltr report --clip ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def paired_files(tmp_path_factory):
+    """A paired session on disk: the EMG as EDF, the clip as DICOM with its start time."""
+    pytest.importorskip("pydicom")
+    pytest.importorskip("cv2")
+    pytest.importorskip("matplotlib")
+    from ltr.ultrasound import write_dicom
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # 40 s at 30 fps, seed 7: the twitches fix the offset, 3 fused and 6 on the clip
+        # alone (small frames keep the DICOM at 15 MB)
+        rec, clip, _truth = ltr.simulate.paired(40, 2000, "emg", 7, fps=30, shape=(96, 128),
+                                               snr_db=(-3, 20))
+    d = tmp_path_factory.mktemp("paired")
+    edf, dcm = d / "s.edf", d / "s.dcm"
+    ltr.write_edf(rec, edf)
+    write_dicom(dcm, clip.frames, clip.fps, spacing_mm=clip.spacing_mm,
+                meas_date=clip.meas_date)
+    return edf, dcm
+
+
+def _cli(capsys, *argv):
+    from ltr.cli import main
+
+    rc = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_cli_report_with_a_clip_counts_as_detect_does(paired_files, tmp_path, capsys):
+    import json
+    import re
+
+    from ltr.results import clip_position
+
+    edf, dcm = paired_files
+    rc, out, err = _cli(capsys, "detect", edf, "--clip", dcm, "--json")
+    assert rc == 0, err
+    det = json.loads(out)
+    c = det["clip"]
+    assert c["checked"] and c["fused"] >= 1 and c["us_only"] >= 1
+    html_path = tmp_path / "r.html"
+    rc, out, err = _cli(capsys, "report", edf, "--clip", dcm, "-o", html_path,
+                        "--thumbnails", "2")
+    assert rc == 0, err
+    assert "first frame at" in out and f"written: {html_path}" in out
+    html = html_path.read_text()
+    boxes = dict((k, int(v)) for v, k in re.findall(r"<div class='box'><b>(\d+)</b>([^<]+)</div>",
+                                                    html))
+    assert boxes["twitches"] == det["summary"]["count"]
+    assert boxes["also seen on the ultrasound clip"] == c["fused"]
+    assert boxes["on the clip alone"] == c["us_only"]
+    assert clip_position(c).replace("'", "&#x27;") in html
+    # the events table has the clip's speed; the thumbnails are of the clip's twitches
+    assert "clip speed (mm/s)" in html and html.count("<tr>") > det["summary"]["count"]
+    assert "Twitches on the fused ultrasound clip" in html
+    assert html.count("class='usthumb'") == 2
+    assert f"the first 2 of the {c['fused'] + c['us_only']} twitches" in html
+    first = [i + 1 for i, m in enumerate(det["events"]["modality"]) if m.endswith("us")][:2]
+    assert re.findall(r"data-twitch='(\d+)'", html) == [str(i) for i in first]
+
+
+def test_cli_report_clip_errors_are_one_line_before_the_clip_is_read(paired_files, tmp_path,
+                                                                     capsys, monkeypatch):
+    import ltr.cli
+
+    edf, dcm = paired_files
+
+    def slow(*_a, **_k):  # the clip's motion: never reached by these
+        raise AssertionError("the clip was read")
+
+    monkeypatch.setattr(ltr.cli, "_with_clip", slow)
+    there = tmp_path / "r.html"
+    there.write_text("old")
+    for argv, rc_want, why in [
+            (["report", edf, "--clip", dcm, "-o", there], 1, "r.html: exists; pass --overwrite"),
+            (["report", edf, "--clip", dcm, "-o", tmp_path / "n.html", "--pdf", "--annotated",
+              there], 1, "r.html: exists; pass --overwrite"),
+            (["report", edf, "--clip", dcm, "-o", tmp_path / "n.html", "--clip-sync", "tap=1"],
+             1, "sync event 'tap': 0 annotations"),
+            (["report", edf, "--clip-offset", "2", "-o", tmp_path / "n.html"], 2,
+             "--clip-offset and --clip-sync need --clip"),
+            (["report", edf, "--clip", dcm, "--reviewed", tmp_path / "x.tsv", "-o",
+              tmp_path / "n.html"], 2, "does not go with --clip")]:
+        rc, _out, err = _cli(capsys, *argv)
+        assert rc == rc_want and why in err, (argv, err)
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert err.startswith("ltr report: error: ")
+    assert there.read_text() == "old" and not (tmp_path / "n.html").exists()
+
+
+def test_cli_report_refuses_a_clip_as_the_recording(paired_files, tmp_path, capsys):
+    _edf, dcm = paired_files
+    rc, _out, err = _cli(capsys, "report", dcm, "--clip", dcm, "-o", tmp_path / "r.html")
+    assert rc == 1 and "is an ultrasound clip itself" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "r.html").exists()
