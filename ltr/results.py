@@ -273,7 +273,8 @@ class TwitchResults:
         return pd.DataFrame(rows, columns=keys + list(SUMMARY_COLUMNS))
 
     def _channels(self) -> list[str]:
-        names = list(self.meta.get("emg", [])) + list(self.meta.get("sensors", {}))
+        names = (list(self.meta.get("emg", [])) + list(self.meta.get("sensors", {}))
+                 + list(self.meta.get("us", [])))  # a fused clip's channels too
         return names or sorted({c for cs in self.events["channels"] for c in str(cs).split(",")})
 
     def _row(self, mask: np.ndarray, t0: float, t1: float, keys: dict[str, Any],

@@ -544,3 +544,13 @@ def test_cli_report_refuses_a_clip_as_the_recording(paired_files, tmp_path, caps
     assert rc == 1 and "is an ultrasound clip itself" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_per_channel_summary_of_a_fused_result_has_the_clip(paired_session):
+    pytest.importorskip("pandas")
+    _rec, _clip, truth, res, us = paired_session
+    fused = fuse_clip(res, us, truth.info["clip_offset"], refine=None)
+    by = fused.summary(by="channel").set_index("channel")
+    assert list(by.index) == [*res.meta["emg"], "US"]
+    assert by.loc["US", "count"] == len(us)  # every clip twitch, fused or alone
+    assert by.loc["US", "rejected"] == us.rejected["onset"].size
