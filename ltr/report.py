@@ -334,7 +334,10 @@ def _ultrasound(recording: Recording, results: Any, clip: Any,
     recording (:func:`~ltr.ultrasound.figures.twitch_thumbnails`), or of the rows a fused
     clip saw when its motion recording is given
     (:func:`~ltr.ultrasound.figures.fused_thumbnails`); None for any other recording."""
-    fused = clip_recording is not None and "clip" in results.meta
+    if clip_recording is not None and "clip" not in results.meta:
+        raise ValueError("clip_recording is the motion recording of a clip fused in "
+                         "(ltr.fuse_clip); these results hold no fused clip")
+    fused = clip_recording is not None
     if not ("us" in recording.ch_kinds and isinstance(recording.meta.get("ultrasound"),
                                                        dict)) and not fused:
         return None

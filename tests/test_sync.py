@@ -442,6 +442,10 @@ def test_thumbnails_of_a_fused_clip_show_the_clip_twitchs_peak(paired_motion):
         assert t.frames_read[0] <= t.frame < t.frames_read[1]
     with pytest.raises(ValueError, match="fused with a clip"):
         fused_thumbnails(motion, res)
+    from ltr.report import build_report
+
+    with pytest.raises(ValueError, match="clip_recording is the motion recording"):
+        build_report(_rec, res, clip_recording=motion)
 
 
 # -- ltr report --clip ----------------------------------------------------------------------
@@ -490,9 +494,10 @@ def test_cli_report_with_a_clip_counts_as_detect_does(paired_files, tmp_path, ca
     assert c["checked"] and c["fused"] >= 1 and c["us_only"] >= 1
     html_path = tmp_path / "r.html"
     rc, out, err = _cli(capsys, "report", edf, "--clip", dcm, "-o", html_path,
-                        "--thumbnails", "2")
+                        "--thumbnails", "2", "--pdf")
     assert rc == 0, err
     assert "first frame at" in out and f"written: {html_path}" in out
+    assert html_path.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
     html = html_path.read_text()
     boxes = dict((k, int(v)) for v, k in re.findall(r"<div class='box'><b>(\d+)</b>([^<]+)</div>",
                                                     html))
