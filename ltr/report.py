@@ -279,10 +279,10 @@ def _content(recording: Recording, results: Any, *, title: str | None,
         ev_cols.pop(2)
     if not results.meta.get("acc"):  # no accelerometer: no jolts
         ev_cols = [c for c in ev_cols if c[0] != "jolt"]
-    units = sorted(set(us_unit[us_unit != ""].tolist()))
+    units = "/".join(sorted(set(us_unit[us_unit != ""].tolist())))
     if "clip" in results.meta:  # a fused clip: its twitch's speed on every row it saw
-        ev_cols = [(k, f"clip speed ({'/'.join(units) or 'mm/s'})" if k == "us_amp" else v)
-                   for k, v in ev_cols]
+        ev_cols = [(k, "clip speed" + (f" ({units})" if units else "") if k == "us_amp"
+                    else v) for k, v in ev_cols]
     else:  # a clip's own report has it as the amplitude already
         ev_cols = [c for c in ev_cols if c[0] != "us_amp"]
     return {
