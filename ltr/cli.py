@@ -362,9 +362,34 @@ def _not_analysed(rec: Any, res: Any) -> list[str]:
             if k == "misc" and n not in used]
 
 
-def _with_clip(rec: Any, res: Any, args: argparse.Namespace, cfg: Any) -> Any:
+def _clip_usage(args: argparse.Namespace) -> str | None:
+    """What is wrong with the ``--clip`` options as given (None: nothing), before any file
+    is read."""
+    if args.clip and len(args.files) > 1:
+        return "--clip takes one input file"
+    if (args.clip_offset is not None or args.clip_sync is not None) and not args.clip:
+        return "--clip-offset and --clip-sync need --clip"
+    return None
+
+
+def _check_clip_input(rec: Any, path: str, args: argparse.Namespace) -> None:
+    """``--clip``: what can be checked on the recording before the clip's motion is
+    computed (the slow part): it is not a clip itself, and the --clip-sync label is in it."""
+    if not args.clip:
+        return
+    if "us" in rec.ch_kinds:
+        raise ValueError(f"{path}: is an ultrasound clip itself; --clip fuses a clip with "
+                         f"an EMG/accelerometer recording")
+    if args.clip_sync is not None:
+        from .sync import clip_offset
+
+        clip_offset(rec, None, sync=args.clip_sync)
+
+
+def _with_clip(rec: Any, res: Any, args: argparse.Namespace, cfg: Any) -> tuple[Any, Any]:
     """``--clip``: the clip's twitches detected and fused with the recording's (the
-    summary then says how the two were put on one clock)."""
+    summary then says how the two were put on one clock). Returns the fused results and
+    the clip's motion recording (for the report's thumbnails)."""
     from .detect import detect
     from .io import read
     from .sync import clip_offset, fuse_clip
@@ -376,8 +401,9 @@ def _with_clip(rec: Any, res: Any, args: argparse.Namespace, cfg: Any) -> Any:
                          f"video or a folder of frames); this file has no us channel")
     us = detect(clip, config=cfg)
     sync = clip_offset(rec, clip, offset=args.clip_offset, sync=args.clip_sync)
-    return fuse_clip(res, us, sync, refine=args.clip_refine or None,
-                     min_confidence=args.min_confidence)
+    fused = fuse_clip(res, us, sync, refine=args.clip_refine or None,
+                      min_confidence=getattr(args, "min_confidence", None))
+    return fused, clip
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
@@ -389,12 +415,8 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     if args.output and len(args.files) > 1:
         print("ltr detect: error: -o takes one input file", file=sys.stderr)
         return 2
-    if args.clip and len(args.files) > 1:
-        print("ltr detect: error: --clip takes one input file", file=sys.stderr)
-        return 2
-    if (args.clip_offset is not None or args.clip_sync is not None) and not args.clip:
-        print("ltr detect: error: --clip-offset and --clip-sync need --clip",
-              file=sys.stderr)
+    if _clip_usage(args):
+        print(f"ltr detect: error: {_clip_usage(args)}", file=sys.stderr)
         return 2
 
     def work(path: str) -> Callable[[], None]:
@@ -402,21 +424,14 @@ def _cmd_detect(args: argparse.Namespace) -> int:
             raise FileExistsError(f"{args.output}: exists; pass --overwrite to replace it")
         rec = _read(path, args)
         _check_setup(rec, args)
-        if args.clip:  # what can be checked before the clip's motion is computed
-            if "us" in rec.ch_kinds:
-                raise ValueError(f"{path}: is an ultrasound clip itself; --clip fuses a "
-                                 f"clip with an EMG/accelerometer recording")
-            if args.clip_sync is not None:
-                from .sync import clip_offset
-
-                clip_offset(rec, None, sync=args.clip_sync)
+        _check_clip_input(rec, path, args)
         with _progress(f"ltr detect {Path(path).name}", _is_terminal(sys.stderr)):
             # with a clip, the clip may confirm twitches below the floor: fuse first
             res = detect(rec, config=cfg, emg=args.emg, acc=args.acc, block=args.block,
                          n_jobs=args.n_jobs, epochs=_epochs(rec, args),
                          min_confidence=0.0 if args.clip else args.min_confidence)
             if args.clip:
-                res = _with_clip(rec, res, args, cfg)
+                res, _clip = _with_clip(rec, res, args, cfg)
         if args.output:
             res.write_events(args.output, per_channel=args.per_channel,
                              overwrite=args.overwrite)
@@ -454,12 +469,31 @@ def _cmd_report(args: argparse.Namespace) -> int:
               "(-o report.html, -o report.pdf, or -o report.html --pdf for both)",
               file=sys.stderr)
         return 2
+    usage = _clip_usage(args) or ("--reviewed counts a review of the recording's own "
+                                  "detections; it does not go with --clip"
+                                  if args.clip and args.reviewed else None)
+    if usage:
+        print(f"ltr report: error: {usage}", file=sys.stderr)
+        return 2
 
     def work(path: str) -> Callable[[], None]:
+        out = Path(args.output)
+        targets = [out] + ([out.with_suffix(".pdf")] if args.pdf and out.suffix.lower()
+                           != ".pdf" else []) + ([Path(args.annotated)] if args.annotated
+                                                 else [])
+        for q in targets:  # before the detection (and a clip's motion) is computed
+            if q.exists() and not args.overwrite:
+                raise FileExistsError(f"{q}: exists; pass --overwrite to replace it")
         rec = _read(path, args)
         _check_setup(rec, args)
+        _check_clip_input(rec, path, args)
+        clip = None
         with _progress(f"ltr report {Path(path).name}", _is_terminal(sys.stderr)) as bar:
-            res = detect(rec, config=cfg, epochs=_epochs(rec, args))
+            # with a clip, the clip may confirm twitches below the floor: fuse first
+            res = detect(rec, config=cfg, epochs=_epochs(rec, args),
+                         min_confidence=0.0 if args.clip else None)
+            if args.clip:
+                res, clip = _with_clip(rec, res, args, cfg)
             if args.reviewed:  # the detections as a reviewer corrected them
                 from .review import apply_review
 
@@ -469,7 +503,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             written = write_report(rec, res, args.output, pdf=args.pdf,
                                    overwrite=args.overwrite, subject=args.subject,
                                    muscle=args.muscle, side=args.side,
-                                   max_thumbnails=args.thumbnails)
+                                   clip_recording=clip, max_thumbnails=args.thumbnails)
         if args.annotated:
             written.append(export_annotated(rec, res, args.annotated,
                                             overwrite=args.overwrite))
@@ -900,6 +934,30 @@ def _review_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_clip_options(p: argparse.ArgumentParser) -> None:
+    """``--clip`` and its options (``ltr detect``, ``ltr report``)."""
+    g = p.add_argument_group(
+        "ultrasound clip", "fuse the twitches of an ultrasound cine loop recorded during "
+        "the same needling (ltr[ultrasound]); by default the two files' start times put "
+        "the clip on the recording's clock, refined by the twitches both saw")
+    g.add_argument("--clip", metavar="CLIP", help="the clip: DICOM, MP4/AVI or a folder "
+                   "of frames")
+    g.add_argument("--clip-offset", type=float, default=None, metavar="SECONDS",
+                   help="the clip's first frame is this many seconds into the recording")
+    g.add_argument("--clip-sync", type=_sync_arg, default=None, metavar="LABEL=SECONDS",
+                   help="the recording's annotation LABEL happened SECONDS into the clip "
+                        "(LABEL#N: the N-th annotation of that name)")
+    g.add_argument("--clip-refine", type=_refine_arg, default=2.0, metavar="SECONDS",
+                   help="search this far (0-60 s) either side of the offset for the shift "
+                        "that lines up the most twitches (default 2; 0: use the offset as "
+                        "is)")
+    g.add_argument("--clip-fps", type=float, default=None, metavar="FPS",
+                   help="the clip's frame rate (a folder of frames, or to override the "
+                        "file's)")
+    g.add_argument("--clip-roi", type=_roi, default=None, metavar="X0,Y0,X1,Y1",
+                   help="the clip's region of interest in pixels (default: found)")
+
+
 def _add_epoch_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("needle insertions (epochs)")
     g.add_argument("--epoch-labels", type=_labels, metavar="IN,OUT",
@@ -1026,26 +1084,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="set aside twitches of calibrated confidence below P (0-1): they "
                         "are listed as rejected (low_confidence); higher P, fewer but "
                         "surer twitches (with --clip, twitches the clip saw are kept)")
-    g = p.add_argument_group(
-        "ultrasound clip", "fuse the twitches of an ultrasound cine loop recorded during "
-        "the same needling (ltr[ultrasound]); by default the two files' start times put "
-        "the clip on the recording's clock, refined by the twitches both saw")
-    g.add_argument("--clip", metavar="CLIP", help="the clip: DICOM, MP4/AVI or a folder "
-                   "of frames")
-    g.add_argument("--clip-offset", type=float, default=None, metavar="SECONDS",
-                   help="the clip's first frame is this many seconds into the recording")
-    g.add_argument("--clip-sync", type=_sync_arg, default=None, metavar="LABEL=SECONDS",
-                   help="the recording's annotation LABEL happened SECONDS into the clip "
-                        "(LABEL#N: the N-th annotation of that name)")
-    g.add_argument("--clip-refine", type=_refine_arg, default=2.0, metavar="SECONDS",
-                   help="search this far (0-60 s) either side of the offset for the shift "
-                        "that lines up the most twitches (default 2; 0: use the offset as "
-                        "is)")
-    g.add_argument("--clip-fps", type=float, default=None, metavar="FPS",
-                   help="the clip's frame rate (a folder of frames, or to override the "
-                        "file's)")
-    g.add_argument("--clip-roi", type=_roi, default=None, metavar="X0,Y0,X1,Y1",
-                   help="the clip's region of interest in pixels (default: found)")
+    _add_clip_options(p)
     _add_read_options(p)
     p.set_defaults(func=_cmd_detect)
 
@@ -1075,6 +1114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="CFG.toml", help="detector configuration (TOML)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     _add_epoch_options(p)
+    _add_clip_options(p)
     _add_read_options(p)
     p.set_defaults(func=_cmd_report)
 

@@ -19,7 +19,7 @@ from ._version import __version__
 from .detect.rules import describe
 from .quality import assess
 from .recording import Recording
-from .results import jolt_amplitude
+from .results import jolt_amplitude, us_amplitude
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
@@ -208,7 +208,8 @@ def _rejected_rows(results: Any, clock: Any) -> list[dict[str, Any]]:
 
 def _content(recording: Recording, results: Any, *, title: str | None,
              subject: str | None, muscle: str | None, side: str | None,
-             clip: Any = None, max_thumbnails: int | None = None) -> dict[str, Any]:
+             clip: Any = None, max_thumbnails: int | None = None,
+             clip_recording: Recording | None = None) -> dict[str, Any]:
     """What the HTML and the PDF report both show: header, key numbers, tables.
 
     Summary columns read: epoch table ``epoch``, ``start_s``, ``stop_s``, ``count``,
@@ -220,7 +221,7 @@ def _content(recording: Recording, results: Any, *, title: str | None,
     ``rejected``, ``contractions``.
     """
     quality = assess(recording)
-    us = _ultrasound(recording, results, clip, max_thumbnails)
+    us = _ultrasound(recording, results, clip, max_thumbnails, clip_recording)
     reasons, n_reason = np.unique(results.rejected["reason"].astype(str), return_counts=True)
     s = {"count": len(results), "rate_per_min": results.rate_per_min,
          "both": int(sum({"emg", "acc"} <= set(m.split("+"))
@@ -244,6 +245,7 @@ def _content(recording: Recording, results: Any, *, title: str | None,
                  for ch, p in results.processing.items()]
     ev = results.events
     jolt = jolt_amplitude(ev)
+    us_amp, us_unit = us_amplitude(ev)
     ev_rows = [{"i": i + 1, "onset": ev["onset"][i],
                 "clock": clock(ev["onset"][i]) if clock is not None else "-",
                 "duration": ev["duration"][i] * 1e3,
@@ -251,7 +253,7 @@ def _content(recording: Recording, results: Any, *, title: str | None,
                 "modality": str(ev["modality"][i]),
                 "amplitude": ev["amplitude"][i] * (1e6 if ev["unit"][i] == "V" else 1.0),
                 "unit": "µV" if ev["unit"][i] == "V" else (str(ev["unit"][i]) or "a.u."),
-                "jolt": jolt[i],
+                "jolt": jolt[i], "us_amp": us_amp[i],
                 "snr": ev["snr_db"][i], "conf": ev["confidence"][i]}
                for i in range(len(results))]
     ep_cols = [("epoch", "epoch"), ("clock", "clock"), ("start_s", "start (s)"),
@@ -271,18 +273,25 @@ def _content(recording: Recording, results: Any, *, title: str | None,
     ev_cols = [("i", "#"), ("onset", "onset (s)"), ("clock", "clock"),
                ("duration", "duration (ms)"), ("epoch", "epoch"), ("channels", "seen on"),
                ("modality", "modality"), ("amplitude", "amplitude"), ("unit", "unit"),
-               ("jolt", "ACC jolt (m/s²)"), ("snr", "SNR (dB)"), ("conf", "confidence")]
+               ("jolt", "ACC jolt (m/s²)"), ("us_amp", "clip speed"), ("snr", "SNR (dB)"),
+               ("conf", "confidence")]
     if clock is None:
         ev_cols.pop(2)
     if not results.meta.get("acc"):  # no accelerometer: no jolts
         ev_cols = [c for c in ev_cols if c[0] != "jolt"]
+    units = "/".join(sorted(set(us_unit[us_unit != ""].tolist())))
+    if "clip" in results.meta:  # a fused clip: its twitch's speed on every row it saw
+        ev_cols = [(k, "clip speed" + (f" ({units})" if units else "") if k == "us_amp"
+                    else v) for k, v in ev_cols]
+    else:  # a clip's own report has it as the amplitude already
+        ev_cols = [c for c in ev_cols if c[0] != "us_amp"]
     return {
         "name": name, "clock": clock, "summary": s,
         "zoom": _zoom_window(results, recording.duration),
         "fields": _fields(recording, results, subject, muscle, side),
         "meaning": _meaning(results, clock, ultrasound=us is not None
                             and not _has_emg_acc(results)),
-        "us": us,
+        "us": us, "us_fused": us is not None and "clip" in results.meta,
         "keys": [(str(s["count"]), "twitches"), (f"{s['rate_per_min']:.1f}", "per minute"),
                  (str(len(results.epochs)), f"needle insertions ({results.epochs.source})"),
                  *([(str(s["both"]), "seen on EMG and accelerometer")]
@@ -320,16 +329,24 @@ def _has_emg_acc(results: Any) -> bool:
 
 
 def _ultrasound(recording: Recording, results: Any, clip: Any,
-                max_thumbnails: int | None) -> Any:
-    """The twitches' thumbnails (:func:`ltr.ultrasound.figures.twitch_thumbnails`) of a
-    cine loop's motion recording, None for any other recording."""
+                max_thumbnails: int | None, clip_recording: Recording | None = None) -> Any:
+    """The twitches' thumbnails (:mod:`ltr.ultrasound.figures`) of a cine loop's motion
+    recording (:func:`~ltr.ultrasound.figures.twitch_thumbnails`), or of the rows a fused
+    clip saw when its motion recording is given
+    (:func:`~ltr.ultrasound.figures.fused_thumbnails`); None for any other recording."""
+    if clip_recording is not None and "clip" not in results.meta:
+        raise ValueError("clip_recording is the motion recording of a clip fused in "
+                         "(ltr.fuse_clip); these results hold no fused clip")
+    fused = clip_recording is not None
     if not ("us" in recording.ch_kinds and isinstance(recording.meta.get("ultrasound"),
-                                                       dict)):
+                                                       dict)) and not fused:
         return None
-    from .ultrasound.figures import MAX_THUMBNAILS, twitch_thumbnails
+    from .ultrasound.figures import MAX_THUMBNAILS, fused_thumbnails, twitch_thumbnails
 
-    return twitch_thumbnails(recording, results, clip, max_thumbnails=MAX_THUMBNAILS
-                             if max_thumbnails is None else max_thumbnails)
+    n = MAX_THUMBNAILS if max_thumbnails is None else max_thumbnails
+    if fused:
+        return fused_thumbnails(clip_recording, results, clip, max_thumbnails=n)
+    return twitch_thumbnails(recording, results, clip, max_thumbnails=n)
 
 
 #: Needle insertions drawn as panels at most; beyond, those with the most twitches.
@@ -384,7 +401,9 @@ def _figures(recording: Recording, results: Any, c: dict[str, Any],
     if us is not None:
         from .ultrasound import figures as usf
 
-        figs.append(("us_velocity", lambda: usf.plot_velocity(recording, results), "both"))
+        if not c.get("us_fused"):  # a fused clip's trace is on its own clock: not drawn
+            figs.append(("us_velocity", lambda: usf.plot_velocity(recording, results),
+                         "both"))
         figs += [("us_thumb", lambda th=th: usf.plot_thumbnail(th, us), "html")
                  for th in us.items]
         figs += [("us_thumbs", lambda a=a: usf.plot_thumbnails(
@@ -437,7 +456,8 @@ def _pyplot() -> Any:
 def build_report(recording: Recording, results: Any, *, title: str | None = None,
                  subject: str | None = None, muscle: str | None = None,
                  side: str | None = None, clip: Any = None,
-                 max_thumbnails: int | None = None) -> str:
+                 max_thumbnails: int | None = None,
+                 clip_recording: Recording | None = None) -> str:
     """The HTML text of the report (figures embedded as PNG, no network needed).
 
     Parameters
@@ -452,21 +472,28 @@ def build_report(recording: Recording, results: Any, *, title: str | None = None
         Shown in the header; by default taken from the recording's metadata or from a
         BIDS-like file name (``sub-07_..._emg.edf``), else "not given".
     clip : ltr.ultrasound.Clip | None
-        For a cine loop's motion recording: the clip, whose frames around each twitch
-        are drawn as thumbnails with the motion map. By default the in-memory clip the
-        recording was made from, else the file in ``recording.meta["source"]``, read
-        again only around each twitch.
+        For a cine loop's motion recording (or ``clip_recording``): the clip, whose
+        frames around each twitch are drawn as thumbnails with the motion map. By
+        default the in-memory clip the recording was made from, else the file in
+        ``recording.meta["source"]``, read again only around each twitch.
     max_thumbnails : int | None
         Thumbnails drawn at most, the first twitches in time (default
         :data:`ltr.ultrasound.figures.MAX_THUMBNAILS`, 24; 0: none); the report says
         how many were left out.
+    clip_recording : Recording | None
+        For results fused with a clip (:func:`ltr.fuse_clip`): the clip's motion
+        recording (``ltr.read`` of the clip file, or
+        :func:`ltr.ultrasound.motion_recording`), to draw the thumbnails of the twitches
+        the clip saw (:func:`ltr.ultrasound.figures.fused_thumbnails`); without it the
+        report of a fused result has no thumbnails. The clip's velocity trace is not
+        drawn (it is on the clip's clock).
 
     Returns
     -------
     str
     """
     c = _content(recording, results, title=title, subject=subject, muscle=muscle, side=side,
-                 clip=clip, max_thumbnails=max_thumbnails)
+                 clip=clip, max_thumbnails=max_thumbnails, clip_recording=clip_recording)
     return _html(recording, results, c, _render(recording, results, c, None, png=True))
 
 
@@ -535,7 +562,7 @@ def _html(recording: Recording, results: Any, c: dict[str, Any],
           if "gallery" in figs else []),
         table("channels"),
         table("events"),
-        *_us_html(c.get("us"), figs, rejected),
+        *_us_html(c.get("us"), figs, rejected, fused=c.get("us_fused", False)),
         table("recording"),
         table("settings"),
         f"<pre>{html.escape(results.config.to_toml())}</pre>",
@@ -544,21 +571,29 @@ def _html(recording: Recording, results: Any, c: dict[str, Any],
     return "\n".join(parts)
 
 
-def _us_html(us: Any, figs: dict[str, list[str]], rejected: str) -> list[str]:
-    """The ultrasound section: the velocity trace, then a thumbnail per twitch drawn and
-    how many were left out (nothing for another recording)."""
+def _us_html(us: Any, figs: dict[str, list[str]], rejected: str,
+             fused: bool = False) -> list[str]:
+    """The ultrasound section: the velocity trace (a clip's own report), then a
+    thumbnail per twitch drawn and how many were left out (nothing for another
+    recording)."""
     if us is None:
         return []
-    out = ["<h2>Tissue velocity</h2>",
-           "<p class='note'>Upper panel: tissue speed in the region of interest relative "
-           "to the whole field (the channel the twitches were found on); green bands: "
-           "twitches, numbered as in the events table; crosses and labels: look-alikes "
-           f"turned away ({html.escape(rejected)}). Lower panel: speed of the whole "
-           "field (probe or patient movement, breathing) and along the needle's shaft, "
-           "which the look-alike rules read.</p>",
-           f"<img class='usvelocity' src='{_first(figs, 'us_velocity')}' "
-           "alt='tissue velocity'>",
-           "<h2>Twitches on the ultrasound clip</h2>"]
+    if fused:  # the clip's velocity trace is on its own clock: not drawn here
+        out = ["<h2>Twitches on the fused ultrasound clip</h2>",
+               "<p class='note'>The twitches the clip saw (us, emg+us, acc+us, emg+acc+us), "
+               "numbered as in the events table, at their times on the recording's clock; "
+               "the frames are the clip's own.</p>"]
+    else:
+        out = ["<h2>Tissue velocity</h2>",
+               "<p class='note'>Upper panel: tissue speed in the region of interest "
+               "relative to the whole field (the channel the twitches were found on); green "
+               "bands: twitches, numbered as in the events table; crosses and labels: "
+               f"look-alikes turned away ({html.escape(rejected)}). Lower panel: speed of "
+               "the whole field (probe or patient movement, breathing) and along the "
+               "needle's shaft, which the look-alike rules read.</p>",
+               f"<img class='usvelocity' src='{_first(figs, 'us_velocity')}' "
+               "alt='tissue velocity'>",
+               "<h2>Twitches on the ultrasound clip</h2>"]
     items = us.items
     if us.note:
         out.append(f"<p class='note'>No thumbnails: {html.escape(us.note)}.</p>")
@@ -590,6 +625,7 @@ def write_report(
     pdf: bool = False, overwrite: bool = False, title: str | None = None,
     subject: str | None = None, muscle: str | None = None, side: str | None = None,
     clip: Any = None, max_thumbnails: int | None = None,
+    clip_recording: Recording | None = None,
 ) -> list[Path]:
     """Write the HTML report, a PDF report, or both.
 
@@ -609,8 +645,9 @@ def write_report(
         Heading; the file name by default.
     subject, muscle, side : str | None
         Header fields (see :func:`build_report`).
-    clip, max_thumbnails
-        The thumbnails of a cine loop's twitches (see :func:`build_report`).
+    clip, max_thumbnails, clip_recording
+        The thumbnails of a cine loop's twitches, or of a fused clip's (see
+        :func:`build_report`).
 
     Returns
     -------
@@ -625,7 +662,7 @@ def write_report(
             raise FileExistsError(f"{q}: exists; pass overwrite=True to replace it")
     p.parent.mkdir(parents=True, exist_ok=True)
     c = _content(recording, results, title=title, subject=subject, muscle=muscle, side=side,
-                 clip=clip, max_thumbnails=max_thumbnails)
+                 clip=clip, max_thumbnails=max_thumbnails, clip_recording=clip_recording)
     figs = _render(recording, results, c, targets[-1] if (as_pdf or pdf) else None,
                    png=not as_pdf)
     if not as_pdf:

@@ -45,7 +45,22 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
                    "a fixed scale, not calibrated, for us and the +us kinds", "n/a"),
     "epoch": ("Needle-in epoch index from the annotations, -1 outside any epoch", "n/a"),
 }
-_STRING_COLUMNS = ("unit", "channel", "channels", "modality")
+_STRING_COLUMNS = ("unit", "channel", "channels", "modality", "us_unit")
+
+#: Columns that :func:`ltr.fuse_clip` adds to the event arrays of a recording fused with
+#: an ultrasound clip: the clip twitch's own measures on every row it saw (``us`` and the
+#: ``+us`` kinds, whose ``onset``, ``amplitude`` and ``peak_time`` are the recording's
+#: for a fused row), NaN (``""``) on the rows the clip did not see. Results without them
+#: (a clip's own, a recording's) read as :func:`us_amplitude` says.
+CLIP_COLUMNS: dict[str, tuple[str, str]] = {
+    "us_amplitude": ("Peak tissue speed of the ultrasound clip's twitch (on its primary us "
+                     "channel), for every twitch the clip saw; NaN for the others",
+                     "mm/s, or px/s for a clip without a pixel spacing (see us_unit)"),
+    "us_unit": ("Unit of us_amplitude (empty where the clip did not see the twitch)",
+                "n/a"),
+    "us_peak_time": ("Time of the clip twitch's peak tissue speed on the recording's "
+                     "clock, for every twitch the clip saw; NaN for the others", "s"),
+}
 
 #: Per-unit columns of the tables: array column -> ((suffix, unit, factor from SI) per unit
 #: of the primary channel). EMG in µV, acceleration in m/s², a channel without a known
@@ -102,16 +117,23 @@ EVENT_TABLE_COLUMNS_AU: dict[str, tuple[str, str]] = {
                   "a.u.*s"),
 }
 
-#: Extra columns present only when a twitch is led by an ultrasound tissue-speed channel
-#: (kind ``us``, :mod:`ltr.ultrasound`), in mm/s or, without a pixel spacing, px/s.
+#: Extra columns present only when an ultrasound clip saw a twitch (kind ``us``,
+#: :mod:`ltr.ultrasound`), in mm/s or, without a pixel spacing, px/s. The amplitude is
+#: the clip twitch's peak tissue speed on every row the clip saw, fused ``emg+us``,
+#: ``acc+us``, ``emg+acc+us`` rows too (:func:`us_amplitude`), as ``amplitude_m_s2`` is
+#: the jolt of every twitch an accelerometer saw; RMS and area are those of the twitches
+#: the clip alone saw (``us``).
 EVENT_TABLE_COLUMNS_US: dict[str, tuple[str, str]] = {
-    UNIT_COLUMNS[col][u][0]: (f"{what} of the tissue speed on the primary channel, "
-                              "ultrasound twitches" + (", clip without a pixel spacing"
-                                                       if u == "px/s" else ""),
-                              UNIT_COLUMNS[col][u][1])
+    UNIT_COLUMNS[col][u][0]: (what + (", clip without a pixel spacing"
+                                      if u == "px/s" else ""), UNIT_COLUMNS[col][u][1])
     for u in _US_UNITS
-    for col, what in (("amplitude", "Peak absolute value"), ("rms", "RMS over the twitch"),
-                      ("area", "Integral over the twitch (a displacement)"))
+    for col, what in (
+        ("amplitude", "Peak tissue speed of the ultrasound clip's twitch, every twitch the "
+                      "clip saw (us, and emg+us, acc+us, emg+acc+us of a fused clip)"),
+        ("rms", "RMS of the tissue speed on the primary channel over the twitch, "
+                "ultrasound-only twitches"),
+        ("area", "Integral of the tissue speed on the primary channel over the twitch (a "
+                 "displacement), ultrasound-only twitches"))
 }
 
 #: Columns of ``to_data_frame("rejected")``.
@@ -251,7 +273,8 @@ class TwitchResults:
         return pd.DataFrame(rows, columns=keys + list(SUMMARY_COLUMNS))
 
     def _channels(self) -> list[str]:
-        names = list(self.meta.get("emg", [])) + list(self.meta.get("sensors", {}))
+        names = (list(self.meta.get("emg", [])) + list(self.meta.get("sensors", {}))
+                 + list(self.meta.get("us", [])))  # a fused clip's channels too
         return names or sorted({c for cs in self.events["channels"] for c in str(cs).split(",")})
 
     def _row(self, mask: np.ndarray, t0: float, t1: float, keys: dict[str, Any],
@@ -389,7 +412,8 @@ class TwitchResults:
         pandas.DataFrame
             One row per event. Columns :data:`EVENT_TABLE_COLUMNS` (twitches; plus
             :data:`EVENT_TABLE_COLUMNS_AU` when a channel has no known unit and
-            :data:`EVENT_TABLE_COLUMNS_US` for ultrasound twitches),
+            :data:`EVENT_TABLE_COLUMNS_US` for twitches an ultrasound clip saw, and
+            ``us_peak_time`` of :data:`CLIP_COLUMNS` when a clip was fused in),
             :data:`REJECTED_TABLE_COLUMNS` or :data:`CONTRACTION_TABLE_COLUMNS`. Times in
             seconds from the first sample; amplitudes in µV (EMG) or m/s²
             (acceleration), each in its own column.
@@ -445,7 +469,8 @@ class TwitchResults:
                  "amplitude_m_s2", "snr_db", "confidence", "epoch"]
         df = df[first + [c for c in df.columns if c not in first]]
         write_frame(df, p, delimiter="\t", overwrite=True)
-        described = {**EVENT_TABLE_COLUMNS, **EVENT_TABLE_COLUMNS_AU, **EVENT_TABLE_COLUMNS_US}
+        described = {**EVENT_TABLE_COLUMNS, **EVENT_TABLE_COLUMNS_AU, **EVENT_TABLE_COLUMNS_US,
+                     "us_peak_time": CLIP_COLUMNS["us_peak_time"]}
         sidecar: dict[str, Any] = {
             col: {"Description": described[col][0], "Units": described[col][1]}
             for col in df.columns if col in described
@@ -827,14 +852,35 @@ def jolt_amplitude(events: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(unit == "m/s^2", np.asarray(events["amplitude"], float), np.nan)
 
 
+def us_amplitude(events: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The ``us_amplitude`` and ``us_unit`` of event arrays (:data:`CLIP_COLUMNS`): the
+    clip twitch's peak tissue speed on every row an ultrasound clip saw, NaN and ``""``
+    elsewhere; for arrays without them (a clip's own results, a recording's, older
+    files) the amplitude of the rows led by a tissue-speed channel (mm/s, px/s)."""
+    if "us_amplitude" in events and "us_unit" in events:
+        return (np.asarray(events["us_amplitude"], float),
+                np.asarray(events["us_unit"]).astype(str))
+    unit = np.asarray(events["unit"]).astype(str)
+    us = np.isin(unit, _US_UNITS)
+    return (np.where(us, np.asarray(events["amplitude"], float), np.nan),
+            np.where(us, unit, ""))
+
+
 def _event_table(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The columns of :data:`EVENT_TABLE_COLUMNS` from event arrays."""
     split = _split_by_unit({c: t[c] for c in UNIT_COLUMNS}, t["unit"])
     split["amplitude_m_s2"] = jolt_amplitude(t)  # the jolt of emg+acc twitches too
+    amp, unit = us_amplitude(t)  # the clip's speed of emg+us ... twitches too
+    for u in _US_UNITS:
+        name = UNIT_COLUMNS["amplitude"][u][0]
+        if (unit == u).any():
+            split[name] = np.where(unit == u, amp, np.nan)
     au = [c for c in EVENT_TABLE_COLUMNS_AU if c in split]
     out = {c: split[c] if c in split else t[c] for c in EVENT_TABLE_COLUMNS}
     out.update({c: split[c] for c in au})
     out.update({c: v for c, v in split.items() if c not in out})  # ultrasound units
+    if "us_peak_time" in t:  # a clip fused in: when its twitch peaked
+        out["us_peak_time"] = np.asarray(t["us_peak_time"], float)
     return out
 
 

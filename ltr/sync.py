@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import LtrDataWarning
-from .results import TwitchResults
+from .results import TwitchResults, us_amplitude
 
 #: Step of the lag grid searched by :func:`refine_offset`, s.
 REFINE_STEP = 0.005
@@ -338,12 +338,15 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
     Returns
     -------
     TwitchResults
-        On the recording's clock. ``meta["clip"]`` holds the sync (:class:`ClipSync`
-        fields), the clip (``clip``: its source), its frame rate and duration, the
-        matching window, how many ultrasound twitches were ``fused`` and ``us_only``,
-        the search (``refine``, s) and whether it confirmed the offset (``checked``);
-        ultrasound rows (``channel_events``, ``rejected``, ``contractions``) are shifted
-        onto the recording's clock.
+        On the recording's clock. A fused row keeps the recording's onset and amplitude; the
+        clip twitch's peak tissue speed and peak time are kept on every row the clip saw
+        (``us_amplitude``, ``us_unit``, ``us_peak_time``: :data:`~ltr.results.CLIP_COLUMNS`;
+        NaN on the others). ``meta["clip"]`` holds the sync (:class:`ClipSync` fields), the
+        clip (``clip``: its source), its frame rate and duration, the matching window, how
+        many ultrasound twitches were ``fused`` and ``us_only``, the search (``refine``, s)
+        and whether it confirmed the offset (``checked``); ultrasound rows
+        (``channel_events``, ``rejected``, ``contractions``) are shifted onto the
+        recording's clock.
     """
     if not isinstance(sync, ClipSync):
         sync = ClipSync(float(sync), "given")
@@ -384,7 +387,18 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
     conf = np.asarray(events["confidence"], float)
     conf[k] = 1 - (1 - conf[k]) * (1 - c_us)
     events["confidence"] = conf
+    # the clip twitch's own speed and peak on the rows it saw (CLIP_COLUMNS)
+    us_amp, us_unit = us_amplitude(us_ev)
+    n = len(results)
+    events["us_amplitude"] = np.full(n, np.nan)
+    events["us_amplitude"][k] = us_amp[joined]
+    events["us_unit"] = np.full(n, "", dtype=object)
+    events["us_unit"][k] = us_unit[joined]
+    events["us_peak_time"] = np.full(n, np.nan)
+    events["us_peak_time"][k] = np.asarray(us_ev["peak_time"], float)[joined]
     alone = {c: np.asarray(v)[~joined] for c, v in us_ev.items()}
+    alone.update(us_amplitude=us_amp[~joined], us_unit=us_unit[~joined].astype(object),
+                 us_peak_time=np.asarray(us_ev["peak_time"], float)[~joined])
     alone["epoch"] = results.epochs.assign(alone["onset"])
     events = _concat(events, alone)
     us_ch = _shifted(us_results.channel_events, sync.offset)

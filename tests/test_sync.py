@@ -102,7 +102,9 @@ def test_refine_leaves_the_offset_when_chance_explains_the_pairs():
 # -- fusion ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def paired_session():
+def paired_motion():
+    """The paired session, and the clip's motion recording (its in-memory clip kept for
+    the thumbnails)."""
     pytest.importorskip("cv2")  # the clip's optical flow (ltr[ultrasound])
     from ltr.ultrasound import motion_recording
 
@@ -112,8 +114,14 @@ def paired_session():
         rec, clip, truth = ltr.simulate.paired(40, 2000, "emg", 7, fps=30, shape=(192, 256),
                                                snr_db=(-3, 20))
         res = ltr.detect(rec, min_confidence=0.0)
-        us = ltr.detect(motion_recording(clip))
-    return rec, clip, truth, res, us
+        motion = motion_recording(clip)
+        us = ltr.detect(motion)
+    return rec, clip, truth, res, us, motion
+
+
+@pytest.fixture(scope="module")
+def paired_session(paired_motion):
+    return paired_motion[:5]
 
 
 def test_paired_simulation_puts_the_same_twitches_in_both(tmp_path):
@@ -298,3 +306,256 @@ def test_the_report_of_a_fused_result_counts_the_clip(paired_session, tmp_path):
     c = fused.meta["clip"]
     assert "also seen on the ultrasound clip" in html and "on the clip alone" in html
     assert f">{c['fused']}<" in html.replace(" ", "")
+
+
+# -- the clip twitch's amplitude on fused rows ---------------------------------------------
+
+def _clip_row(fused, us, i):
+    """The row of the clip's own results that fused row ``i`` came from: the one whose
+    peak, on the recording's clock, is the row's ``us_peak_time`` (1 µs: a sum of two
+    floats) and whose onset lies in the matching window."""
+    off = fused.meta["clip"]["offset"]
+    j = np.flatnonzero(np.abs(us.events["peak_time"] + off
+                              - fused.events["us_peak_time"][i]) < 1e-6)
+    assert j.size == 1
+    lo, hi = fused.meta["clip"]["window"]
+    d = us.events["onset"][j[0]] + off - fused.onset[i]
+    mod = str(fused.events["modality"][i])
+    assert (lo <= d <= hi) if mod != "us" else abs(d) < 1e-6
+    return int(j[0])
+
+
+def test_fused_rows_keep_the_clip_twitchs_amplitude(paired_session):
+    pytest.importorskip("pandas")
+    _rec, _clip, truth, res, us = paired_session
+    fused = fuse_clip(res, us, truth.info["clip_offset"], refine=None)
+    ev = fused.events
+    mod = ev["modality"].astype(str)
+    seen = np.char.endswith(mod.astype("U"), "us")
+    assert np.sum(mod == "emg+us") >= 2 and np.sum(mod == "us") >= 1
+    for i in np.flatnonzero(seen):  # a loop over the clip's twitches (a handful)
+        j = _clip_row(fused, us, i)
+        # copied from the clip's results, not computed: equal to rounding (1e-12)
+        np.testing.assert_allclose(ev["us_amplitude"][i], us.events["amplitude"][j],
+                                   rtol=1e-12)
+        assert ev["us_unit"][i] == us.events["unit"][j] == "mm/s"
+    # here the clip saw every EMG twitch; with a window that joins none, the EMG rows
+    # are the clip's blanks
+    cfg = res.config
+    never = dataclasses.replace(cfg, fusion=dataclasses.replace(cfg.fusion,
+                                                                us_delay=(5.0, 5.0)))
+    apart = fuse_clip(dataclasses.replace(res, config=never), us, truth.info["clip_offset"],
+                      refine=None, min_confidence=0.0)
+    emg = apart.events["modality"].astype(str) == "emg"
+    assert emg.sum() == len(res)
+    assert np.isnan(apart.events["us_amplitude"][emg]).all()
+    assert set(apart.events["us_unit"][emg]) == {""}
+    assert np.isnan(apart.events["us_peak_time"][emg]).all()
+    assert apart.to_data_frame()["amplitude_mm_s"][emg].isna().all()
+    np.testing.assert_allclose(np.sort(apart.events["us_amplitude"][~emg]),
+                               np.sort(us.events["amplitude"]), rtol=1e-12)
+    # a fused row keeps the EMG's amplitude; the table has both, one unit per column
+    df = fused.to_data_frame()
+    both = mod == "emg+us"
+    idx = np.searchsorted(res.onset, fused.onset[both])
+    np.testing.assert_allclose(df["amplitude_uV"].to_numpy()[both],
+                               res.events["amplitude"][idx] * 1e6, rtol=1e-12)
+    np.testing.assert_allclose(df["amplitude_mm_s"].to_numpy()[seen], ev["us_amplitude"][seen],
+                               rtol=1e-12)
+    # rms and area stay those of the clip-only rows (a fused row's are the EMG's, in µV)
+    assert df["rms_mm_s"][mod != "us"].isna().all()
+
+
+def test_the_clip_amplitude_survives_filter_review_and_every_file(paired_session, tmp_path):
+    pd = pytest.importorskip("pandas")
+    import json
+
+    _rec, _clip, truth, res, us = paired_session
+    # a window that joins one EMG twitch at most: rows the clip saw and rows it did not
+    cfg = res.config
+    narrow = dataclasses.replace(cfg, fusion=dataclasses.replace(cfg.fusion,
+                                                                 us_delay=(0.03, 0.05)))
+    fused = fuse_clip(dataclasses.replace(res, config=narrow), us,
+                      truth.info["clip_offset"], refine=None, min_confidence=0.0)
+    mod = fused.events["modality"].astype(str)
+    assert (mod == "emg").any() and (mod == "us").any()
+    # filter: rows set aside take their clip columns with them, the rest keep theirs
+    sure = fused.filter(min_confidence=0.99)
+    keep = np.isin(fused.onset, sure.onset)
+    assert 0 < keep.sum() < len(fused)
+    np.testing.assert_array_equal(sure.events["us_unit"], fused.events["us_unit"][keep])
+    np.testing.assert_allclose(sure.events["us_amplitude"], fused.events["us_amplitude"][keep],
+                               rtol=1e-12, equal_nan=True)
+    # BIDS events and their sidecar: the column named by its unit, n/a where not seen
+    tsv = fused.write_events(tmp_path / "ev.tsv")
+    back = pd.read_csv(tsv, sep="\t", na_values="n/a")
+    seen = fused.events["us_unit"] != ""
+    np.testing.assert_allclose(back["amplitude_mm_s"], np.where(seen, fused.events[
+        "us_amplitude"], np.nan), rtol=1e-9, equal_nan=True)  # 10 significant digits
+    np.testing.assert_allclose(back["us_peak_time"], fused.events["us_peak_time"], rtol=1e-9,
+                               equal_nan=True)
+    side = json.loads(tsv.with_suffix(".json").read_text())
+    assert side["amplitude_mm_s"]["Units"] == "mm/s"
+    assert "every twitch the clip saw" in side["amplitude_mm_s"]["Description"]
+    assert side["us_peak_time"]["Units"] == "s"
+    # CSV: the same columns as the TSV
+    csv = pd.read_csv(fused.write_events(tmp_path / "ev.csv"), na_values="n/a")
+    assert {"amplitude_mm_s", "us_peak_time"} <= set(csv.columns)
+    # JSON: the event arrays, null where the clip did not see the twitch
+    doc = json.loads(fused.to_json())
+    assert [v is None for v in doc["events"]["us_amplitude"]] == list(~seen)
+    # the HDF5 store reads the columns back
+    pytest.importorskip("h5py")
+    again = ltr.read_results(ltr.write_results(fused, tmp_path / "r.h5"))
+    np.testing.assert_allclose(again.events["us_amplitude"], fused.events["us_amplitude"],
+                               rtol=1e-12, equal_nan=True)
+    np.testing.assert_array_equal(again.events["us_unit"].astype(str),
+                                  fused.events["us_unit"].astype(str))
+
+
+def test_a_clips_own_results_read_their_amplitude_as_the_clip_amplitude(paired_session):
+    from ltr.results import us_amplitude
+
+    _rec, _clip, _truth, res, us = paired_session
+    amp, unit = us_amplitude(us.events)
+    np.testing.assert_array_equal(amp, us.events["amplitude"])
+    assert set(unit) == {"mm/s"}
+    amp, unit = us_amplitude(res.events)  # a recording's: the clip saw none of them
+    assert np.isnan(amp).all() and set(unit) <= {""}
+
+
+def test_thumbnails_of_a_fused_clip_show_the_clip_twitchs_peak(paired_motion):
+    pytest.importorskip("matplotlib")
+    from ltr.ultrasound.figures import fused_thumbnails
+
+    _rec, clip, truth, res, us, motion = paired_motion
+    fused = fuse_clip(res, us, truth.info["clip_offset"], refine=None)
+    th = fused_thumbnails(motion, fused, max_thumbnails=50)
+    mod = fused.events["modality"].astype(str)
+    seen = np.flatnonzero(np.char.endswith(mod.astype("U"), "us"))
+    assert th.n_twitches == seen.size and [t.index for t in th.items] == list(seen)
+    off = fused.meta["clip"]["offset"]
+    for t in th.items:  # numbered and timed as the report's table, framed as the clip
+        assert t.onset == fused.onset[t.index]
+        want = round((fused.events["us_peak_time"][t.index] - off) * clip.fps)
+        assert t.frame == want  # the peak frame lies inside the window read
+        assert t.frames_read[0] <= t.frame < t.frames_read[1]
+    with pytest.raises(ValueError, match="fused with a clip"):
+        fused_thumbnails(motion, res)
+    from ltr.report import build_report
+
+    with pytest.raises(ValueError, match="clip_recording is the motion recording"):
+        build_report(_rec, res, clip_recording=motion)
+
+
+# -- ltr report --clip ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def paired_files(tmp_path_factory):
+    """A paired session on disk: the EMG as EDF, the clip as DICOM with its start time."""
+    pytest.importorskip("pydicom")
+    pytest.importorskip("cv2")
+    pytest.importorskip("matplotlib")
+    from ltr.ultrasound import write_dicom
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # 40 s at 30 fps, seed 7: the twitches fix the offset, 3 fused and 6 on the clip
+        # alone (small frames keep the DICOM at 15 MB)
+        rec, clip, _truth = ltr.simulate.paired(40, 2000, "emg", 7, fps=30, shape=(96, 128),
+                                               snr_db=(-3, 20))
+    d = tmp_path_factory.mktemp("paired")
+    edf, dcm = d / "s.edf", d / "s.dcm"
+    ltr.write_edf(rec, edf)
+    write_dicom(dcm, clip.frames, clip.fps, spacing_mm=clip.spacing_mm,
+                meas_date=clip.meas_date)
+    return edf, dcm
+
+
+def _cli(capsys, *argv):
+    from ltr.cli import main
+
+    rc = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_cli_report_with_a_clip_counts_as_detect_does(paired_files, tmp_path, capsys):
+    import json
+    import re
+
+    from ltr.results import clip_position
+
+    edf, dcm = paired_files
+    rc, out, err = _cli(capsys, "detect", edf, "--clip", dcm, "--json")
+    assert rc == 0, err
+    det = json.loads(out)
+    c = det["clip"]
+    assert c["checked"] and c["fused"] >= 1 and c["us_only"] >= 1
+    html_path = tmp_path / "r.html"
+    rc, out, err = _cli(capsys, "report", edf, "--clip", dcm, "-o", html_path,
+                        "--thumbnails", "2", "--pdf")
+    assert rc == 0, err
+    assert "first frame at" in out and f"written: {html_path}" in out
+    assert html_path.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    html = html_path.read_text()
+    boxes = dict((k, int(v)) for v, k in re.findall(r"<div class='box'><b>(\d+)</b>([^<]+)</div>",
+                                                    html))
+    assert boxes["twitches"] == det["summary"]["count"]
+    assert boxes["also seen on the ultrasound clip"] == c["fused"]
+    assert boxes["on the clip alone"] == c["us_only"]
+    assert clip_position(c).replace("'", "&#x27;") in html
+    # the events table has the clip's speed; the thumbnails are of the clip's twitches
+    assert "clip speed (mm/s)" in html and html.count("<tr>") > det["summary"]["count"]
+    assert "Twitches on the fused ultrasound clip" in html
+    assert html.count("class='usthumb'") == 2
+    assert f"the first 2 of the {c['fused'] + c['us_only']} twitches" in html
+    first = [i + 1 for i, m in enumerate(det["events"]["modality"]) if m.endswith("us")][:2]
+    assert re.findall(r"data-twitch='(\d+)'", html) == [str(i) for i in first]
+
+
+def test_cli_report_clip_errors_are_one_line_before_the_clip_is_read(paired_files, tmp_path,
+                                                                     capsys, monkeypatch):
+    import ltr.cli
+
+    edf, dcm = paired_files
+
+    def slow(*_a, **_k):  # the clip's motion: never reached by these
+        raise AssertionError("the clip was read")
+
+    monkeypatch.setattr(ltr.cli, "_with_clip", slow)
+    there = tmp_path / "r.html"
+    there.write_text("old")
+    for argv, rc_want, why in [
+            (["report", edf, "--clip", dcm, "-o", there], 1, "r.html: exists; pass --overwrite"),
+            (["report", edf, "--clip", dcm, "-o", tmp_path / "n.html", "--pdf", "--annotated",
+              there], 1, "r.html: exists; pass --overwrite"),
+            (["report", edf, "--clip", dcm, "-o", tmp_path / "n.html", "--clip-sync", "tap=1"],
+             1, "sync event 'tap': 0 annotations"),
+            (["report", edf, "--clip-offset", "2", "-o", tmp_path / "n.html"], 2,
+             "--clip-offset and --clip-sync need --clip"),
+            (["report", edf, "--clip", dcm, "--reviewed", tmp_path / "x.tsv", "-o",
+              tmp_path / "n.html"], 2, "does not go with --clip")]:
+        rc, _out, err = _cli(capsys, *argv)
+        assert rc == rc_want and why in err, (argv, err)
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert err.startswith("ltr report: error: ")
+    assert there.read_text() == "old" and not (tmp_path / "n.html").exists()
+
+
+def test_cli_report_refuses_a_clip_as_the_recording(paired_files, tmp_path, capsys):
+    _edf, dcm = paired_files
+    rc, _out, err = _cli(capsys, "report", dcm, "--clip", dcm, "-o", tmp_path / "r.html")
+    assert rc == 1 and "is an ultrasound clip itself" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_the_per_channel_summary_of_a_fused_result_has_the_clip(paired_session):
+    pytest.importorskip("pandas")
+    _rec, _clip, truth, res, us = paired_session
+    fused = fuse_clip(res, us, truth.info["clip_offset"], refine=None)
+    by = fused.summary(by="channel").set_index("channel")
+    assert list(by.index) == [*res.meta["emg"], "US"]
+    assert by.loc["US", "count"] == len(us)  # every clip twitch, fused or alone
+    assert by.loc["US", "rejected"] == us.rejected["onset"].size

@@ -251,6 +251,66 @@ def twitch_thumbnails(recording: Recording, results: Any, clip: Clip | None = No
     return out
 
 
+def fused_thumbnails(clip_recording: Recording, results: Any, clip: Clip | None = None, *,
+                     max_thumbnails: int = MAX_THUMBNAILS) -> Thumbnails:
+    """Frames and motion maps of the twitches a fused clip saw (:func:`ltr.fuse_clip`).
+
+    The rows of ``results`` that the clip saw (``us`` and the ``+us`` kinds) are put
+    back on the clip's clock (``meta["clip"]["offset"]``) and drawn as
+    :func:`twitch_thumbnails` draws a clip's own: the frame shown is the one at the clip
+    twitch's peak (``us_peak_time``), the frames read span the row from its onset (a
+    fused row's is the recording's, a little before the tissue moves) to as far past
+    that peak as the peak is past the onset, or the row's end when later.
+
+    Parameters
+    ----------
+    clip_recording : Recording
+        The clip's motion recording (:func:`~ltr.ultrasound.motion_recording`, or
+        ``ltr.read`` of the clip file) that was fused in.
+    results : TwitchResults
+        The fused results.
+    clip : Clip | None
+        The cine loop; by default found by :func:`clip_for`.
+    max_thumbnails : int
+        Twitches drawn at most (the first ones in time; 0: none).
+
+    Returns
+    -------
+    Thumbnails
+        Indexed by the rows of ``results.events`` (numbered as in the report's table),
+        onset and peak time on the recording's clock; frames are the clip's.
+    """
+    from ..results import us_amplitude
+
+    if "clip" not in results.meta:
+        raise ValueError("results must be of a recording fused with a clip (ltr.fuse_clip); "
+                         "these hold no meta['clip']")
+    if not is_ultrasound(clip_recording):
+        raise ValueError(f"clip_recording must be a cine loop's motion recording, got "
+                         f"{clip_recording!r}")
+    offset = float(results.meta["clip"]["offset"])
+    ev = results.events
+    seen = us_amplitude(ev)[1] != ""
+    on = np.asarray(ev["onset"], float)
+    peak = np.asarray(ev.get("us_peak_time", ev["peak_time"]), float)
+    peak = np.where(np.isfinite(peak), peak, np.asarray(ev["peak_time"], float))
+    stop = np.maximum(np.asarray(ev["offset"], float), peak + np.maximum(peak - on, 0.0))
+    view = dict(ev, onset=on - offset, offset=stop - offset, peak_time=peak - offset,
+                channels=np.where(seen, np.asarray(ev["channels"], dtype=object), ""))
+    out = twitch_thumbnails(clip_recording, _Events(view), clip,
+                            max_thumbnails=max_thumbnails)
+    for th in out.items:  # back on the recording's clock, as the report's table
+        th.onset, th.peak_time = float(ev["onset"][th.index]), th.peak_time + offset
+    return out
+
+
+@dataclass
+class _Events:
+    """What :func:`twitch_thumbnails` reads of a results object: its events."""
+
+    events: dict[str, np.ndarray]
+
+
 def plot_thumbnail(thumb: Thumbnail, thumbs: Thumbnails, *, ax: Any = None,
                    colorbar: bool = True) -> Any:
     """One twitch: its peak frame, the motion map over it, the region of interest.
