@@ -170,6 +170,92 @@ def test_a_twitch_on_an_endplate_train_still_counts_and_needs_the_train_test():
     assert found["off"] <= len(SEEDS) // 2
 
 
+def _train_signal(seed: int, close: int = 8):
+    """Band-passed needle EMG at 10 kHz with a 2-s train of identical biphasic 4-ms
+    spikes at ~20 Hz (40x the baseline), ``close`` of which fire 5-7 ms after the
+    previous one (too close for the isolation test)."""
+    from ltr.preprocess import bandpass
+
+    sfreq = 10000.0
+    rng = np.random.default_rng(seed)
+    raw = rng.normal(0, 3e-6, int(6 * sfreq))
+    tt = np.arange(-0.002, 0.002, 1 / sfreq)
+    sigma = 0.004 / 6
+    spike = (tt / sigma) * np.exp(-0.5 * (tt / sigma) ** 2)
+    spike /= np.abs(spike).max()
+    times = list(np.arange(2.0, 4.0, 0.05) + rng.uniform(-0.01, 0.01, 40))
+    pairs = rng.choice(np.arange(2, 38), close, replace=False)
+    times += [times[k] + rng.uniform(0.005, 0.007) for k in pairs]
+    for t in times:
+        i = int(t * sfreq) - tt.size // 2
+        raw[i:i + tt.size] += 40 * 3e-6 * rng.uniform(0.85, 1.15) * spike
+    x, _ = bandpass(raw, sfreq, (20.0, 450.0), 4)
+    close_times = np.sort([times[k] + 0.0 for k in range(40, len(times))])
+    return x, sfreq, np.sort(np.asarray(times)), close_times
+
+
+def _isolated_ranges(x, sfreq, times, skip):
+    """Ranges of the spikes the isolation test would find: all but those of ``skip``."""
+    lone = np.setdiff1d(np.round(times * sfreq).astype(int), np.round(skip * sfreq).astype(int))
+    h = int(0.003 * sfreq)
+    return lone - h, lone + h
+
+
+def _covered(starts, stops, samples):
+    return np.array([bool(np.any((starts <= i) & (stops > i))) for i in samples])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_train_members_blank_the_spikes_that_fire_close_together(seed):
+    from ltr.detect._channel import train_members
+
+    x, sfreq, times, close = _train_signal(seed)
+    # the spike just before each close one and the close one itself: not isolated
+    before = times[np.searchsorted(times, close) - 1]
+    skip = np.r_[close, before]
+    t_on, t_off = _isolated_ranges(x, sfreq, times, skip)
+    starts, stops = train_members(x, t_on, t_off, sfreq, REJ)
+    assert _covered(starts, stops, np.round(skip * sfreq).astype(int)).all()
+    # nothing far from a spike is blanked (the ±6-ms windows around its peak)
+    near = np.zeros(x.size, bool)
+    for t in times:
+        i = int(t * sfreq)
+        near[i - 80: i + 80] = True
+    for a, b in zip(starts, stops, strict=True):
+        assert near[a:b].all()
+    # 0 turns it off
+    off = dataclasses.replace(REJ, train_match=0.0)
+    assert train_members(x, t_on, t_off, sfreq, off)[0].size == 0
+
+
+def test_train_members_leave_a_twitch_on_the_train_its_potentials():
+    """Motor-unit potentials of other widths and shapes (2-15 ms, triphasic) inside the
+    train do not match the train's waveform: at most a small part of the twitch's
+    energy is blanked, even where its potentials are as large as the spikes."""
+    from ltr.detect._channel import train_members
+    from ltr.simulate._waveforms import muap
+
+    x, sfreq, times, _ = _train_signal(0, close=0)
+    rng = np.random.default_rng(1)
+    t0 = int(3.0 * sfreq)
+    burst = np.zeros(int(0.1 * sfreq))
+    for _ in range(12):
+        w = rng.uniform(0.006, 0.015)
+        tt = np.arange(-w / 2, w / 2, 1 / sfreq)  # a potential lasts about 6 λ
+        wave = muap(tt, w / 6, 2) * rng.choice([-1, 1]) * 40 * 3e-6
+        c = rng.integers(tt.size, burst.size - tt.size)
+        burst[c - tt.size // 2: c - tt.size // 2 + tt.size] += wave
+    y = x.copy()
+    y[t0:t0 + burst.size] += burst
+    t_on, t_off = _isolated_ranges(y, sfreq, times, times[(times > 2.95) & (times < 3.15)])
+    starts, stops = train_members(y, t_on, t_off, sfreq, REJ)
+    mask = np.zeros(y.size, bool)
+    for a, b in zip(starts, stops, strict=True):
+        mask[a:b] = True
+    part = mask[t0:t0 + burst.size]
+    assert np.sum(burst[part] ** 2) < 0.2 * np.sum(burst**2)
+
+
 def test_blanking_does_not_carry_whole_band_noise_into_the_band():
     """At 10 kHz a single raw sample's noise is ~3x the 20-450 Hz band's: a straight line
     between two raw samples would add in-band energy where a spike was blanked."""

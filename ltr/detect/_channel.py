@@ -346,12 +346,128 @@ def in_trains(starts: np.ndarray, stops: np.ndarray, sfreq: float, *, gap: float
     however spiky, last no longer than the twitch (at most a few hundred ms)."""
     if starts.size == 0:
         return starts, stops
-    new = np.r_[True, (starts[1:] - stops[:-1]) > gap * sfreq]
-    first = np.flatnonzero(new)
+    label = _train_groups(starts, stops, gap * sfreq)
+    first = np.flatnonzero(np.r_[True, label[1:] != label[:-1]])
     last = np.r_[first[1:] - 1, starts.size - 1]
     ok = ((stops[last] - starts[first]) >= min_span * sfreq) & (last - first + 1 >= min_spikes)
-    keep = np.repeat(ok, last - first + 1)
+    keep = ok[label]
     return starts[keep], stops[keep]
+
+
+def _train_groups(t_on: np.ndarray, t_off: np.ndarray, gap: float) -> np.ndarray:
+    """Train label of each of its spikes (sorted ranges; a new train after ``gap``
+    samples), as :func:`in_trains` groups them."""
+    return np.cumsum(np.r_[True, (t_on[1:] - t_off[:-1]) > gap]) - 1
+
+
+def _peaks(x: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Sample of the largest value of ``x`` in each ``[start, stop)`` (non-empty)."""
+    width = int((stops - starts).max())
+    idx = starts[:, None] + np.arange(width)[None, :]
+    inside = idx < stops[:, None]
+    vals = np.where(inside, x[np.minimum(idx, x.size - 1)], -np.inf)
+    return starts + np.argmax(vals, axis=1)
+
+
+def _match_spikes(seg: np.ndarray, template: np.ndarray, least: float, match: float,
+                  rounds: int = 2) -> np.ndarray:
+    """Positions (centre samples) in ``seg`` of the waveform ``template`` (odd length,
+    its peak positive): local maxima of at least ``least`` whose window correlates with
+    it at least ``match``. Each one found is subtracted (scaled to fit) and the search
+    repeated on what is left, ``rounds`` times in all, so that two spikes a few ms apart,
+    whose windows hold part of each other, are both found."""
+    h = template.size // 2
+    if seg.size < template.size + 2:
+        return np.zeros(0, dtype=int)
+    res = seg.copy()
+    t_norm = float(np.linalg.norm(template))
+    found: list[np.ndarray] = []
+    taken = np.zeros(seg.size, bool)
+    for _ in range(rounds):  # a loop over rounds (two)
+        mid = res[h:-h] if h else res
+        inner = mid[1:-1]
+        up = np.flatnonzero((inner >= least) & (inner >= mid[:-2]) & (inner > mid[2:])) + 1 + h
+        up = up[~taken[up]]
+        if up.size == 0:
+            break
+        w = np.lib.stride_tricks.sliding_window_view(res, template.size)[up - h]
+        dot = w @ template
+        corr = dot / (np.linalg.norm(w, axis=1) * t_norm + 1e-300)
+        hit = up[corr >= match]
+        if hit.size == 0:
+            break
+        found.append(hit)
+        taken[hit] = True
+        gain = dot[corr >= match] / (t_norm * t_norm)
+        idx = hit[:, None] + np.arange(-h, h + 1)[None, :]
+        np.subtract.at(res, idx, gain[:, None] * template[None, :])
+    return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=int)
+
+
+def train_members(x: np.ndarray, t_on: np.ndarray, t_off: np.ndarray, sfreq: float,
+                  r: RejectConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The spikes of a train that its isolation test missed: those that fire close
+    together.
+
+    Endplate spikes fire irregularly (5-40 Hz, intervals varying by half their mean), so
+    some come within the ±6-ms ring of the train's isolation test of one another, and
+    two or three of them then pass for a 20-70-ms burst (false twitches of 20-30 dB on
+    twitch-free endplate trains). All spikes of a train come from one endplate and share
+    one waveform. Here the train's waveform is the median of its isolated spikes
+    (aligned on their extreme of the train's sign, ``train_spike_window`` s either
+    side), and every other extreme of that sign within the train (or ``train_gap`` s
+    of it) that reaches ``train_member_ratio`` × the train's median peak and matches
+    the waveform with a correlation of at least ``train_match`` is one of its spikes
+    too. A twitch's potentials come from several motor units of other shapes and
+    widths (2-15 ms), so few of them match; one that does is blanked like a spike, and
+    the twitch keeps its other potentials.
+
+    Parameters
+    ----------
+    x : ndarray
+        The conditioned (band-passed) signal.
+    t_on, t_off : ndarray of int
+        The train's isolated spikes (sorted sample ranges, :func:`in_trains`).
+
+    Returns
+    -------
+    starts, stops : ndarray of int
+        Sample ranges to blank (``spike_pad`` s either side of each matching waveform).
+    """
+    none = np.zeros(0, dtype=int)
+    if r.train_match <= 0 or t_on.size == 0:
+        return none, none
+    n = x.size
+    h = max(1, round(r.train_spike_window * sfreq))
+    if n < 2 * h + 2:
+        return none, none
+    z = np.nan_to_num(x)
+    gap = round(r.train_gap * sfreq)
+    pad = max(1, round(r.spike_pad * sfreq))
+    views = np.lib.stride_tricks.sliding_window_view(z, 2 * h + 1)  # views[i]: z[i: i+2h+1]
+    label = _train_groups(t_on, t_off, gap)
+    out_on, out_off = [], []
+    for g in range(int(label[-1]) + 1):  # a loop over trains (a few per minute)
+        a, b = t_on[label == g], t_off[label == g]
+        sign = 1.0 if np.median(z[_peaks(np.abs(z), a, b)]) >= 0 else -1.0
+        pk = _peaks(sign * z, a, b)
+        pk = pk[(pk >= h) & (pk < n - h)]
+        if pk.size == 0:
+            continue
+        template = np.median(views[pk - h], axis=0)
+        level = float(np.median(sign * z[pk]))
+        if level <= 0 or not np.any(template):
+            continue
+        lo, hi = max(int(a[0]) - gap - h, 0), min(int(b[-1]) + gap + h, n)
+        hit = _match_spikes(sign * z[lo:hi], sign * template, r.train_member_ratio * level,
+                            r.train_match) + lo
+        out_on.append(np.maximum(hit - h - pad, 0))
+        out_off.append(np.minimum(hit + h + 1 + pad, n))
+    if not out_on:
+        return none, none
+    starts, stops = np.concatenate(out_on), np.concatenate(out_off)
+    order = np.argsort(starts, kind="stable")
+    return merge_close(starts[order], stops[order], 1)
 
 
 def motion_spans(xd: np.ndarray, fs: float, q: int, cfg: DetectorConfig, n: int,
@@ -705,7 +821,9 @@ def _with_train_spikes(s: _Emg, spike_on: np.ndarray, spike_off: np.ndarray, ste
                             min_spikes=r.train_min_spikes)
     if t_on.size == 0:
         return spike_on, spike_off
-    both_on, both_off = np.r_[spike_on, t_on], np.r_[spike_off, t_off]
+    m_on, m_off = train_members(s.x, t_on, t_off, sfreq, r)
+    s.processing["train_members"] = int(m_on.size)
+    both_on, both_off = np.r_[spike_on, t_on, m_on], np.r_[spike_off, t_off, m_off]
     order = np.argsort(both_on, kind="stable")
     return merge_close(both_on[order], both_off[order], 1)
 
