@@ -57,7 +57,9 @@ def test_envelope_context_equals_a_plain_loop():
     x[np.r_[1500:1560, 4000:4050]] *= 8
     x[5000:5100] = np.nan  # a gap near the last candidate
     sums = MovingSums(x * x)
-    onset, offset = np.array([30, 1500, 4000, 5150]), np.array([80, 1560, 4050, 5200])
+    # the last one: its after side lies past the end (a streaming detector deciding it)
+    onset = np.array([30, 1500, 4000, 5150, 5900])
+    offset = np.array([80, 1560, 4050, 5200, 5950])
     span, step = (0.1, 1.5), 3
     peak, bg, sd = envelope_context(sums, onset, offset, half, fs, span, step)
 
@@ -82,6 +84,7 @@ def test_envelope_context_equals_a_plain_loop():
         np.testing.assert_allclose(bg[k], want_bg, rtol=1e-9)
         np.testing.assert_allclose(sd[k], want_sd, rtol=1e-9, atol=1e-12)
     assert bg[1] > 2 * bg[0]  # the second sees the raised stretch after it
+    assert np.isfinite(bg[-1])  # the side before it, not NaN
 
 
 def _hiss_recording(seed: int, twitches: bool) -> tuple[ltr.Recording, np.ndarray]:

@@ -71,6 +71,11 @@ class ChannelResult:
     ``stop`` (samples, stop exclusive) and ``long`` (left out of detection)."""
     unusable: str = ""
     """Why the channel could not be analysed at all ("" when it could)."""
+    train_spikes: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
+    """Sample ranges (starts, stops) of the spikes the endplate-train test found, whether
+    or not they formed a train yet (:func:`in_trains`): what a streaming detector waits
+    on (:meth:`ltr.live.StreamingDetector._hold`). Not carried when pieces are joined."""
 
     @property
     def accepted(self) -> np.ndarray:
@@ -698,6 +703,9 @@ class _Emg:
     raw_spikes: tuple[np.ndarray, np.ndarray] = field(
         default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
     """Spikes replaced on the raw samples (:func:`_blank_raw_spikes`): starts, stops."""
+    train_spikes: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int)))
+    """Spikes of the train test (:func:`_with_train_spikes`), in a train or not yet."""
     env_sums: MovingSums | None = None
     seg: dict[str, Any] = field(default_factory=dict)
     onset: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
@@ -817,6 +825,7 @@ def _with_train_spikes(s: _Emg, spike_on: np.ndarray, spike_off: np.ndarray, ste
                               s.short_floor, s.b, isolation=r.train_isolation,
                               min_ratio=r.spike_min_ratio, pad=r.spike_pad,
                               inner=r.train_spike_window, step=step)
+    s.train_spikes = (t_on, t_off)
     t_on, t_off = in_trains(t_on, t_off, sfreq, gap=r.train_gap, min_span=r.train_min_span,
                             min_spikes=r.train_min_spikes)
     if t_on.size == 0:
@@ -1061,7 +1070,7 @@ def detect_emg_channel(raw: np.ndarray, sfreq: float, name: str, cfg: DetectorCo
     res = ChannelResult(name=name, modality="emg", unit="V", onset=s.onset,
                         offset=s.offset, features=s.feats, reason=s.reason,
                         floor=_median(floor), processing=s.processing, floor_blocks=floor,
-                        floor_block=b, heartbeats=s.r_peaks)
+                        floor_block=b, heartbeats=s.r_peaks, train_spikes=s.train_spikes)
     if motion:
         q = qrs_decimation(sfreq)
         res.motion = motion_spans(s.xd, sfreq / q, q, cfg, n)
@@ -1164,8 +1173,10 @@ def envelope_context(sums: MovingSums, onset: np.ndarray, offset: np.ndarray, ha
         # from the lower quartile (0.6745 standard deviations below the median of a
         # normal variable): neighbouring twitches only add values above the median
         spread.append((med - _row_nanquantile(v, 0.25)) / 0.6745)
+    # the side with the higher background; a side left out (NaN) gives way to the other
+    # (a streaming detector deciding a candidate has no after side yet)
     with np.errstate(invalid="ignore"):
-        after = ~(level[0] >= level[1])  # the side with the higher background (NaN: after)
+        after = (level[1] > level[0]) | np.isnan(level[0])
     bg = np.where(after, level[1], level[0])
     sd = np.where(after, spread[1], spread[0])
     return peak, bg, sd

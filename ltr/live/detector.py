@@ -65,6 +65,7 @@ from ..channels import group_sensors
 from ..detect import _apply_floor, _fuse_channels, _turned_away
 from ..detect._channel import (
     ChannelResult,
+    _train_groups,
     detect_acc_sensor,
     detect_emg_channel,
     grid_step,
@@ -73,6 +74,7 @@ from ..detect._channel import (
 from ..detect.config import DetectorConfig
 from ..detect.core import block_length
 from ..detect.plan import AccPlan, alignment, plan_acc, plan_emg
+from ..detect.rules import REASONS
 from ..detect.stream import _concat, _keep, _quiet_cut, _Unit, unusable_result
 from ..preprocess import band_edges, butter_sos
 from ..quality import rails_of
@@ -803,25 +805,59 @@ class StreamingDetector:
         within ``train_gap`` s of each other), and accelerometer tremor is found over
         ``[acc] tremor_window`` s centred. When spikes follow one another near the end
         of what was seen, or a candidate has tremor around it, what starts there waits
-        until that much signal has come in after it.
+        until that much signal has come in after it. A run of the train test's spikes
+        still open at the end (its last spike within ``train_gap`` s) that is not yet a
+        train waits whole, from its first spike: it may still become one, and offline
+        its spikes, and those of its spikes that fire close together, are blanked.
         """
         cfg = self.cfg
         on = res.onset + offset
-        if on.size == 0:
-            return hi
         if res.modality == "emg":
-            reach = round(max(cfg.reject.train_gap, cfg.reject.train_min_span / 2) * self.sfreq)
+            r = cfg.reject
+            first = self._open_run(res, hi, offset)
+            if on.size == 0:
+                return hi if first is None else int(max(first - self._guard, lo))
+            reach = round(max(r.train_gap, r.train_min_span / 2) * self.sfreq)
             spiky = (res.reason == "needle_spike") & (on >= hi - reach)
-            if np.count_nonzero(spiky) < 2:
+            if np.count_nonzero(spiky) >= 2:
+                first = min(on[spiky].min(), first if first is not None else np.inf)
+            if first is None:
                 return hi
-            first = on[spiky].min()
         else:
+            if on.size == 0:
+                return hi
             reach = round(cfg.acc.tremor_window / 2 * self.sfreq)
             shaky = (res.features["tremor_amp"] > 0) & (res.offset + offset >= hi - reach)
             if not shaky.any():
                 return hi
             first = on[shaky].min()
         return int(max(first - self._guard, lo))
+
+    def _open_run(self, res: ChannelResult, hi: int, offset: int) -> int | None:
+        """First sample of the run of train-test spikes still open at ``hi`` that is not
+        a train yet (:func:`ltr.detect._channel.in_trains`), or None."""
+        r = self.cfg.reject
+        t_on, t_off = res.train_spikes
+        if t_on.size < 2:
+            return None
+        gap = r.train_gap * self.sfreq
+        t_on, t_off = t_on + offset, t_off + offset
+        label = _train_groups(t_on, t_off, gap)
+        last = label == label[-1]
+        if hi - t_off[-1] > gap or np.count_nonzero(last) < 2:
+            return None  # closed, or a lone spike so far
+        a, b = int(t_on[last][0]), int(t_off[-1])
+        if b - a >= r.train_min_span * self.sfreq and np.count_nonzero(last) >= r.train_min_spikes:
+            return None  # already a train: blanked as offline
+        # a train's spikes stand alone between bursts, a twitch's potentials inside its
+        # burst: only a run with at least two spikes outside every candidate (lone
+        # spikes and potentials aside) may be a train beginning
+        burst = ~np.isin(res.reason.astype(str), (REASONS["needle_spike"].name,
+                                                  REASONS["single_mup"].name))
+        starts = t_on[last] - offset
+        inside = ((res.onset[burst][None, :] <= starts[:, None])
+                  & (starts[:, None] < res.offset[burst][None, :])).any(axis=1)
+        return a if np.count_nonzero(~inside) >= 2 else None
 
     def _fuse(self, new: dict[int, ChannelResult], lows: dict[int, int], t: int,
               ) -> list[Twitch]:
