@@ -1083,7 +1083,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-confidence", type=_probability, default=None, metavar="P",
                    help="set aside twitches of calibrated confidence below P (0-1): they "
                         "are listed as rejected (low_confidence); higher P, fewer but "
-                        "surer twitches (with --clip, twitches the clip saw are kept)")
+                        "surer twitches (with --clip, the clip's too, whose confidence is "
+                        "not calibrated; the default floor leaves them)")
     _add_clip_options(p)
     _add_read_options(p)
     p.set_defaults(func=_cmd_detect)

@@ -705,10 +705,12 @@ def clip_line(c: dict[str, Any]) -> str:
     """The summary line of a fused ultrasound clip: :func:`clip_position` and how many of
     its twitches joined the recording's."""
     name = Path(str(c.get("clip") or "clip")).name
-    n = c["fused"] + c["us_only"]
+    out = int(c.get("outside", 0))
+    n = c["fused"] + c["us_only"] + out
     return (f"  clip {name}: first frame at {clip_position(c)}; "
             f"{c['fused']} of its {n} twitch{'' if n == 1 else 'es'} joined the "
-            f"recording's, {c['us_only']} seen on the clip alone")
+            f"recording's, {c['us_only']} seen on the clip alone"
+            + (f", {out} outside the recording (not counted)" if out else ""))
 
 
 def below_floor(confidence: Any, modality: Any, floor: float, *,

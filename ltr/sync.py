@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import LtrDataWarning
+from .detect.rules import OUTSIDE
 from .results import TwitchResults, us_amplitude
 
 #: Step of the lag grid searched by :func:`refine_offset`, s.
@@ -329,11 +330,11 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
         :class:`~ltr.LtrDataWarning` when no shift lines up more than chance would.
         None or 0: the offset as given.
     min_confidence : float | None
-        Confidence floor applied to the fused table: EMG and accelerometer twitches the
-        clip did not see below it are set aside (reason ``low_confidence``), as
-        :func:`ltr.detect` does; twitches the clip saw are kept (their confidence, the
-        chance that either modality is right, ``1 - (1 - c)(1 - c_us)``, is not
-        calibrated). None: ``results.config.confidence.min_confidence``.
+        Confidence floor applied to the fused table: every twitch below it is set aside
+        (reason ``low_confidence``), the clip's too (their confidence, the chance that
+        either modality is right, ``1 - (1 - c)(1 - c_us)``, is not calibrated). None:
+        ``results.config.confidence.min_confidence``, which, like :func:`ltr.detect`'s
+        default, sets aside only EMG and accelerometer twitches the clip did not see.
 
     Returns
     -------
@@ -399,9 +400,19 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
     alone = {c: np.asarray(v)[~joined] for c, v in us_ev.items()}
     alone.update(us_amplitude=us_amp[~joined], us_unit=us_unit[~joined].astype(object),
                  us_peak_time=np.asarray(us_ev["peak_time"], float)[~joined])
+    # the clip's own twitches beyond the recording's span are not counted over it
+    outside = _outside(alone["onset"], results.duration)
+    set_aside = {"onset": alone["onset"][outside], "offset": alone["offset"][outside],
+                 "channel": alone["channel"][outside],
+                 "reason": np.full(int(outside.sum()), OUTSIDE, dtype=object),
+                 "amplitude": alone["amplitude"][outside]}
+    alone = {c: v[~outside] for c, v in alone.items()}
     alone["epoch"] = results.epochs.assign(alone["onset"])
     events = _concat(events, alone)
     us_ch = _shifted(us_results.channel_events, sync.offset)
+    keep = ~_outside(us_ch["onset"], results.duration) | np.isin(us_ch["onset"],
+                                                               us_ev["onset"][joined])
+    us_ch = {c: np.asarray(v)[keep] for c, v in us_ch.items()}
     us_ch = dict(us_ch, epoch=results.epochs.assign(us_ch["onset"]))
     meta = dict(results.meta)
     meta.pop("confidence_features", None)  # rows no longer line up with the events
@@ -412,20 +423,30 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
     meta["clip"] = dict(sync.to_dict(), clip=us_results.source,
                         fps=float(us_results.sfreq), duration=float(us_results.duration),
                         window=list(window), fused=int(joined.sum()),
-                        us_only=int((~joined).sum()), refine=search,
+                        us_only=int((~joined).sum() - outside.sum()),
+                        outside=int(outside.sum()), refine=search,
                         checked=bool("refined" in sync.source))
     out = dataclasses.replace(
         results, events=events,
         channel_events=_concat(results.channel_events, us_ch),
-        rejected=_concat(results.rejected, _shifted(us_results.rejected, sync.offset)),
+        rejected=_concat(_concat(results.rejected, _shifted(us_results.rejected,
+                                                            sync.offset)), set_aside),
         contractions=_concat(results.contractions,
                              _shifted(us_results.contractions, sync.offset)),
         noise_floor={**results.noise_floor, **us_results.noise_floor},
         processing={**results.processing, **us_results.processing}, meta=meta)
     floor = cfg.confidence.min_confidence if min_confidence is None else min_confidence
-    out = out.filter(min_confidence=float(floor), calibrated_only=True)
+    # the default floor leaves the clip's twitches (not calibrated) alone; a floor asked
+    # for applies to every twitch
+    out = out.filter(min_confidence=float(floor), calibrated_only=min_confidence is None)
     out.meta["min_confidence"] = float(floor)
     return out
+
+
+def _outside(onset: np.ndarray, duration: float) -> np.ndarray:
+    """Onsets outside a recording of ``duration`` s."""
+    onset = np.asarray(onset, float)
+    return (onset < 0) | (onset >= duration)
 
 
 def _how(sync: ClipSync) -> str:
@@ -484,4 +505,5 @@ def _check_overlap(results: TwitchResults, us_results: TwitchResults, sync: Clip
         warnings.warn(
             f"{clip_name}: the clip runs from {start:.3f} to {stop:.3f} s of the recording "
             f"(0 to {results.duration:.1f} s): {out} of its twitches lie outside the "
-            f"recording and are kept as ultrasound twitches", LtrDataWarning, stacklevel=3)
+            f"recording and are not counted (rejected, reason {OUTSIDE})", LtrDataWarning,
+            stacklevel=3)

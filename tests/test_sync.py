@@ -190,14 +190,38 @@ def test_the_floor_still_applies_to_twitches_the_clip_did_not_see(paired_session
                                                                 us_delay=(5.0, 5.0)))
     alone = fuse_clip(dataclasses.replace(res, config=never), us, truth.info["clip_offset"],
                       refine=None, min_confidence=floor)
-    assert np.sum(alone.rejected["reason"] == "low_confidence") == below.sum()
-    # fused: what the clip saw stays, whatever its EMG confidence; the rest as above
+    low = alone.rejected["reason"] == "low_confidence"
+    ch = alone.rejected["channel"].astype(str)
+    assert np.sum(low & (ch != "US")) == below.sum()
+    # fused: a floor asked for applies to every twitch by its own confidence, the clip's
+    # too; the clip lifts some faint EMG twitches above it (1 - (1 - c)(1 - c_us))
     fused = fuse_clip(res, us, truth.info["clip_offset"], refine=None, min_confidence=floor)
+    assert np.all(fused.events["confidence"] >= floor)
     mod = fused.events["modality"].astype(str)
-    assert np.all(fused.events["confidence"][mod == "emg"] >= floor)
-    n_low = int(np.sum(fused.rejected["reason"] == "low_confidence"))
-    assert np.sum(mod == "emg+us") + np.sum(mod == "emg") + n_low == len(res)
-    assert n_low < below.sum()  # the clip confirmed some of them
+    kept_emg = np.sum(mod == "emg+us") + np.sum(mod == "emg")
+    assert kept_emg > (~below).sum()  # the clip confirmed some of them
+    # the default floor (none asked for) leaves the clip's twitches alone
+    default = fuse_clip(res, us, truth.info["clip_offset"], refine=None)
+    d_mod = default.events["modality"].astype(str)
+    assert np.all(default.events["confidence"][d_mod == "emg"] >= default.meta["min_confidence"])
+    us_all = fuse_clip(res, us, truth.info["clip_offset"], refine=None, min_confidence=0.0)
+    assert np.sum(d_mod == "us") == np.sum(us_all.events["modality"].astype(str) == "us")
+
+
+def test_clip_twitches_outside_the_recording_are_set_aside(paired_session):
+    _rec, _clip, truth, res, us = paired_session
+    shift = 20.0  # the clip (40 s) now runs 20 s past the recording's end
+    with pytest.warns(ltr.LtrDataWarning, match="not counted"):
+        part = fuse_clip(res, us, truth.info["clip_offset"] + shift, refine=None,
+                         min_confidence=0.0)
+    on = us.events["onset"] + truth.info["clip_offset"] + shift
+    past = int(np.sum(on >= res.duration))
+    assert past > 0
+    assert np.all(part.events["onset"] < res.duration)
+    out = part.rejected["reason"].astype(str) == "outside_recording"
+    assert out.sum() == past == part.meta["clip"]["outside"]
+    assert np.all(part.rejected["onset"][out] >= res.duration)
+    assert "outside the recording (not counted)" in part.format_summary()
 
 
 def test_a_window_too_narrow_fuses_nothing(paired_session):

@@ -75,7 +75,11 @@ REASONS: dict[str, Reason] = {r.name: r for r in (
            "a twitch", "yellowgreen"),
     Reason("pulsation", "ultrasound: local motion recurring at a heart rhythm (arterial "
            "pulsation)", "orchid"),
+    Reason("outside_recording", "ultrasound: a twitch of a fused clip outside the "
+           "recording's time span (the clip runs past it): not counted", "lightgray"),
 )}
+#: The reason of a fused clip's twitches outside the recording (:func:`ltr.sync.fuse_clip`).
+OUTSIDE = REASONS["outside_recording"].name
 
 
 #: The reason of an accelerometer event vetoed by movement on the EMG leads (fusion).
