@@ -256,6 +256,23 @@ def test_dicom_round_trip_and_cli(tmp_path, capsys):
     assert "roi=" not in err and "--roi" in err and "Traceback" not in err
 
 
+def test_a_dicom_of_another_modality_is_refused(tmp_path):
+    pydicom = pytest.importorskip("pydicom")
+    from ltr.ultrasound.io import read_dicom, write_dicom
+
+    p = write_dicom(tmp_path / "c.dcm", np.zeros((3, 16, 16), np.uint8), 20.0)
+    for modality, ok in (("MR", False), ("CT", False), ("OT", True), ("US", True)):
+        ds = pydicom.dcmread(p)
+        ds.Modality = modality
+        ds.save_as(tmp_path / f"{modality}.dcm")
+        if ok:
+            assert read_dicom(tmp_path / f"{modality}.dcm").n_frames == 3
+        else:
+            with pytest.raises(ValueError, match=f"{modality}.dcm: a DICOM of modality "
+                                                 f"{modality}, not an ultrasound"):
+                read_dicom(tmp_path / f"{modality}.dcm")
+
+
 def test_dicom_without_rate_or_decoder(tmp_path, monkeypatch):
     pydicom = pytest.importorskip("pydicom")
     from ltr.ultrasound.io import read_dicom, write_dicom

@@ -120,6 +120,12 @@ def _dicom_date(ds: Any) -> _dt.datetime | None:
     return None
 
 
+#: DICOM ``Modality`` values read as ultrasound: US, intravascular US, and "other" (OT:
+#: secondary captures of an ultrasound screen, as some scanners export cine loops); a
+#: file without the attribute is read too. Any other modality (MR, CT...) is refused.
+US_MODALITIES: tuple[str, ...] = ("US", "IVUS", "OT")
+
+
 def read_dicom(path: str | os.PathLike[str], *, fps: float | None = None) -> Clip:
     """A DICOM (multi-frame) ultrasound cine loop as a :class:`Clip`.
 
@@ -141,8 +147,9 @@ def read_dicom(path: str | os.PathLike[str], *, fps: float | None = None) -> Cli
     Raises
     ------
     ValueError
-        No pixel data, no frame rate, or a compressed transfer syntax whose decoder
-        plugin is not installed (the message names the plugin).
+        A modality other than ultrasound (:data:`US_MODALITIES`), no pixel data, no frame
+        rate, or a compressed transfer syntax whose decoder plugin is not installed (the
+        message names the plugin).
     """
     pydicom = _need("pydicom", "pydicom")
     p = Path(path)
@@ -151,6 +158,10 @@ def read_dicom(path: str | os.PathLike[str], *, fps: float | None = None) -> Cli
     except Exception as err:  # pydicom raises several types for a non-DICOM file
         raise ValueError(f"{p}: not a readable DICOM file ({err})") from err
     src = str(p)
+    modality = str(ds.get("Modality", "") or "")
+    if modality and modality not in US_MODALITIES:
+        raise ValueError(f"{p}: a DICOM of modality {modality}, not an ultrasound cine loop "
+                         f"(Modality US)")
     if "Rows" not in ds or "Columns" not in ds:
         raise ValueError(f"{p}: no image in this DICOM file (no Rows/Columns)")
     n = int(getattr(ds, "NumberOfFrames", 1) or 1)
