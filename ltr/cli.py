@@ -420,8 +420,12 @@ def _cmd_detect(args: argparse.Namespace) -> int:
         return 2
 
     def work(path: str) -> Callable[[], None]:
-        if args.output and Path(args.output).exists() and not args.overwrite:
-            raise FileExistsError(f"{args.output}: exists; pass --overwrite to replace it")
+        from .results import events_files
+
+        if args.output and not args.overwrite:
+            for q in events_files(args.output, per_channel=args.per_channel):
+                if q.exists():  # before any detection (a BIDS .tsv's sidecar too)
+                    raise FileExistsError(f"{q}: exists; pass --overwrite to replace it")
         rec = _read(path, args)
         _check_setup(rec, args)
         _check_clip_input(rec, path, args)

@@ -459,7 +459,7 @@ class TwitchResults:
         from .io.tables import write_frame
 
         p = Path(path)
-        side = p.with_suffix(".json")
+        side = _sidecar(p)
         for q in (p, side):
             if q.exists() and not overwrite:
                 raise FileExistsError(f"{q}: exists; pass overwrite=True to replace it")
@@ -785,6 +785,20 @@ def cohort_table(results: Any, names: Any = None) -> Any:
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)
+
+
+def events_files(path: str | os.PathLike[str], *, per_channel: bool = False) -> list[Path]:
+    """The files :meth:`TwitchResults.write_events` writes for ``path``: a BIDS ``.tsv``
+    has its ``.json`` sidecar beside it (the per-channel table has none)."""
+    p = Path(path)
+    if p.suffix.lower() == ".tsv" and not per_channel:
+        return [p, _sidecar(p)]
+    return [p]
+
+
+def _sidecar(path: Path) -> Path:
+    """The JSON sidecar of a BIDS events file."""
+    return path.with_suffix(".json")
 
 
 def write_table(table: Any, path: str | os.PathLike[str], *,

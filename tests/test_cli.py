@@ -129,6 +129,25 @@ def test_detect_prints_a_summary_and_writes_events(tmp_path, capsys):
     assert main(["detect", str(sample), "--per-channel", "-o", str(tmp_path / "pc.csv")]) == 0
 
 
+def test_detect_refuses_an_existing_sidecar_before_detecting(tmp_path, capsys,
+                                                              monkeypatch):
+    from pathlib import Path
+
+    import ltr.cli as cli
+
+    sample = Path(__file__).resolve().parents[1] / "recordings" / "sample_emg_acc.edf"
+    (tmp_path / "events.json").write_text("{}", encoding="utf-8")  # a sidecar left over
+
+    def no_read(*a, **k):
+        raise AssertionError("the recording was read before the outputs were checked")
+
+    monkeypatch.setattr(cli, "_read", no_read)
+    assert main(["detect", str(sample), "-o", str(tmp_path / "events.tsv")]) != 0
+    err = capsys.readouterr().err
+    assert "events.json: exists; pass --overwrite" in err and "Traceback" not in err
+    assert not (tmp_path / "events.tsv").exists()
+
+
 def test_detect_options_and_errors(tmp_path, capsys):
     rec = make_recording()
     path = ltr.write(rec, tmp_path / "r.h5")
