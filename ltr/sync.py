@@ -366,10 +366,11 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
         if "refined" not in sync.source:
             warnings.warn(
                 f"{clip_name}: the clip's offset ({sync.offset:.3f} s, {_how(sync)}) "
-                f"could not be checked: no shift within {search:g} s lines up more "
-                f"twitches than chance would (p = {sync.chance:.2f}), so a twitch both saw "
-                f"may be counted twice; give the offset (--clip-offset) or a sync event "
-                f"(--clip-sync), or search further (--clip-refine)",
+                f"could not be checked: no shift within {search:g} s lines up "
+                + (f"more twitches than chance would (p = {sync.chance:.2f})"
+                   if (sync.chance or 0.0) > REFINE_CHANCE else
+                   f"{REFINE_MIN_MATCHES} or more twitches seen by both")
+                + f", so a twitch both saw may be counted twice; {_advice(sync)}",
                 LtrDataWarning, stacklevel=2)
     _check_overlap(results, us_results, sync, clip_name)
     us_ev = _shifted(us_ev, sync.offset)
@@ -441,6 +442,15 @@ def fuse_clip(results: TwitchResults, us_results: TwitchResults, sync: ClipSync 
     out = out.filter(min_confidence=float(floor), calibrated_only=min_confidence is None)
     out.meta["min_confidence"] = float(floor)
     return out
+
+
+def _advice(sync: ClipSync) -> str:
+    """What to do when the twitches could not confirm an offset found from ``sync``."""
+    if sync.source == "start times":
+        return ("give the offset (--clip-offset) or a sync event (--clip-sync), or search "
+                "further (--clip-refine)")
+    return ("check the offset given (a clip may have too few twitches seen by both to "
+            "confirm it), or search further (--clip-refine)")
 
 
 def _outside(onset: np.ndarray, duration: float) -> np.ndarray:

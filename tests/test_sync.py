@@ -208,6 +208,18 @@ def test_the_floor_still_applies_to_twitches_the_clip_did_not_see(paired_session
     assert np.sum(d_mod == "us") == np.sum(us_all.events["modality"].astype(str) == "us")
 
 
+def test_an_unconfirmed_offset_warns_with_advice_for_how_it_was_found(paired_session):
+    _rec, _clip, truth, res, us = paired_session
+    # an offset given 1 s off, searched only ±0.2 s: nothing lines up
+    with pytest.warns(ltr.LtrDataWarning, match="check the offset given") as got:
+        fuse_clip(res, us, truth.info["clip_offset"] + 1.0, refine=0.2)
+    assert not any("give the offset" in str(w.message) for w in got)
+    # from the start times, the advice is to give one
+    sync = ClipSync(truth.info["clip_offset"] + 1.0, "start times")
+    with pytest.warns(ltr.LtrDataWarning, match=r"give the offset \(--clip-offset\)"):
+        fuse_clip(res, us, sync, refine=0.2)
+
+
 def test_clip_twitches_outside_the_recording_are_set_aside(paired_session):
     _rec, _clip, truth, res, us = paired_session
     shift = 20.0  # the clip (40 s) now runs 20 s past the recording's end
