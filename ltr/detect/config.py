@@ -415,6 +415,17 @@ class RejectConfig:
         ... the least peak, as a fraction of the train's median peak, of a spike of the
         train (its spikes vary by ±15 % in the simulator; half leaves room for a real
         endplate's wider spread).
+    spike_on_burst : bool
+        Look beneath a candidate turned away as one transient (``needle_spike``,
+        ``single_mup``): where its detection envelope still reaches the on threshold once
+        the transient (``min_burst`` s either side of its peak) is removed as if it had
+        never entered the band-pass, the transient is blanked and the rest judged
+        (:func:`ltr.detect._channel._spikes_on_bursts`): a needle-contact or endplate
+        spike of 15-50 × the baseline landing on a twitch took the twitch with it. On the
+        development seeds (0-19 of ``needle_artifacts``, 0-9 of ``endplate``) it finds 1
+        more twitch in each (333 / 358 and 127 / 169), with no false twitch more on
+        twitch-free ``single_mup``, ``needle_spike`` and ``endplate_train`` hours.
+        False turns it off.
     spike_pad : float
         ... and the seconds blanked on both sides of a spike: the band-pass makes a sharp
         spike ring for a few periods of its upper edge (2 ms at 450 Hz).
@@ -562,6 +573,7 @@ class RejectConfig:
     train_min_spikes: int = 6
     train_match: float = 0.85
     train_member_ratio: float = 0.5
+    spike_on_burst: bool = True
     motion_band: tuple[float, float] = (1.0, 8.0)
     motion_window: float = 0.1
     acc_low_band: tuple[float, float] = (0.5, 5.0)
