@@ -973,9 +973,10 @@ def _spikes_on_bursts(s: _Emg) -> None:
     twitch judged (:attr:`RejectConfig.spike_on_burst`).
 
     The rules turn away a candidate whose energy one transient holds
-    (:data:`TRANSIENT_REASONS`), and an endplate spike or a needle-contact spike of 15-50 ×
-    the baseline dominates the energy of a twitch it lands on: the twitch went with it
-    (on the development seeds of ``endplate``, 15 of 43 missed twitches). A twitch under
+    (:data:`TRANSIENT_REASONS`), and a spike of 15-50 × the baseline too wide for the
+    needle-spike test that blanks it before detection (a 3-5-ms endplate spike, a large
+    potential) dominates the energy of a twitch it lands on: the twitch went with it. A
+    twitch under
     the transient stands above the on threshold once the transient is removed as if it
     had never entered the band-pass (:func:`burst_beneath`); a lone transient leaves the
     noise. Where something stands, the transient is blanked like the spikes blanked
