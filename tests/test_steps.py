@@ -51,6 +51,34 @@ def test_onset_of_a_burst_with_a_movement_step_is_not_moved_by_the_filter(seed, 
     np.testing.assert_allclose(res.onset, onsets, atol=0.010)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_heartbeat_inside_a_large_burst_leaves_its_onset_to_the_filter_check(seed):
+    # the same bursts on a trunk muscle with a heartbeat: an R peak 150-250 ms into each
+    # burst must not exempt its onset from the check against the filter's pre-response
+    # (only a beat at the onset itself does: the QRS is then the sharp change)
+    from ltr.simulate._waveforms import ecg_beat
+
+    rng = np.random.default_rng(seed)
+    x = _noise(40.0, 5e-6, seed)
+    beat, r_at = ecg_beat(rng, FS)
+    beat = 150e-6 * beat / np.abs(beat).max()
+    period = 0.8  # 75 bpm
+    r_peaks = np.arange(0.5, 39.5, period)
+    for r in r_peaks:
+        i = int(r * FS) - r_at
+        x[i: i + beat.size] += beat
+    onsets = [r_peaks[k] - 0.2 for k in (8, 18, 28, 38)]  # beats 0.2 s into each burst
+    for t in onsets:
+        burst, step, k = _step_burst(rng, step=0.5e-3, lag=0.0)
+        i = int(t * FS)
+        x[i: i + burst.size] += burst
+        x[i + k: i + k + step.size] += step[: x.size - i - k]
+    res = ltr.detect(ltr.Recording(x[None], FS, ["EMG trapezius"]))
+    assert res.processing["EMG trapezius"]["heartbeats"] > 30  # the heartbeat was found
+    assert len(res) == len(onsets), res.events["onset"]
+    np.testing.assert_allclose(res.onset, onsets, atol=0.010)
+
+
 def _add_contraction(x, rng, t0, dur, ramp, rms):
     """A 30-250 Hz contraction of ``rms`` V on its plateau, raised-cosine ramps."""
     m = int(dur * FS)

@@ -864,9 +864,11 @@ def _place_onsets(s: _Emg) -> None:
     e, sfreq = s.cfg.emg, s.sfreq
     h_o = window_samples(e.onset_window, sfreq) // 2
     limit = (e.edge_ratio * at_blocks(s.short_floor, s.b, s.onset)) ** 2
-    # at a heartbeat the QRS is itself a sharp change the forward filter answers late
+    # at a heartbeat the QRS is itself a sharp change the forward filter answers late: an
+    # onset within ecg_window of an R peak keeps its place (a beat later in a long burst
+    # does not: the burst's own lead-in is what is checked)
     w = int(s.cfg.reject.ecg_window * sfreq)
-    limit[_near(s.r_peaks, s.onset - w, s.offset + w)] = np.inf
+    limit[_near(s.r_peaks, s.onset - w, s.onset + w)] = np.inf
     # only twitches need the check: what was turned away keeps the edges it was judged
     # by (most candidates of a recording with look-alikes: a filter pass each saved)
     limit[s.reason != ""] = np.inf
