@@ -20,7 +20,7 @@ def cands(spans_ms, **feats) -> R.Candidates:
     off = np.array([b for _, b in spans_ms], dtype=int)
     k = on.size
     base = {"burst": 0.05, "crest": 3.0, "median_freq": 120.0, "high_rms": 10.0,
-            "rise_half": 0.01, "low_ratio": 0.1, "snr_db": 20.0}
+            "rise_half": 0.01, "low_ratio": 0.1, "snr_db": 20.0, "rms": 1.0}
     base.update(feats)
     features = {key: np.broadcast_to(np.asarray(v, float), (k,)).copy()
                 for key, v in base.items()}
@@ -88,6 +88,39 @@ def test_contraction_fragments_lie_within_the_margin():
               burst=[0.72, 0.05, 0.05, 0.05, 0.04])  # the contraction holds energy throughout
     got = R.contraction_fragment(c, REJ)  # margin 0.5 s either side of [1000, 1800)
     np.testing.assert_array_equal(got, [True, True, True, False, False])
+
+
+def test_a_burst_far_stronger_than_the_contraction_beside_it_is_no_fragment():
+    # a 20-uV contraction [1000, 1800); beside it bursts of 30 uV (a ramp's level) and of
+    # 300 uV (a ballistic burst with its movement, 15x the contraction), and one near two
+    # contractions that is stronger than the weaker only
+    spans = [(600, 650), (2000, 2300), (1000, 1800), (3000, 3800), (3900, 3950),
+             (4000, 4800)]
+    c = cands(spans, burst=[0.05, 0.25, 0.72, 0.72, 0.05, 0.72],
+              rms=[30e-6, 300e-6, 20e-6, 10e-6, 100e-6, 40e-6])
+    got = R.contraction_fragment(c, REJ)  # rider_ratio 3.5
+    np.testing.assert_array_equal(got, [True, False, True, True, True, True])
+    # the level test goes with the rider search: off with rider_ratio = 0
+    off = dataclasses.replace(REJ, rider_ratio=0.0)
+    np.testing.assert_array_equal(R.contraction_fragment(c, off), [True] * 6)
+    # plain-loop reference of the nearness test over random spans and levels
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        on = np.sort(rng.choice(np.arange(0, 20000, 10), 12, replace=False))
+        off_ = on + rng.integers(5, 900, on.size)
+        keep = np.r_[True, on[1:] >= off_[:-1]]  # candidates do not overlap
+        on, off_ = on[keep], off_[keep]
+        rms = rng.lognormal(0.0, 1.0, on.size)
+        c = cands(list(zip(on, off_, strict=True)), burst=(off_ - on) / FS, rms=rms,
+                  snr_db=10.0)
+        long_ = R.sustained(c, REJ)
+        m = int(REJ.contraction_margin * FS)
+        want = np.zeros(on.size, bool)
+        for k in range(on.size):
+            levels = [rms[j] for j in np.flatnonzero(long_)
+                      if on[j] - m <= off_[k] and off_[j] + m >= on[k]]
+            want[k] = bool(levels) and rms[k] <= REJ.rider_ratio * max(levels)
+        np.testing.assert_array_equal(R.contraction_fragment(c, REJ), want)
 
 
 def test_a_twitch_cut_out_of_a_contraction_is_no_part_of_it():

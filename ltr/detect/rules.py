@@ -282,17 +282,29 @@ def long_energy(c: Candidates, r: RejectConfig) -> np.ndarray:
 
 
 def contraction_fragment(c: Candidates, r: RejectConfig) -> np.ndarray:
-    """Within ``r.contraction_margin`` s of a sustained contraction (:func:`sustained`):
-    a fragment of its ramps. Not a twitch cut out of a contraction it rode on
-    (``rider`` > 0, :attr:`RejectConfig.rider_ratio`): that stands above the
-    contraction by itself."""
+    """Within ``r.contraction_margin`` s of a sustained contraction (:func:`sustained`)
+    and not ``r.rider_ratio`` × stronger (RMS) than every contraction it is near: a
+    fragment of its ramps, which are weaker than its plateau. Not a twitch cut out of a
+    contraction it rode on (``rider`` > 0), nor a burst just beside one that stands
+    above it by the rider ratio: a 1-mV ballistic burst 0.3 s before a 20-µV guarding
+    contraction is not the contraction's ramp."""
     long_ = sustained(c, r)
     out = np.zeros(c.onset.size, bool)
     if long_.any():
         m = int(r.contraction_margin * c.sfreq)
-        c_on, c_off = np.sort(c.onset[long_] - m), np.sort(c.offset[long_] + m)
-        out = (near(c_on, c.onset, c.offset) | near(c_off, c.onset, c.offset)
-               | inside(c_on, c_off, c.onset))
+        order = np.argsort(c.onset[long_], kind="stable")
+        c_on, c_off = c.onset[long_][order] - m, c.offset[long_][order] + m
+        level = c.features["rms"][long_][order]
+        # the contractions whose widened span [c_on, c_off] meets each candidate: they
+        # do not overlap one another, so they are a run of the sorted ones
+        lo = np.searchsorted(c_off, c.onset, side="left")
+        hi = np.searchsorted(c_on, c.offset, side="right")
+        out = hi > lo
+        strongest = np.zeros(c.onset.size)
+        for k in np.flatnonzero(out):  # a loop over candidates beside a contraction
+            strongest[k] = level[lo[k]:hi[k]].max()
+        if r.rider_ratio > 0:
+            out &= ~(c.features["rms"] > r.rider_ratio * strongest)
     return out & ~_riders(c)
 
 
