@@ -69,7 +69,13 @@ def test_snr_and_baseline_are_what_the_truth_says(seed):
     for i in range(len(truth)):
         a = round(truth.twitches["onset"][i] * sfreq)
         b = round(truth.twitches["offset"][i] * sfreq)
-        rms = np.sqrt(np.mean(tw[a : b + 1] ** 2))
+        # the SNR is the RMS over the burst's 1-99 % energy span, which [onset, offset]
+        # holds (widened where the burst already shows over the baseline)
+        m = int(0.02 * sfreq)  # beyond the burst's padding, short of the next twitch
+        e = np.cumsum(tw[a - m : b + 1 + m] ** 2)
+        e /= e[-1]
+        lo, hi = a - m + np.searchsorted(e, 0.01), a - m + np.searchsorted(e, 0.99)
+        rms = np.sqrt(np.mean(tw[lo : hi + 1] ** 2))
         assert 20 * np.log10(rms / noise) == pytest.approx(truth.twitches["snr_db"][i], abs=0.3)
         peak = np.abs(tw[a - 200 : b + 200]).max()
         assert peak == pytest.approx(truth.twitches["amplitude"][i], rel=1e-6)
@@ -311,3 +317,59 @@ def test_local_snr_compares_a_twitch_with_everything_else_on_its_channel():
     assert inside.any() and (~inside).any()  # this seed has both kinds
     gap = loc - truth.twitches["snr_db"]
     assert np.median(gap[inside]) < np.median(gap[~inside]) - 6
+
+
+def test_truth_onset_is_where_a_burst_shows_over_the_baseline():
+    from ltr.simulate import _waveforms as wf
+
+    cfg = SimulationConfig()
+    fs = 2000.0
+    w = max(1, round(wf.VISIBLE_WINDOW * fs))
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        wave, i_on, i_off = wf.twitch_burst(rng, 0.1, fs, cfg)
+        rms = np.sqrt(np.mean(wave[i_on:i_off + 1] ** 2))
+        for snr_db in (3.0, 45.0):
+            scaled = wave * cfg.noise_rms * 10 ** (snr_db / 20) / rms
+            on, off = wf.visible_span(scaled, i_on, i_off, cfg.noise_rms, fs)
+            assert on <= i_on and off >= i_off
+            power = np.convolve(scaled**2, np.ones(w) / w, mode="same")
+            # nothing of the burst reaches the baseline's level outside [on, off]
+            assert (power[:on] < cfg.noise_rms**2).all()
+            assert (power[off + 1:] < cfg.noise_rms**2).all()
+            if snr_db > 40:  # a strong burst shows before 1 % of its energy
+                assert on < i_on and power[on] >= cfg.noise_rms**2
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_strong_twitches_truth_holds_every_visible_sample(seed):
+    # 35-45-dB twitches: before the truth onset the simulated burst stays below the
+    # baseline's RMS (over the window of the definition) and reaches it at the onset;
+    # the jolt follows that onset by the electromechanical delay
+    from ltr.simulate import _waveforms as wf
+
+    rec, truth, comp = session(60.0, 2000.0, "emg+acc", seed, snr_db=(35.0, 45.0),
+                               return_components=True)
+    on = truth.onsets
+    assert on.size >= 5
+    x = comp["twitch"][0]
+    w = max(1, round(wf.VISIBLE_WINDOW * rec.sfreq))
+    power = np.convolve(x**2, np.ones(w) / w, mode="same")
+    noise = truth.info["noise_rms"]
+    for t in on:
+        i = round(t * rec.sfreq)
+        assert (power[max(0, i - int(0.04 * rec.sfreq)): i - 1] < noise**2).all()
+        assert power[i: i + w].max() >= noise**2
+    lo, hi = SimulationConfig().emd
+    delay = truth.twitches["acc_onset"] - on
+    assert np.all((delay >= lo - 1e-9) & (delay <= hi + 1e-9))
+
+
+def test_large_bursts_jolt_follows_the_reported_onset():
+    _, truth = session(180.0, 2000.0, "emg+acc", 0, condition="movement_steps")
+    steps = truth.confounders["onset"][truth.confounders["kind"] == "movement_step"]
+    big = np.array([np.any(np.abs(steps - t) < 0.2) for t in truth.onsets])
+    assert big.sum() >= 2
+    lo, hi = SimulationConfig().emd
+    delay = (truth.twitches["acc_onset"] - truth.onsets)[big]
+    assert np.all((delay >= lo - 1e-9) & (delay <= hi + 1e-9))

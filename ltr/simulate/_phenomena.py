@@ -196,7 +196,9 @@ def movement_bursts(b: _Builder, rng: np.random.Generator, epochs: dict[str, np.
         decay = np.exp(-np.arange(0.0, 8 * tau, 1 / b.sfreq) / tau)
         wf.add_at(emg[ch], step * (decay - decay[-1]), b.idx(onset + step_lag))
         rms = float(np.sqrt(np.mean(wave[i_on:i_off + 1] ** 2)))
-        row = {"onset": onset, "offset": offset,
+        # the truth is where the burst shows over the baseline (before 1 % of its energy)
+        v_on, v_off = wf.visible_span(wave, i_on, i_off, cfg.noise_rms, b.sfreq)
+        row = {"onset": (s0 + v_on) / b.sfreq, "offset": (s0 + v_off) / b.sfreq,
                "peak_time": (s0 + int(np.argmax(np.abs(wave)))) / b.sfreq,
                "amplitude": float(np.abs(wave).max()), "rms": rms,
                "snr_db": float(20 * np.log10(rms / cfg.noise_rms)),
@@ -207,7 +209,7 @@ def movement_bursts(b: _Builder, rng: np.random.Generator, epochs: dict[str, np.
             a_peak = brng.uniform(0.3, 1.0)
             d = brng.standard_normal(3)
             d /= np.linalg.norm(d)
-            a_on = onset + brng.uniform(*cfg.emd)
+            a_on = row["onset"] + brng.uniform(*cfg.emd)
             move = wf.windowed_sine(b.sfreq, dur + 0.4, brng.uniform(0.5, 2.0))
             for axis in range(3):
                 wf.add_at(acc[axis], a_peak * d[axis] * jolt, b.idx(a_on))

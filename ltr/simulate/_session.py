@@ -144,6 +144,10 @@ def _twitches(b: _Builder, rng: np.random.Generator, epochs: dict[str, np.ndarra
         peak_i = int(np.argmax(np.abs(wave)))
         row = {"onset": onset, "offset": offset, "epoch": int(ep)}
         if n_emg:
+            # the truth is where the burst shows over the baseline: a strong one starts
+            # before 1 % of its energy (the placement keeps the 1 % point at `onset`)
+            v_on, v_off = wf.visible_span(wave, i_on, i_off, cfg.noise_rms, sfreq)
+            row.update(onset=(start + v_on) / sfreq, offset=(start + v_off) / sfreq)
             wf.add_at(emg[muscle], wave, start)  # type: ignore[index]
             row.update(peak_time=(start + peak_i) / sfreq, amplitude=float(np.abs(wave).max()),
                        rms=target_rms, snr_db=snr, channel=b.emg_names[muscle])
@@ -170,7 +174,8 @@ def _twitches(b: _Builder, rng: np.random.Generator, epochs: dict[str, np.ndarra
                 peak *= 0.3  # the sensor sits over the first muscle
             d = direction[ep] + 0.15 * brng.standard_normal(3)
             d /= np.linalg.norm(d)
-            acc_onset = onset + brng.uniform(*cfg.emd)
+            # the electromechanical delay runs from the EMG onset the truth reports
+            acc_onset = row["onset"] + brng.uniform(*cfg.emd)
             j0 = b.idx(acc_onset)
             for axis in range(3):
                 wf.add_at(acc[axis], peak * d[axis] * jolt, j0)
@@ -189,6 +194,7 @@ def _twitches(b: _Builder, rng: np.random.Generator, epochs: dict[str, np.ndarra
             out[k].append(row[k])
         # the next twitch must start after this one has ended in every modality
         last_onset = onset
+        offset = max(offset, row["offset"])
         last_end = offset if acc is None else max(offset, row["acc_onset"] + jolt.size / sfreq)
     return out
 

@@ -50,8 +50,9 @@ def twitch_burst(
     wave : ndarray
         The noise-free burst (arbitrary scale).
     onset, offset : int
-        Samples at which the burst's cumulative energy reaches 1 % and 99 %: the truth
-        onset and offset of the twitch.
+        Samples at which the burst's cumulative energy reaches 1 % and 99 %. The truth
+        onset and offset of the twitch are these, widened to where the scaled burst is
+        visible over the baseline (:func:`visible_span`).
     """
     n_units = int(rng.integers(cfg.n_units[0], cfg.n_units[1] + 1))
     widths = rng.uniform(*cfg.muap_duration, n_units) / 6.0
@@ -78,6 +79,45 @@ def twitch_burst(
     onset = int(np.searchsorted(energy, 0.01))
     offset = int(np.searchsorted(energy, 0.99))
     return wave, onset, max(offset, onset + 1)
+
+
+#: Window (s) over which a noise-free burst's RMS is compared with the baseline noise's to
+#: say where the burst is visible (:func:`visible_span`).
+VISIBLE_WINDOW = 0.005
+
+
+def visible_span(wave: np.ndarray, i_on: int, i_off: int, noise_rms: float,
+                 sfreq: float) -> tuple[int, int]:
+    """Where a burst is visible: its 1-99 % energy span widened to the first and last
+    sample at which its own RMS over :data:`VISIBLE_WINDOW` (centred) reaches the baseline
+    noise RMS.
+
+    A strong burst starts well before 1 % of its energy: the first motor-unit potential
+    of a 1-mV burst stands far above a 3-µV baseline, and a rater (or any detector) marks
+    the onset there. A weak burst is visible only inside its 1-99 % span, which is kept.
+
+    Parameters
+    ----------
+    wave : ndarray
+        The noise-free burst, scaled to its final level.
+    i_on, i_off : int
+        Its 1 % and 99 % energy samples (:func:`twitch_burst`).
+    noise_rms : float
+        RMS of the baseline it is added to.
+    sfreq : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    onset, offset : int
+        Samples of ``wave``; ``onset <= i_on`` and ``offset >= i_off``.
+    """
+    w = max(1, round(VISIBLE_WINDOW * sfreq))
+    power = np.convolve(wave * wave, np.ones(w) / w, mode="same")
+    above = np.flatnonzero(power >= noise_rms**2)
+    if not above.size:
+        return i_on, i_off
+    return min(i_on, int(above[0])), max(i_off, int(above[-1]))
 
 
 def acc_jolt(

@@ -14,11 +14,15 @@ TRUTH_VERSION = 1
 
 #: Columns of :attr:`Truth.twitches`, with units.
 TWITCH_COLUMNS = {
-    "onset": "s, EMG onset (1 % of the burst's energy); the jolt's onset in acc-only layouts",
-    "offset": "s, 99 % of the burst's energy (end of the jolt in acc-only layouts)",
+    "onset": "s, EMG onset: 1 % of the burst's energy, or earlier where the burst's own "
+             "RMS over 5 ms already reaches the baseline noise's (a strong burst's first "
+             "potentials); the jolt's onset in acc-only layouts",
+    "offset": "s, 99 % of the burst's energy, or later by the same rule (end of the jolt "
+              "in acc-only layouts)",
     "peak_time": "s, time of the largest absolute EMG value (or acceleration magnitude)",
     "amplitude": "V, peak absolute EMG of the twitch alone on its channel (NaN without EMG)",
-    "rms": "V, RMS of the twitch alone over [onset, offset] (NaN without EMG)",
+    "rms": "V, RMS of the twitch alone over its 1-99 % energy span, inside [onset, offset] "
+           "(NaN without EMG)",
     "snr_db": "dB, 20 log10(rms / baseline noise RMS); in acc-only layouts the jolt's: "
               "its vector RMS over its span against the sensor noise's",
     "channel": "name of the EMG channel of the needled muscle ('' without EMG)",
